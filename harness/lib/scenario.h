@@ -1,0 +1,74 @@
+/*
+ * scenario.h - one definition of each graded scenario, run by every gate
+ *
+ * A chapter's scenarios live in harness/scenarios/NN-slug.c. Each one drives
+ * the learner's code through a situation and checks one numbered clause of
+ * the chapter's contract header (R1, R2, ...). The same table is run by:
+ *  - the Criterion suite (harness/suites/chapter_suite.c), one test each;
+ *  - the race driver (harness/drivers/race_driver.c) under ThreadSanitizer
+ *    and under Helgrind, which Criterion's own threads make unusable there.
+ *
+ * Usage, in a scenario file:
+ *	static void every_record_once(struct check *c, const struct scenario_env *env)
+ *	{
+ *		...
+ *		EXPECT(c, got == want, "R1", "expected %zu, observed %zu", want, got);
+ *	}
+ *	const struct scenario chapter_scenarios[] = {
+ *		{ "every_record_once", "R1", 10.0, every_record_once },
+ *	};
+ *	const size_t chapter_scenario_count = 1;
+ *
+ * Safety: a struct check belongs to the thread running the scenario; EXPECT
+ * is only for that thread.
+ */
+#ifndef HARNESS_SCENARIO_H
+#define HARNESS_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct check {
+	bool failed;
+	char clause[16];	/* the contract clause that failed, e.g. "R2" */
+	char message[1024];	/* expected vs observed, in words */
+};
+
+struct scenario_env {
+	bool small;		/* a lighter workload (race tools are slow) */
+};
+
+typedef void scenario_fn(struct check *c, const struct scenario_env *env);
+
+struct scenario {
+	const char *name;	/* a test name: what must hold */
+	const char *clause;	/* the clause it checks */
+	double timeout_s;	/* before the timeout factor is applied */
+	scenario_fn *run;
+};
+
+/* Provided by the chapter's scenario file. */
+extern const struct scenario chapter_scenarios[];
+extern const size_t chapter_scenario_count;
+
+/* Records the first failure of c (later ones are ignored). */
+void check_fail(struct check *c, const char *clause, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Fails the check for clause and returns from the scenario when !cond. */
+#define EXPECT(c, cond, clause, ...)                          \
+	do {                                                  \
+		if (!(cond)) {                                \
+			check_fail((c), (clause), __VA_ARGS__); \
+			return;                               \
+		}                                             \
+	} while (0)
+
+/*
+ * The factor every scenario timeout is multiplied by: TC_TIMEOUT_FACTOR from
+ * the environment, or 1. The grader raises it under ThreadSanitizer and
+ * Helgrind, which slow programs down.
+ */
+double scenario_timeout_factor(void);
+
+#endif

@@ -1,0 +1,160 @@
+/*
+ * main.c - the threadclinic grader
+ *
+ * Usage: grade [options]
+ *	-C, --chapters LIST	chapters to grade: numbers or names, separated by
+ *				spaces or commas ("03", "1 2", "03-worker-pool");
+ *				default: all, with short feedback
+ *	-s, --submission DIR	take the learner's .c files from DIR/<chapter>/
+ *	-r, --report FILE	write the JSON report to FILE
+ *	    --strict		exit 1 when the score is short of the maximum
+ *	    --root DIR		the workbook (default: .)
+ *	    --build DIR		where to build (default: ROOT/build/grade)
+ *	-v, --verbose		full feedback for every chapter
+ *
+ * Exit status: 0 when grading ran to its end, whatever the scores; 1 with
+ * --strict and a short score; 2 when the grader itself could not run.
+ */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chapter.h"
+#include "grade.h"
+#include "report.h"
+#include "workspace.h"
+
+static void usage(FILE *out)
+{
+	fputs("usage: grade [-C CHAPTERS] [-s SUBMISSION] [-r REPORT.json] [--strict]\n"
+	      "             [--root DIR] [--build DIR] [-v]\n", out);
+}
+
+/* Marks chapters named in list; returns false if a name matches nothing. */
+static bool select_chapters(const char *list, const struct chapter *chapters, size_t n,
+			    bool *selected)
+{
+	char *copy = strdup(list), *save = NULL;
+	bool ok = true;
+
+	for (char *tok = strtok_r(copy, " ,", &save); tok; tok = strtok_r(NULL, " ,", &save)) {
+		bool found = false;
+
+		for (size_t i = 0; i < n; i++)
+			if (chapter_matches(&chapters[i], tok))
+				selected[i] = found = true;
+		if (!found) {
+			fprintf(stderr, "grade: no chapter matches '%s'; chapters are:\n", tok);
+			for (size_t i = 0; i < n; i++)
+				fprintf(stderr, "  %s\n", chapters[i].id);
+			ok = false;
+		}
+	}
+	free(copy);
+	return ok;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "chapters", required_argument, NULL, 'C' },
+		{ "submission", required_argument, NULL, 's' },
+		{ "report", required_argument, NULL, 'r' },
+		{ "strict", no_argument, NULL, 'S' },
+		{ "root", required_argument, NULL, 'R' },
+		{ "build", required_argument, NULL, 'B' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *chapters_arg = NULL, *submission = NULL, *report = NULL;
+	const char *root_arg = ".", *build_arg = NULL;
+	bool strict = false, verbose = false, *selected;
+	char *root, *build_root, *submission_abs = NULL;
+	struct chapter *chapters;
+	struct chapter_result *results;
+	size_t n, graded = 0;
+	int opt, score = 0, max = 0;
+
+	while ((opt = getopt_long(argc, argv, "C:s:r:vh", options, NULL)) != -1) {
+		switch (opt) {
+		case 'C': chapters_arg = optarg; break;
+		case 's': submission = optarg; break;
+		case 'r': report = optarg; break;
+		case 'S': strict = true; break;
+		case 'R': root_arg = optarg; break;
+		case 'B': build_arg = optarg; break;
+		case 'v': verbose = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	root = realpath(root_arg, NULL);
+	if (!root) {
+		fprintf(stderr, "grade: the workbook %s does not exist\n", root_arg);
+		return 2;
+	}
+	if (submission) {
+		submission_abs = realpath(submission, NULL);
+		if (!submission_abs) {
+			fprintf(stderr, "grade: the submission directory %s does not exist\n",
+				submission);
+			return 2;
+		}
+	}
+	if (build_arg) {
+		make_dirs(build_arg);
+		build_root = realpath(build_arg, NULL);
+	} else if (asprintf(&build_root, "%s/build/grade", root) < 0) {
+		build_root = NULL;
+	}
+	if (!build_root || make_dirs(build_root) != 0) {
+		fprintf(stderr, "grade: cannot create the build directory\n");
+		return 2;
+	}
+	if (chapters_discover(root, submission_abs, &chapters, &n) != 0 || n == 0) {
+		fprintf(stderr, "grade: no chapters found in %s/chapters\n", root);
+		return 2;
+	}
+	selected = calloc(n, sizeof(*selected));
+	results = calloc(n, sizeof(*results));
+	if (!selected || !results)
+		return 2;
+	if (chapters_arg && *chapters_arg) {
+		if (!select_chapters(chapters_arg, chapters, n, selected))
+			return 2;
+		verbose = true;
+	} else {
+		for (size_t i = 0; i < n; i++)
+			selected[i] = true;
+	}
+
+	for (size_t i = 0; i < n; i++) {
+		if (!selected[i])
+			continue;
+		fprintf(stdout, "grading %s ...\n", chapters[i].id);
+		fflush(stdout);
+		grade_chapter(root, build_root, &chapters[i], &results[graded]);
+		report_print_chapter(stdout, &results[graded], verbose);
+		fflush(stdout);
+		score += results[graded].score;
+		max += results[graded].max_score;
+		graded++;
+	}
+	report_print_table(stdout, results, graded);
+	if (!verbose && score < max)
+		printf("\nFor full feedback on one chapter: make grade CH=NN\n");
+	if (report && report_write_json(report, results, graded) != 0)
+		return 2;
+	for (size_t i = 0; i < graded; i++)
+		chapter_result_free(&results[i]);
+	free(results);
+	free(selected);
+	chapters_free(chapters, n);
+	free(root);
+	free(build_root);
+	free(submission_abs);
+	return strict && score < max ? 1 : 0;
+}

@@ -1,0 +1,55 @@
+/*
+ * proc.h - runs one child program the grader does not trust
+ *
+ * The child gets its own process group (killed whole on timeout and after it
+ * exits, so a daemonised grandchild cannot outlive its run), a clean
+ * environment, stdin from /dev/null, resource limits, and a capped capture of
+ * its stdout and stderr. The grader reads verdicts from files and exit
+ * statuses, never from this captured text.
+ *
+ * Safety: not thread-safe (waits for any of its own children by pid only,
+ * but uses SIGPIPE-free pipes and one static buffer). Call from one thread.
+ */
+#ifndef GRADER_PROC_H
+#define GRADER_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum proc_end {
+	PROC_EXITED,		/* code holds the exit status */
+	PROC_SIGNALED,		/* sig holds the signal */
+	PROC_TIMED_OUT,		/* killed by the grader at the deadline */
+	PROC_NOT_STARTED,	/* fork or exec failed */
+};
+
+struct proc_opts {
+	double timeout_s;		/* wall-clock limit */
+	const char *cwd;		/* NULL: the grader's */
+	const char *const *env;		/* extra NAME=value entries, NULL-ended */
+	size_t output_cap;		/* bytes of output kept (0: 64 KiB) */
+	bool stacks_on_timeout;		/* run eu-stack before the kill */
+	bool big_address_space;		/* no RLIMIT_AS (ThreadSanitizer, Valgrind) */
+};
+
+struct proc_result {
+	enum proc_end end;
+	int code;
+	int sig;
+	double wall_s;
+	char *output;			/* malloc'd, NUL-terminated, capped */
+	size_t output_dropped;		/* bytes beyond the cap */
+	char *stacks;			/* malloc'd eu-stack output, or NULL */
+};
+
+/* Runs argv[0] (looked up in PATH) with argv; fills *r. Always returns. */
+void proc_run(const char *const *argv, const struct proc_opts *opts,
+	      struct proc_result *r);
+
+/* Frees what proc_run() allocated in r. */
+void proc_result_free(struct proc_result *r);
+
+/* "exited with status 3", "killed by SIGSEGV", "timed out after 5.0 s" */
+const char *proc_describe(const struct proc_result *r, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * result.h - what grading one chapter produces
+ *
+ * A chapter has a fixed list of gates. Each gate records what its tool found
+ * (verdict), and the points it is worth once gating is applied: the race and
+ * throughput gates count only when correctness passed, because an empty
+ * function is race-free and fast.
+ *
+ * Ownership: strings and json_t objects belong to the result; free them with
+ * chapter_result_free().
+ */
+#ifndef GRADER_RESULT_H
+#define GRADER_RESULT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+enum gate {
+	GATE_CORRECTNESS,
+	GATE_TSAN,
+	GATE_HELGRIND,
+	GATE_THROUGHPUT,
+	GATE_COUNT
+};
+
+struct gate_result {
+	bool ran;		/* false: not run (for example, no build) */
+	bool tool_passed;	/* the gate's own verdict, before gating */
+	double fraction;	/* 0..1 of the gate's points earned by the tool */
+	int score;		/* after gating */
+	int max_score;
+	char *summary;		/* one line */
+	char *details;		/* feedback lines, or NULL */
+	json_t *figures;	/* extra fields for the report, or NULL */
+	double seconds;		/* time the gate took */
+};
+
+struct chapter_result {
+	char *id;		/* "03-worker-pool" */
+	struct gate_result gates[GATE_COUNT];
+	int score, max_score;
+};
+
+/* "correctness", "tsan", "helgrind", "throughput" */
+const char *gate_name(enum gate g);
+
+/* Points each gate is worth (harness/README.md explains the split). */
+int gate_points(enum gate g);
+
+/* Sets summary (printf-style); replaces an earlier one. */
+void gate_set_summary(struct gate_result *g, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Appends one line to details (printf-style). */
+void gate_add_detail(struct gate_result *g, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Applies gating and sums the chapter's score. */
+void chapter_result_finish(struct chapter_result *c);
+
+void chapter_result_free(struct chapter_result *c);
+
+#endif

@@ -1,0 +1,376 @@
+#define _GNU_SOURCE
+#include "workspace.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "proc.h"
+
+#define MAX_SOURCE_BYTES (1 << 20)
+#define BUILD_TIMEOUT_S 120
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+void remove_tree(const char *path)
+{
+	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int make_dirs(const char *path)
+{
+	char *copy = strdup(path);
+
+	if (!copy)
+		return ENOMEM;
+	for (char *p = copy + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		mkdir(copy, 0755);
+		*p = '/';
+	}
+	free(copy);
+	return mkdir(path, 0755) == 0 || errno == EEXIST ? 0 : errno;
+}
+
+static bool copy_file(const char *from, const char *to, char *why, size_t size,
+		      const char *shown)
+{
+	FILE *in = fopen(from, "rb"), *out;
+	char *data;
+	size_t got;
+
+	if (!in) {
+		snprintf(why, size, "%s: %s", shown, strerror(errno));
+		return false;
+	}
+	data = malloc(MAX_SOURCE_BYTES + 1);
+	got = data ? fread(data, 1, MAX_SOURCE_BYTES + 1, in) : 0;
+	fclose(in);
+	if (!data || got > MAX_SOURCE_BYTES) {
+		snprintf(why, size, "%s is larger than 1 MiB", shown);
+		free(data);
+		return false;
+	}
+	out = fopen(to, "wb");
+	if (!out || fwrite(data, 1, got, out) != got) {
+		snprintf(why, size, "cannot write %s", to);
+		if (out)
+			fclose(out);
+		free(data);
+		return false;
+	}
+	fclose(out);
+	free(data);
+	return true;
+}
+
+/* The learner's path as people should see it: relative to cwd if inside. */
+static char *display_path(const char *path)
+{
+	char *real = realpath(path, NULL), cwd[4096];
+	size_t n;
+
+	if (!real)
+		return strdup(path);
+	if (getcwd(cwd, sizeof(cwd)) && (n = strlen(cwd)) &&
+	    strncmp(real, cwd, n) == 0 && real[n] == '/') {
+		char *rel = strdup(real + n + 1);
+
+		free(real);
+		return rel;
+	}
+	return real;
+}
+
+bool workspace_open(struct workspace *w, const char *root, const char *build_root,
+		    const struct chapter *chapter, char *why, size_t size)
+{
+	memset(w, 0, sizeof(*w));
+	w->root = root;
+	w->chapter = chapter;
+	if (asprintf(&w->dir, "%s/%s", build_root, chapter->id) < 0 ||
+	    asprintf(&w->src_dir, "%s/src", w->dir) < 0) {
+		snprintf(why, size, "out of memory");
+		return false;
+	}
+	w->display_dir = display_path(chapter->learner_dir);
+	remove_tree(w->dir);
+	if (make_dirs(w->src_dir) != 0) {
+		snprintf(why, size, "cannot create %s: %s", w->src_dir, strerror(errno));
+		return false;
+	}
+	for (size_t i = 0; i < chapter->nsources; i++) {
+		char *from, *to, *shown;
+		bool ok;
+
+		if (asprintf(&from, "%s/%s", chapter->learner_dir, chapter->sources[i]) < 0)
+			return false;
+		if (asprintf(&to, "%s/%s", w->src_dir, chapter->sources[i]) < 0)
+			return false;
+		if (asprintf(&shown, "%s/%s", w->display_dir, chapter->sources[i]) < 0)
+			return false;
+		ok = copy_file(from, to, why, size, shown);
+		free(from);
+		free(to);
+		free(shown);
+		if (!ok)
+			return false;
+	}
+	for (int f = 0; f < FLAVOR_COUNT; f++) {
+		static const char *const names[FLAVOR_COUNT] = {
+			"suite", "tsan_driver", "helgrind_driver", "bench",
+		};
+
+		if (asprintf(&w->binaries[f], "%s/%s", w->dir, names[f]) < 0)
+			return false;
+	}
+	return true;
+}
+
+struct argv_list {
+	const char **items;
+	size_t n, cap;
+	char **owned;		/* strings to free */
+	size_t nowned;
+};
+
+static void push(struct argv_list *a, const char *s)
+{
+	if (a->n + 2 > a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 64;
+		a->items = realloc(a->items, a->cap * sizeof(*a->items));
+	}
+	a->items[a->n++] = s;
+	a->items[a->n] = NULL;
+}
+
+static void push_owned(struct argv_list *a, char *s)
+{
+	a->owned = realloc(a->owned, (a->nowned + 1) * sizeof(*a->owned));
+	a->owned[a->nowned++] = s;
+	push(a, s);
+}
+
+static void push_path(struct argv_list *a, const char *dir, const char *name)
+{
+	char *path;
+
+	if (asprintf(&path, "%s/%s", dir, name) >= 0)
+		push_owned(a, path);
+}
+
+static void argv_free(struct argv_list *a)
+{
+	for (size_t i = 0; i < a->nowned; i++)
+		free(a->owned[i]);
+	free(a->owned);
+	free(a->items);
+}
+
+static const char *compiler(void)
+{
+	const char *cc = getenv("CC");
+
+	return cc && *cc ? cc : "cc";
+}
+
+static void push_common_flags(struct argv_list *a, const struct workspace *w)
+{
+	char *inc;
+
+	push(a, compiler());
+	push(a, "-std=gnu11");
+	push(a, "-pthread");
+	push(a, "-Wall");
+	push(a, "-Wextra");
+	push(a, "-fdiagnostics-color=never");
+	push(a, "-I");
+	push_owned(a, strdup(w->chapter->header_dir));
+	if (asprintf(&inc, "%s/harness/world", w->root) >= 0) {
+		push(a, "-I");
+		push_owned(a, inc);
+	}
+	if (asprintf(&inc, "%s/harness/lib", w->root) >= 0) {
+		push(a, "-I");
+		push_owned(a, inc);
+	}
+	if (asprintf(&inc, "%s/harness/bench", w->root) >= 0) {
+		push(a, "-I");
+		push_owned(a, inc);
+	}
+}
+
+static void push_learner_sources(struct argv_list *a, const struct workspace *w)
+{
+	for (size_t i = 0; i < w->chapter->nsources; i++)
+		push_path(a, w->src_dir, w->chapter->sources[i]);
+}
+
+static void push_world_sources(struct argv_list *a, const struct workspace *w)
+{
+	char *pattern;
+	glob_t g;
+
+	if (asprintf(&pattern, "%s/harness/world/*.c", w->root) < 0)
+		return;
+	if (glob(pattern, 0, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			push_owned(a, strdup(g.gl_pathv[i]));
+		globfree(&g);
+	}
+	free(pattern);
+}
+
+static bool run_compiler(struct workspace *w, struct argv_list *a, char **log)
+{
+	struct proc_opts o = {
+		.timeout_s = BUILD_TIMEOUT_S,
+		.cwd = w->dir,
+		.output_cap = 32 * 1024,
+		.big_address_space = true,
+	};
+	struct proc_result r;
+	bool ok;
+
+	proc_run(a->items, &o, &r);
+	ok = r.end == PROC_EXITED && r.code == 0;
+	*log = workspace_rewrite(w, r.output ? r.output : "");
+	if (r.end == PROC_NOT_STARTED) {
+		free(*log);
+		if (asprintf(log, "the C compiler '%s' could not be started", compiler()) < 0)
+			*log = NULL;
+	} else if (r.end == PROC_TIMED_OUT) {
+		free(*log);
+		if (asprintf(log, "the compiler timed out after %d s", BUILD_TIMEOUT_S) < 0)
+			*log = NULL;
+	}
+	proc_result_free(&r);
+	return ok;
+}
+
+bool workspace_check_compiles(struct workspace *w, char **log)
+{
+	struct argv_list a = { 0 };
+	bool ok;
+
+	push_common_flags(&a, w);
+	push(&a, "-fsyntax-only");
+	push_learner_sources(&a, w);
+	ok = run_compiler(w, &a, log);
+	argv_free(&a);
+	return ok;
+}
+
+bool workspace_build(struct workspace *w, enum flavor f, char **log)
+{
+	struct argv_list a = { 0 };
+	const struct chapter *c = w->chapter;
+	bool ok;
+
+	push_common_flags(&a, w);
+	switch (f) {
+	case FLAVOR_SUITE:
+		push(&a, "-O1");
+		push(&a, "-g");
+		break;
+	case FLAVOR_TSAN:
+		push(&a, "-O1");
+		push(&a, "-g");
+		push(&a, "-fsanitize=thread");
+		break;
+	case FLAVOR_HELGRIND:
+		push(&a, "-O0");
+		push(&a, "-g");
+		break;
+	default:
+		push(&a, "-O2");
+		push(&a, "-g");
+		break;
+	}
+	push(&a, "-o");
+	push(&a, w->binaries[f]);
+	push_world_sources(&a, w);
+	if (f == FLAVOR_BENCH) {
+		push_path(&a, w->root, "harness/bench/bench_main.c");
+		push(&a, c->bench);
+	} else {
+		push_path(&a, w->root, "harness/lib/scenario.c");
+		push_path(&a, w->root, "harness/lib/verdict.c");
+		push(&a, c->scenarios);
+		if (f == FLAVOR_SUITE)
+			push_path(&a, w->root, "harness/suites/chapter_suite.c");
+		else
+			push_path(&a, w->root, "harness/drivers/race_driver.c");
+	}
+	push_learner_sources(&a, w);
+	if (f == FLAVOR_SUITE)
+		push(&a, "-lcriterion");
+	if (f == FLAVOR_BENCH)
+		push(&a, "-ljansson");
+	push(&a, "-lm");
+	ok = run_compiler(w, &a, log);
+	argv_free(&a);
+	return ok;
+}
+
+char *workspace_rewrite(const struct workspace *w, const char *text)
+{
+	char *prefix, *out;
+	size_t plen, dlen, cap, used = 0;
+
+	if (asprintf(&prefix, "%s/", w->src_dir) < 0)
+		return strdup(text);
+	plen = strlen(prefix);
+	dlen = strlen(w->display_dir);
+	cap = strlen(text) + 1;
+	out = malloc(cap);
+	while (out && *text) {
+		if (strncmp(text, prefix, plen) == 0) {
+			cap += dlen + 1;
+			out = realloc(out, cap);
+			if (!out)
+				break;
+			memcpy(out + used, w->display_dir, dlen);
+			used += dlen;
+			out[used++] = '/';
+			text += plen;
+		} else {
+			out[used++] = *text++;
+		}
+	}
+	if (out)
+		out[used] = '\0';
+	free(prefix);
+	return out;
+}
+
+bool workspace_is_learner_file(const struct workspace *w, const char *path)
+{
+	size_t n = strlen(w->src_dir);
+
+	return strncmp(path, w->src_dir, n) == 0 && path[n] == '/';
+}
+
+void workspace_close(struct workspace *w)
+{
+	free(w->dir);
+	free(w->src_dir);
+	free(w->display_dir);
+	for (int f = 0; f < FLAVOR_COUNT; f++)
+		free(w->binaries[f]);
+	memset(w, 0, sizeof(*w));
+}

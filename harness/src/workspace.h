@@ -1,0 +1,69 @@
+/*
+ * workspace.h - one chapter's build directory and the binaries each gate runs
+ *
+ * The learner's .c files are copied alone into <build>/<id>/src/; headers
+ * come from the workbook's chapter directory through -I, so a header placed
+ * next to a submitted file changes nothing. The simulated world is linked as
+ * object code, not as an archive: a learner's definition of one of its
+ * symbols is a "multiple definition" link error, never a silent override.
+ *
+ * Ownership: workspace_open() allocates; workspace_close() frees.
+ * Not thread-safe.
+ */
+#ifndef GRADER_WORKSPACE_H
+#define GRADER_WORKSPACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "chapter.h"
+
+enum flavor {
+	FLAVOR_SUITE,		/* Criterion suite, -O1 -g */
+	FLAVOR_TSAN,		/* race driver, -fsanitize=thread */
+	FLAVOR_HELGRIND,	/* race driver, -O0 -g, for Valgrind */
+	FLAVOR_BENCH,		/* benchmark, -O2 */
+	FLAVOR_COUNT
+};
+
+struct workspace {
+	const char *root;		/* the workbook */
+	const struct chapter *chapter;
+	char *dir;			/* <build>/<id> */
+	char *src_dir;			/* <dir>/src: the learner's copies */
+	char *display_dir;		/* how to name the learner's files */
+	char *binaries[FLAVOR_COUNT];
+};
+
+/*
+ * Empties <build_root>/<id>, copies the learner's files in. On failure
+ * returns false and writes the reason (for the learner) into why.
+ */
+bool workspace_open(struct workspace *w, const char *root, const char *build_root,
+		    const struct chapter *chapter, char *why, size_t size);
+
+/*
+ * Compiles the learner's files alone with warnings on. Returns false when
+ * they do not compile; *log gets the compiler's messages either way
+ * (malloc'd, paths shown as the learner knows them).
+ */
+bool workspace_check_compiles(struct workspace *w, char **log);
+
+/* Builds one flavour. Returns false on error; *log as above. */
+bool workspace_build(struct workspace *w, enum flavor f, char **log);
+
+/* Replaces the copies' paths in text by the learner's own. malloc'd. */
+char *workspace_rewrite(const struct workspace *w, const char *text);
+
+/* True when path names one of the learner's copies (as in debug info). */
+bool workspace_is_learner_file(const struct workspace *w, const char *path);
+
+/* Removes a directory tree (like rm -rf). */
+void remove_tree(const char *path);
+
+/* Creates a directory and its parents (like mkdir -p). */
+int make_dirs(const char *path);
+
+void workspace_close(struct workspace *w);
+
+#endif

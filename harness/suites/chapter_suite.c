@@ -1,0 +1,36 @@
+/*
+ * chapter_suite.c - the correctness gate: every scenario of the chapter as
+ * one Criterion test, each in its own process
+ *
+ * Linked with one chapter's scenario file and the learner's code. Run it by
+ * hand to see Criterion's own report:
+ *	build/grade/<chapter>/suite --verbose
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+
+#include "scenario.h"
+#include "verdict.h"
+
+#define MAX_SCENARIOS 64
+
+ParameterizedTestParameters(chapter, scenario)
+{
+	static size_t indices[MAX_SCENARIOS];
+	size_t n = chapter_scenario_count < MAX_SCENARIOS ? chapter_scenario_count
+							  : MAX_SCENARIOS;
+
+	for (size_t i = 0; i < n; i++)
+		indices[i] = i;
+	return cr_make_param_array(size_t, indices, n);
+}
+
+/* The watchdog in verdict_run() fires first; this timeout is a backstop. */
+ParameterizedTest(size_t *index, chapter, scenario, .timeout = 600.0)
+{
+	struct check c;
+
+	verdict_run(*index, &c, &(struct scenario_env){ .small = false });
+	cr_assert(!c.failed, "%s (%s): %s", chapter_scenarios[*index].name,
+		  c.clause, c.message);
+}
