@@ -12,8 +12,8 @@
 #include "proc.h"
 
 /* Slow-down factors for the scenario watchdog (see harness/README.md). */
-#define TSAN_TIMEOUT_FACTOR 3
-#define HELGRIND_TIMEOUT_FACTOR 8
+#define TSAN_TIMEOUT_FACTOR 2
+#define HELGRIND_TIMEOUT_FACTOR 3
 #define BENCH_TIMEOUT_S 60.0
 
 /* Reads a small file into a malloc'd string, or NULL. */
@@ -244,7 +244,7 @@ void gate_tsan(const struct workspace *w, const struct scenario_list *list,
 		 "second_deadlock_stack=1 log_path=%s/report suppressions=%s/harness/supp/tsan.supp",
 		 logs, w->root);
 	{
-		const char *env[] = { env_markers, env_tsan, "TC_TIMEOUT_FACTOR=3", NULL };
+		const char *env[] = { env_markers, env_tsan, "TC_TIMEOUT_FACTOR=2", NULL };
 		struct proc_opts o = {
 			.timeout_s = list->total_timeout_s * TSAN_TIMEOUT_FACTOR + 30,
 			.env = env,
@@ -306,7 +306,7 @@ void gate_helgrind(const struct workspace *w, const struct scenario_list *list,
 			"valgrind", "--tool=helgrind", "--xml=yes", xml_opt, supp_opt,
 			"--child-silent-after-fork=yes", w->binaries[FLAVOR_HELGRIND], NULL,
 		};
-		const char *env[] = { env_markers, "TC_TIMEOUT_FACTOR=8", "TC_NO_STACKS=1", NULL };
+		const char *env[] = { env_markers, "TC_TIMEOUT_FACTOR=3", "TC_NO_STACKS=1", NULL };
 		struct proc_opts o = {
 			.timeout_s = list->total_timeout_s * HELGRIND_TIMEOUT_FACTOR + 60,
 			.env = env,

@@ -1,0 +1,38 @@
+# tests.mk - the project's own tests (included by the top-level Makefile)
+#
+#   make unit       Criterion unit tests of the grader and the simulated world
+#   make selfcheck  solutions pass, starters and the bug zoo fail as declared
+#   make soak       the self-check RUNS times (pass rates)
+#   make coverage   gcovr over harness/ (unit tests and one grading run)
+
+UNIT_SRC  := $(wildcard tests/unit/*.c)
+UNIT_BIN  := $(BIN)/unit_tests
+UNIT_DEPS := $(filter-out harness/src/main.c,$(GRADER_SRC)) $(wildcard harness/world/*.c)
+UNIT_CFLAGS := -std=gnu11 -O0 -g -Wall -Wextra -pthread $(XML_CFLAGS) \
+	-Iharness/src -Iharness/world -Iharness/lib
+
+$(UNIT_BIN): $(UNIT_SRC) $(UNIT_DEPS) $(wildcard harness/src/*.h harness/world/*.h)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(UNIT_CFLAGS) $(UNIT_SRC) $(UNIT_DEPS) -lcriterion $(LIBS) -o $@
+
+$(BIN)/selfcheck: tests/selfcheck.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $< -ljansson -o $@
+
+unit: $(UNIT_BIN)
+	$(Q)$(UNIT_BIN) --jobs=2
+
+selfcheck: $(BIN)/grade $(BIN)/selfcheck
+	$(Q)$(BIN)/selfcheck $(BIN)/grade $(CURDIR) 1 $(CH)
+
+soak: deps $(BIN)/grade $(BIN)/selfcheck
+	$(Q)$(BIN)/selfcheck $(BIN)/grade $(CURDIR) $(RUNS) $(CH)
+
+coverage: deps
+	$(Q)rm -rf $(BUILD)/coverage && mkdir -p $(BUILD)/coverage
+	$(Q)$(CC) $(UNIT_CFLAGS) --coverage $(UNIT_SRC) $(UNIT_DEPS) -lcriterion $(LIBS) \
+		-o $(BUILD)/coverage/unit_tests
+	$(Q)cd $(BUILD)/coverage && ./unit_tests --jobs=1 >/dev/null 2>&1 || true
+	$(Q)gcovr --root . --filter harness/ $(BUILD)/coverage --print-summary \
+		--html-details $(BUILD)/coverage/index.html
+	@echo "coverage report: $(BUILD)/coverage/index.html"
