@@ -12,7 +12,8 @@
  * something to watch.
  *
  * Usage: race_driver [--list]
- *	--list	prints "clause<TAB>name<TAB>timeout" for each scenario
+ *	--list	prints "clause<TAB>name<TAB>timeout" for each scenario, after
+ *		"#gates<TAB>leaks" when the chapter is graded on leaks
  */
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +26,8 @@ int main(int argc, char **argv)
 	const struct scenario_env env = { .small = true };
 
 	if (argc > 1 && strcmp(argv[1], "--list") == 0) {
+		if (chapter_checks_leaks)
+			printf("#gates\tleaks\n");
 		for (size_t i = 0; i < chapter_scenario_count; i++)
 			printf("%s\t%s\t%.1f\n", chapter_scenarios[i].clause,
 			       chapter_scenarios[i].name, chapter_scenarios[i].timeout_s);

@@ -51,6 +51,13 @@ struct scenario {
 extern const struct scenario chapter_scenarios[];
 extern const size_t chapter_scenario_count;
 
+/*
+ * True when the chapter is also graded on leaks (threads, descriptors and
+ * heap memory left behind by each scenario). A chapter opts in by defining
+ * it; the harness's weak definition says false.
+ */
+extern const bool chapter_checks_leaks;
+
 /* Records the first failure of c (later ones are ignored). */
 void check_fail(struct check *c, const char *clause, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

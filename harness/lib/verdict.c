@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "census.h"
 #include "clock.h"
 
 /* After one scenario timed out, the later ones get this long at most. */
@@ -28,24 +29,42 @@ static _Atomic size_t armed_index;
 static _Atomic uint64_t armed_deadline_ns;	/* 0: disarmed */
 static _Atomic uint64_t armed_seconds_x10;
 
+/* Writes v in decimal into out; async-signal-safe. */
+static void format_unsigned(char *out, unsigned long v)
+{
+	char digits[24];
+	int n = 0;
+
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n > 0)
+		*out++ = digits[--n];
+	*out = '\0';
+}
+
+/* "<dir>/<index><suffix>" into path (PATH_MAX bytes); async-signal-safe. */
+static void marker_path(char *path, size_t index, const char *suffix)
+{
+	size_t len;
+
+	strcpy(path, marker_dir);
+	len = strlen(path);
+	path[len++] = '/';
+	format_unsigned(path + len, index);
+	strcat(path, suffix);
+}
+
 static void write_marker(size_t index, const char *suffix, const char *text)
 {
-	char path[PATH_MAX], number[24];
-	int fd, n = 0;
-	size_t v = index;
+	char path[PATH_MAX];
+	int fd;
 
 	if (!marker_dir[0])
 		return;
 	/* Only async-signal-safe calls: this also runs in signal handlers. */
-	do {
-		number[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	strcpy(path, marker_dir);
-	strcat(path, "/");
-	for (size_t len = strlen(path); n > 0; len++)
-		path[len] = number[--n], path[len + 1] = '\0';
-	strcat(path, suffix);
+	marker_path(path, index, suffix);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return;
@@ -55,44 +74,19 @@ static void write_marker(size_t index, const char *suffix, const char *text)
 	close(fd);
 }
 
-
-static void dump_stacks(size_t index)
+/*
+ * Writes every thread's stack to <dir>/<index><suffix> with eu-stack (or
+ * gdb). Also called from the crash handler: no locks, no malloc.
+ */
+static void dump_stacks(size_t index, const char *suffix)
 {
 	char path[PATH_MAX], pid[24];
 	pid_t child;
 
-	static atomic_flag dumped = ATOMIC_FLAG_INIT;
-
-	if (!marker_dir[0] || getenv("TC_NO_STACKS") || atomic_flag_test_and_set(&dumped))
+	if (!marker_dir[0] || getenv("TC_NO_STACKS"))
 		return;
-	/* Async-signal-safe enough for a crash handler: no locks, no malloc. */
-	strcpy(path, marker_dir);
-	{
-		char number[24];
-		int n = 0;
-		size_t len = strlen(path);
-
-		do {
-			number[n++] = (char)('0' + index % 10);
-			index /= 10;
-		} while (index);
-		path[len++] = '/';
-		while (n > 0)
-			path[len++] = number[--n];
-		strcpy(path + len, ".stacks");
-	}
-	{
-		char number[24];
-		int n = 0, v = (int)getpid(), len = 0;
-
-		do {
-			number[n++] = (char)('0' + v % 10);
-			v /= 10;
-		} while (v);
-		while (n > 0)
-			pid[len++] = number[--n];
-		pid[len] = '\0';
-	}
+	marker_path(path, index, suffix);
+	format_unsigned(pid, (unsigned long)getpid());
 	child = fork();
 	if (child == 0) {
 		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -121,8 +115,10 @@ static void on_fatal_signal(int sig)
 {
 	char text[4] = { (char)('0' + sig / 10), (char)('0' + sig % 10), '\0' };
 	size_t index = atomic_load(&armed_index);
+	static atomic_flag dumped = ATOMIC_FLAG_INIT;
 
-	dump_stacks(index);
+	if (!atomic_flag_test_and_set(&dumped))
+		dump_stacks(index, ".stacks");
 	write_marker(index, ".crash", text);
 	signal(sig, SIG_DFL);
 	raise(sig);
@@ -141,7 +137,7 @@ static void *watchdog(void *arg)
 			continue;
 		snprintf(text, sizeof(text), "%.1f",
 			 (double)atomic_load(&armed_seconds_x10) / 10.0);
-		dump_stacks(index);
+		dump_stacks(index, ".stacks");
 		write_marker(index, ".timeout", text);
 		_exit(3);
 	}
@@ -177,8 +173,41 @@ static void start_once(void)
 		pthread_detach(dog);
 }
 
+static int count_descriptors(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int count = 0;
+
+	while (d && (e = readdir(d)) != NULL)
+		count += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return count;
+}
+
+/*
+ * With TC_LEAK_CHECK set: compares threads and descriptors before and after
+ * the scenario, and leaves <i>.leak ("threads<TAB>descriptors" left over)
+ * and <i>.leakstacks when something stayed behind.
+ */
+static void check_leaks_after(size_t index, int threads_before, int fds_before)
+{
+	int threads = census_settle(threads_before, 500);
+	int fds = count_descriptors();
+	char text[64];
+
+	if (threads <= threads_before && fds <= fds_before)
+		return;
+	dump_stacks(index, ".leakstacks");
+	snprintf(text, sizeof(text), "%d\t%d", threads - threads_before, fds - fds_before);
+	write_marker(index, ".leak", text);
+}
+
 void verdict_run(size_t index, struct check *c, const struct scenario_env *env)
 {
+	bool leak_check = getenv("TC_LEAK_CHECK") != NULL;
+	int threads_before = 0, fds_before = 0;
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	const struct scenario *s = &chapter_scenarios[index];
 	double seconds = s->timeout_s;
@@ -193,7 +222,13 @@ void verdict_run(size_t index, struct check *c, const struct scenario_env *env)
 	atomic_store(&armed_seconds_x10, (uint64_t)(seconds * 10));
 	atomic_store(&armed_deadline_ns, world_now_ns() + (uint64_t)(seconds * 1e9));
 
+	if (leak_check) {
+		threads_before = census_threads();
+		fds_before = count_descriptors();
+	}
 	s->run(c, env);
+	if (leak_check)
+		check_leaks_after(index, threads_before, fds_before);
 
 	atomic_store(&armed_deadline_ns, 0);
 	if (c->failed) {

@@ -73,12 +73,18 @@ static void clean_function_name(char *name)
 static bool parse_tsan_frame(const char *s, char *fn, char *path, char *line)
 {
 	char location[1024], *colon;
+	int used = 0;
 
 	while (*s == ' ')
 		s++;
 	if (*s != '#')
 		return false;
-	if (sscanf(s, "#%*d %255s %1023s", fn, location) != 2)
+	/* LeakSanitizer writes "#1 0x55d1 in fn /path:3"; TSan "#1 fn /path:3 (...)". */
+	if (sscanf(s, "#%*d 0x%*x in %n", &used) == 0 && used > 0)
+		s += used;
+	else if (sscanf(s, "#%*d %n", &used) == 0 && used > 0)
+		s += used;
+	if (sscanf(s, "%255s %1023s", fn, location) != 2)
 		return false;
 	colon = strchr(location, ':');
 	if (!colon)
@@ -167,6 +173,59 @@ int tsan_reduce(const struct workspace *w, const char *log, char **summary,
 		text_addf(&d, "  (%d reports in all; the first is shown)\n", count);
 	*details = text_take(&d);
 	return count;
+}
+
+long lsan_reduce(const struct workspace *w, const char *log, char **summary,
+		 char **details)
+{
+	struct text d = { 0 };
+	long total = 0;
+	int shown = 0;
+	char *first_where = NULL;
+
+	*summary = NULL;
+	*details = NULL;
+	for (const char *p = log; (p = strstr(p, " leak of ")) != NULL; p++) {
+		long bytes = 0;
+		int objects = 0;
+		char *where = NULL;
+
+		if (sscanf(p, " leak of %ld byte(s) in %d object(s)", &bytes, &objects) != 2)
+			continue;
+		total += bytes;
+		/* The allocation stack follows, up to the next blank line. */
+		for (const char *line = strchr(p, '\n'); line && line[1] && line[1] != '\n';
+		     line = strchr(line + 1, '\n')) {
+			char buf[2048], fn[256], path[1024], lineno[32];
+			const char *end = strchr(line + 1, '\n');
+			size_t len = end ? (size_t)(end - line - 1) : strlen(line + 1);
+
+			if (len >= sizeof(buf))
+				len = sizeof(buf) - 1;
+			memcpy(buf, line + 1, len);
+			buf[len] = '\0';
+			if (parse_tsan_frame(buf, fn, path, lineno) &&
+			    workspace_is_learner_file(w, path)) {
+				char *loc = learner_location(w, path, lineno);
+
+				asprintf(&where, "%s() at %s", fn, loc);
+				free(loc);
+				break;
+			}
+		}
+		if (shown++ < 5)
+			text_addf(&d, "  %ld bytes in %d allocation%s from %s\n", bytes, objects,
+				  objects == 1 ? "" : "s", where ? where : "outside your file");
+		if (!first_where && where)
+			first_where = strdup(where);
+		free(where);
+	}
+	if (total > 0)
+		asprintf(summary, "%ld bytes of heap never freed%s%s", total,
+			 first_where ? ", first allocated by " : "", first_where ? first_where : "");
+	free(first_where);
+	*details = text_take(&d);
+	return total;
 }
 
 static const char *child_text(xmlNode *node, const char *name)
@@ -356,8 +415,8 @@ char *stacks_reduce(const struct workspace *w, const char *dump)
 	qsort(list, n, sizeof(*list), by_threads_desc);
 	for (size_t i = 0; i < n; i++) {
 		if (i < 8)
-			text_addf(&t, "  %d thread%s: %s\n", list[i].threads,
-				  list[i].threads == 1 ? " " : "s", list[i].where);
+			text_addf(&t, "  %d %s: %s\n", list[i].threads,
+				  list[i].threads == 1 ? "thread" : "threads", list[i].where);
 		free(list[i].where);
 	}
 	if (n > 8)

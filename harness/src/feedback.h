@@ -29,6 +29,14 @@ int helgrind_reduce(const struct workspace *w, const char *xml_path,
 		    char **summary, char **details);
 
 /*
+ * Reads LeakSanitizer's log text. Returns the bytes leaked (0: none); when
+ * there are leaks, *summary says how much and from where (the learner's
+ * file:line of the first allocation), *details lists up to 5 leaks.
+ */
+long lsan_reduce(const struct workspace *w, const char *log, char **summary,
+		 char **details);
+
+/*
  * Reads an eu-stack dump: one line per thread that is inside the learner's
  * code, saying where it is parked and in what call. malloc'd; never NULL.
  */

@@ -72,6 +72,10 @@ bool scenarios_list(const struct workspace *w, struct scenario_list *list)
 	     line = strtok_r(NULL, "\n", &save)) {
 		size_t i = list->n;
 
+		if (strcmp(line, "#gates\tleaks") == 0) {
+			list->checks_leaks = true;
+			continue;
+		}
 		if (sscanf(line, "%15[^\t]\t%127[^\t]\t%lf", list->clause[i], list->name[i],
 			   &list->timeout_s[i]) == 3) {
 			list->total_timeout_s += list->timeout_s[i];
@@ -227,6 +231,28 @@ static bool driver_failed(const struct workspace *w, const struct scenario_list 
 	return true;
 }
 
+/* Concatenates the files matching pattern (sanitizer logs, one per pid). */
+static char *read_logs(const char *pattern)
+{
+	char *all = NULL;
+	size_t n = 0;
+	FILE *out = open_memstream(&all, &n);
+	glob_t found;
+
+	if (glob(pattern, 0, NULL, &found) == 0) {
+		for (size_t i = 0; i < found.gl_pathc; i++) {
+			char *text = read_text(found.gl_pathv[i], 1 << 20);
+
+			if (text)
+				fputs(text, out);
+			free(text);
+		}
+		globfree(&found);
+	}
+	fclose(out);
+	return all;
+}
+
 void gate_tsan(const struct workspace *w, const struct scenario_list *list,
 	       struct gate_result *g)
 {
@@ -234,9 +260,7 @@ void gate_tsan(const struct workspace *w, const struct scenario_list *list,
 	char *env_markers, *env_tsan, *pattern, *summary, *details;
 	const char *argv[] = { w->binaries[FLAVOR_TSAN], NULL };
 	struct proc_result r;
-	struct { char *s; size_t n; } all = { NULL, 0 };
-	FILE *collected = open_memstream(&all.s, &all.n);
-	glob_t found;
+	char *all;
 	int reports;
 
 	asprintf(&env_markers, "TC_MARKERS=%s", markers);
@@ -256,18 +280,8 @@ void gate_tsan(const struct workspace *w, const struct scenario_list *list,
 	}
 	g->ran = true;
 	asprintf(&pattern, "%s/report*", logs);
-	if (glob(pattern, 0, NULL, &found) == 0) {
-		for (size_t i = 0; i < found.gl_pathc; i++) {
-			char *text = read_text(found.gl_pathv[i], 1 << 20);
-
-			if (text)
-				fputs(text, collected);
-			free(text);
-		}
-		globfree(&found);
-	}
-	fclose(collected);
-	reports = tsan_reduce(w, all.s ? all.s : "", &summary, &details);
+	all = read_logs(pattern);
+	reports = tsan_reduce(w, all ? all : "", &summary, &details);
 	if (reports > 0) {
 		gate_set_summary(g, "ThreadSanitizer: %s", summary);
 		gate_add_detail(g, "%s", details);
@@ -279,7 +293,7 @@ void gate_tsan(const struct workspace *w, const struct scenario_list *list,
 	}
 	free(summary);
 	free(details);
-	free(all.s);
+	free(all);
 	free(pattern);
 	proc_result_free(&r);
 	free(env_markers);
@@ -340,6 +354,90 @@ void gate_helgrind(const struct workspace *w, const struct scenario_list *list,
 	free(xml_opt);
 	free(supp_opt);
 	free(markers);
+}
+
+void gate_leaks(const struct workspace *w, const struct scenario_list *list,
+		struct gate_result *g)
+{
+	char *markers = make_subdir(w, "leak-markers"), *logs = make_subdir(w, "lsan-log");
+	char *env_markers, *env_lsan, *pattern, *log, *summary = NULL, *details = NULL;
+	const char *argv[] = { w->binaries[FLAVOR_LEAKS], NULL };
+	struct proc_result r;
+	int leaky_scenarios = 0;
+	long bytes;
+
+	asprintf(&env_markers, "TC_MARKERS=%s", markers);
+	asprintf(&env_lsan, "LSAN_OPTIONS=exitcode=23 log_path=%s/report", logs);
+	{
+		const char *env[] = { env_markers, env_lsan, "TC_LEAK_CHECK=1",
+				      "TC_TIMEOUT_FACTOR=2", NULL };
+		struct proc_opts o = {
+			.timeout_s = list->total_timeout_s * 2 + 30,
+			.env = env,
+			.big_address_space = true,
+		};
+
+		proc_run(argv, &o, &r);
+	}
+	g->ran = true;
+	for (size_t i = 0; i < list->n; i++) {
+		char *leak = marker(markers, i, ".leak"), *dump;
+		int threads = 0, fds = 0;
+
+		if (!leak)
+			continue;
+		sscanf(leak, "%d\t%d", &threads, &fds);
+		dump = marker(markers, i, ".leakstacks");
+		gate_add_detail(g, "%s left %d thread%s and %d descriptor%s behind", list->name[i],
+				threads, threads == 1 ? "" : "s", fds, fds == 1 ? "" : "s");
+		if (threads > 0 && dump) {
+			char *stacks = stacks_reduce(w, dump);
+
+			gate_add_detail(g, "  where the threads are parked:\n%s", stacks);
+			if (!leaky_scenarios)
+				gate_set_summary(g, "%s: %d thread%s and %d descriptor%s left "
+						 "behind; %.200s", list->name[i], threads,
+						 threads == 1 ? "" : "s", fds, fds == 1 ? "" : "s",
+						 stacks + strspn(stacks, " "));
+			free(stacks);
+		} else if (!leaky_scenarios) {
+			gate_set_summary(g, "%s: %d thread%s and %d descriptor%s left behind",
+					 list->name[i], threads, threads == 1 ? "" : "s", fds,
+					 fds == 1 ? "" : "s");
+		}
+		leaky_scenarios++;
+		free(leak);
+		free(dump);
+	}
+	if (g->summary) {
+		char *nl = strchr(g->summary, '\n');
+
+		if (nl)
+			*nl = '\0';
+	}
+	asprintf(&pattern, "%s/report*", logs);
+	log = read_logs(pattern);
+	bytes = lsan_reduce(w, log ? log : "", &summary, &details);
+	if (bytes > 0) {
+		gate_add_detail(g, "LeakSanitizer: %s\n%s", summary, details);
+		if (!leaky_scenarios)
+			gate_set_summary(g, "LeakSanitizer: %s", summary);
+	}
+	if (!leaky_scenarios && bytes == 0 && !driver_failed(w, list, markers, &r, 23, g)) {
+		g->tool_passed = true;
+		g->fraction = 1;
+		gate_set_summary(g, "no thread, descriptor or heap memory left behind "
+				 "(%zu scenarios)", list->n);
+	}
+	free(summary);
+	free(details);
+	free(log);
+	free(pattern);
+	proc_result_free(&r);
+	free(env_markers);
+	free(env_lsan);
+	free(markers);
+	free(logs);
 }
 
 void gate_throughput(const struct workspace *w, struct gate_result *g)

@@ -19,6 +19,7 @@ struct scenario_list {
 	char name[64][128];
 	double timeout_s[64];
 	double total_timeout_s;
+	bool checks_leaks;	/* the chapter has the leaks gate */
 };
 
 /* Asks the (plain) race driver for the scenario list. False on failure. */
@@ -30,6 +31,8 @@ void gate_tsan(const struct workspace *w, const struct scenario_list *list,
 	       struct gate_result *g);
 void gate_helgrind(const struct workspace *w, const struct scenario_list *list,
 		   struct gate_result *g);
+void gate_leaks(const struct workspace *w, const struct scenario_list *list,
+		struct gate_result *g);
 void gate_throughput(const struct workspace *w, struct gate_result *g);
 
 #endif

@@ -24,7 +24,7 @@ static void fail_remaining(struct chapter_result *out, const char *summary,
 	for (int i = 0; i < GATE_COUNT; i++) {
 		struct gate_result *g = &out->gates[i];
 
-		if (g->ran)
+		if (g->ran || !g->applies)
 			continue;
 		gate_set_summary(g, "%s", summary);
 		if (details && *details && i == GATE_CORRECTNESS)
@@ -45,20 +45,45 @@ static char *head_lines(const char *log, int lines)
 	return strndup(log, p && *p ? (size_t)(p - log) : strlen(log));
 }
 
-void grade_chapter(const char *root, const char *build_root,
-		   const struct chapter *chapter, struct chapter_result *out)
+/* Builds one flavour; on failure fails the remaining gates with the log. */
+static bool build(struct workspace *w, enum flavor f, struct chapter_result *out)
 {
 	static const char *const flavor_names[FLAVOR_COUNT] = {
 		"the Criterion suite", "the ThreadSanitizer driver",
-		"the Helgrind driver", "the benchmark",
+		"the Helgrind driver", "the benchmark", "the leak driver",
 	};
+	char *log = NULL, *head, summary[256];
+
+	if (workspace_build(w, f, &log)) {
+		free(log);
+		return true;
+	}
+	head = head_lines(log ? log : "", 40);
+	snprintf(summary, sizeof(summary), "%s did not build with your code%s",
+		 flavor_names[f], log && strstr(log, "multiple definition") ?
+		 " (it defines a name the harness already provides)" : "");
+	fail_remaining(out, summary, head);
+	free(head);
+	free(log);
+	return false;
+}
+
+/* Runs one gate and times it. */
+#define TIMED(out, gate, call)                                          \
+	do {                                                            \
+		double start_ = now_s();                                \
+		call;                                                   \
+		(out)->gates[gate].seconds = now_s() - start_;          \
+	} while (0)
+
+void grade_chapter(const char *root, const char *build_root,
+		   const struct chapter *chapter, struct chapter_result *out)
+{
 	struct workspace w;
 	struct scenario_list list;
 	char why[1024], *log = NULL;
-	double start;
 
-	memset(out, 0, sizeof(*out));
-	out->id = strdup(chapter->id);
+	chapter_result_init(out, chapter->id, false);
 	if (!workspace_open(&w, root, build_root, chapter, why, sizeof(why))) {
 		fail_remaining(out, why, NULL);
 		goto out;
@@ -70,47 +95,29 @@ void grade_chapter(const char *root, const char *build_root,
 		free(head);
 		goto out;
 	}
-	free(log);
-	log = NULL;
-	for (int f = 0; f < FLAVOR_COUNT; f++) {
-		if (workspace_build(&w, f, &log)) {
-			free(log);
-			log = NULL;
-			continue;
-		}
-		{
-			char *head = head_lines(log, 40), summary[256];
-
-			snprintf(summary, sizeof(summary), "%s did not build with your code%s",
-				 flavor_names[f], strstr(log, "multiple definition") ?
-				 " (it defines a name the harness already provides)" : "");
-			fail_remaining(out, summary, head);
-			free(head);
-		}
+	/* The plain driver lists the scenarios and says which gates apply. */
+	if (!build(&w, FLAVOR_HELGRIND, out))
 		goto out;
-	}
 	if (!scenarios_list(&w, &list)) {
 		fail_remaining(out, "the harness could not list the scenarios", NULL);
 		goto out;
 	}
+	out->gates[GATE_LEAKS].applies = list.checks_leaks;
+	if (!build(&w, FLAVOR_SUITE, out) || !build(&w, FLAVOR_TSAN, out) ||
+	    !build(&w, FLAVOR_BENCH, out) ||
+	    (list.checks_leaks && !build(&w, FLAVOR_LEAKS, out)))
+		goto out;
 
-	start = now_s();
-	gate_correctness(&w, &list, &out->gates[GATE_CORRECTNESS]);
-	out->gates[GATE_CORRECTNESS].seconds = now_s() - start;
-	start = now_s();
-	gate_tsan(&w, &list, &out->gates[GATE_TSAN]);
-	out->gates[GATE_TSAN].seconds = now_s() - start;
-	start = now_s();
-	gate_helgrind(&w, &list, &out->gates[GATE_HELGRIND]);
-	out->gates[GATE_HELGRIND].seconds = now_s() - start;
-	if (out->gates[GATE_CORRECTNESS].tool_passed) {
-		start = now_s();
-		gate_throughput(&w, &out->gates[GATE_THROUGHPUT]);
-		out->gates[GATE_THROUGHPUT].seconds = now_s() - start;
-	} else {
+	TIMED(out, GATE_CORRECTNESS, gate_correctness(&w, &list, &out->gates[GATE_CORRECTNESS]));
+	TIMED(out, GATE_TSAN, gate_tsan(&w, &list, &out->gates[GATE_TSAN]));
+	TIMED(out, GATE_HELGRIND, gate_helgrind(&w, &list, &out->gates[GATE_HELGRIND]));
+	if (list.checks_leaks)
+		TIMED(out, GATE_LEAKS, gate_leaks(&w, &list, &out->gates[GATE_LEAKS]));
+	if (out->gates[GATE_CORRECTNESS].tool_passed)
+		TIMED(out, GATE_THROUGHPUT, gate_throughput(&w, &out->gates[GATE_THROUGHPUT]));
+	else
 		gate_set_summary(&out->gates[GATE_THROUGHPUT],
 				 "not measured until correctness passes");
-	}
 out:
 	free(log);
 	workspace_close(&w);

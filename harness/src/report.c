@@ -7,6 +7,8 @@ static const char *status_word(const struct chapter_result *c, int i)
 {
 	const struct gate_result *g = &c->gates[i];
 
+	if (!g->applies)
+		return "n/a";
 	if (!g->ran)
 		return "--";
 	if (g->score == g->max_score)
@@ -34,6 +36,8 @@ void report_print_chapter(FILE *out, const struct chapter_result *c, bool detail
 	for (int i = 0; i < GATE_COUNT; i++) {
 		const struct gate_result *g = &c->gates[i];
 
+		if (!g->applies)
+			continue;
 		fprintf(out, "  %-12s %-4s %3d/%-3d %s", gate_name(i), status_word(c, i),
 			g->score, g->max_score, g->summary ? g->summary : "");
 		if (g->tool_passed && g->score < g->max_score && i != GATE_CORRECTNESS)
@@ -60,8 +64,11 @@ void report_print_table(FILE *out, const struct chapter_result *c, size_t n)
 		for (int i = 0; i < GATE_COUNT; i++) {
 			char cell[32];
 
-			snprintf(cell, sizeof(cell), "%s %d/%d", status_word(&c[k], i),
-				 c[k].gates[i].score, c[k].gates[i].max_score);
+			if (c[k].gates[i].applies)
+				snprintf(cell, sizeof(cell), "%s %d/%d", status_word(&c[k], i),
+					 c[k].gates[i].score, c[k].gates[i].max_score);
+			else
+				snprintf(cell, sizeof(cell), "n/a");
 			fprintf(out, " %-14s", cell);
 		}
 		fprintf(out, " %d/%d\n", c[k].score, c[k].max_score);
@@ -98,7 +105,8 @@ int report_write_json(const char *path, const struct chapter_result *c, size_t n
 		json_t *ch = json_object(), *checks = json_array();
 
 		for (int i = 0; i < GATE_COUNT; i++)
-			json_array_append_new(checks, gate_json(&c[k].gates[i], i));
+			if (c[k].gates[i].applies)
+				json_array_append_new(checks, gate_json(&c[k].gates[i], i));
 		json_object_set_new(ch, "id", json_string(c[k].id));
 		json_object_set_new(ch, "score", json_integer(c[k].score));
 		json_object_set_new(ch, "max_score", json_integer(c[k].max_score));

@@ -8,19 +8,28 @@
 #include <string.h>
 
 static const char *const names[GATE_COUNT] = {
-	"correctness", "tsan", "helgrind", "throughput",
+	"correctness", "tsan", "helgrind", "leaks", "throughput",
 };
 
-static const int points[GATE_COUNT] = { 40, 20, 20, 20 };
+static const int points[GATE_COUNT] = { 40, 20, 20, 0, 20 };
+static const int points_with_leaks[GATE_COUNT] = { 40, 15, 15, 15, 15 };
 
 const char *gate_name(enum gate g)
 {
 	return names[g];
 }
 
-int gate_points(enum gate g)
+int gate_points(enum gate g, bool with_leaks)
 {
-	return points[g];
+	return with_leaks ? points_with_leaks[g] : points[g];
+}
+
+void chapter_result_init(struct chapter_result *c, const char *id, bool with_leaks)
+{
+	memset(c, 0, sizeof(*c));
+	c->id = strdup(id);
+	for (int i = 0; i < GATE_COUNT; i++)
+		c->gates[i].applies = i != GATE_LEAKS || with_leaks;
 }
 
 void gate_set_summary(struct gate_result *g, const char *fmt, ...)
@@ -59,13 +68,16 @@ void gate_add_detail(struct gate_result *g, const char *fmt, ...)
 void chapter_result_finish(struct chapter_result *c)
 {
 	bool correct = c->gates[GATE_CORRECTNESS].tool_passed;
+	bool with_leaks = c->gates[GATE_LEAKS].applies;
 
 	c->score = 0;
 	c->max_score = 0;
 	for (int i = 0; i < GATE_COUNT; i++) {
 		struct gate_result *g = &c->gates[i];
 
-		g->max_score = gate_points(i);
+		if (!g->applies)
+			continue;
+		g->max_score = gate_points(i, with_leaks);
 		g->score = (int)floor(g->fraction * g->max_score + 1e-9);
 		if (g->tool_passed)
 			g->score = g->max_score;

@@ -19,11 +19,13 @@ enum gate {
 	GATE_CORRECTNESS,
 	GATE_TSAN,
 	GATE_HELGRIND,
+	GATE_LEAKS,		/* only in chapters that opt in */
 	GATE_THROUGHPUT,
 	GATE_COUNT
 };
 
 struct gate_result {
+	bool applies;		/* false: not part of this chapter */
 	bool ran;		/* false: not run (for example, no build) */
 	bool tool_passed;	/* the gate's own verdict, before gating */
 	double fraction;	/* 0..1 of the gate's points earned by the tool */
@@ -41,11 +43,14 @@ struct chapter_result {
 	int score, max_score;
 };
 
-/* "correctness", "tsan", "helgrind", "throughput" */
+/* "correctness", "tsan", "helgrind", "leaks", "throughput" */
 const char *gate_name(enum gate g);
 
-/* Points each gate is worth (harness/README.md explains the split). */
-int gate_points(enum gate g);
+/*
+ * Points gate g is worth in a chapter that has (with_leaks) or has not the
+ * leaks gate; each chapter is worth 100 (harness/README.md explains).
+ */
+int gate_points(enum gate g, bool with_leaks);
 
 /* Sets summary (printf-style); replaces an earlier one. */
 void gate_set_summary(struct gate_result *g, const char *fmt, ...)
@@ -55,8 +60,14 @@ void gate_set_summary(struct gate_result *g, const char *fmt, ...)
 void gate_add_detail(struct gate_result *g, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* Applies gating and sums the chapter's score. */
+/*
+ * Applies gating and sums the chapter's score over the gates that apply.
+ * The caller sets gates[i].applies first (chapter_result_init does).
+ */
 void chapter_result_finish(struct chapter_result *c);
+
+/* Zeroes c, names it, and marks which gates apply. */
+void chapter_result_init(struct chapter_result *c, const char *id, bool with_leaks);
 
 void chapter_result_free(struct chapter_result *c);
 

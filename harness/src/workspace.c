@@ -132,7 +132,7 @@ bool workspace_open(struct workspace *w, const char *root, const char *build_roo
 	}
 	for (int f = 0; f < FLAVOR_COUNT; f++) {
 		static const char *const names[FLAVOR_COUNT] = {
-			"suite", "tsan_driver", "helgrind_driver", "bench",
+			"suite", "tsan_driver", "helgrind_driver", "bench", "leak_driver",
 		};
 
 		if (asprintf(&w->binaries[f], "%s/%s", w->dir, names[f]) < 0)
@@ -295,6 +295,11 @@ bool workspace_build(struct workspace *w, enum flavor f, char **log)
 	case FLAVOR_HELGRIND:
 		push(&a, "-O0");
 		push(&a, "-g");
+		break;
+	case FLAVOR_LEAKS:
+		push(&a, "-O1");
+		push(&a, "-g");
+		push(&a, "-fsanitize=leak");
 		break;
 	default:
 		push(&a, "-O2");

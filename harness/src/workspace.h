@@ -23,6 +23,7 @@ enum flavor {
 	FLAVOR_TSAN,		/* race driver, -fsanitize=thread */
 	FLAVOR_HELGRIND,	/* race driver, -O0 -g, for Valgrind */
 	FLAVOR_BENCH,		/* benchmark, -O2 */
+	FLAVOR_LEAKS,		/* race driver, -fsanitize=leak */
 	FLAVOR_COUNT
 };
 
