@@ -8,7 +8,7 @@
 UNIT_SRC  := $(wildcard tests/unit/*.c)
 UNIT_BIN  := $(BIN)/unit_tests
 UNIT_DEPS := $(filter-out harness/src/main.c,$(GRADER_SRC)) $(wildcard harness/world/*.c)
-UNIT_CFLAGS := -std=gnu11 -O0 -g -Wall -Wextra -pthread $(XML_CFLAGS) \
+UNIT_CFLAGS := -std=gnu11 -O0 -g -Wall -Wextra -Werror -pthread $(XML_CFLAGS) \
 	-Iharness/src -Iharness/world -Iharness/lib
 
 $(UNIT_BIN): $(UNIT_SRC) $(UNIT_DEPS) $(wildcard harness/src/*.h harness/world/*.h)

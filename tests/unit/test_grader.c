@@ -1,0 +1,111 @@
+/*
+ * test_grader.c - chapter selection, scoring and gating
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "chapter.h"
+#include "result.h"
+#include "workspace.h"
+
+Test(chapter, selectors_match_by_number_or_name)
+{
+	struct chapter c = { .id = "03-worker-pool" };
+
+	cr_assert(chapter_matches(&c, "03"));
+	cr_assert(chapter_matches(&c, "3"));
+	cr_assert(chapter_matches(&c, "03-worker-pool"));
+	cr_assert_not(chapter_matches(&c, "04"));
+	cr_assert_not(chapter_matches(&c, "worker"));
+	cr_assert_not(chapter_matches(&c, "03-worker"));
+}
+
+static void touch(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f, "%s", path);
+	fclose(f);
+}
+
+Test(chapter, discovers_chapters_in_order_with_their_learner_files)
+{
+	char root[] = "/tmp/threadclinic-wb-XXXXXX", path[512];
+	struct chapter *chapters;
+	size_t n;
+
+	cr_assert_not_null(mkdtemp(root));
+	snprintf(path, sizeof(path), "%s/chapters/02-b", root);
+	make_dirs(path);
+	snprintf(path, sizeof(path), "%s/chapters/01-a", root);
+	make_dirs(path);
+	snprintf(path, sizeof(path), "%s/chapters/notes", root);
+	make_dirs(path);
+	snprintf(path, sizeof(path), "%s/chapters/01-a/a.c", root);
+	touch(path);
+	snprintf(path, sizeof(path), "%s/chapters/01-a/a.h", root);
+	touch(path);
+	cr_assert_eq(chapters_discover(root, "/sub", &chapters, &n), 0);
+	cr_assert_eq(n, 2);
+	cr_assert_str_eq(chapters[0].id, "01-a");
+	cr_assert_str_eq(chapters[1].id, "02-b");
+	cr_assert_eq(chapters[0].nsources, 1);
+	cr_assert_str_eq(chapters[0].sources[0], "a.c");
+	cr_assert_str_eq(chapters[0].learner_dir, "/sub/01-a");
+	chapters_free(chapters, n);
+	remove_tree(root);
+}
+
+static void pass_gate(struct chapter_result *c, enum gate g)
+{
+	c->gates[g].ran = true;
+	c->gates[g].tool_passed = true;
+	c->gates[g].fraction = 1;
+}
+
+Test(result, full_marks_add_up_to_100_with_or_without_leaks)
+{
+	for (int leaks = 0; leaks <= 1; leaks++) {
+		struct chapter_result c;
+
+		chapter_result_init(&c, "01-a", leaks);
+		for (int g = 0; g < GATE_COUNT; g++)
+			pass_gate(&c, g);
+		chapter_result_finish(&c);
+		cr_assert_eq(c.score, 100);
+		cr_assert_eq(c.max_score, 100);
+		chapter_result_free(&c);
+	}
+}
+
+Test(result, race_and_throughput_points_need_correctness)
+{
+	struct chapter_result c;
+
+	chapter_result_init(&c, "01-a", false);
+	c.gates[GATE_CORRECTNESS].ran = true;
+	c.gates[GATE_CORRECTNESS].fraction = 0.5;
+	pass_gate(&c, GATE_TSAN);
+	pass_gate(&c, GATE_HELGRIND);
+	pass_gate(&c, GATE_THROUGHPUT);
+	chapter_result_finish(&c);
+	cr_assert_eq(c.gates[GATE_CORRECTNESS].score, 20);
+	cr_assert_eq(c.gates[GATE_TSAN].score, 0, "an empty function is race-free");
+	cr_assert_eq(c.gates[GATE_THROUGHPUT].score, 0);
+	cr_assert_eq(c.score, 20);
+	chapter_result_free(&c);
+}
+
+Test(workspace, rewrites_copies_to_the_learners_paths)
+{
+	struct workspace w = { .src_dir = "/b/01/src", .display_dir = "mine/01" };
+	char *text = workspace_rewrite(&w, "at /b/01/src/clean.c:3 and /b/01/src/clean.c:4");
+
+	cr_assert_str_eq(text, "at mine/01/clean.c:3 and mine/01/clean.c:4");
+	cr_assert(workspace_is_learner_file(&w, "/b/01/src/clean.c"));
+	cr_assert_not(workspace_is_learner_file(&w, "/b/01/srcx/clean.c"));
+	free(text);
+}
