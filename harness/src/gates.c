@@ -52,13 +52,14 @@ static char *make_subdir(const struct workspace *w, const char *name)
 		return NULL;
 	remove_tree(dir);
 	make_dirs(dir);
+	workspace_own(w, dir);
 	return dir;
 }
 
 bool scenarios_list(const struct workspace *w, struct scenario_list *list)
 {
 	const char *argv[] = { w->binaries[FLAVOR_HELGRIND], "--list", NULL };
-	struct proc_opts o = { .timeout_s = 20 };
+	struct proc_opts o = { .timeout_s = 20, .sandbox = &w->sandbox };
 	struct proc_result r;
 	char *line, *save = NULL;
 
@@ -147,6 +148,7 @@ void gate_correctness(const struct workspace *w, const struct scenario_list *lis
 	{
 		const char *env[] = { env_markers, "TC_TIMEOUT_FACTOR=1", NULL };
 		struct proc_opts o = {
+			.sandbox = &w->sandbox,
 			.timeout_s = list->total_timeout_s + 30,
 			.env = env,
 		};
@@ -270,6 +272,7 @@ void gate_tsan(const struct workspace *w, const struct scenario_list *list,
 	{
 		const char *env[] = { env_markers, env_tsan, "TC_TIMEOUT_FACTOR=2", NULL };
 		struct proc_opts o = {
+			.sandbox = &w->sandbox,
 			.timeout_s = list->total_timeout_s * TSAN_TIMEOUT_FACTOR + 30,
 			.env = env,
 			.big_address_space = true,
@@ -322,6 +325,7 @@ void gate_helgrind(const struct workspace *w, const struct scenario_list *list,
 		};
 		const char *env[] = { env_markers, "TC_TIMEOUT_FACTOR=3", "TC_NO_STACKS=1", NULL };
 		struct proc_opts o = {
+			.sandbox = &w->sandbox,
 			.timeout_s = list->total_timeout_s * HELGRIND_TIMEOUT_FACTOR + 60,
 			.env = env,
 			.big_address_space = true,
@@ -372,6 +376,7 @@ void gate_leaks(const struct workspace *w, const struct scenario_list *list,
 		const char *env[] = { env_markers, env_lsan, "TC_LEAK_CHECK=1",
 				      "TC_TIMEOUT_FACTOR=2", NULL };
 		struct proc_opts o = {
+			.sandbox = &w->sandbox,
 			.timeout_s = list->total_timeout_s * 2 + 30,
 			.env = env,
 			.big_address_space = true,
@@ -445,6 +450,7 @@ void gate_throughput(const struct workspace *w, struct gate_result *g)
 	char *json_path, describe[128];
 	const char *argv[3] = { w->binaries[FLAVOR_BENCH], NULL, NULL };
 	struct proc_opts o = {
+		.sandbox = &w->sandbox,
 		.timeout_s = BENCH_TIMEOUT_S,
 		.stacks_on_timeout = true,
 	};

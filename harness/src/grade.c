@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "gates.h"
+#include "policy.h"
 #include "workspace.h"
 
 static double now_s(void)
@@ -76,50 +77,93 @@ static bool build(struct workspace *w, enum flavor f, struct chapter_result *out
 		(out)->gates[gate].seconds = now_s() - start_;          \
 	} while (0)
 
-void grade_chapter(const char *root, const char *build_root,
-		   const struct chapter *chapter, struct chapter_result *out)
+void grade_begin(const struct grade_job *job, const struct chapter *chapter,
+		 struct grading *g)
 {
-	struct workspace w;
-	struct scenario_list list;
+	struct chapter_result *out = &g->result;
 	char why[1024], *log = NULL;
 
+	memset(g, 0, sizeof(*g));
 	chapter_result_init(out, chapter->id, false);
-	if (!workspace_open(&w, root, build_root, chapter, why, sizeof(why))) {
+	if (!workspace_open(&g->w, job->root, job->build_root, chapter, job->submission_root,
+			    job->slot, why, sizeof(why))) {
 		fail_remaining(out, why, NULL);
-		goto out;
+		return;
 	}
-	if (!workspace_check_compiles(&w, &log)) {
+	if (!workspace_check_compiles(&g->w, &log)) {
 		char *head = head_lines(log, 40);
 
 		fail_remaining(out, "your code does not compile", head);
 		free(head);
-		goto out;
+		free(log);
+		return;
+	}
+	free(log);
+	log = policy_check(&g->w);
+	if (log) {
+		char summary[512];
+
+		snprintf(summary, sizeof(summary), "not graded: %.480s", log);
+		fail_remaining(out, summary, log);
+		free(log);
+		return;
 	}
 	/* The plain driver lists the scenarios and says which gates apply. */
-	if (!build(&w, FLAVOR_HELGRIND, out))
-		goto out;
-	if (!scenarios_list(&w, &list)) {
+	if (!build(&g->w, FLAVOR_HELGRIND, out))
+		return;
+	if (!scenarios_list(&g->w, &g->list)) {
 		fail_remaining(out, "the harness could not list the scenarios", NULL);
-		goto out;
+		return;
 	}
-	out->gates[GATE_LEAKS].applies = list.checks_leaks;
-	if (!build(&w, FLAVOR_SUITE, out) || !build(&w, FLAVOR_TSAN, out) ||
-	    !build(&w, FLAVOR_BENCH, out) ||
-	    (list.checks_leaks && !build(&w, FLAVOR_LEAKS, out)))
-		goto out;
+	out->gates[GATE_LEAKS].applies = g->list.checks_leaks;
+	if (!build(&g->w, FLAVOR_SUITE, out) || !build(&g->w, FLAVOR_TSAN, out) ||
+	    !build(&g->w, FLAVOR_BENCH, out) ||
+	    (g->list.checks_leaks && !build(&g->w, FLAVOR_LEAKS, out)))
+		return;
+	g->built = true;
 
-	TIMED(out, GATE_CORRECTNESS, gate_correctness(&w, &list, &out->gates[GATE_CORRECTNESS]));
-	TIMED(out, GATE_TSAN, gate_tsan(&w, &list, &out->gates[GATE_TSAN]));
-	TIMED(out, GATE_HELGRIND, gate_helgrind(&w, &list, &out->gates[GATE_HELGRIND]));
-	if (list.checks_leaks)
-		TIMED(out, GATE_LEAKS, gate_leaks(&w, &list, &out->gates[GATE_LEAKS]));
+	TIMED(out, GATE_CORRECTNESS, gate_correctness(&g->w, &g->list,
+						      &out->gates[GATE_CORRECTNESS]));
+	TIMED(out, GATE_TSAN, gate_tsan(&g->w, &g->list, &out->gates[GATE_TSAN]));
+	TIMED(out, GATE_HELGRIND, gate_helgrind(&g->w, &g->list, &out->gates[GATE_HELGRIND]));
+	if (g->list.checks_leaks)
+		TIMED(out, GATE_LEAKS, gate_leaks(&g->w, &g->list, &out->gates[GATE_LEAKS]));
+}
+
+void grade_throughput(struct grading *g)
+{
+	struct chapter_result *out = &g->result;
+
+	if (!g->built)
+		return;
 	if (out->gates[GATE_CORRECTNESS].tool_passed)
-		TIMED(out, GATE_THROUGHPUT, gate_throughput(&w, &out->gates[GATE_THROUGHPUT]));
+		TIMED(out, GATE_THROUGHPUT, gate_throughput(&g->w, &out->gates[GATE_THROUGHPUT]));
 	else
 		gate_set_summary(&out->gates[GATE_THROUGHPUT],
 				 "not measured until correctness passes");
-out:
-	free(log);
-	workspace_close(&w);
-	chapter_result_finish(out);
+}
+
+void grade_end(struct grading *g, struct chapter_result *out)
+{
+	workspace_close(&g->w);
+	chapter_result_finish(&g->result);
+	*out = g->result;
+	memset(&g->result, 0, sizeof(g->result));
+}
+
+void grade_chapter(const struct grade_job *job, const struct chapter *chapter,
+		   struct chapter_result *out)
+{
+	struct grading *g = calloc(1, sizeof(*g));
+
+	if (!g) {
+		chapter_result_init(out, chapter->id, false);
+		fail_remaining(out, "the grader ran out of memory", NULL);
+		chapter_result_finish(out);
+		return;
+	}
+	grade_begin(job, chapter, g);
+	grade_throughput(g);
+	grade_end(g, out);
+	free(g);
 }

@@ -1,18 +1,48 @@
 /*
- * grade.h - grades one chapter: prepare, compile, build, run the gates
+ * grade.h - grades one chapter: prepare, check, build, run the gates
+ *
+ * Grading is split in two so that a batch can run the first part of several
+ * gradings at once and the throughput gate alone, one at a time:
+ *	grade_begin()       copy, policy check, build, correctness, tsan,
+ *	                    helgrind, leaks
+ *	grade_throughput()  the benchmark (needs correctness to have passed)
+ *	grade_end()         scores, workspace released
+ * grade_chapter() does all three.
+ *
+ * Safety: gradings with different slots and chapters may run in different
+ * threads at once; one grading belongs to one thread at a time.
  */
 #ifndef GRADER_GRADE_H
 #define GRADER_GRADE_H
 
 #include "chapter.h"
+#include "gates.h"
 #include "result.h"
+#include "workspace.h"
 
-/*
- * Grades chapter into *out (which the caller frees with
- * chapter_result_free). Never fails: whatever goes wrong with the
- * submission becomes a failed gate with its reason.
- */
-void grade_chapter(const char *root, const char *build_root,
-		   const struct chapter *chapter, struct chapter_result *out);
+struct grade_job {
+	const char *root;		/* the workbook */
+	const char *build_root;		/* where workspaces go */
+	const char *submission_root;	/* hidden from the learner's code, or NULL */
+	unsigned slot;			/* 0, 1, ...: one per concurrent grading */
+};
+
+struct grading {
+	struct workspace w;
+	struct scenario_list list;
+	bool built;			/* every binary built: gates can run */
+	struct chapter_result result;
+};
+
+void grade_begin(const struct grade_job *job, const struct chapter *chapter,
+		 struct grading *g);
+void grade_throughput(struct grading *g);
+
+/* Scores the grading into *out (freed by chapter_result_free). */
+void grade_end(struct grading *g, struct chapter_result *out);
+
+/* All of the above. Never fails: problems become failed gates. */
+void grade_chapter(const struct grade_job *job, const struct chapter *chapter,
+		   struct chapter_result *out);
 
 #endif

@@ -76,6 +76,7 @@ int main(int argc, char **argv)
 	struct chapter *chapters;
 	struct chapter_result *results;
 	size_t n, graded = 0;
+	struct grade_job job;
 	int opt, score = 0, max = 0;
 
 	while ((opt = getopt_long(argc, argv, "C:s:r:vh", options, NULL)) != -1) {
@@ -131,12 +132,13 @@ int main(int argc, char **argv)
 			selected[i] = true;
 	}
 
+	job = (struct grade_job){ root, build_root, submission_abs, 0 };
 	for (size_t i = 0; i < n; i++) {
 		if (!selected[i])
 			continue;
 		fprintf(stdout, "grading %s ...\n", chapters[i].id);
 		fflush(stdout);
-		grade_chapter(root, build_root, &chapters[i], &results[graded]);
+		grade_chapter(&job, &chapters[i], &results[graded]);
 		report_print_chapter(stdout, &results[graded], verbose);
 		fflush(stdout);
 		score += results[graded].score;

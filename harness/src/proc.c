@@ -8,6 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <grp.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -30,6 +34,56 @@ static void set_limit(int resource, rlim_t value)
 	setrlimit(resource, &rl);
 }
 
+/* Writes text to a /proc file; async-signal-safe. */
+static void write_proc_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY);
+
+	if (fd >= 0) {
+		if (write(fd, text, strlen(text)) < 0) {
+			/* The namespace stays as it is. */
+		}
+		close(fd);
+	}
+}
+
+/*
+ * Enters the sandbox, in the child. Each step that the system refuses is
+ * skipped: the rlimits and the process group still hold.
+ */
+static void enter_sandbox(const struct sandbox *s)
+{
+	bool root = geteuid() == 0;
+
+	if (root) {
+		if (unshare(CLONE_NEWNS | CLONE_NEWNET) != 0)
+			return;
+	} else {
+		char map[64];
+		unsigned uid = (unsigned)getuid(), gid = (unsigned)getgid();
+		int n;
+
+		if (unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET) != 0)
+			return;
+		write_proc_file("/proc/self/setgroups", "deny");
+		n = snprintf(map, sizeof(map), "%u %u 1", uid, uid);
+		if (n > 0)
+			write_proc_file("/proc/self/uid_map", map);
+		n = snprintf(map, sizeof(map), "%u %u 1", gid, gid);
+		if (n > 0)
+			write_proc_file("/proc/self/gid_map", map);
+	}
+	mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL);
+	for (const char *const *dir = s->hide; dir && *dir; dir++)
+		mount("tmpfs", *dir, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		      "size=4k,mode=0555");
+	if (root && s->uid) {
+		set_limit(RLIMIT_NPROC, s->max_tasks ? s->max_tasks : 1024);
+		if (setgroups(0, NULL) != 0 || setgid(s->uid) != 0 || setuid(s->uid) != 0)
+			_exit(125);
+	}
+}
+
 /* In the child, between fork and exec: only async-signal-safe calls. */
 static void exec_child(const char *const *argv, const struct proc_opts *o,
 		       int out_fd, char **envp)
@@ -49,6 +103,8 @@ static void exec_child(const char *const *argv, const struct proc_opts *o,
 	set_limit(RLIMIT_CPU, (rlim_t)(o->timeout_s * 2 + 10));
 	if (!o->big_address_space)
 		set_limit(RLIMIT_AS, 8ull << 30);
+	if (o->sandbox)
+		enter_sandbox(o->sandbox);
 	execvpe(argv[0], (char *const *)argv, envp);
 	_exit(127);
 }
@@ -74,6 +130,37 @@ static char **build_env(const char *const *extra)
 	return envp;
 }
 
+/* Resident memory, in MiB, of every process in process group pgid. */
+static unsigned long group_rss_mb(pid_t pgid)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *e;
+	unsigned long kb = 0;
+
+	while (proc && (e = readdir(proc)) != NULL) {
+		char path[300], buf[1024], *close_paren;
+		long rss_pages = 0;
+		int group = 0;
+		FILE *f;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f) && (close_paren = strrchr(buf, ')')) &&
+		    sscanf(close_paren + 2, "%*c %*d %d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
+			   "%*d %*d %*d %*d %*d %*d %*u %*u %ld", &group, &rss_pages) == 2 &&
+		    group == pgid)
+			kb += (unsigned long)rss_pages * (unsigned long)(sysconf(_SC_PAGESIZE) / 1024);
+		fclose(f);
+	}
+	if (proc)
+		closedir(proc);
+	return kb / 1024;
+}
+
 static char *capture_stacks(pid_t pid)
 {
 	char pidtext[24];
@@ -94,6 +181,8 @@ void proc_run(const char *const *argv, const struct proc_opts *o,
 	double start = now_s(), deadline = start + o->timeout_s;
 	int fds[2], status = 0;
 	bool exited = false, eof = false;
+	unsigned long max_mb = o->sandbox ? o->sandbox->max_memory_mb : 0;
+	double next_memory_check = start + 0.2;
 	char **envp;
 	pid_t pid;
 
@@ -137,6 +226,14 @@ void proc_run(const char *const *argv, const struct proc_opts *o,
 				r->output_dropped += (size_t)got - keep;
 			}
 			break;
+		}
+		if (max_mb && now_s() >= next_memory_check) {
+			next_memory_check = now_s() + 0.2;
+			if (group_rss_mb(pid) > max_mb) {
+				r->out_of_memory = true;
+				kill(-pid, SIGKILL);
+				kill(pid, SIGKILL);
+			}
 		}
 		if (left <= 0) {
 			if (o->stacks_on_timeout)
@@ -196,8 +293,11 @@ const char *proc_describe(const struct proc_result *r, char *buf, size_t size)
 		snprintf(buf, size, "exited with status %d", r->code);
 		break;
 	case PROC_SIGNALED:
-		snprintf(buf, size, "crashed (SIG%s)",
-			 sigabbrev_np(r->sig) ? sigabbrev_np(r->sig) : "?");
+		if (r->out_of_memory)
+			snprintf(buf, size, "used more memory than allowed and was stopped");
+		else
+			snprintf(buf, size, "crashed (SIG%s)",
+				 sigabbrev_np(r->sig) ? sigabbrev_np(r->sig) : "?");
 		break;
 	case PROC_TIMED_OUT:
 		snprintf(buf, size, "timed out after %.1f s", r->wall_s);

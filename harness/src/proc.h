@@ -7,8 +7,16 @@
  * its stdout and stderr. The grader reads verdicts from files and exit
  * statuses, never from this captured text.
  *
- * Safety: not thread-safe (waits for any of its own children by pid only,
- * but uses SIGPIPE-free pipes and one static buffer). Call from one thread.
+ * With a sandbox (opts.sandbox), the child also gets a network namespace of
+ * its own (no network), a mount namespace in which the listed directories
+ * are hidden under empty read-only tmpfs mounts, and, when the grader runs
+ * as root, a user id of its own with a process limit (threads count), so
+ * it cannot write outside its scratch directory or fork without end. The
+ * parent stops the whole group when its memory use passes the limit.
+ *
+ * Safety: thread-safe: each call waits for its own child by pid; nothing is
+ * shared between calls. Between fork and exec the child makes only
+ * async-signal-safe calls.
  */
 #ifndef GRADER_PROC_H
 #define GRADER_PROC_H
@@ -30,6 +38,14 @@ struct proc_opts {
 	size_t output_cap;		/* bytes of output kept (0: 64 KiB) */
 	bool stacks_on_timeout;		/* run eu-stack before the kill */
 	bool big_address_space;		/* no RLIMIT_AS (ThreadSanitizer, Valgrind) */
+	const struct sandbox *sandbox;	/* NULL: none */
+};
+
+struct sandbox {
+	unsigned uid;			/* run as this uid/gid when root; 0: keep */
+	const char *const *hide;	/* directories to hide, NULL-ended */
+	unsigned max_tasks;		/* RLIMIT_NPROC with a uid of its own */
+	unsigned long max_memory_mb;	/* resident memory of the whole group */
 };
 
 struct proc_result {
@@ -40,6 +56,7 @@ struct proc_result {
 	char *output;			/* malloc'd, NUL-terminated, capped */
 	size_t output_dropped;		/* bytes beyond the cap */
 	char *stacks;			/* malloc'd eu-stack output, or NULL */
+	bool out_of_memory;		/* stopped for passing max_memory_mb */
 };
 
 /* Runs argv[0] (looked up in PATH) with argv; fills *r. Always returns. */

@@ -96,12 +96,65 @@ static char *display_path(const char *path)
 	return real;
 }
 
+/* Gives path and everything below it to uid (chown -R). */
+static uid_t chown_uid;
+
+static int chown_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	if (lchown(path, chown_uid, chown_uid) != 0) {
+		/* The sandboxed run will say what it could not write. */
+	}
+	return 0;
+}
+
+void workspace_own(const struct workspace *w, const char *path)
+{
+	if (!w->sandbox.uid)
+		return;
+	chown_uid = w->sandbox.uid;
+	nftw(path, chown_entry, 16, FTW_PHYS);
+}
+
+static void setup_sandbox(struct workspace *w, const char *root, const char *submission_root,
+			  unsigned slot)
+{
+	static const char *const hide[] = { "solutions", "tests", ".git" };
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(hide) / sizeof(hide[0]); i++) {
+		char *path;
+		struct stat st;
+
+		if (asprintf(&path, "%s/%s", root, hide[i]) < 0)
+			continue;
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+			w->owned_paths[n] = path;
+			w->hidden[n++] = path;
+		} else {
+			free(path);
+		}
+	}
+	if (submission_root)
+		w->hidden[n++] = submission_root;
+	w->hidden[n] = NULL;
+	w->sandbox.hide = w->hidden;
+	w->sandbox.uid = geteuid() == 0 && !getenv("THREADCLINIC_NO_SANDBOX_USER") ?
+			 64000 + slot : 0;
+	w->sandbox.max_tasks = 2048;
+	w->sandbox.max_memory_mb = 4096;
+}
+
 bool workspace_open(struct workspace *w, const char *root, const char *build_root,
-		    const struct chapter *chapter, char *why, size_t size)
+		    const struct chapter *chapter, const char *submission_root,
+		    unsigned slot, char *why, size_t size)
 {
 	memset(w, 0, sizeof(*w));
 	w->root = root;
 	w->chapter = chapter;
+	setup_sandbox(w, root, submission_root, slot);
 	if (asprintf(&w->dir, "%s/%s", build_root, chapter->id) < 0 ||
 	    asprintf(&w->src_dir, "%s/src", w->dir) < 0) {
 		snprintf(why, size, "out of memory");
@@ -130,6 +183,9 @@ bool workspace_open(struct workspace *w, const char *root, const char *build_roo
 		if (!ok)
 			return false;
 	}
+	/* The learner's runs may write here and nowhere else. */
+	chmod(w->dir, 0700);
+	workspace_own(w, w->dir);
 	for (int f = 0; f < FLAVOR_COUNT; f++) {
 		static const char *const names[FLAVOR_COUNT] = {
 			"suite", "tsan_driver", "helgrind_driver", "bench", "leak_driver",
@@ -242,6 +298,7 @@ static bool run_compiler(struct workspace *w, struct argv_list *a, char **log)
 		.cwd = w->dir,
 		.output_cap = 32 * 1024,
 		.big_address_space = true,
+		.sandbox = &w->sandbox,
 	};
 	struct proc_result r;
 	bool ok;
@@ -372,6 +429,13 @@ bool workspace_is_learner_file(const struct workspace *w, const char *path)
 
 void workspace_close(struct workspace *w)
 {
+	/* Back to the grader's user: the next learner's runs cannot read it. */
+	if (w->dir && w->sandbox.uid) {
+		chown_uid = 0;
+		nftw(w->dir, chown_entry, 16, FTW_PHYS);
+	}
+	for (size_t i = 0; i < sizeof(w->owned_paths) / sizeof(w->owned_paths[0]); i++)
+		free(w->owned_paths[i]);
 	free(w->dir);
 	free(w->src_dir);
 	free(w->display_dir);

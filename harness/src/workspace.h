@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "chapter.h"
+#include "proc.h"
 
 enum flavor {
 	FLAVOR_SUITE,		/* Criterion suite, -O1 -g */
@@ -34,14 +35,25 @@ struct workspace {
 	char *src_dir;			/* <dir>/src: the learner's copies */
 	char *display_dir;		/* how to name the learner's files */
 	char *binaries[FLAVOR_COUNT];
+	struct sandbox sandbox;		/* for every run of learner-built code */
+	const char *hidden[8];		/* what the sandbox hides */
+	char *owned_paths[4];		/* strings behind hidden[] */
 };
 
 /*
- * Empties <build_root>/<id>, copies the learner's files in. On failure
- * returns false and writes the reason (for the learner) into why.
+ * Empties <build_root>/<id>, copies the learner's files in, and prepares the
+ * sandbox: when the grader runs as root the workspace belongs to uid
+ * 64000 + slot (slot: which of the concurrent gradings this is), and the
+ * solutions, the tests, .git and the submission directory are hidden from
+ * the learner's code. On failure returns false and writes the reason (for
+ * the learner) into why.
  */
 bool workspace_open(struct workspace *w, const char *root, const char *build_root,
-		    const struct chapter *chapter, char *why, size_t size);
+		    const struct chapter *chapter, const char *submission_root,
+		    unsigned slot, char *why, size_t size);
+
+/* Makes path (a directory under the workspace) the sandbox user's. */
+void workspace_own(const struct workspace *w, const char *path);
 
 /*
  * Compiles the learner's files alone with warnings on. Returns false when

@@ -99,3 +99,51 @@ Test(proc, says_when_a_program_cannot_start)
 	cr_assert_eq(r.end, PROC_NOT_STARTED);
 	proc_result_free(&r);
 }
+
+Test(proc, a_sandboxed_child_cannot_see_hidden_directories_or_the_network, .timeout = 20)
+{
+	char hidden[] = "/tmp/threadclinic-hidden-XXXXXX", secret[600];
+	const char *hide[] = { hidden, NULL };
+	struct sandbox box = { .uid = geteuid() == 0 ? 64999 : 0, .hide = hide };
+	const char *argv[] = { "sh", "-c",
+			       "ls -A \"$DIR\"; echo uid=$(id -u); tail -n +3 /proc/net/dev | cut -d: -f1",
+			       NULL };
+	char env_dir[600];
+	const char *env[] = { env_dir, NULL };
+	struct proc_opts o = { .timeout_s = 10, .env = env, .sandbox = &box };
+	struct proc_result r;
+	FILE *f;
+
+	cr_assert_not_null(mkdtemp(hidden));
+	snprintf(secret, sizeof(secret), "%s/answer.c", hidden);
+	f = fopen(secret, "w");
+	fputs("secret", f);
+	fclose(f);
+	snprintf(env_dir, sizeof(env_dir), "DIR=%s", hidden);
+	proc_run(argv, &o, &r);
+	cr_assert_eq(r.end, PROC_EXITED, "%s", r.output);
+	cr_assert_null(strstr(r.output, "answer.c"), "the hidden file showed: %s", r.output);
+	if (geteuid() == 0)
+		cr_assert(strstr(r.output, "uid=64999\n"), "%s", r.output);
+	cr_assert(strstr(r.output, "lo\n") || !strstr(r.output, "eth"),
+		  "only loopback in the sandbox: %s", r.output);
+	cr_assert_null(strstr(r.output, "eth"), "%s", r.output);
+	proc_result_free(&r);
+	unlink(secret);
+	rmdir(hidden);
+}
+
+Test(proc, stops_a_group_that_passes_its_memory_limit, .timeout = 30)
+{
+	struct sandbox box = { .max_memory_mb = 64 };
+	/* a shell that grows a string of ~200 MB */
+	const char *argv[] = { "sh", "-c", "x=a; while :; do x=\"$x$x\"; done", NULL };
+	struct proc_opts o = { .timeout_s = 20, .sandbox = &box, .big_address_space = true };
+	struct proc_result r;
+	char text[128];
+
+	proc_run(argv, &o, &r);
+	cr_assert(r.out_of_memory, "%s", proc_describe(&r, text, sizeof(text)));
+	cr_assert_lt(r.wall_s, 15);
+	proc_result_free(&r);
+}
