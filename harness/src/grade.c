@@ -128,6 +128,7 @@ void grade_begin(const struct grade_job *job, const struct chapter *chapter,
 	TIMED(out, GATE_HELGRIND, gate_helgrind(&g->w, &g->list, &out->gates[GATE_HELGRIND]));
 	if (g->list.checks_leaks)
 		TIMED(out, GATE_LEAKS, gate_leaks(&g->w, &g->list, &out->gates[GATE_LEAKS]));
+	workspace_seal(&g->w);
 }
 
 void grade_throughput(struct grading *g)
@@ -136,9 +137,11 @@ void grade_throughput(struct grading *g)
 
 	if (!g->built)
 		return;
-	if (out->gates[GATE_CORRECTNESS].tool_passed)
+	if (out->gates[GATE_CORRECTNESS].tool_passed) {
+		workspace_unseal(&g->w);
 		TIMED(out, GATE_THROUGHPUT, gate_throughput(&g->w, &out->gates[GATE_THROUGHPUT]));
-	else
+		workspace_seal(&g->w);
+	} else
 		gate_set_summary(&out->gates[GATE_THROUGHPUT],
 				 "not measured until correctness passes");
 }

@@ -11,6 +11,14 @@
  *	    --root DIR		the workbook (default: .)
  *	    --build DIR		where to build (default: ROOT/build/grade)
  *	-v, --verbose		full feedback for every chapter
+ *	    --gradescope FILE	also write Gradescope's results.json to FILE
+ *	    --classroom FILE	also write GitHub Classroom's reporter JSON to FILE
+ *	    --junit FILE	also write a JUnit XML report to FILE
+ *	    --batch DIR		grade every submission folder in DIR into a
+ *				gradebook (PREFIX.csv and PREFIX.json)
+ *	    --gradebook PREFIX	where the batch gradebook goes (default:
+ *				BUILD/gradebook)
+ *	-j, --jobs N		batch gradings at once in phase one (default 2)
  *
  * Exit status: 0 when grading ran to its end, whatever the scores; 1 with
  * --strict and a short score; 2 when the grader itself could not run.
@@ -21,6 +29,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/parser.h>
+
+#include "batch.h"
 #include "chapter.h"
 #include "grade.h"
 #include "report.h"
@@ -29,7 +40,21 @@
 static void usage(FILE *out)
 {
 	fputs("usage: grade [-C CHAPTERS] [-s SUBMISSION] [-r REPORT.json] [--strict]\n"
-	      "             [--root DIR] [--build DIR] [-v]\n", out);
+	      "             [--root DIR] [--build DIR] [-v] [--gradescope FILE]\n"
+	      "             [--classroom FILE] [--junit FILE]\n"
+	      "       grade --batch DIR [--gradebook PREFIX] [-j N] [-C CHAPTERS]\n", out);
+}
+
+/* Splits "01 02,03" into a NULL-ended list of selectors (malloc'd). */
+static char **split_selectors(const char *list)
+{
+	char *copy = strdup(list), *save = NULL, **out = calloc(strlen(list) + 2, sizeof(*out));
+	size_t n = 0;
+
+	for (char *tok = strtok_r(copy, " ,", &save); tok; tok = strtok_r(NULL, " ,", &save))
+		out[n++] = strdup(tok);
+	free(copy);
+	return out;
 }
 
 /* Marks chapters named in list; returns false if a name matches nothing. */
@@ -67,10 +92,19 @@ int main(int argc, char **argv)
 		{ "build", required_argument, NULL, 'B' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "gradescope", required_argument, NULL, 'G' },
+		{ "classroom", required_argument, NULL, 'K' },
+		{ "junit", required_argument, NULL, 'J' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "gradebook", required_argument, NULL, 'g' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ 0 },
 	};
 	const char *chapters_arg = NULL, *submission = NULL, *report = NULL;
-	const char *root_arg = ".", *build_arg = NULL;
+	const char *root_arg = ".", *build_arg = NULL, *gradescope = NULL, *classroom = NULL;
+	const char *junit = NULL, *batch_dir = NULL, *gradebook = NULL;
+	unsigned jobs = 2;
+	int passed_gates, failed_gates;
 	bool strict = false, verbose = false, *selected;
 	char *root, *build_root, *submission_abs = NULL;
 	struct chapter *chapters;
@@ -79,7 +113,8 @@ int main(int argc, char **argv)
 	struct grade_job job;
 	int opt, score = 0, max = 0;
 
-	while ((opt = getopt_long(argc, argv, "C:s:r:vh", options, NULL)) != -1) {
+	xmlInitParser();
+	while ((opt = getopt_long(argc, argv, "C:s:r:vhj:", options, NULL)) != -1) {
 		switch (opt) {
 		case 'C': chapters_arg = optarg; break;
 		case 's': submission = optarg; break;
@@ -89,6 +124,12 @@ int main(int argc, char **argv)
 		case 'B': build_arg = optarg; break;
 		case 'v': verbose = true; break;
 		case 'h': usage(stdout); return 0;
+		case 'G': gradescope = optarg; break;
+		case 'K': classroom = optarg; break;
+		case 'J': junit = optarg; break;
+		case 'b': batch_dir = optarg; break;
+		case 'g': gradebook = optarg; break;
+		case 'j': jobs = (unsigned)atoi(optarg); break;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -114,6 +155,32 @@ int main(int argc, char **argv)
 	if (!build_root || make_dirs(build_root) != 0) {
 		fprintf(stderr, "grade: cannot create the build directory\n");
 		return 2;
+	}
+	if (batch_dir) {
+		char *dir = realpath(batch_dir, NULL), *prefix, *csv, *json;
+		char **selectors = chapters_arg && *chapters_arg ? split_selectors(chapters_arg) : NULL;
+		int ret;
+
+		if (!dir) {
+			fprintf(stderr, "grade: the batch directory %s does not exist\n", batch_dir);
+			return 2;
+		}
+		if (gradebook)
+			prefix = strdup(gradebook);
+		else if (asprintf(&prefix, "%s/gradebook", build_root) < 0)
+			return 2;
+		if (asprintf(&csv, "%s.csv", prefix) < 0 || asprintf(&json, "%s.json", prefix) < 0)
+			return 2;
+		ret = batch_grade(&(struct batch_opts){
+			.root = root, .build_root = build_root, .dir = dir,
+			.chapters = (const char *const *)selectors, .csv_path = csv,
+			.json_path = json, .jobs = jobs,
+		});
+		free(dir);
+		free(prefix);
+		free(csv);
+		free(json);
+		return ret;
 	}
 	if (chapters_discover(root, submission_abs, &chapters, &n) != 0 || n == 0) {
 		fprintf(stderr, "grade: no chapters found in %s/chapters\n", root);
@@ -148,8 +215,14 @@ int main(int argc, char **argv)
 	report_print_table(stdout, results, graded);
 	if (!verbose && score < max)
 		printf("\nFor full feedback on one chapter: make grade CH=NN\n");
-	if (report && report_write_json(report, results, graded) != 0)
+	if ((report && report_write_json(report, results, graded) != 0) ||
+	    (gradescope && report_write_gradescope(gradescope, results, graded) != 0) ||
+	    (classroom && report_write_classroom(classroom, results, graded) != 0) ||
+	    (junit && report_write_junit(junit, results, graded) != 0))
 		return 2;
+	/* The plain closing line CI dashboards read: gates with full points. */
+	report_count(results, graded, &passed_gates, &failed_gates);
+	printf("grade: %d passed, %d failed\n", passed_gates, failed_gates);
 	for (size_t i = 0; i < graded; i++)
 		chapter_result_free(&results[i]);
 	free(results);

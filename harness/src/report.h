@@ -20,7 +20,25 @@ void report_print_chapter(FILE *out, const struct chapter_result *c, bool detail
 /* Prints the summary table of n chapters and the total. */
 void report_print_table(FILE *out, const struct chapter_result *c, size_t n);
 
-/* Writes the JSON report to path. Returns 0, or -1 with a message on stderr. */
+/*
+ * The report writers: each returns 0, or -1 with a message on stderr.
+ *
+ * report_write_json: the workbook's own report (harness/README.md).
+ * report_write_gradescope: Gradescope's results.json: one test per chapter
+ *	gate (name, score, max_score, status, visibility, output) and the
+ *	throughput efficiencies as leaderboard entries.
+ * report_write_classroom: the JSON that GitHub Classroom's grading reporter
+ *	reads (base64-encoded by the workflow): version, status, max_score,
+ *	tests[] with name, status, score, message.
+ * report_write_junit: JUnit XML (libxml2), one testsuite per chapter and one
+ *	testcase per gate, for CI dashboards.
+ */
 int report_write_json(const char *path, const struct chapter_result *c, size_t n);
+int report_write_gradescope(const char *path, const struct chapter_result *c, size_t n);
+int report_write_classroom(const char *path, const struct chapter_result *c, size_t n);
+int report_write_junit(const char *path, const struct chapter_result *c, size_t n);
+
+/* Counts the gates that got full points (*passed) and the others (*failed). */
+void report_count(const struct chapter_result *c, size_t n, int *passed, int *failed);
 
 #endif

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <glob.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,8 +97,9 @@ static char *display_path(const char *path)
 	return real;
 }
 
-/* Gives path and everything below it to uid (chown -R). */
-static uid_t chown_uid;
+/* nftw() takes no context pointer: chown_tree() serialises its use. */
+static pthread_mutex_t chown_lock = PTHREAD_MUTEX_INITIALIZER;
+static uid_t chown_uid;	/* guarded by chown_lock */
 
 static int chown_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -110,12 +112,19 @@ static int chown_entry(const char *path, const struct stat *st, int flag, struct
 	return 0;
 }
 
+/* Gives path and everything below it to uid (chown -R). */
+static void chown_tree(const char *path, uid_t uid)
+{
+	pthread_mutex_lock(&chown_lock);
+	chown_uid = uid;
+	nftw(path, chown_entry, 16, FTW_PHYS);
+	pthread_mutex_unlock(&chown_lock);
+}
+
 void workspace_own(const struct workspace *w, const char *path)
 {
-	if (!w->sandbox.uid)
-		return;
-	chown_uid = w->sandbox.uid;
-	nftw(path, chown_entry, 16, FTW_PHYS);
+	if (w->sandbox.uid)
+		chown_tree(path, w->sandbox.uid);
 }
 
 static void setup_sandbox(struct workspace *w, const char *root, const char *submission_root,
@@ -427,13 +436,22 @@ bool workspace_is_learner_file(const struct workspace *w, const char *path)
 	return strncmp(path, w->src_dir, n) == 0 && path[n] == '/';
 }
 
+void workspace_seal(const struct workspace *w)
+{
+	if (w->dir && w->sandbox.uid)
+		chown_tree(w->dir, 0);
+}
+
+void workspace_unseal(const struct workspace *w)
+{
+	if (w->dir)
+		workspace_own(w, w->dir);
+}
+
 void workspace_close(struct workspace *w)
 {
 	/* Back to the grader's user: the next learner's runs cannot read it. */
-	if (w->dir && w->sandbox.uid) {
-		chown_uid = 0;
-		nftw(w->dir, chown_entry, 16, FTW_PHYS);
-	}
+	workspace_seal(w);
 	for (size_t i = 0; i < sizeof(w->owned_paths) / sizeof(w->owned_paths[0]); i++)
 		free(w->owned_paths[i]);
 	free(w->dir);

@@ -56,6 +56,14 @@ bool workspace_open(struct workspace *w, const char *root, const char *build_roo
 void workspace_own(const struct workspace *w, const char *path);
 
 /*
+ * Between two phases of a grading: seal gives the workspace back to the
+ * grader's user (the next learner's runs cannot read it), unseal to the
+ * sandbox user again.
+ */
+void workspace_seal(const struct workspace *w);
+void workspace_unseal(const struct workspace *w);
+
+/*
  * Compiles the learner's files alone with warnings on. Returns false when
  * they do not compile; *log gets the compiler's messages either way
  * (malloc'd, paths shown as the learner knows them).

@@ -1,0 +1,278 @@
+#define _GNU_SOURCE
+#include "batch.h"
+
+#include <dirent.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "grade.h"
+#include "report.h"
+#include "workspace.h"
+
+struct submission {
+	char *name;
+	char *dir;			/* o->dir/<name> */
+	char *build_root;		/* <build>/batch/<name> */
+	struct chapter *chapters;	/* learner files read from dir */
+	size_t nchapters;
+	struct grading **gradings;	/* one per selected chapter */
+	struct chapter_result *results;
+	size_t nselected;
+	size_t *selected;		/* indices into chapters */
+};
+
+struct phase_one {
+	const struct batch_opts *o;
+	struct submission *subs;
+	size_t nsubs;
+	pthread_mutex_t lock;
+	size_t next_sub, next_chapter;	/* guarded by lock */
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Takes the next (submission, chapter) pair; false when none is left. */
+static bool take_job(struct phase_one *p, size_t *sub, size_t *ch)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&p->lock);
+	while (p->next_sub < p->nsubs && !found) {
+		if (p->next_chapter < p->subs[p->next_sub].nselected) {
+			*sub = p->next_sub;
+			*ch = p->next_chapter++;
+			found = true;
+		} else {
+			p->next_sub++;
+			p->next_chapter = 0;
+		}
+	}
+	pthread_mutex_unlock(&p->lock);
+	return found;
+}
+
+struct worker_arg {
+	struct phase_one *p;
+	unsigned slot;
+};
+
+static void *phase_one_worker(void *arg)
+{
+	struct worker_arg *a = arg;
+	struct phase_one *p = a->p;
+	size_t s, k;
+
+	while (take_job(p, &s, &k)) {
+		struct submission *sub = &p->subs[s];
+		const struct chapter *c = &sub->chapters[sub->selected[k]];
+		struct grade_job job = { p->o->root, sub->build_root, p->o->dir, a->slot };
+
+		sub->gradings[k] = calloc(1, sizeof(**sub->gradings));
+		if (!sub->gradings[k])
+			continue;
+		grade_begin(&job, c, sub->gradings[k]);
+		pthread_mutex_lock(&p->lock);
+		printf("  %s %s: built and checked\n", sub->name, c->id);
+		fflush(stdout);
+		pthread_mutex_unlock(&p->lock);
+	}
+	return NULL;
+}
+
+static bool is_wanted(const struct chapter *c, const char *const *selectors)
+{
+	if (!selectors)
+		return true;
+	for (const char *const *s = selectors; *s; s++)
+		if (chapter_matches(c, *s))
+			return true;
+	return false;
+}
+
+static int load_submissions(const struct batch_opts *o, struct submission **out, size_t *n)
+{
+	DIR *d = opendir(o->dir);
+	struct dirent *e;
+	char **names = NULL;
+	size_t count = 0;
+	struct submission *subs;
+
+	if (!d) {
+		fprintf(stderr, "grade: cannot read the submissions in %s\n", o->dir);
+		return -1;
+	}
+	while ((e = readdir(d)) != NULL) {
+		char *path;
+		struct stat st;
+
+		if (e->d_name[0] == '.')
+			continue;
+		if (asprintf(&path, "%s/%s", o->dir, e->d_name) < 0)
+			continue;
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+			names = realloc(names, (count + 1) * sizeof(*names));
+			names[count++] = strdup(e->d_name);
+		}
+		free(path);
+	}
+	closedir(d);
+	qsort(names, count, sizeof(*names), compare_names);
+	subs = calloc(count ? count : 1, sizeof(*subs));
+	for (size_t i = 0; i < count; i++) {
+		struct submission *s = &subs[i];
+
+		s->name = names[i];
+		if (asprintf(&s->dir, "%s/%s", o->dir, s->name) < 0 ||
+		    asprintf(&s->build_root, "%s/batch/%s", o->build_root, s->name) < 0)
+			return -1;
+		make_dirs(s->build_root);
+		if (chapters_discover(o->root, s->dir, &s->chapters, &s->nchapters) != 0)
+			return -1;
+		s->selected = calloc(s->nchapters ? s->nchapters : 1, sizeof(*s->selected));
+		for (size_t k = 0; k < s->nchapters; k++)
+			if (is_wanted(&s->chapters[k], o->chapters))
+				s->selected[s->nselected++] = k;
+		s->gradings = calloc(s->nselected ? s->nselected : 1, sizeof(*s->gradings));
+		s->results = calloc(s->nselected ? s->nselected : 1, sizeof(*s->results));
+	}
+	free(names);
+	*out = subs;
+	*n = count;
+	return 0;
+}
+
+static int write_gradebook(const struct batch_opts *o, struct submission *subs, size_t n)
+{
+	FILE *csv = fopen(o->csv_path, "w");
+	json_t *book = json_object(), *list = json_array();
+	int ret = 0;
+
+	if (!csv) {
+		fprintf(stderr, "grade: cannot write %s\n", o->csv_path);
+		json_decref(book);
+		return -1;
+	}
+	fprintf(csv, "submission");
+	if (n > 0)
+		for (size_t k = 0; k < subs[0].nselected; k++)
+			fprintf(csv, ",%s", subs[0].results[k].id);
+	fprintf(csv, ",score,max_score\n");
+	for (size_t i = 0; i < n; i++) {
+		int score = 0, max = 0;
+		json_t *chapters = json_array();
+
+		fprintf(csv, "\"%s\"", subs[i].name);
+		for (size_t k = 0; k < subs[i].nselected; k++) {
+			const struct chapter_result *r = &subs[i].results[k];
+
+			fprintf(csv, ",%d", r->score);
+			score += r->score;
+			max += r->max_score;
+			json_array_append_new(chapters, json_pack("{s:s, s:i, s:i}", "id", r->id,
+								  "score", r->score,
+								  "max_score", r->max_score));
+		}
+		fprintf(csv, ",%d,%d\n", score, max);
+		json_array_append_new(list, json_pack("{s:s, s:i, s:i, s:o}", "name", subs[i].name,
+						      "score", score, "max_score", max,
+						      "chapters", chapters));
+	}
+	fclose(csv);
+	json_object_set_new(book, "submissions", list);
+	if (json_dump_file(book, o->json_path, JSON_INDENT(2)) != 0) {
+		fprintf(stderr, "grade: cannot write %s\n", o->json_path);
+		ret = -1;
+	}
+	json_decref(book);
+	return ret;
+}
+
+int batch_grade(const struct batch_opts *o)
+{
+	struct submission *subs;
+	struct phase_one p = { .o = o };
+	pthread_t threads[8];
+	struct worker_arg args[8];
+	unsigned jobs = o->jobs ? (o->jobs > 8 ? 8 : o->jobs) : 2;
+	size_t n, total = 0;
+	double start = now_s(), phase_two;
+	int ret;
+
+	if (load_submissions(o, &subs, &n) != 0)
+		return 2;
+	if (n == 0) {
+		fprintf(stderr, "grade: no submission folders in %s\n", o->dir);
+		return 2;
+	}
+	printf("batch: %zu submissions; phase 1 (build and checks) with %u at once\n", n, jobs);
+	fflush(stdout);
+	p.subs = subs;
+	p.nsubs = n;
+	pthread_mutex_init(&p.lock, NULL);
+	for (unsigned t = 0; t < jobs; t++) {
+		args[t] = (struct worker_arg){ &p, t };
+		pthread_create(&threads[t], NULL, phase_one_worker, &args[t]);
+	}
+	for (unsigned t = 0; t < jobs; t++)
+		pthread_join(threads[t], NULL);
+	pthread_mutex_destroy(&p.lock);
+
+	phase_two = now_s();
+	printf("batch: phase 2 (throughput, one at a time)\n");
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < subs[i].nselected; k++) {
+			struct grading *g = subs[i].gradings[k];
+
+			if (!g) {
+				chapter_result_init(&subs[i].results[k],
+						    subs[i].chapters[subs[i].selected[k]].id, false);
+				chapter_result_finish(&subs[i].results[k]);
+				continue;
+			}
+			grade_throughput(g);
+			grade_end(g, &subs[i].results[k]);
+			free(g);
+			total++;
+		}
+	ret = write_gradebook(o, subs, n);
+	printf("batch: %zu submissions, %zu chapter gradings in %.1f s (%.1f s per submission; "
+	       "throughput phase %.1f s)\n", n, total, now_s() - start,
+	       (now_s() - start) / (double)n, now_s() - phase_two);
+	for (size_t i = 0; i < n; i++) {
+		int score = 0, max = 0;
+
+		for (size_t k = 0; k < subs[i].nselected; k++) {
+			score += subs[i].results[k].score;
+			max += subs[i].results[k].max_score;
+			chapter_result_free(&subs[i].results[k]);
+		}
+		printf("  %-30s %d/%d\n", subs[i].name, score, max);
+		chapters_free(subs[i].chapters, subs[i].nchapters);
+		free(subs[i].gradings);
+		free(subs[i].results);
+		free(subs[i].selected);
+		free(subs[i].name);
+		free(subs[i].dir);
+		free(subs[i].build_root);
+	}
+	free(subs);
+	if (ret == 0)
+		printf("gradebook: %s, %s\n", o->csv_path, o->json_path);
+	return ret == 0 ? 0 : 2;
+}
