@@ -26,18 +26,18 @@ int main(int argc, char **argv)
 	const struct scenario_env env = { .small = true };
 
 	if (argc > 1 && strcmp(argv[1], "--list") == 0) {
-		if (chapter_checks_leaks)
+		if (scenario_checks_leaks())
 			printf("#gates\tleaks\n");
-		for (size_t i = 0; i < chapter_scenario_count; i++)
-			printf("%s\t%s\t%.1f\n", chapter_scenarios[i].clause,
-			       chapter_scenarios[i].name, chapter_scenarios[i].timeout_s);
+		for (size_t i = 0; i < scenario_total(); i++)
+			printf("%s\t%s\t%.1f\n", scenario_get(i)->clause, scenario_get(i)->name,
+			       scenario_get(i)->timeout_s);
 		return 0;
 	}
-	for (size_t i = 0; i < chapter_scenario_count; i++) {
+	for (size_t i = 0; i < scenario_total(); i++) {
 		struct check c;
 
 		verdict_run(i, &c, &env);
-		printf("%s: %s %s\n", chapter_scenarios[i].name,
+		printf("%s: %s %s\n", scenario_get(i)->name,
 		       c.failed ? "fail" : "ok", c.failed ? c.message : "");
 		fflush(stdout);
 	}

@@ -5,7 +5,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-__attribute__((weak)) const bool chapter_checks_leaks = false;
+bool scenario_checks_leaks(void)
+{
+	return &chapter_checks_leaks != NULL && chapter_checks_leaks;
+}
+
+size_t scenario_total(void)
+{
+	return chapter_scenario_count + (&hidden_scenario_count ? hidden_scenario_count : 0);
+}
+
+const struct scenario *scenario_get(size_t index)
+{
+	if (index < chapter_scenario_count)
+		return &chapter_scenarios[index];
+	return &hidden_scenarios[index - chapter_scenario_count];
+}
 
 void check_fail(struct check *c, const char *clause, const char *fmt, ...)
 {

@@ -52,11 +52,26 @@ extern const struct scenario chapter_scenarios[];
 extern const size_t chapter_scenario_count;
 
 /*
+ * An instructor's hidden scenarios (harness/hidden/<chapter>.c, shipped only
+ * in a graded bundle) define these too. Both are weak references: when no
+ * file defines them, their addresses are null and there are none.
+ */
+extern const struct scenario hidden_scenarios[] __attribute__((weak));
+extern const size_t hidden_scenario_count __attribute__((weak));
+
+/* All scenarios: the chapter's, then the hidden ones. */
+size_t scenario_total(void);
+const struct scenario *scenario_get(size_t index);
+
+/*
  * True when the chapter is also graded on leaks (threads, descriptors and
  * heap memory left behind by each scenario). A chapter opts in by defining
- * it; the harness's weak definition says false.
+ * it (a weak reference: left undefined, it reads as false).
  */
-extern const bool chapter_checks_leaks;
+extern const bool chapter_checks_leaks __attribute__((weak));
+
+/* chapter_checks_leaks, or false when the chapter does not define it. */
+bool scenario_checks_leaks(void);
 
 /* Records the first failure of c (later ones are ignored). */
 void check_fail(struct check *c, const char *clause, const char *fmt, ...)

@@ -209,7 +209,7 @@ void verdict_run(size_t index, struct check *c, const struct scenario_env *env)
 	bool leak_check = getenv("TC_LEAK_CHECK") != NULL;
 	int threads_before = 0, fds_before = 0;
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	const struct scenario *s = &chapter_scenarios[index];
+	const struct scenario *s = scenario_get(index);
 	double seconds = s->timeout_s;
 
 	pthread_once(&once, start_once);

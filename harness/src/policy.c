@@ -132,14 +132,59 @@ static char *tool_output(const struct workspace *w, const char *const *argv)
 	return out;
 }
 
+/* Line number of position p in source. */
+static int line_at(const char *source, const char *p)
+{
+	int line = 1;
+
+	for (const char *q = source; q < p; q++)
+		line += *q == '\n';
+	return line;
+}
+
+/*
+ * Includes may name system headers and the chapter's and the world's
+ * headers, never a path with ".." or a leading '/': the workbook's tests and
+ * solutions are not for the learner's compiler to read.
+ */
+static char *check_includes(const char *shown, const char *source)
+{
+	static const char *const directives[] = {
+		"include", "include_next", "__has_include", "embed", "import", NULL,
+	};
+	char *message = NULL;
+
+	for (const char *const *d = directives; *d && !message; d++)
+		for (const char *p = source; (p = strstr(p, *d)) != NULL; p++) {
+			const char *q = p + strlen(*d), *end;
+
+			while (*q == ' ' || *q == '\t' || *q == '(')
+				q++;
+			if (*q != '"' && *q != '<')
+				continue;
+			end = strpbrk(q + 1, *q == '"' ? "\"\n" : ">\n");
+			if (!end)
+				continue;
+			if (q[1] == '/' || memmem(q, (size_t)(end - q), "..", 2)) {
+				asprintf(&message, "%s:%d: includes %.*s; include only system headers "
+					 "and the chapter's own headers by name", shown,
+					 line_at(source, p), (int)(end - q + 1), q);
+				break;
+			}
+		}
+	return message;
+}
+
 static char *check_source_text(const char *shown, const char *source)
 {
 	static const char *const banned[] = {
 		"no_sanitize", "__asm__", "asm(", "asm (", "asm volatile", "constructor",
 		"destructor", "#pragma GCC optimize", "__attribute__((section", NULL,
 	};
-	char *message = NULL;
+	char *message = check_includes(shown, source);
 
+	if (message)
+		return message;
 	for (const char *const *b = banned; *b; b++) {
 		const char *hit = strstr(source, *b);
 

@@ -130,8 +130,8 @@ void workspace_own(const struct workspace *w, const char *path)
 static void setup_sandbox(struct workspace *w, const char *root, const char *submission_root,
 			  unsigned slot)
 {
-	static const char *const hide[] = { "solutions", "tests", ".git" };
-	size_t n = 0;
+	static const char *const hide[] = { "solutions", "tests", ".git", "harness/hidden" };
+	size_t n = 0, nb = 0;
 
 	for (size_t i = 0; i < sizeof(hide) / sizeof(hide[0]); i++) {
 		char *path;
@@ -142,18 +142,26 @@ static void setup_sandbox(struct workspace *w, const char *root, const char *sub
 		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
 			w->owned_paths[n] = path;
 			w->hidden[n++] = path;
+			/* The combined build compiles the hidden tests themselves. */
+			if (strcmp(hide[i], "harness/hidden") != 0)
+				w->build_hidden[nb++] = path;
 		} else {
 			free(path);
 		}
 	}
-	if (submission_root)
+	if (submission_root) {
 		w->hidden[n++] = submission_root;
+		w->build_hidden[nb++] = submission_root;
+	}
 	w->hidden[n] = NULL;
+	w->build_hidden[nb] = NULL;
 	w->sandbox.hide = w->hidden;
 	w->sandbox.uid = geteuid() == 0 && !getenv("THREADCLINIC_NO_SANDBOX_USER") ?
 			 64000 + slot : 0;
 	w->sandbox.max_tasks = 2048;
 	w->sandbox.max_memory_mb = 4096;
+	w->build_sandbox = w->sandbox;
+	w->build_sandbox.hide = w->build_hidden;
 }
 
 bool workspace_open(struct workspace *w, const char *root, const char *build_root,
@@ -164,6 +172,11 @@ bool workspace_open(struct workspace *w, const char *root, const char *build_roo
 	w->root = root;
 	w->chapter = chapter;
 	setup_sandbox(w, root, submission_root, slot);
+	if (asprintf(&w->hidden_tests, "%s/harness/hidden/%s.c", root, chapter->id) >= 0 &&
+	    access(w->hidden_tests, R_OK) != 0) {
+		free(w->hidden_tests);
+		w->hidden_tests = NULL;
+	}
 	if (asprintf(&w->dir, "%s/%s", build_root, chapter->id) < 0 ||
 	    asprintf(&w->src_dir, "%s/src", w->dir) < 0) {
 		snprintf(why, size, "out of memory");
@@ -300,14 +313,15 @@ static void push_world_sources(struct argv_list *a, const struct workspace *w)
 	free(pattern);
 }
 
-static bool run_compiler(struct workspace *w, struct argv_list *a, char **log)
+static bool run_compiler(struct workspace *w, struct argv_list *a, bool sees_hidden_tests,
+			 char **log)
 {
 	struct proc_opts o = {
 		.timeout_s = BUILD_TIMEOUT_S,
 		.cwd = w->dir,
 		.output_cap = 32 * 1024,
 		.big_address_space = true,
-		.sandbox = &w->sandbox,
+		.sandbox = sees_hidden_tests ? &w->build_sandbox : &w->sandbox,
 	};
 	struct proc_result r;
 	bool ok;
@@ -336,7 +350,7 @@ bool workspace_check_compiles(struct workspace *w, char **log)
 	push_common_flags(&a, w);
 	push(&a, "-fsyntax-only");
 	push_learner_sources(&a, w);
-	ok = run_compiler(w, &a, log);
+	ok = run_compiler(w, &a, false, log);
 	argv_free(&a);
 	return ok;
 }
@@ -382,6 +396,8 @@ bool workspace_build(struct workspace *w, enum flavor f, char **log)
 		push_path(&a, w->root, "harness/lib/scenario.c");
 		push_path(&a, w->root, "harness/lib/verdict.c");
 		push(&a, c->scenarios);
+		if (w->hidden_tests)
+			push(&a, w->hidden_tests);
 		if (f == FLAVOR_SUITE)
 			push_path(&a, w->root, "harness/suites/chapter_suite.c");
 		else
@@ -393,7 +409,7 @@ bool workspace_build(struct workspace *w, enum flavor f, char **log)
 	if (f == FLAVOR_BENCH)
 		push(&a, "-ljansson");
 	push(&a, "-lm");
-	ok = run_compiler(w, &a, log);
+	ok = run_compiler(w, &a, w->hidden_tests != NULL, log);
 	argv_free(&a);
 	return ok;
 }
@@ -454,6 +470,7 @@ void workspace_close(struct workspace *w)
 	workspace_seal(w);
 	for (size_t i = 0; i < sizeof(w->owned_paths) / sizeof(w->owned_paths[0]); i++)
 		free(w->owned_paths[i]);
+	free(w->hidden_tests);
 	free(w->dir);
 	free(w->src_dir);
 	free(w->display_dir);

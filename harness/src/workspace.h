@@ -36,8 +36,11 @@ struct workspace {
 	char *display_dir;		/* how to name the learner's files */
 	char *binaries[FLAVOR_COUNT];
 	struct sandbox sandbox;		/* for every run of learner-built code */
+	struct sandbox build_sandbox;	/* the same, but hidden tests visible */
 	const char *hidden[8];		/* what the sandbox hides */
-	char *owned_paths[4];		/* strings behind hidden[] */
+	const char *build_hidden[8];	/* what the build sandbox hides */
+	char *owned_paths[6];		/* strings behind hidden[] */
+	char *hidden_tests;		/* <root>/harness/hidden/<id>.c, or NULL */
 };
 
 /*

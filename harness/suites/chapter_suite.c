@@ -17,8 +17,7 @@
 ParameterizedTestParameters(chapter, scenario)
 {
 	static size_t indices[MAX_SCENARIOS];
-	size_t n = chapter_scenario_count < MAX_SCENARIOS ? chapter_scenario_count
-							  : MAX_SCENARIOS;
+	size_t n = scenario_total() < MAX_SCENARIOS ? scenario_total() : MAX_SCENARIOS;
 
 	for (size_t i = 0; i < n; i++)
 		indices[i] = i;
@@ -31,6 +30,6 @@ ParameterizedTest(size_t *index, chapter, scenario, .timeout = 600.0)
 	struct check c;
 
 	verdict_run(*index, &c, &(struct scenario_env){ .small = false });
-	cr_assert(!c.failed, "%s (%s): %s", chapter_scenarios[*index].name,
+	cr_assert(!c.failed, "%s (%s): %s", scenario_get(*index)->name,
 		  c.clause, c.message);
 }
