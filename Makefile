@@ -38,7 +38,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
-.PHONY: all grade test unit selfcheck soak coverage doctor deps clean
+.PHONY: all grade test unit selfcheck soak coverage doctor deps clean gradescope-check adversarial
 
 all: $(BIN)/grade
 
@@ -72,3 +72,19 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(GRADER_OBJ:.o=.d)
+
+# make gradescope [CH="01 02"] [HIDDEN=DIR]: build/gradescope/autograder.zip with
+# setup.sh and run_autograder at its root and the workbook (without solutions,
+# tests or .git) beside them; HIDDEN=DIR adds DIR/<chapter>.c as hidden tests.
+.PHONY: gradescope
+gradescope: deps
+	$(Q)rm -rf $(BUILD)/gradescope && mkdir -p $(BUILD)/gradescope/bundle
+	$(Q)git ls-files -z -- chapters harness Makefile README.md | \
+		xargs -0 -I{} cp --parents {} $(BUILD)/gradescope/bundle/
+	$(Q)mkdir -p $(BUILD)/gradescope/bundle/tests && cp tests/tests.mk $(BUILD)/gradescope/bundle/tests/
+	$(Q)cp harness/gradescope/setup.sh harness/gradescope/run_autograder $(BUILD)/gradescope/bundle/
+	$(Q)$(if $(CH),printf '%s\n' $(CH) > $(BUILD)/gradescope/bundle/harness/gradescope/chapters.txt)
+	$(Q)$(if $(HIDDEN),mkdir -p $(BUILD)/gradescope/bundle/harness/hidden && \
+		cp $(HIDDEN)/*.c $(BUILD)/gradescope/bundle/harness/hidden/)
+	$(Q)cd $(BUILD)/gradescope/bundle && zip -q -r ../autograder.zip .
+	@echo "Gradescope bundle: $(BUILD)/gradescope/autograder.zip"

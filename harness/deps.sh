@@ -19,6 +19,8 @@ check valgrind                             valgrind
 check eu-stack                             elfutils
 check gdb                                  gdb
 check gcovr                                gcovr
+check zip                                  zip
+check unzip                                unzip
 # ThreadSanitizer's runtime for gcc
 if ! ls /usr/lib/gcc/*/*/libtsan.so >/dev/null 2>&1 && ! ls /usr/lib/*/libtsan.so* >/dev/null 2>&1; then
 	missing="$missing libtsan2"

@@ -36,3 +36,11 @@ coverage: deps
 	$(Q)gcovr --root . --filter harness/ $(BUILD)/coverage --print-summary \
 		--html-details $(BUILD)/coverage/index.html
 	@echo "coverage report: $(BUILD)/coverage/index.html"
+
+$(BIN)/check_results: tests/check_results.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) $< -ljansson -o $@
+
+# The Gradescope bundle, run on a simulated /autograder tree.
+gradescope-check: $(BIN)/check_results
+	$(Q)bash tests/gradescope.sh

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <ftw.h>
 #include <glob.h>
+#include <grp.h>
+#include <sys/wait.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,8 +129,43 @@ void workspace_own(const struct workspace *w, const char *path)
 		chown_tree(path, w->sandbox.uid);
 }
 
-static void setup_sandbox(struct workspace *w, const char *root, const char *submission_root,
-			  unsigned slot)
+/*
+ * True when uid can reach the workbook and the build directory (a checkout
+ * under /root, mode 0700, cannot be read by another user). Asked once per
+ * process, in a child that takes that uid.
+ */
+static bool uid_can_reach(unsigned uid, const char *root, const char *build_dir)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static int answer = -1;	/* guarded by lock */
+	int status = 0;
+	pid_t child;
+
+	pthread_mutex_lock(&lock);
+	if (answer < 0) {
+		child = fork();
+		if (child == 0) {
+			char path[4096];
+
+			snprintf(path, sizeof(path), "%s/harness/world", root);
+			if (setgroups(0, NULL) != 0 || setgid(uid) != 0 || setuid(uid) != 0)
+				_exit(1);
+			_exit(access(path, R_OK | X_OK) == 0 && access(build_dir, X_OK) == 0 ? 0 : 1);
+		}
+		answer = child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+			 WEXITSTATUS(status) == 0;
+		if (!answer)
+			fprintf(stderr, "grade: note: a separate sandbox user cannot read %s (a "
+				"directory on the way is private); learner code runs as this user, "
+				"without a process limit. Clone the workbook somewhere readable, "
+				"e.g. /srv or /opt, for the full sandbox.\n", root);
+	}
+	pthread_mutex_unlock(&lock);
+	return answer == 1;
+}
+
+static void setup_sandbox(struct workspace *w, const char *root, const char *build_root,
+			  const char *submission_root, unsigned slot)
 {
 	static const char *const hide[] = { "solutions", "tests", ".git", "harness/hidden" };
 	size_t n = 0, nb = 0;
@@ -156,8 +193,8 @@ static void setup_sandbox(struct workspace *w, const char *root, const char *sub
 	w->hidden[n] = NULL;
 	w->build_hidden[nb] = NULL;
 	w->sandbox.hide = w->hidden;
-	w->sandbox.uid = geteuid() == 0 && !getenv("THREADCLINIC_NO_SANDBOX_USER") ?
-			 64000 + slot : 0;
+	w->sandbox.uid = geteuid() == 0 && !getenv("THREADCLINIC_NO_SANDBOX_USER") &&
+			 uid_can_reach(64000 + slot, root, build_root) ? 64000 + slot : 0;
 	w->sandbox.max_tasks = 2048;
 	w->sandbox.max_memory_mb = 4096;
 	w->build_sandbox = w->sandbox;
@@ -171,7 +208,7 @@ bool workspace_open(struct workspace *w, const char *root, const char *build_roo
 	memset(w, 0, sizeof(*w));
 	w->root = root;
 	w->chapter = chapter;
-	setup_sandbox(w, root, submission_root, slot);
+	setup_sandbox(w, root, build_root, submission_root, slot);
 	if (asprintf(&w->hidden_tests, "%s/harness/hidden/%s.c", root, chapter->id) >= 0 &&
 	    access(w->hidden_tests, R_OK) != 0) {
 		free(w->hidden_tests);
