@@ -3,6 +3,9 @@
 # Targets:
 #   make grade        grade every chapter of chapters/ as it stands (a table)
 #   make grade CH=03  one chapter (or several: CH="01 02"), with full feedback
+#   make grade-batch DIR=subs  grade every submission folder in subs/ into a
+#                     CSV and JSON gradebook (build/gradebook.{csv,json})
+#   make gradescope   the Gradescope autograder bundle (build/gradescope/)
 #   make test         the project's own tests: unit tests and the self-check
 #   make soak RUNS=5  the self-check RUNS times, with pass rates
 #   make coverage     gcovr over the grader, the harness and the simulated world
@@ -14,6 +17,10 @@
 #   CH=LIST           chapters to grade: numbers or names ("3", "03 04", "03-worker-pool")
 #   SUBMISSION=DIR    grade DIR/<chapter>/*.c instead of chapters/ (e.g. solutions)
 #   REPORT=FILE       also write the results as JSON to FILE
+#   JUNIT=FILE        also write a JUnit XML report to FILE
+#   GRADEBOOK=PREFIX  where make grade-batch writes PREFIX.csv and PREFIX.json
+#   JOBS=N            gradings at once in grade-batch's first phase (default 2)
+#   HIDDEN=DIR        make gradescope: DIR/<chapter>.c are hidden tests
 #   STRICT=1          exit non-zero when the score is short of the maximum
 #   RUNS=N            repetitions for make soak (default 5)
 #   CC=compiler       the C compiler (default cc)
@@ -38,7 +45,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
-.PHONY: all grade test unit selfcheck soak coverage doctor deps clean gradescope-check adversarial
+.PHONY: all grade grade-batch test unit selfcheck soak coverage doctor deps clean gradescope-check adversarial
 
 all: $(BIN)/grade
 
@@ -57,7 +64,14 @@ grade: deps
 	$(Q)$(MAKE) --no-print-directory $(BIN)/grade
 	$(Q)$(BIN)/grade --root . $(if $(CH),--chapters "$(CH)") \
 		$(if $(SUBMISSION),--submission "$(SUBMISSION)") \
-		$(if $(REPORT),--report "$(REPORT)") $(if $(STRICT),--strict)
+		$(if $(REPORT),--report "$(REPORT)") $(if $(JUNIT),--junit "$(JUNIT)") \
+		$(if $(STRICT),--strict)
+
+grade-batch: deps
+	$(Q)test -n "$(DIR)" || { echo "usage: make grade-batch DIR=<folder of submissions>"; exit 2; }
+	$(Q)$(MAKE) --no-print-directory $(BIN)/grade
+	$(Q)$(BIN)/grade --root . --batch "$(DIR)" $(if $(CH),--chapters "$(CH)") \
+		--gradebook "$(or $(GRADEBOOK),$(BUILD)/gradebook)" --jobs $(or $(JOBS),2)
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory unit
