@@ -13,7 +13,13 @@
  * clause Rn of a header cited by a scenario, at least 4 zoo variants a
  * chapter, and every gate lost by at least one variant.
  *
+ * With --adversarial, instead: every submission in tests/adversarial/ (an
+ * attack on the grader, for chapter 01) must be graded within its bound
+ * ("bound:", 120 s by default), with the cheated gate ("cheats:") at zero
+ * points and the expected reason ("reason:") in that gate's feedback.
+ *
  * Usage: selfcheck GRADER ROOT [RUNS] [CHAPTER...]
+ *        selfcheck GRADER ROOT --adversarial [NAME...]
  * Prints one line per case and a closing "N passed, N failed" line; with
  * RUNS > 1, the pass rate of each case. Exit status 1 if anything failed.
  */
@@ -274,15 +280,17 @@ static bool learner_file(const char *id, char *name, size_t size)
 
 static void structure_checks(const char *id)
 {
-	char *chapter_dir, *solution_dir, *scenarios, *text;
+	char *chapter_dir, *solution_dir, *scenarios, *bench, *text, *bench_text;
 	DIR *d;
 	struct dirent *e;
 
 	if (asprintf(&chapter_dir, "%s/chapters/%s", root, id) < 0 ||
 	    asprintf(&solution_dir, "%s/solutions/%s", root, id) < 0 ||
-	    asprintf(&scenarios, "%s/harness/scenarios/%s.c", root, id) < 0)
+	    asprintf(&scenarios, "%s/harness/scenarios/%s.c", root, id) < 0 ||
+	    asprintf(&bench, "%s/harness/bench/%s.c", root, id) < 0)
 		return;
 	text = slurp(scenarios);
+	bench_text = slurp(bench);
 	d = opendir(chapter_dir);
 	while (d && (e = readdir(d)) != NULL) {
 		size_t len = strlen(e->d_name);
@@ -306,8 +314,16 @@ static void structure_checks(const char *id)
 			if (sscanf(p, "\n * R%d.%n", &number, &used) != 1 || used == 0)
 				continue;
 			snprintf(cite, sizeof(cite), "\"R%d\"", number);
-			record(text && strstr(text, cite), "%s clause R%d of %s is cited by a scenario",
-			       id, number, e->d_name);
+			if (text && strstr(text, cite)) {
+				record(true, "%s clause R%d of %s is cited by a scenario", id, number,
+				       e->d_name);
+				continue;
+			}
+			/* A throughput clause is checked by the benchmark instead. */
+			snprintf(cite, sizeof(cite), "R%d", number);
+			record(bench_text && strstr(bench_text, cite),
+			       "%s clause R%d of %s is cited by a scenario or the benchmark", id,
+			       number, e->d_name);
 		}
 		free(ta);
 		free(tb);
@@ -325,9 +341,11 @@ static void structure_checks(const char *id)
 		}
 	}
 	free(text);
+	free(bench_text);
 	free(chapter_dir);
 	free(solution_dir);
 	free(scenarios);
+	free(bench);
 }
 
 static void check_chapter(const char *id, int runs)
@@ -401,6 +419,103 @@ static int compare_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The text after "key" on its line, trimmed, into out. */
+static void field(const char *text, const char *key, char *out, size_t size)
+{
+	const char *p = text ? strstr(text, key) : NULL;
+	size_t len;
+
+	out[0] = '\0';
+	if (!p)
+		return;
+	p += strlen(key);
+	while (*p == ' ')
+		p++;
+	len = strcspn(p, "\n");
+	snprintf(out, size, "%.*s", (int)len, p);
+}
+
+static void check_attack(const char *dir, const char *file)
+{
+	static const char chapter[] = "01-serial-to-parallel";
+	char *path, *text, *sub, cheats[64], reason[256], bound_text[32];
+	double seconds = 0, bound;
+	json_t *report, *checks, *check;
+	const char *why = NULL;
+	bool found = false;
+	size_t i;
+
+	if (asprintf(&path, "%s/%s", dir, file) < 0)
+		return;
+	text = slurp(path);
+	field(text, "cheats:", cheats, sizeof(cheats));
+	field(text, "reason:", reason, sizeof(reason));
+	field(text, "bound:", bound_text, sizeof(bound_text));
+	bound = bound_text[0] ? atof(bound_text) : 120;
+	sub = make_submission(chapter, "clean.c", path);
+	report = grade(chapter, sub, &seconds);
+	remove_submission(sub);
+	checks = json_object_get(json_array_get(json_object_get(report, "chapters"), 0), "checks");
+	json_array_foreach(checks, i, check) {
+		const char *summary = json_string_value(json_object_get(check, "summary"));
+		const char *details = json_string_value(json_object_get(check, "details"));
+
+		if (strcmp(json_string_value(json_object_get(check, "name")), cheats) != 0)
+			continue;
+		found = true;
+		if (json_integer_value(json_object_get(check, "score")) != 0)
+			why = "the cheated gate scored points";
+		else if (!(summary && strstr(summary, reason)) && !(details && strstr(details, reason)))
+			why = "the expected reason is not in the feedback";
+	}
+	if (!report)
+		why = "the grader did not finish with a report";
+	else if (!found)
+		why = "the cheated gate is not in the report";
+	else if (seconds > bound)
+		why = "grading took longer than the bound";
+	record(!why, "adversarial %s: %s scores 0 (\"%s\") in %.1f s (bound %.0f s)%s%s", file,
+	       cheats, reason, seconds, bound, why ? ": " : "", why ? why : "");
+	json_decref(report);
+	free(text);
+	free(path);
+}
+
+static int run_adversarial(int argc, char **argv)
+{
+	char *dir, *names[200];
+	int n = 0;
+	DIR *d;
+	struct dirent *e;
+
+	if (asprintf(&dir, "%s/tests/adversarial", root) < 0)
+		return 2;
+	d = opendir(dir);
+	while (d && (e = readdir(d)) != NULL && n < 200) {
+		size_t len = strlen(e->d_name);
+		bool wanted = argc <= 4;
+
+		if (len < 3 || strcmp(e->d_name + len - 2, ".c"))
+			continue;
+		for (int i = 4; i < argc; i++)
+			if (strncmp(e->d_name, argv[i], strlen(argv[i])) == 0)
+				wanted = true;
+		if (wanted)
+			names[n++] = strdup(e->d_name);
+	}
+	if (d)
+		closedir(d);
+	qsort(names, (size_t)n, sizeof(*names), compare_names);
+	for (int i = 0; i < n; i++) {
+		check_attack(dir, names[i]);
+		free(names[i]);
+	}
+	free(dir);
+	printf("adversarial: %d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
+
+
 int main(int argc, char **argv)
 {
 	int runs;
@@ -415,6 +530,8 @@ int main(int argc, char **argv)
 	}
 	grader = argv[1];
 	root = argv[2];
+	if (argc > 3 && strcmp(argv[3], "--adversarial") == 0)
+		return run_adversarial(argc, argv);
 	runs = argc > 3 ? atoi(argv[3]) : 1;
 	if (runs < 1)
 		runs = 1;

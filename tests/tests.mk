@@ -44,3 +44,7 @@ $(BIN)/check_results: tests/check_results.c
 # The Gradescope bundle, run on a simulated /autograder tree.
 gradescope-check: $(BIN)/check_results
 	$(Q)bash tests/gradescope.sh
+
+# Attacks on the grader (tests/adversarial/): each must be caught, in time.
+adversarial: $(BIN)/grade $(BIN)/selfcheck
+	$(Q)$(BIN)/selfcheck $(BIN)/grade $(CURDIR) --adversarial $(NAME)

@@ -1,5 +1,5 @@
 /*
- * 01-serial-to-parallel.c - throughput workload for chapter 01
+ * 01-serial-to-parallel.c - throughput workload for chapter 01 (clause R6)
  *
  * 240 records, 1 ms per validation and 1 ms per insert, parallelism 8.
  * Serial: about 240 * 2 ms (less for the rejected records, which skip the

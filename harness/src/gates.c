@@ -173,10 +173,16 @@ void gate_correctness(const struct workspace *w, const struct scenario_list *lis
 	}
 	if (r.end == PROC_TIMED_OUT)
 		gate_add_detail(g, "the test run as a whole timed out and was stopped");
-	g->fraction = list->n ? (double)passed / (double)list->n : 0;
 	g->tool_passed = list->n && passed == list->n;
+	g->fraction = g->tool_passed ? 1 : 0;
+	if (r.out_of_memory)
+		gate_add_detail(g, "the tests used more memory than allowed (%lu MiB) and were "
+				"stopped", w->sandbox.max_memory_mb);
 	if (g->tool_passed) {
 		gate_set_summary(g, "%zu of %zu tests pass", passed, list->n);
+	} else if (r.out_of_memory) {
+		gate_set_summary(g, "stopped: the tests used more than %lu MiB of memory",
+				 w->sandbox.max_memory_mb);
 	} else {
 		char *nl = first_text ? strchr(first_text, '\n') : NULL;
 

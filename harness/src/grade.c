@@ -90,6 +90,15 @@ void grade_begin(const struct grade_job *job, const struct chapter *chapter,
 		fail_remaining(out, why, NULL);
 		return;
 	}
+	log = policy_check_source(&g->w);
+	if (log) {
+		char summary[512];
+
+		snprintf(summary, sizeof(summary), "not graded: %.480s", log);
+		fail_remaining(out, summary, log);
+		free(log);
+		return;
+	}
 	if (!workspace_check_compiles(&g->w, &log)) {
 		char *head = head_lines(log, 40);
 
@@ -124,6 +133,18 @@ void grade_begin(const struct grade_job *job, const struct chapter *chapter,
 
 	TIMED(out, GATE_CORRECTNESS, gate_correctness(&g->w, &g->list,
 						      &out->gates[GATE_CORRECTNESS]));
+	/*
+	 * A program that hangs under the tests hangs under the race tools too
+	 * (they watch the same scenarios): say so instead of waiting for it.
+	 */
+	if (out->gates[GATE_CORRECTNESS].details &&
+	    strstr(out->gates[GATE_CORRECTNESS].details, ": timed out after ")) {
+		for (int i = GATE_TSAN; i <= GATE_LEAKS; i++)
+			gate_set_summary(&out->gates[i], "not run: the tests hang (see "
+					 "correctness for where the threads wait)");
+		workspace_seal(&g->w);
+		return;
+	}
 	TIMED(out, GATE_TSAN, gate_tsan(&g->w, &g->list, &out->gates[GATE_TSAN]));
 	TIMED(out, GATE_HELGRIND, gate_helgrind(&g->w, &g->list, &out->gates[GATE_HELGRIND]));
 	if (g->list.checks_leaks)

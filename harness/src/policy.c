@@ -202,6 +202,25 @@ static char *check_source_text(const char *shown, const char *source)
 	return NULL;
 }
 
+char *policy_check_source(const struct workspace *w)
+{
+	char *message = NULL;
+
+	for (size_t i = 0; i < w->chapter->nsources && !message; i++) {
+		char *src, *shown, *source;
+
+		if (asprintf(&src, "%s/%s", w->src_dir, w->chapter->sources[i]) < 0 ||
+		    asprintf(&shown, "%s/%s", w->display_dir, w->chapter->sources[i]) < 0)
+			break;
+		source = slurp(src);
+		message = source ? check_source_text(shown, source) : NULL;
+		free(source);
+		free(src);
+		free(shown);
+	}
+	return message;
+}
+
 char *policy_check(const struct workspace *w)
 {
 	char *headers = chapter_headers(w), *message = NULL;

@@ -23,7 +23,14 @@
 
 #include "workspace.h"
 
-/* Compiles each learner file to an object and checks it. */
+/*
+ * Reads each learner file's text: includes of paths outside the chapter,
+ * inline assembly, sanitizer switches, constructors. Runs before the first
+ * compilation, so that an include of a hidden file is named as such.
+ */
+char *policy_check_source(const struct workspace *w);
+
+/* Compiles each learner file to an object and checks its symbols. */
 char *policy_check(const struct workspace *w);
 
 /* True when name may not be called from learner code (exported for tests). */

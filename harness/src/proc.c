@@ -13,6 +13,7 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -130,35 +131,87 @@ static char **build_env(const char *const *extra)
 	return envp;
 }
 
-/* Resident memory, in MiB, of every process in process group pgid. */
-static unsigned long group_rss_mb(pid_t pgid)
+/*
+ * The processes of one run: with a sandbox user of its own, every process of
+ * that uid (setsid() or a double fork cannot escape it; Criterion gives each
+ * test process a session of its own); otherwise the child's process group
+ * and every descendant of the child still attached to it. Fills pids (up
+ * to max) and returns how many; *rss_mb gets their resident memory.
+ */
+static size_t run_processes(pid_t child, unsigned uid, pid_t *pids, size_t max,
+			    unsigned long *rss_mb)
 {
 	DIR *proc = opendir("/proc");
 	struct dirent *e;
+	size_t n = 0, all = 0;
 	unsigned long kb = 0;
+	static __thread struct { pid_t pid, ppid, pgrp; long rss; unsigned uid; } seen[8192];
 
-	while (proc && (e = readdir(proc)) != NULL) {
+	while (proc && (e = readdir(proc)) != NULL && all < 8192) {
 		char path[300], buf[1024], *close_paren;
-		long rss_pages = 0;
-		int group = 0;
+		struct stat st;
 		FILE *f;
 
 		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s", e->d_name);
+		if (stat(path, &st) != 0)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
 		f = fopen(path, "r");
 		if (!f)
 			continue;
 		if (fgets(buf, sizeof(buf), f) && (close_paren = strrchr(buf, ')')) &&
-		    sscanf(close_paren + 2, "%*c %*d %d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
-			   "%*d %*d %*d %*d %*d %*d %*u %*u %ld", &group, &rss_pages) == 2 &&
-		    group == pgid)
-			kb += (unsigned long)rss_pages * (unsigned long)(sysconf(_SC_PAGESIZE) / 1024);
+		    sscanf(close_paren + 2, "%*c %d %d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
+			   "%*d %*d %*d %*d %*d %*d %*u %*u %ld", &seen[all].ppid, &seen[all].pgrp,
+			   &seen[all].rss) == 3) {
+			seen[all].pid = atoi(e->d_name);
+			seen[all].uid = (unsigned)st.st_uid;
+			all++;
+		}
 		fclose(f);
 	}
 	if (proc)
 		closedir(proc);
-	return kb / 1024;
+	/* Repeated passes pick up descendants in any order of /proc. */
+	for (bool grew = true; grew;) {
+		grew = false;
+		for (size_t i = 0; i < all; i++) {
+			bool mine = uid ? seen[i].uid == uid :
+				    seen[i].pid == child || seen[i].pgrp == child;
+
+			for (size_t k = 0; !mine && !uid && k < n; k++)
+				mine = seen[i].ppid == pids[k];
+			if (!mine || seen[i].pid == 0)
+				continue;
+			if (n < max)
+				pids[n++] = seen[i].pid;
+			kb += (unsigned long)seen[i].rss * (unsigned long)(sysconf(_SC_PAGESIZE) / 1024);
+			seen[i].pid = 0;
+			grew = true;
+		}
+	}
+	if (rss_mb)
+		*rss_mb = kb / 1024;
+	return n;
+}
+
+/* Kills every process of the run, until none is left (or 20 tries). */
+static void kill_run(pid_t child, unsigned uid)
+{
+	pid_t pids[4096];
+
+	kill(-child, SIGKILL);
+	for (int round = 0; round < 20; round++) {
+		size_t n = run_processes(child, uid, pids, 4096, NULL);
+
+		if (n == 0 || (n == 1 && pids[0] == child && !uid))
+			return;
+		for (size_t i = 0; i < n; i++)
+			if (pids[i] != getpid())
+				kill(pids[i], SIGKILL);
+		usleep(5000);
+	}
 }
 
 static char *capture_stacks(pid_t pid)
@@ -182,6 +235,7 @@ void proc_run(const char *const *argv, const struct proc_opts *o,
 	int fds[2], status = 0;
 	bool exited = false, eof = false;
 	unsigned long max_mb = o->sandbox ? o->sandbox->max_memory_mb : 0;
+	unsigned run_uid = o->sandbox && geteuid() == 0 ? o->sandbox->uid : 0;
 	double next_memory_check = start + 0.2;
 	char **envp;
 	pid_t pid;
@@ -228,17 +282,20 @@ void proc_run(const char *const *argv, const struct proc_opts *o,
 			break;
 		}
 		if (max_mb && now_s() >= next_memory_check) {
+			pid_t pids[4096];
+			unsigned long rss = 0;
+
 			next_memory_check = now_s() + 0.2;
-			if (group_rss_mb(pid) > max_mb) {
+			run_processes(pid, run_uid, pids, 4096, &rss);
+			if (rss > max_mb) {
 				r->out_of_memory = true;
-				kill(-pid, SIGKILL);
-				kill(pid, SIGKILL);
+				kill_run(pid, run_uid);
 			}
 		}
 		if (left <= 0) {
 			if (o->stacks_on_timeout)
 				r->stacks = capture_stacks(pid);
-			kill(-pid, SIGKILL);
+			kill_run(pid, run_uid);
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			r->end = PROC_TIMED_OUT;
@@ -262,8 +319,8 @@ void proc_run(const char *const *argv, const struct proc_opts *o,
 		}
 	}
 	close(fds[0]);
-	/* Whatever the child left behind in its group goes with it. */
-	kill(-pid, SIGKILL);
+	/* Whatever the child left behind goes with it. */
+	kill_run(pid, run_uid);
 	r->wall_s = now_s() - start;
 	r->output[used] = '\0';
 	if (r->end == PROC_TIMED_OUT)

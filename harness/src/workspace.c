@@ -164,6 +164,15 @@ static bool uid_can_reach(unsigned uid, const char *root, const char *build_dir)
 	return answer == 1;
 }
 
+/*
+ * A uid no other process uses: one per grader process and slot, so that
+ * "every process of this uid" is exactly one run's processes.
+ */
+static unsigned sandbox_uid(unsigned slot)
+{
+	return 200000u + (unsigned)(getpid() % 100000) * 16u + slot % 16u;
+}
+
 static void setup_sandbox(struct workspace *w, const char *root, const char *build_root,
 			  const char *submission_root, unsigned slot)
 {
@@ -194,9 +203,9 @@ static void setup_sandbox(struct workspace *w, const char *root, const char *bui
 	w->build_hidden[nb] = NULL;
 	w->sandbox.hide = w->hidden;
 	w->sandbox.uid = geteuid() == 0 && !getenv("THREADCLINIC_NO_SANDBOX_USER") &&
-			 uid_can_reach(64000 + slot, root, build_root) ? 64000 + slot : 0;
+			 uid_can_reach(sandbox_uid(slot), root, build_root) ? sandbox_uid(slot) : 0;
 	w->sandbox.max_tasks = 2048;
-	w->sandbox.max_memory_mb = 4096;
+	w->sandbox.max_memory_mb = 2048;
 	w->build_sandbox = w->sandbox;
 	w->build_sandbox.hide = w->build_hidden;
 }

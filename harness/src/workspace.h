@@ -45,8 +45,9 @@ struct workspace {
 
 /*
  * Empties <build_root>/<id>, copies the learner's files in, and prepares the
- * sandbox: when the grader runs as root the workspace belongs to uid
- * 64000 + slot (slot: which of the concurrent gradings this is), and the
+ * sandbox: when the grader runs as root the workspace belongs to a uid of
+ * this grader process and slot (slot: which of the concurrent gradings this
+ * is), and the
  * solutions, the tests, .git and the submission directory are hidden from
  * the learner's code. On failure returns false and writes the reason (for
  * the learner) into why.

@@ -1,0 +1,27 @@
+/*
+ * attack: dereferences a null pointer
+ * cheats: correctness
+ * reason: crashed (SIGSEGV)
+ */
+#include "clean.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+
+int clean_records(const struct record *records, size_t n, unsigned parallelism,
+		  struct clean_report *report)
+{
+	(void)records;
+	(void)n;
+	(void)parallelism;
+	*(volatile int *)NULL = 1;
+	report->stored = 0;
+	report->rejected = 0;
+	return 0;
+}

@@ -1,0 +1,32 @@
+/*
+ * attack: allocates and touches memory without end
+ * cheats: correctness
+ * reason: memory
+ */
+#include "clean.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+
+int clean_records(const struct record *records, size_t n, unsigned parallelism,
+		  struct clean_report *report)
+{
+	(void)records;
+	(void)n;
+	(void)parallelism;
+	for (;;) {
+		char *block = malloc(64 << 20);
+
+		if (block)
+			memset(block, 1, 64 << 20);
+	}
+	report->stored = 0;
+	report->rejected = 0;
+	return 0;
+}
