@@ -18,6 +18,11 @@
  * ("bound:", 120 s by default), with the cheated gate ("cheats:") at zero
  * points and the expected reason ("reason:") in that gate's feedback.
  *
+ * Every case is graded through the grader's batch mode (--batch): two
+ * gradings at a time for the build, correctness and race gates, then the
+ * throughput gates one at a time, so that timing stays fair while both
+ * cores work.
+ *
  * Usage: selfcheck GRADER ROOT [RUNS] [CHAPTER...]
  *        selfcheck GRADER ROOT --adversarial [NAME...]
  * Prints one line per case and a closing "N passed, N failed" line; with
@@ -116,42 +121,14 @@ static void record(bool ok, const char *fmt, ...)
 		failed++;
 }
 
-/* Grades chapter `id` with the learner file(s) from dir; returns the report. */
-static json_t *grade(const char *id, const char *submission, double *seconds)
-{
-	char report[] = "/tmp/threadclinic-selfcheck-XXXXXX";
-	int fd = mkstemp(report);
-	char *cmd;
-	json_t *json = NULL;
-	struct timespec a, b;
-
-	if (fd < 0)
-		return NULL;
-	close(fd);
-	if (asprintf(&cmd, "'%s' --root '%s' --build '%s/build/selfcheck' --chapters '%s' "
-		     "%s%s%s --report '%s' >/dev/null 2>&1", grader, root, root, id,
-		     submission ? "--submission '" : "", submission ? submission : "",
-		     submission ? "'" : "", report) < 0)
-		return NULL;
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	if (system(cmd) == 0)
-		json = json_load_file(report, 0, NULL);
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	*seconds = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
-	free(cmd);
-	unlink(report);
-	return json;
-}
-
 /*
  * Compares one graded chapter with what was expected. Writes the mismatches
  * into why and returns true when there are none.
  */
-static bool matches(json_t *report, const struct expectation *e, bool full_marks,
-		    char *why, size_t size, bool lost_seen[], const char *gate_names[],
+static bool matches(json_t *chapter, const struct expectation *e, bool full_marks,
+		    char *why, size_t size, bool lost_seen[], char gate_names[][32],
 		    int *ngates)
 {
-	json_t *chapter = json_array_get(json_object_get(report, "chapters"), 0);
 	json_t *checks = json_object_get(chapter, "checks"), *check;
 	size_t i;
 	bool ok = true;
@@ -170,10 +147,7 @@ static bool matches(json_t *report, const struct expectation *e, bool full_marks
 		size_t used = strlen(why);
 
 		if (i < MAX_GATES && gate_names) {
-			static char names[MAX_GATES][32];
-
-			snprintf(names[i], sizeof(names[i]), "%s", name ? name : "?");
-			gate_names[i] = names[i];
+			snprintf(gate_names[i], 32, "%s", name ? name : "?");
 			*ngates = (int)i + 1;
 			if (lost && lost_seen)
 				lost_seen[i] = true;
@@ -188,69 +162,6 @@ static bool matches(json_t *report, const struct expectation *e, bool full_marks
 		}
 	}
 	return ok;
-}
-
-static void check_case(const char *id, const char *label, const char *submission,
-		       const struct expectation *e, bool full_marks, int runs,
-		       bool lost_seen[], const char *gate_names[], int *ngates)
-{
-	int good = 0;
-	double worst = 0;
-	char why[2048] = "";
-
-	for (int r = 0; r < runs; r++) {
-		double seconds = 0;
-		json_t *report = grade(id, submission, &seconds);
-		char this_why[2048];
-
-		if (seconds > worst)
-			worst = seconds;
-		if (report && matches(report, e, full_marks, this_why, sizeof(this_why),
-				      lost_seen, gate_names, ngates))
-			good++;
-		else
-			snprintf(why, sizeof(why), "%s", report ? this_why : "the grader failed");
-		json_decref(report);
-	}
-	record(good == runs, "%s %s: %d/%d runs as declared (slowest %.1f s)%s%s", id, label,
-	       good, runs, worst, good == runs ? "" : ":", good == runs ? "" : why);
-}
-
-/* Copies one file into <tmp>/<id>/<name> to make a one-file submission. */
-static char *make_submission(const char *id, const char *name, const char *from)
-{
-	char *dir, *chapter_dir, *to, *text = slurp(from);
-	char templ[] = "/tmp/threadclinic-zoo-XXXXXX";
-	FILE *f;
-
-	if (!text || !mkdtemp(templ))
-		return NULL;
-	dir = strdup(templ);
-	if (asprintf(&chapter_dir, "%s/%s", dir, id) < 0 ||
-	    asprintf(&to, "%s/%s", chapter_dir, name) < 0)
-		return NULL;
-	mkdir(chapter_dir, 0755);
-	f = fopen(to, "w");
-	if (f) {
-		fputs(text, f);
-		fclose(f);
-	}
-	free(text);
-	free(chapter_dir);
-	free(to);
-	return dir;
-}
-
-static void remove_submission(char *dir)
-{
-	char *cmd;
-
-	if (dir && asprintf(&cmd, "rm -rf '%s'", dir) >= 0) {
-		if (system(cmd) != 0)
-			fprintf(stderr, "selfcheck: could not remove %s\n", dir);
-		free(cmd);
-	}
-	free(dir);
 }
 
 /* The chapter's learner file: the one .c file in chapters/<id>/. */
@@ -348,58 +259,209 @@ static void structure_checks(const char *id)
 	free(bench);
 }
 
-static void check_chapter(const char *id, int runs)
+/* One submission to grade and what it must show. */
+struct grading_case {
+	char chapter[128];
+	char label[300];		/* "solution", "starter", "zoo/x.c", "attack x.c" */
+	char source[4096];		/* the learner file to submit */
+	char name[128];			/* its name in the chapter */
+	struct expectation expect;
+	bool full_marks;
+	/* adversarial cases */
+	size_t chapter_index;		/* which chapter of this run, from 0 */
+	bool attack;
+	char cheats[32], reason[256];
+	double bound;
+	/* outcome over the runs */
+	int good;
+	double slowest;
+	char why[2048];
+};
+
+static struct grading_case *cases;
+static size_t ncases, nchapters;	/* nchapters: chapters with cases so far */
+
+static struct grading_case *add_case(const char *chapter, const char *label, const char *source,
+				     const char *name)
 {
-	char name[256], *readme_path, *readme, *zoo_dir, *solutions;
-	struct expectation all = { .nloses = 0 }, starter = { .nloses = 0 };
-	bool lost_seen[MAX_GATES] = { false };
-	const char *gate_names[MAX_GATES] = { NULL };
-	int ngates = 0, variants = 0;
+	struct grading_case *c;
+
+	cases = realloc(cases, (ncases + 1) * sizeof(*cases));
+	c = &cases[ncases++];
+	memset(c, 0, sizeof(*c));
+	snprintf(c->chapter, sizeof(c->chapter), "%s", chapter);
+	snprintf(c->label, sizeof(c->label), "%s", label);
+	snprintf(c->source, sizeof(c->source), "%s", source);
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->chapter_index = nchapters ? nchapters - 1 : 0;
+	return c;
+}
+
+static bool copy_into(const char *from, const char *dir, const char *name)
+{
+	char *text = slurp(from), *path;
+	FILE *f;
+
+	if (!text || asprintf(&path, "%s/%s", dir, name) < 0)
+		return false;
+	f = fopen(path, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+	free(text);
+	free(path);
+	return f != NULL;
+}
+
+/*
+ * Grades every case once through the grader's batch mode and scores each
+ * against its expectation.
+ */
+static void run_cases_once(bool lost_seen[][MAX_GATES], char gate_names[][MAX_GATES][32],
+			   int ngates[])
+{
+	char templ[] = "/tmp/threadclinic-selfcheck-XXXXXX", *cmd;
+	json_t *book, *subs, *sub;
+	size_t i;
+
+	if (!mkdtemp(templ))
+		return;
+	for (size_t k = 0; k < ncases; k++) {
+		char *dir;
+
+		if (asprintf(&dir, "%s/case%04zu/%s", templ, k, cases[k].chapter) < 0)
+			continue;
+		if (asprintf(&cmd, "mkdir -p '%s'", dir) >= 0) {
+			if (system(cmd) != 0)
+				fprintf(stderr, "selfcheck: cannot create %s\n", dir);
+			free(cmd);
+		}
+		copy_into(cases[k].source, dir, cases[k].name);
+		free(dir);
+	}
+	if (asprintf(&cmd, "'%s' --root '%s' --build '%s/build/selfcheck' --batch '%s' "
+		     "--only-submitted --jobs 2 --gradebook '%s/book' >'%s/batch.log' 2>&1",
+		     grader, root, root, templ, templ, templ) < 0)
+		return;
+	if (system(cmd) != 0)
+		fprintf(stderr, "selfcheck: the batch grading failed; see %s/batch.log\n", templ);
+	free(cmd);
+	if (asprintf(&cmd, "%s/book.json", templ) < 0)
+		return;
+	book = json_load_file(cmd, 0, NULL);
+	free(cmd);
+	subs = json_object_get(book, "submissions");
+	for (size_t k = 0; k < ncases; k++) {
+		struct grading_case *c = &cases[k];
+		char name[32], why[2048] = "";
+		json_t *chapter = NULL;
+		bool ok;
+
+		snprintf(name, sizeof(name), "case%04zu", k);
+		json_array_foreach(subs, i, sub)
+			if (strcmp(json_string_value(json_object_get(sub, "name")), name) == 0)
+				chapter = json_array_get(json_object_get(sub, "chapters"), 0);
+		if (!chapter) {
+			snprintf(c->why, sizeof(c->why), "no result in the gradebook");
+			continue;
+		}
+		if (json_real_value(json_object_get(chapter, "seconds")) > c->slowest)
+			c->slowest = json_real_value(json_object_get(chapter, "seconds"));
+		if (c->attack) {
+			json_t *checks = json_object_get(chapter, "checks"), *check;
+			const char *problem = "the cheated gate is not in the report";
+
+			json_array_foreach(checks, i, check) {
+				const char *summary = json_string_value(json_object_get(check, "summary"));
+				const char *details = json_string_value(json_object_get(check, "details"));
+
+				if (strcmp(json_string_value(json_object_get(check, "name")), c->cheats))
+					continue;
+				problem = NULL;
+				if (json_integer_value(json_object_get(check, "score")) != 0)
+					problem = "the cheated gate scored points";
+				else if (!(summary && strstr(summary, c->reason)) &&
+					 !(details && strstr(details, c->reason)))
+					problem = "the expected reason is not in the feedback";
+			}
+			if (!problem && json_real_value(json_object_get(chapter, "seconds")) > c->bound)
+				problem = "grading took longer than the bound";
+			ok = problem == NULL;
+			snprintf(why, sizeof(why), "%s", problem ? problem : "");
+		} else {
+			size_t ci = c->chapter_index;
+
+			ok = matches(chapter, &c->expect, c->full_marks, why, sizeof(why),
+				     strncmp(c->label, "zoo/", 4) == 0 ? lost_seen[ci] : NULL,
+				     gate_names[ci], &ngates[ci]);
+		}
+		if (ok)
+			c->good++;
+		else
+			snprintf(c->why, sizeof(c->why), "%s", why);
+	}
+	json_decref(book);
+	if (asprintf(&cmd, "rm -rf '%s'", templ) >= 0) {
+		if (system(cmd) != 0)
+			fprintf(stderr, "selfcheck: could not remove %s\n", templ);
+		free(cmd);
+	}
+}
+
+/* Adds the solution, the starter and the zoo of chapter id as cases. */
+static void add_chapter_cases(const char *id)
+{
+	char name[256], *path, *readme, *zoo_dir;
+	struct grading_case *c;
 	DIR *d;
 	struct dirent *e;
+	int variants = 0;
 
 	if (!learner_file(id, name, sizeof(name))) {
 		record(false, "%s has exactly one learner .c file", id);
 		return;
 	}
 	structure_checks(id);
-	if (asprintf(&solutions, "%s/solutions", root) < 0)
+	nchapters++;
+	if (asprintf(&path, "%s/solutions/%s/%s", root, id, name) < 0)
 		return;
-	check_case(id, "solution", solutions, &all, true, runs, NULL, gate_names, &ngates);
-	free(solutions);
+	c = add_case(id, "solution", path, name);
+	c->full_marks = true;
+	free(path);
 
-	if (asprintf(&readme_path, "%s/chapters/%s/README.md", root, id) < 0)
+	if (asprintf(&path, "%s/chapters/%s/README.md", root, id) < 0)
 		return;
-	readme = slurp(readme_path);
-	starter.nloses = parse_gates(readme, "The starter fails:", starter.loses);
-	starter.nmay = parse_gates(readme, "It may also fail:", starter.may_lose);
-	record(starter.nloses > 0, "%s README names the gates the starter fails", id);
-	check_case(id, "starter", NULL, &starter, false, runs, NULL, NULL, NULL);
+	readme = slurp(path);
+	free(path);
+	if (asprintf(&path, "%s/chapters/%s/%s", root, id, name) < 0)
+		return;
+	c = add_case(id, "starter", path, name);
+	free(path);
+	c->expect.nloses = parse_gates(readme, "The starter fails:", c->expect.loses);
+	c->expect.nmay = parse_gates(readme, "It may also fail:", c->expect.may_lose);
+	record(c->expect.nloses > 0, "%s README names the gates the starter fails", id);
 	free(readme);
-	free(readme_path);
 
 	if (asprintf(&zoo_dir, "%s/tests/zoo/%s", root, id) < 0)
 		return;
 	d = opendir(zoo_dir);
 	while (d && (e = readdir(d)) != NULL) {
 		size_t len = strlen(e->d_name);
-		char *path, *text, *sub, label[300];
-		struct expectation x = { .nloses = 0 };
+		char label[300], *text;
 
 		if (len < 3 || strcmp(e->d_name + len - 2, ".c"))
 			continue;
 		if (asprintf(&path, "%s/%s", zoo_dir, e->d_name) < 0)
 			continue;
 		text = slurp(path);
-		x.nloses = parse_gates(text, "loses:", x.loses);
-		x.nmay = parse_gates(text, "may-lose:", x.may_lose);
 		snprintf(label, sizeof(label), "zoo/%s", e->d_name);
-		if (x.nloses == 0) {
+		c = add_case(id, label, path, name);
+		c->expect.nloses = parse_gates(text, "loses:", c->expect.loses);
+		c->expect.nmay = parse_gates(text, "may-lose:", c->expect.may_lose);
+		if (c->expect.nloses == 0) {
 			record(false, "%s %s declares the gates it loses", id, label);
-		} else {
-			sub = make_submission(id, name, path);
-			check_case(id, label, sub, &x, false, runs, lost_seen, gate_names, &ngates);
-			remove_submission(sub);
+			ncases--;
 		}
 		variants++;
 		free(text);
@@ -409,9 +471,6 @@ static void check_chapter(const char *id, int runs)
 		closedir(d);
 	free(zoo_dir);
 	record(variants >= 4, "%s has %d bug-zoo variants (at least 4)", id, variants);
-	for (int i = 0; i < ngates; i++)
-		record(lost_seen[i], "%s gate %s is lost by at least one zoo variant", id,
-		       gate_names[i] ? gate_names[i] : "?");
 }
 
 static int compare_names(const void *a, const void *b)
@@ -435,128 +494,124 @@ static void field(const char *text, const char *key, char *out, size_t size)
 	snprintf(out, size, "%.*s", (int)len, p);
 }
 
-static void check_attack(const char *dir, const char *file)
+/* Sorted names of the .c files (or directories, when dirs) in dir. */
+static int list_names(const char *dir, bool dirs, char **names, int max)
 {
-	static const char chapter[] = "01-serial-to-parallel";
-	char *path, *text, *sub, cheats[64], reason[256], bound_text[32];
-	double seconds = 0, bound;
-	json_t *report, *checks, *check;
-	const char *why = NULL;
-	bool found = false;
-	size_t i;
-
-	if (asprintf(&path, "%s/%s", dir, file) < 0)
-		return;
-	text = slurp(path);
-	field(text, "cheats:", cheats, sizeof(cheats));
-	field(text, "reason:", reason, sizeof(reason));
-	field(text, "bound:", bound_text, sizeof(bound_text));
-	bound = bound_text[0] ? atof(bound_text) : 120;
-	sub = make_submission(chapter, "clean.c", path);
-	report = grade(chapter, sub, &seconds);
-	remove_submission(sub);
-	checks = json_object_get(json_array_get(json_object_get(report, "chapters"), 0), "checks");
-	json_array_foreach(checks, i, check) {
-		const char *summary = json_string_value(json_object_get(check, "summary"));
-		const char *details = json_string_value(json_object_get(check, "details"));
-
-		if (strcmp(json_string_value(json_object_get(check, "name")), cheats) != 0)
-			continue;
-		found = true;
-		if (json_integer_value(json_object_get(check, "score")) != 0)
-			why = "the cheated gate scored points";
-		else if (!(summary && strstr(summary, reason)) && !(details && strstr(details, reason)))
-			why = "the expected reason is not in the feedback";
-	}
-	if (!report)
-		why = "the grader did not finish with a report";
-	else if (!found)
-		why = "the cheated gate is not in the report";
-	else if (seconds > bound)
-		why = "grading took longer than the bound";
-	record(!why, "adversarial %s: %s scores 0 (\"%s\") in %.1f s (bound %.0f s)%s%s", file,
-	       cheats, reason, seconds, bound, why ? ": " : "", why ? why : "");
-	json_decref(report);
-	free(text);
-	free(path);
-}
-
-static int run_adversarial(int argc, char **argv)
-{
-	char *dir, *names[200];
-	int n = 0;
-	DIR *d;
+	DIR *d = opendir(dir);
 	struct dirent *e;
+	int n = 0;
 
-	if (asprintf(&dir, "%s/tests/adversarial", root) < 0)
-		return 2;
-	d = opendir(dir);
-	while (d && (e = readdir(d)) != NULL && n < 200) {
+	while (d && (e = readdir(d)) != NULL && n < max) {
 		size_t len = strlen(e->d_name);
-		bool wanted = argc <= 4;
 
-		if (len < 3 || strcmp(e->d_name + len - 2, ".c"))
+		if (dirs ? !isdigit((unsigned char)e->d_name[0]) :
+		    (len < 3 || strcmp(e->d_name + len - 2, ".c") != 0))
 			continue;
-		for (int i = 4; i < argc; i++)
-			if (strncmp(e->d_name, argv[i], strlen(argv[i])) == 0)
-				wanted = true;
-		if (wanted)
-			names[n++] = strdup(e->d_name);
+		names[n++] = strdup(e->d_name);
 	}
 	if (d)
 		closedir(d);
 	qsort(names, (size_t)n, sizeof(*names), compare_names);
-	for (int i = 0; i < n; i++) {
-		check_attack(dir, names[i]);
-		free(names[i]);
-	}
-	free(dir);
-	printf("adversarial: %d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return n;
 }
 
+static bool wanted(const char *name, int argc, char **argv, int first)
+{
+	if (argc <= first)
+		return true;
+	for (int i = first; i < argc; i++)
+		if (strncmp(name, argv[i], strlen(argv[i])) == 0)
+			return true;
+	return false;
+}
 
 int main(int argc, char **argv)
 {
-	int runs;
-	char *chapters_dir, *ids[100];
-	int n = 0;
-	DIR *d;
-	struct dirent *e;
+	static bool lost_seen[100][MAX_GATES];
+	static char gate_names[100][MAX_GATES][32];
+	static int ngates[100];
+	char *dir, *names[300];
+	bool adversarial;
+	int runs = 1, n, first_filter;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: selfcheck GRADER ROOT [RUNS] [CHAPTER...]\n");
+		fprintf(stderr, "usage: selfcheck GRADER ROOT [RUNS] [CHAPTER...]\n"
+			"       selfcheck GRADER ROOT --adversarial [NAME...]\n");
 		return 2;
 	}
 	grader = argv[1];
 	root = argv[2];
-	if (argc > 3 && strcmp(argv[3], "--adversarial") == 0)
-		return run_adversarial(argc, argv);
-	runs = argc > 3 ? atoi(argv[3]) : 1;
-	if (runs < 1)
-		runs = 1;
-	if (asprintf(&chapters_dir, "%s/chapters", root) < 0)
-		return 2;
-	d = opendir(chapters_dir);
-	while (d && (e = readdir(d)) != NULL && n < 100) {
-		bool wanted = argc <= 4;
+	adversarial = argc > 3 && strcmp(argv[3], "--adversarial") == 0;
+	if (!adversarial && argc > 3)
+		runs = atoi(argv[3]) > 0 ? atoi(argv[3]) : 1;
+	first_filter = 4;
 
-		if (!isdigit((unsigned char)e->d_name[0]))
-			continue;
-		for (int i = 4; i < argc; i++)
-			if (strncmp(e->d_name, argv[i], strlen(argv[i])) == 0)
-				wanted = true;
-		if (wanted)
-			ids[n++] = strdup(e->d_name);
+	if (adversarial) {
+		if (asprintf(&dir, "%s/tests/adversarial", root) < 0)
+			return 2;
+		n = list_names(dir, false, names, 300);
+		for (int i = 0; i < n; i++) {
+			char *path, *text, bound[32], label[300];
+			struct grading_case *c;
+
+			if (!wanted(names[i], argc, argv, first_filter) ||
+			    asprintf(&path, "%s/%s", dir, names[i]) < 0) {
+				free(names[i]);
+				continue;
+			}
+			text = slurp(path);
+			snprintf(label, sizeof(label), "attack %s", names[i]);
+			c = add_case("01-serial-to-parallel", label, path, "clean.c");
+			c->attack = true;
+			field(text, "cheats:", c->cheats, sizeof(c->cheats));
+			field(text, "reason:", c->reason, sizeof(c->reason));
+			field(text, "bound:", bound, sizeof(bound));
+			c->bound = bound[0] ? atof(bound) : 120;
+			free(text);
+			free(path);
+			free(names[i]);
+		}
+	} else {
+		if (asprintf(&dir, "%s/chapters", root) < 0)
+			return 2;
+		n = list_names(dir, true, names, 300);
+		for (int i = 0; i < n; i++) {
+			if (wanted(names[i], argc, argv, first_filter))
+				add_chapter_cases(names[i]);
+			free(names[i]);
+		}
 	}
-	if (d)
-		closedir(d);
-	qsort(ids, (size_t)n, sizeof(*ids), compare_names);
-	for (int i = 0; i < n; i++) {
-		check_chapter(ids[i], runs);
-		free(ids[i]);
+	free(dir);
+
+	for (int r = 0; r < runs; r++)
+		run_cases_once(lost_seen, gate_names, ngates);
+
+	for (size_t k = 0; k < ncases; k++) {
+		struct grading_case *c = &cases[k];
+
+		if (c->attack)
+			record(c->good == runs, "%s: %s scores 0 (\"%s\"), %d/%d runs, slowest %.1f s "
+			       "(bound %.0f s)%s%s", c->label, c->cheats, c->reason, c->good, runs,
+			       c->slowest, c->bound, c->good == runs ? "" : ": ", c->why);
+		else
+			record(c->good == runs, "%s %s: %d/%d runs as declared (slowest %.1f s)%s%s",
+			       c->chapter, c->label, c->good, runs, c->slowest,
+			       c->good == runs ? "" : ":", c->good == runs ? "" : c->why);
 	}
-	free(chapters_dir);
-	printf("selfcheck: %d passed, %d failed\n", passed, failed);
+	if (!adversarial) {
+		/* Every gate of every chapter is lost by at least one zoo variant. */
+		for (size_t k = 0; k < ncases; k++) {
+			size_t ci = cases[k].chapter_index;
+
+			if (k + 1 < ncases && cases[k + 1].chapter_index == ci)
+				continue;
+			for (int g = 0; g < ngates[ci]; g++)
+				record(lost_seen[ci][g], "%s gate %s is lost by at least one zoo variant",
+				       cases[k].chapter, gate_names[ci][g]);
+		}
+	}
+	free(cases);
+	printf("%s: %d passed, %d failed\n", adversarial ? "adversarial" : "selfcheck", passed,
+	       failed);
 	return failed ? 1 : 0;
 }

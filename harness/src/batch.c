@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "grade.h"
 #include "report.h"
@@ -105,6 +106,23 @@ static bool is_wanted(const struct chapter *c, const char *const *selectors)
 	return false;
 }
 
+/* True when the submission has every learner file of chapter c. */
+static bool has_files(const struct chapter *c)
+{
+	for (size_t i = 0; i < c->nsources; i++) {
+		char *path;
+		bool there;
+
+		if (asprintf(&path, "%s/%s", c->learner_dir, c->sources[i]) < 0)
+			return false;
+		there = access(path, R_OK) == 0;
+		free(path);
+		if (!there)
+			return false;
+	}
+	return true;
+}
+
 static int load_submissions(const struct batch_opts *o, struct submission **out, size_t *n)
 {
 	DIR *d = opendir(o->dir);
@@ -146,7 +164,8 @@ static int load_submissions(const struct batch_opts *o, struct submission **out,
 			return -1;
 		s->selected = calloc(s->nchapters ? s->nchapters : 1, sizeof(*s->selected));
 		for (size_t k = 0; k < s->nchapters; k++)
-			if (is_wanted(&s->chapters[k], o->chapters))
+			if (is_wanted(&s->chapters[k], o->chapters) &&
+			    (!o->only_submitted || has_files(&s->chapters[k])))
 				s->selected[s->nselected++] = k;
 		s->gradings = calloc(s->nselected ? s->nselected : 1, sizeof(*s->gradings));
 		s->results = calloc(s->nselected ? s->nselected : 1, sizeof(*s->results));
@@ -157,10 +176,20 @@ static int load_submissions(const struct batch_opts *o, struct submission **out,
 	return 0;
 }
 
+/* The result of chapter `id` in submission s, or NULL if not graded. */
+static const struct chapter_result *result_for(const struct submission *s, const char *id)
+{
+	for (size_t k = 0; k < s->nselected; k++)
+		if (strcmp(s->results[k].id, id) == 0)
+			return &s->results[k];
+	return NULL;
+}
+
 static int write_gradebook(const struct batch_opts *o, struct submission *subs, size_t n)
 {
 	FILE *csv = fopen(o->csv_path, "w");
 	json_t *book = json_object(), *list = json_array();
+	const struct submission *first = &subs[0];
 	int ret = 0;
 
 	if (!csv) {
@@ -168,25 +197,37 @@ static int write_gradebook(const struct batch_opts *o, struct submission *subs, 
 		json_decref(book);
 		return -1;
 	}
+	/* One column per chapter of the workbook that anybody was graded on. */
 	fprintf(csv, "submission");
-	if (n > 0)
-		for (size_t k = 0; k < subs[0].nselected; k++)
-			fprintf(csv, ",%s", subs[0].results[k].id);
+	for (size_t c = 0; c < first->nchapters; c++)
+		for (size_t i = 0; i < n; i++)
+			if (result_for(&subs[i], first->chapters[c].id)) {
+				fprintf(csv, ",%s", first->chapters[c].id);
+				break;
+			}
 	fprintf(csv, ",score,max_score\n");
 	for (size_t i = 0; i < n; i++) {
 		int score = 0, max = 0;
 		json_t *chapters = json_array();
 
 		fprintf(csv, "\"%s\"", subs[i].name);
-		for (size_t k = 0; k < subs[i].nselected; k++) {
-			const struct chapter_result *r = &subs[i].results[k];
+		for (size_t c = 0; c < first->nchapters; c++) {
+			const char *id = first->chapters[c].id;
+			const struct chapter_result *r = result_for(&subs[i], id);
+			bool column = false;
 
+			for (size_t k = 0; k < n && !column; k++)
+				column = result_for(&subs[k], id) != NULL;
+			if (!column)
+				continue;
+			if (!r) {
+				fprintf(csv, ",");
+				continue;
+			}
 			fprintf(csv, ",%d", r->score);
 			score += r->score;
 			max += r->max_score;
-			json_array_append_new(chapters, json_pack("{s:s, s:i, s:i}", "id", r->id,
-								  "score", r->score,
-								  "max_score", r->max_score));
+			json_array_append_new(chapters, report_chapter_json(r));
 		}
 		fprintf(csv, ",%d,%d\n", score, max);
 		json_array_append_new(list, json_pack("{s:s, s:i, s:i, s:o}", "name", subs[i].name,

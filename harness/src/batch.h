@@ -21,6 +21,7 @@ struct batch_opts {
 	const char *csv_path;		/* gradebook.csv */
 	const char *json_path;		/* gradebook.json */
 	unsigned jobs;			/* concurrent gradings in phase one */
+	bool only_submitted;		/* skip chapters a submission has no file for */
 };
 
 /* Returns 0 when the gradebook was written, 2 when the grader could not run. */

@@ -77,14 +77,13 @@ static bool build(struct workspace *w, enum flavor f, struct chapter_result *out
 		(out)->gates[gate].seconds = now_s() - start_;          \
 	} while (0)
 
-void grade_begin(const struct grade_job *job, const struct chapter *chapter,
-		 struct grading *g)
+/* grade_begin() but for the timing; returns at the first blocking problem. */
+static void begin(const struct grade_job *job, const struct chapter *chapter,
+		  struct grading *g)
 {
 	struct chapter_result *out = &g->result;
 	char why[1024], *log = NULL;
 
-	memset(g, 0, sizeof(*g));
-	chapter_result_init(out, chapter->id, false);
 	if (!workspace_open(&g->w, job->root, job->build_root, chapter, job->submission_root,
 			    job->slot, why, sizeof(why))) {
 		fail_remaining(out, why, NULL);
@@ -152,6 +151,16 @@ void grade_begin(const struct grade_job *job, const struct chapter *chapter,
 	workspace_seal(&g->w);
 }
 
+void grade_begin(const struct grade_job *job, const struct chapter *chapter,
+		 struct grading *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->started = now_s();
+	chapter_result_init(&g->result, chapter->id, false);
+	begin(job, chapter, g);
+	g->phase_one_s = now_s() - g->started;
+}
+
 void grade_throughput(struct grading *g)
 {
 	struct chapter_result *out = &g->result;
@@ -161,6 +170,7 @@ void grade_throughput(struct grading *g)
 	if (out->gates[GATE_CORRECTNESS].tool_passed) {
 		workspace_unseal(&g->w);
 		TIMED(out, GATE_THROUGHPUT, gate_throughput(&g->w, &out->gates[GATE_THROUGHPUT]));
+		g->throughput_s = out->gates[GATE_THROUGHPUT].seconds;
 		workspace_seal(&g->w);
 	} else
 		gate_set_summary(&out->gates[GATE_THROUGHPUT],
@@ -169,6 +179,7 @@ void grade_throughput(struct grading *g)
 
 void grade_end(struct grading *g, struct chapter_result *out)
 {
+	g->result.seconds = g->phase_one_s + g->throughput_s;
 	workspace_close(&g->w);
 	chapter_result_finish(&g->result);
 	*out = g->result;

@@ -31,6 +31,9 @@ struct grading {
 	struct workspace w;
 	struct scenario_list list;
 	bool built;			/* every binary built: gates can run */
+	double started;			/* when grade_begin() started */
+	double phase_one_s;		/* how long grade_begin() took */
+	double throughput_s;		/* how long the throughput gate took */
 	struct chapter_result result;
 };
 

@@ -19,6 +19,8 @@
  *	    --gradebook PREFIX	where the batch gradebook goes (default:
  *				BUILD/gradebook)
  *	-j, --jobs N		batch gradings at once in phase one (default 2)
+ *	    --only-submitted	batch: grade only the chapters a submission has
+ *				files for
  *
  * Exit status: 0 when grading ran to its end, whatever the scores; 1 with
  * --strict and a short score; 2 when the grader itself could not run.
@@ -98,6 +100,7 @@ int main(int argc, char **argv)
 		{ "batch", required_argument, NULL, 'b' },
 		{ "gradebook", required_argument, NULL, 'g' },
 		{ "jobs", required_argument, NULL, 'j' },
+		{ "only-submitted", no_argument, NULL, 'O' },
 		{ 0 },
 	};
 	const char *chapters_arg = NULL, *submission = NULL, *report = NULL;
@@ -105,7 +108,7 @@ int main(int argc, char **argv)
 	const char *junit = NULL, *batch_dir = NULL, *gradebook = NULL;
 	unsigned jobs = 2;
 	int passed_gates, failed_gates;
-	bool strict = false, verbose = false, *selected;
+	bool strict = false, verbose = false, only_submitted = false, *selected;
 	char *root, *build_root, *submission_abs = NULL;
 	struct chapter *chapters;
 	struct chapter_result *results;
@@ -130,6 +133,7 @@ int main(int argc, char **argv)
 		case 'b': batch_dir = optarg; break;
 		case 'g': gradebook = optarg; break;
 		case 'j': jobs = (unsigned)atoi(optarg); break;
+		case 'O': only_submitted = true; break;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -174,7 +178,7 @@ int main(int argc, char **argv)
 		ret = batch_grade(&(struct batch_opts){
 			.root = root, .build_root = build_root, .dir = dir,
 			.chapters = (const char *const *)selectors, .csv_path = csv,
-			.json_path = json, .jobs = jobs,
+			.json_path = json, .jobs = jobs, .only_submitted = only_submitted,
 		});
 		free(dir);
 		free(prefix);

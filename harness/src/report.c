@@ -101,22 +101,28 @@ static json_t *gate_json(const struct gate_result *g, int i)
 	return o;
 }
 
+json_t *report_chapter_json(const struct chapter_result *c)
+{
+	json_t *ch = json_object(), *checks = json_array();
+
+	for (int i = 0; i < GATE_COUNT; i++)
+		if (c->gates[i].applies)
+			json_array_append_new(checks, gate_json(&c->gates[i], i));
+	json_object_set_new(ch, "id", json_string(c->id));
+	json_object_set_new(ch, "score", json_integer(c->score));
+	json_object_set_new(ch, "max_score", json_integer(c->max_score));
+	json_object_set_new(ch, "seconds", json_real(c->seconds));
+	json_object_set_new(ch, "checks", checks);
+	return ch;
+}
+
 int report_write_json(const char *path, const struct chapter_result *c, size_t n)
 {
 	json_t *root = json_object(), *chapters = json_array();
 	int score = 0, max = 0, ret;
 
 	for (size_t k = 0; k < n; k++) {
-		json_t *ch = json_object(), *checks = json_array();
-
-		for (int i = 0; i < GATE_COUNT; i++)
-			if (c[k].gates[i].applies)
-				json_array_append_new(checks, gate_json(&c[k].gates[i], i));
-		json_object_set_new(ch, "id", json_string(c[k].id));
-		json_object_set_new(ch, "score", json_integer(c[k].score));
-		json_object_set_new(ch, "max_score", json_integer(c[k].max_score));
-		json_object_set_new(ch, "checks", checks);
-		json_array_append_new(chapters, ch);
+		json_array_append_new(chapters, report_chapter_json(&c[k]));
 		score += c[k].score;
 		max += c[k].max_score;
 	}

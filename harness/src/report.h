@@ -10,6 +10,7 @@
 #define GRADER_REPORT_H
 
 #include <stdbool.h>
+#include <jansson.h>
 #include <stdio.h>
 
 #include "result.h"
@@ -37,6 +38,9 @@ int report_write_json(const char *path, const struct chapter_result *c, size_t n
 int report_write_gradescope(const char *path, const struct chapter_result *c, size_t n);
 int report_write_classroom(const char *path, const struct chapter_result *c, size_t n);
 int report_write_junit(const char *path, const struct chapter_result *c, size_t n);
+
+/* One chapter as the JSON report shows it (a new reference). */
+json_t *report_chapter_json(const struct chapter_result *c);
 
 /* Counts the gates that got full points (*passed) and the others (*failed). */
 void report_count(const struct chapter_result *c, size_t n, int *passed, int *failed);

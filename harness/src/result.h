@@ -41,6 +41,7 @@ struct chapter_result {
 	char *id;		/* "03-worker-pool" */
 	struct gate_result gates[GATE_COUNT];
 	int score, max_score;
+	double seconds;		/* grading time, building included */
 };
 
 /* "correctness", "tsan", "helgrind", "leaks", "throughput" */
