@@ -75,6 +75,8 @@ grade-batch: deps
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory gradescope-check
+	$(Q)$(MAKE) --no-print-directory adversarial
 	$(Q)$(MAKE) --no-print-directory selfcheck
 
 include tests/tests.mk
