@@ -31,6 +31,7 @@ struct phase_one {
 	const struct batch_opts *o;
 	struct submission *subs;
 	size_t nsubs;
+	const char *cache_root;
 	pthread_mutex_t lock;
 	size_t next_sub, next_chapter;	/* guarded by lock */
 };
@@ -82,7 +83,9 @@ static void *phase_one_worker(void *arg)
 	while (take_job(p, &s, &k)) {
 		struct submission *sub = &p->subs[s];
 		const struct chapter *c = &sub->chapters[sub->selected[k]];
-		struct grade_job job = { p->o->root, sub->build_root, p->o->dir, a->slot };
+		struct grade_job job = { .root = p->o->root, .build_root = sub->build_root,
+					 .cache_root = p->cache_root,
+					 .submission_root = p->o->dir, .slot = a->slot };
 
 		sub->gradings[k] = calloc(1, sizeof(**sub->gradings));
 		if (!sub->gradings[k])
@@ -253,6 +256,7 @@ int batch_grade(const struct batch_opts *o)
 	unsigned jobs = o->jobs ? (o->jobs > 8 ? 8 : o->jobs) : 2;
 	size_t n, total = 0;
 	double start = now_s(), phase_two;
+	char *cache_root;
 	int ret;
 
 	if (load_submissions(o, &subs, &n) != 0)
@@ -265,6 +269,9 @@ int batch_grade(const struct batch_opts *o)
 	fflush(stdout);
 	p.subs = subs;
 	p.nsubs = n;
+	if (asprintf(&cache_root, "%s/cache", o->build_root) < 0)
+		return 2;
+	p.cache_root = cache_root;
 	pthread_mutex_init(&p.lock, NULL);
 	for (unsigned t = 0; t < jobs; t++) {
 		args[t] = (struct worker_arg){ &p, t };
@@ -313,6 +320,7 @@ int batch_grade(const struct batch_opts *o)
 		free(subs[i].build_root);
 	}
 	free(subs);
+	free(cache_root);
 	if (ret == 0)
 		printf("gradebook: %s, %s\n", o->csv_path, o->json_path);
 	return ret == 0 ? 0 : 2;

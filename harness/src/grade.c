@@ -84,8 +84,8 @@ static void begin(const struct grade_job *job, const struct chapter *chapter,
 	struct chapter_result *out = &g->result;
 	char why[1024], *log = NULL;
 
-	if (!workspace_open(&g->w, job->root, job->build_root, chapter, job->submission_root,
-			    job->slot, why, sizeof(why))) {
+	if (!workspace_open(&g->w, job->root, job->build_root, job->cache_root, chapter,
+			    job->submission_root, job->slot, why, sizeof(why))) {
 		fail_remaining(out, why, NULL);
 		return;
 	}

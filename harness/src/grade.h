@@ -23,6 +23,7 @@
 struct grade_job {
 	const char *root;		/* the workbook */
 	const char *build_root;		/* where workspaces go */
+	const char *cache_root;		/* the harness's compiled objects */
 	const char *submission_root;	/* hidden from the learner's code, or NULL */
 	unsigned slot;			/* 0, 1, ...: one per concurrent grading */
 };

@@ -109,7 +109,7 @@ int main(int argc, char **argv)
 	unsigned jobs = 2;
 	int passed_gates, failed_gates;
 	bool strict = false, verbose = false, only_submitted = false, *selected;
-	char *root, *build_root, *submission_abs = NULL;
+	char *root, *build_root, *submission_abs = NULL, *cache_root = NULL;
 	struct chapter *chapters;
 	struct chapter_result *results;
 	size_t n, graded = 0;
@@ -203,7 +203,10 @@ int main(int argc, char **argv)
 			selected[i] = true;
 	}
 
-	job = (struct grade_job){ root, build_root, submission_abs, 0 };
+	if (asprintf(&cache_root, "%s/cache", build_root) < 0)
+		return 2;
+	job = (struct grade_job){ .root = root, .build_root = build_root,
+				  .cache_root = cache_root, .submission_root = submission_abs };
 	for (size_t i = 0; i < n; i++) {
 		if (!selected[i])
 			continue;
@@ -234,6 +237,7 @@ int main(int argc, char **argv)
 	chapters_free(chapters, n);
 	free(root);
 	free(build_root);
+	free(cache_root);
 	free(submission_abs);
 	return strict && score < max ? 1 : 0;
 }

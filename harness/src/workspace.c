@@ -211,11 +211,12 @@ static void setup_sandbox(struct workspace *w, const char *root, const char *bui
 }
 
 bool workspace_open(struct workspace *w, const char *root, const char *build_root,
-		    const struct chapter *chapter, const char *submission_root,
-		    unsigned slot, char *why, size_t size)
+		    const char *cache_root, const struct chapter *chapter,
+		    const char *submission_root, unsigned slot, char *why, size_t size)
 {
 	memset(w, 0, sizeof(*w));
 	w->root = root;
+	w->cache_root = cache_root;
 	w->chapter = chapter;
 	setup_sandbox(w, root, build_root, submission_root, slot);
 	if (asprintf(&w->hidden_tests, "%s/harness/hidden/%s.c", root, chapter->id) >= 0 &&
@@ -344,21 +345,6 @@ static void push_learner_sources(struct argv_list *a, const struct workspace *w)
 		push_path(a, w->src_dir, w->chapter->sources[i]);
 }
 
-static void push_world_sources(struct argv_list *a, const struct workspace *w)
-{
-	char *pattern;
-	glob_t g;
-
-	if (asprintf(&pattern, "%s/harness/world/*.c", w->root) < 0)
-		return;
-	if (glob(pattern, 0, NULL, &g) == 0) {
-		for (size_t i = 0; i < g.gl_pathc; i++)
-			push_owned(a, strdup(g.gl_pathv[i]));
-		globfree(&g);
-	}
-	free(pattern);
-}
-
 static bool run_compiler(struct workspace *w, struct argv_list *a, bool sees_hidden_tests,
 			 char **log)
 {
@@ -401,61 +387,213 @@ bool workspace_check_compiles(struct workspace *w, char **log)
 	return ok;
 }
 
+static void push_flavor_flags(struct argv_list *a, enum flavor f)
+{
+	switch (f) {
+	case FLAVOR_SUITE:
+		push(a, "-O1");
+		break;
+	case FLAVOR_TSAN:
+		push(a, "-O1");
+		push(a, "-fsanitize=thread");
+		break;
+	case FLAVOR_HELGRIND:
+		push(a, "-O0");
+		break;
+	case FLAVOR_LEAKS:
+		push(a, "-O1");
+		push(a, "-fsanitize=leak");
+		break;
+	default:
+		push(a, "-O2");
+		break;
+	}
+	push(a, "-g");
+}
+
+/*
+ * The harness's own sources that go into flavour f for this chapter, as
+ * paths relative to the workbook: the simulated world, then the driver and
+ * the chapter's scenarios (or benchmark), then hidden tests.
+ */
+static size_t harness_sources(const struct workspace *w, enum flavor f, char ***out)
+{
+	char *pattern, **list = NULL;
+	size_t n = 0, rootlen = strlen(w->root) + 1;
+	glob_t g;
+
+#define ADD(path) do { list = realloc(list, (n + 1) * sizeof(*list)); list[n++] = (path); } while (0)
+	if (asprintf(&pattern, "%s/harness/world/*.c", w->root) >= 0 &&
+	    glob(pattern, 0, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			ADD(strdup(g.gl_pathv[i] + rootlen));
+		globfree(&g);
+	}
+	free(pattern);
+	if (f == FLAVOR_BENCH) {
+		ADD(strdup("harness/bench/bench_main.c"));
+		ADD(strdup(w->chapter->bench + rootlen));
+	} else {
+		ADD(strdup("harness/lib/scenario.c"));
+		ADD(strdup("harness/lib/verdict.c"));
+		ADD(strdup(f == FLAVOR_SUITE ? "harness/suites/chapter_suite.c"
+					     : "harness/drivers/race_driver.c"));
+		ADD(strdup(w->chapter->scenarios + rootlen));
+		if (w->hidden_tests)
+			ADD(strdup(w->hidden_tests + rootlen));
+	}
+#undef ADD
+	*out = list;
+	return n;
+}
+
+/* Newest modification time among the files of dir (ns), at least `since`. */
+static long long newest_in(const char *dir, const char *suffix, long long since)
+{
+	char *pattern;
+	glob_t g;
+
+	if (asprintf(&pattern, "%s/%s", dir, suffix) < 0)
+		return since;
+	if (glob(pattern, 0, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++) {
+			struct stat st;
+
+			if (stat(g.gl_pathv[i], &st) == 0) {
+				long long t = (long long)st.st_mtim.tv_sec * 1000000000LL +
+					      st.st_mtim.tv_nsec;
+
+				if (t > since)
+					since = t;
+			}
+		}
+		globfree(&g);
+	}
+	free(pattern);
+	return since;
+}
+
+/*
+ * A name for the current state of every trusted input: the harness's
+ * sources, the chapters' headers and the grader itself. Objects compiled
+ * from an older state live under another name and are never reused.
+ */
+static long long harness_stamp(const char *root)
+{
+	static const char *const dirs[] = {
+		"harness/world", "harness/lib", "harness/bench", "harness/suites",
+		"harness/drivers", "harness/scenarios", "harness/hidden", "chapters/*",
+	};
+	long long stamp = 0;
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		char *dir;
+
+		if (asprintf(&dir, "%s/%s", root, dirs[i]) < 0)
+			continue;
+		stamp = newest_in(dir, i + 1 == sizeof(dirs) / sizeof(dirs[0]) ? "*.h" : "*.[ch]",
+				  stamp);
+		free(dir);
+	}
+	if (stat("/proc/self/exe", &st) == 0 &&
+	    (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec > stamp)
+		stamp = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+	return stamp;
+}
+
+/*
+ * The object file for one trusted source in flavour f, compiled on first
+ * use into the cache (to a temporary name, then renamed, so that concurrent
+ * graders never see half an object). Returns its path, or NULL with *log.
+ */
+static char *cached_object(struct workspace *w, enum flavor f, const char *rel, char **log)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	char *dir, *obj, *tmp, *src, *flat = strdup(rel);
+	struct argv_list a = { 0 };
+	struct proc_opts o = { .timeout_s = BUILD_TIMEOUT_S, .output_cap = 32 * 1024,
+			       .big_address_space = true };
+	struct proc_result r;
+
+	for (char *p = flat; *p; p++)
+		if (*p == '/')
+			*p = '_';
+	if (asprintf(&dir, "%s/%llx/%d", w->cache_root, harness_stamp(w->root), (int)f) < 0 ||
+	    asprintf(&obj, "%s/%s.o", dir, flat) < 0) {
+		free(flat);
+		return NULL;
+	}
+	free(flat);
+	if (access(obj, R_OK) == 0) {
+		free(dir);
+		return obj;
+	}
+	pthread_mutex_lock(&lock);
+	make_dirs(dir);
+	if (access(obj, R_OK) != 0 &&
+	    asprintf(&tmp, "%s.%d.%lx.tmp", obj, (int)getpid(), (unsigned long)pthread_self()) >= 0 &&
+	    asprintf(&src, "%s/%s", w->root, rel) >= 0) {
+		push_common_flags(&a, w);
+		push_flavor_flags(&a, f);
+		push(&a, "-c");
+		push(&a, "-o");
+		push(&a, tmp);
+		push(&a, src);
+		proc_run(a.items, &o, &r);
+		if (r.end == PROC_EXITED && r.code == 0 && rename(tmp, obj) == 0) {
+			free(r.output);
+		} else {
+			remove(tmp);
+			if (asprintf(log, "the harness's %s did not compile (not your code: "
+				     "report it):\n%s", rel, r.output ? r.output : "") < 0)
+				*log = NULL;
+			free(r.output);
+			free(obj);
+			obj = NULL;
+		}
+		free(r.stacks);
+		argv_free(&a);
+		free(tmp);
+		free(src);
+	}
+	pthread_mutex_unlock(&lock);
+	free(dir);
+	return obj;
+}
+
 bool workspace_build(struct workspace *w, enum flavor f, char **log)
 {
 	struct argv_list a = { 0 };
-	const struct chapter *c = w->chapter;
-	bool ok;
+	char **sources, **objects;
+	size_t n = harness_sources(w, f, &sources);
+	bool ok = true;
 
-	push_common_flags(&a, w);
-	switch (f) {
-	case FLAVOR_SUITE:
-		push(&a, "-O1");
-		push(&a, "-g");
-		break;
-	case FLAVOR_TSAN:
-		push(&a, "-O1");
-		push(&a, "-g");
-		push(&a, "-fsanitize=thread");
-		break;
-	case FLAVOR_HELGRIND:
-		push(&a, "-O0");
-		push(&a, "-g");
-		break;
-	case FLAVOR_LEAKS:
-		push(&a, "-O1");
-		push(&a, "-g");
-		push(&a, "-fsanitize=leak");
-		break;
-	default:
-		push(&a, "-O2");
-		push(&a, "-g");
-		break;
-	}
-	push(&a, "-o");
-	push(&a, w->binaries[f]);
-	push_world_sources(&a, w);
-	if (f == FLAVOR_BENCH) {
-		push_path(&a, w->root, "harness/bench/bench_main.c");
-		push(&a, c->bench);
-	} else {
-		push_path(&a, w->root, "harness/lib/scenario.c");
-		push_path(&a, w->root, "harness/lib/verdict.c");
-		push(&a, c->scenarios);
-		if (w->hidden_tests)
-			push(&a, w->hidden_tests);
+	*log = NULL;
+	objects = calloc(n ? n : 1, sizeof(*objects));
+	for (size_t i = 0; i < n && ok; i++)
+		ok = (objects[i] = cached_object(w, f, sources[i], log)) != NULL;
+	if (ok) {
+		push_common_flags(&a, w);
+		push_flavor_flags(&a, f);
+		push(&a, "-o");
+		push(&a, w->binaries[f]);
+		for (size_t i = 0; i < n; i++)
+			push(&a, objects[i]);
+		push_learner_sources(&a, w);
 		if (f == FLAVOR_SUITE)
-			push_path(&a, w->root, "harness/suites/chapter_suite.c");
-		else
-			push_path(&a, w->root, "harness/drivers/race_driver.c");
+			push(&a, "-lcriterion");
+		if (f == FLAVOR_BENCH)
+			push(&a, "-ljansson");
+		push(&a, "-lm");
+		ok = run_compiler(w, &a, false, log);
 	}
-	push_learner_sources(&a, w);
-	if (f == FLAVOR_SUITE)
-		push(&a, "-lcriterion");
-	if (f == FLAVOR_BENCH)
-		push(&a, "-ljansson");
-	push(&a, "-lm");
-	ok = run_compiler(w, &a, w->hidden_tests != NULL, log);
+	for (size_t i = 0; i < n; i++) {
+		free(sources[i]);
+		free(objects[i]);
+	}
+	free(sources);
+	free(objects);
 	argv_free(&a);
 	return ok;
 }

@@ -3,7 +3,10 @@
  *
  * The learner's .c files are copied alone into <build>/<id>/src/; headers
  * come from the workbook's chapter directory through -I, so a header placed
- * next to a submitted file changes nothing. The simulated world is linked as
+ * next to a submitted file changes nothing. The harness's own sources are
+ * compiled once per flavour into a cache (<cache>/<stamp>/<flavour>/, the
+ * stamp naming the state of every trusted input), and linked with each
+ * learner's file. The simulated world is linked as
  * object code, not as an archive: a learner's definition of one of its
  * symbols is a "multiple definition" link error, never a silent override.
  *
@@ -30,6 +33,7 @@ enum flavor {
 
 struct workspace {
 	const char *root;		/* the workbook */
+	const char *cache_root;		/* the harness's compiled objects */
 	const struct chapter *chapter;
 	char *dir;			/* <build>/<id> */
 	char *src_dir;			/* <dir>/src: the learner's copies */
@@ -53,8 +57,8 @@ struct workspace {
  * the learner) into why.
  */
 bool workspace_open(struct workspace *w, const char *root, const char *build_root,
-		    const struct chapter *chapter, const char *submission_root,
-		    unsigned slot, char *why, size_t size);
+		    const char *cache_root, const struct chapter *chapter,
+		    const char *submission_root, unsigned slot, char *why, size_t size);
 
 /* Makes path (a directory under the workspace) the sandbox user's. */
 void workspace_own(const struct workspace *w, const char *path);
