@@ -184,7 +184,7 @@ int report_write_gradescope(const char *path, const struct chapter_result *c, si
 		for (int i = 0; i < GATE_COUNT; i++) {
 			const struct gate_result *g = &c[k].gates[i];
 			json_t *t = json_object();
-			char *name, *output = gate_output(g), num[32];
+			char *name, *output = gate_output(g), num[48];
 
 			if (!g->applies) {
 				json_decref(t);
