@@ -1,0 +1,134 @@
+/*
+ * notifier.c - per-connection reminder pushes for the ePRO app
+ *
+ * Each patient connection gets a notifier thread, so that the request
+ * handler can queue a reminder and go on serving the patient while the
+ * gateway round trip happens in the background.
+ */
+#include "notifier.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+struct reminder {
+	size_t id;
+	struct reminder *next;
+};
+
+/*
+ * Field tags:
+ *   I: set by connection_open(), read-only afterwards
+ *   L: protected by lock
+ */
+struct connection {
+	pthread_mutex_t lock;
+	pthread_cond_t arrived;		/* L: signalled when a reminder is queued */
+	pthread_cond_t drained;		/* L: signalled when nothing is left to push */
+	struct reminder *head, *tail;	/* L: FIFO of reminders not yet pushed */
+	bool sending;			/* L: the notifier is in push_send() */
+	bool closed;			/* L: set once by connection_close() */
+	int sock;			/* I: the WebSocket to the patient's app */
+};
+
+static void connection_free(struct connection *conn)
+{
+	pthread_cond_destroy(&conn->drained);
+	pthread_cond_destroy(&conn->arrived);
+	pthread_mutex_destroy(&conn->lock);
+	free(conn);
+}
+
+/* Pushes the connection's reminders, in order, until it is closed. */
+static void *notifier(void *arg)
+{
+	struct connection *conn = arg;
+
+	pthread_mutex_lock(&conn->lock);
+	while (!conn->closed) {
+		struct reminder *r;
+
+		while (!conn->head)
+			pthread_cond_wait(&conn->arrived, &conn->lock);
+		r = conn->head;
+		conn->head = r->next;
+		if (!conn->head)
+			conn->tail = NULL;
+		conn->sending = true;
+		pthread_mutex_unlock(&conn->lock);
+
+		push_send(conn->sock, r->id);
+		free(r);
+
+		pthread_mutex_lock(&conn->lock);
+		conn->sending = false;
+		if (!conn->head)
+			pthread_cond_broadcast(&conn->drained);
+	}
+	pthread_mutex_unlock(&conn->lock);
+
+	/* The connection is over: the notifier owns what is left of it. */
+	close(conn->sock);
+	connection_free(conn);
+	return NULL;
+}
+
+int connection_open(size_t patient, struct connection **out)
+{
+	struct connection *conn = calloc(1, sizeof(*conn));
+	pthread_t tid;
+	int err;
+
+	if (!conn)
+		return ENOMEM;
+	conn->sock = push_connect(patient);
+	if (conn->sock < 0) {
+		err = errno;
+		free(conn);
+		return err;
+	}
+	pthread_mutex_init(&conn->lock, NULL);
+	pthread_cond_init(&conn->arrived, NULL);
+	pthread_cond_init(&conn->drained, NULL);
+
+	err = pthread_create(&tid, NULL, notifier, conn);
+	if (err) {
+		close(conn->sock);
+		connection_free(conn);
+		return err;
+	}
+	pthread_detach(tid);
+	*out = conn;
+	return 0;
+}
+
+int connection_notify(struct connection *conn, size_t reminder)
+{
+	struct reminder *r = malloc(sizeof(*r));
+
+	if (!r)
+		return ENOMEM;
+	r->id = reminder;
+	r->next = NULL;
+
+	pthread_mutex_lock(&conn->lock);
+	if (conn->tail)
+		conn->tail->next = r;
+	else
+		conn->head = r;
+	conn->tail = r;
+	pthread_cond_signal(&conn->arrived);
+	pthread_mutex_unlock(&conn->lock);
+	return 0;
+}
+
+void connection_close(struct connection *conn)
+{
+	pthread_mutex_lock(&conn->lock);
+	while (conn->head || conn->sending)
+		pthread_cond_wait(&conn->drained, &conn->lock);
+	conn->closed = true;
+	pthread_mutex_unlock(&conn->lock);
+}

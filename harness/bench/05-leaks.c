@@ -1,0 +1,147 @@
+/*
+ * 05-leaks.c - throughput workload for chapter 05
+ *
+ * 8 request handlers at once, each serving 6 patient sessions one after
+ * another; a session opens a connection, queues 5 reminders and closes it.
+ * Every push takes 2 ms. Serial: 240 pushes * 2 ms; ideal: that divided by
+ * the 8 handlers, which holds only if the handlers never wait for each
+ * other's pushes.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "census.h"
+#include "descriptors.h"
+#include "notifier.h"
+
+#define HANDLERS 8
+#define SESSIONS 6	/* per handler */
+#define REMINDERS 5	/* per session */
+#define N (HANDLERS * SESSIONS * REMINDERS)
+#define LATENCY_NS 2000000u
+
+static int threads_before, descriptors_before;
+static int errors[HANDLERS];
+
+static bool setup(void)
+{
+	push_refuse_every = 0;
+	push_reset();
+	return service_init(&push_gateway, "push gateway", LATENCY_NS, SERVICE_NO_LIMIT, N) == 0;
+}
+
+/* The same sessions, one push after another, on plain sockets. */
+static void run_baseline(void)
+{
+	for (size_t s = 0; s < HANDLERS * SESSIONS; s++) {
+		int sock = push_connect(s + 1);
+
+		for (size_t m = 0; m < REMINDERS; m++)
+			push_send(sock, s * REMINDERS + m);
+		if (sock >= 0)
+			close(sock);
+	}
+}
+
+static void *handler(void *arg)
+{
+	size_t index = (size_t)(uintptr_t)arg;
+
+	for (size_t s = 0; s < SESSIONS; s++) {
+		size_t number = index * SESSIONS + s;
+		struct connection *conn;
+		int err = connection_open(number + 1, &conn);
+
+		if (err) {
+			errors[index] = err;
+			return NULL;
+		}
+		for (size_t m = 0; m < REMINDERS; m++)
+			connection_notify(conn, number * REMINDERS + m);
+		connection_close(conn);
+	}
+	return NULL;
+}
+
+static void run_submission(void)
+{
+	pthread_t tids[HANDLERS];
+	size_t started;
+
+	threads_before = census_threads();
+	descriptors_before = descriptors_open();
+	for (started = 0; started < HANDLERS; started++) {
+		errors[started] = 0;
+		if (pthread_create(&tids[started], NULL, handler, (void *)(uintptr_t)started))
+			break;
+	}
+	for (size_t i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	for (size_t i = started; i < HANDLERS; i++)
+		errors[i] = -1;
+}
+
+static uint32_t once(size_t item, void *ctx)
+{
+	(void)item;
+	(void)ctx;
+	return 1;
+}
+
+static bool verify(char *problem, size_t size)
+{
+	uint32_t seen = 0;
+	size_t bad = service_first_mismatch(&push_gateway, once, NULL, &seen);
+
+	for (size_t i = 0; i < HANDLERS; i++)
+		if (errors[i]) {
+			snprintf(problem, size, "handler %zu could not run its sessions (%d)",
+				 i, errors[i]);
+			return false;
+		}
+	if (push_bad_sends())
+		snprintf(problem, size, "%llu reminders pushed on a closed socket",
+			 (unsigned long long)push_bad_sends());
+	else if (bad != (size_t)-1)
+		snprintf(problem, size, "when the handlers were done, reminder %zu had been "
+			 "pushed %u times (of %d reminders): unfinished work is not fast",
+			 bad, seen, N);
+	else if (census_settle(threads_before, 300) > threads_before)
+		snprintf(problem, size, "notifier threads still running after every "
+			 "connection was closed");
+	else if (descriptors_open() > descriptors_before)
+		snprintf(problem, size, "sockets still open after every connection was closed");
+	else
+		return true;
+	return false;
+}
+
+/* Every reminder pushed, HANDLERS sessions in flight at a time. */
+static double ideal_s(void)
+{
+	return (double)N * LATENCY_NS / 1e9 / HANDLERS;
+}
+
+static void teardown(void)
+{
+	/* Leaked notifiers of a broken submission may still push: keep it. */
+	if (threads_before && census_threads() > threads_before)
+		return;
+	service_destroy(&push_gateway);
+}
+
+const struct bench chapter_bench = {
+	.workload = "8 handlers x 6 sessions x 5 reminders, 2 ms per push",
+	.ideal_s = ideal_s,
+	.target_efficiency = 0.6,
+	.trials = 3,
+	.setup = setup,
+	.run_baseline = run_baseline,
+	.run_submission = run_submission,
+	.verify = verify,
+	.teardown = teardown,
+};

@@ -1,0 +1,169 @@
+/*
+ * 08-pipelines.c - throughput workload for chapter 08
+ *
+ * 160 submissions through validate (1 ms, 4 workers) -> score (1 ms, 4
+ * workers, complete ones only) -> persist (5 ms, 10 workers: the article's
+ * line-up), channels of 16. Serial: about 160 * 7 ms. Ideal: the slowest
+ * stage with all its workers busy, max over the stages of
+ * (calls * latency / workers): here the database, 160 * 5 ms / 10 = 80 ms.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "bench.h"
+#include "census.h"
+#include "pipeline.h"
+
+#define N 160
+#define MS 1000000u
+#define VALIDATE_NS (1 * MS)
+#define SCORE_NS (1 * MS)
+#define PERSIST_NS (5 * MS)
+
+static const struct pipeline_config cfg = {
+	.validators = 4, .scorers = 4, .persisters = 10, .capacity = 16,
+};
+static struct epro_submission *subs;
+static size_t complete;
+static struct pipeline_report report;
+static int threads_before;
+static int ret;
+static size_t accepted;
+
+static bool setup(void)
+{
+	subs = calloc(N, sizeof(*subs));
+	if (!subs)
+		return false;
+	epro_generate(subs, N, 2026);
+	complete = epro_count_complete(subs, N);
+	epro_reset();
+	return service_init(&epro_validator, "validation", VALIDATE_NS, cfg.validators, N) == 0 &&
+	       service_init(&epro_scorer, "scoring", SCORE_NS, cfg.scorers, N) == 0 &&
+	       service_init(&epro_store, "database", PERSIST_NS, cfg.persisters, N) == 0;
+}
+
+static void run_baseline(void)
+{
+	for (size_t i = 0; i < N; i++) {
+		int score = EPRO_REJECTED;
+
+		if (validate_submission(&subs[i]))
+			score = score_submission(&subs[i]);
+		persist_submission(&subs[i], score);
+	}
+}
+
+static void run_submission(void)
+{
+	struct pipeline *p;
+
+	threads_before = census_threads();
+	accepted = 0;
+	ret = pipeline_start(&p, &cfg);
+	if (ret)
+		return;
+	for (size_t i = 0; i < N; i++)
+		if (pipeline_submit(p, &subs[i]) == 0)
+			accepted++;
+	pipeline_shutdown(p);
+	ret = pipeline_wait(p, &report);
+}
+
+static uint32_t once(size_t item, void *ctx)
+{
+	(void)item;
+	(void)ctx;
+	return 1;
+}
+
+static uint32_t once_if_complete(size_t item, void *ctx)
+{
+	(void)ctx;
+	return epro_is_complete(&subs[item]) ? 1 : 0;
+}
+
+static bool verify(char *problem, size_t size)
+{
+	uint32_t seen = 0;
+	size_t bad;
+
+	if (ret != 0) {
+		snprintf(problem, size, "pipeline_start() or pipeline_wait() returned %d", ret);
+		return false;
+	}
+	if (accepted != N) {
+		snprintf(problem, size, "only %zu of %d submissions were accepted", accepted, N);
+		return false;
+	}
+	if ((bad = service_first_mismatch(&epro_validator, once, NULL, &seen)) != (size_t)-1 ||
+	    (bad = service_first_mismatch(&epro_store, once, NULL, &seen)) != (size_t)-1) {
+		snprintf(problem, size, "submission %zu was validated %u and persisted %u times "
+			 "when pipeline_wait() returned; expected once each: unfinished work "
+			 "is not fast", bad, service_calls_for(&epro_validator, bad),
+			 service_calls_for(&epro_store, bad));
+		return false;
+	}
+	if ((bad = service_first_mismatch(&epro_scorer, once_if_complete, NULL, &seen)) !=
+	    (size_t)-1 || epro_wrong_calls()) {
+		snprintf(problem, size, "wrong scoring: submission %zu scored %u times, %llu "
+			 "calls with a wrong argument", bad == (size_t)-1 ? 0 : bad, seen,
+			 (unsigned long long)epro_wrong_calls());
+		return false;
+	}
+	if (report.persisted != N || report.rejected != N - complete) {
+		snprintf(problem, size, "the collector received %zu results (%zu rejected); "
+			 "expected %d (%zu)", report.persisted, report.rejected, N, N - complete);
+		return false;
+	}
+	if (service_violations(&epro_validator) || service_violations(&epro_scorer) ||
+	    service_violations(&epro_store)) {
+		snprintf(problem, size, "more calls in flight than a stage has workers");
+		return false;
+	}
+	if (census_settle(threads_before, 300) > threads_before) {
+		snprintf(problem, size, "threads still running after pipeline_wait() returned");
+		return false;
+	}
+	return true;
+}
+
+/* The slowest stage, with every one of its workers busy, sets the pace. */
+static double ideal_s(void)
+{
+	double stages[3] = {
+		(double)N * VALIDATE_NS / cfg.validators,
+		(double)complete * SCORE_NS / cfg.scorers,
+		(double)N * PERSIST_NS / cfg.persisters,
+	};
+	double worst = 0;
+
+	for (int s = 0; s < 3; s++)
+		if (stages[s] > worst)
+			worst = stages[s];
+	return worst / 1e9;
+}
+
+static void teardown(void)
+{
+	/* Stragglers of a broken submission may still use these: keep them. */
+	if (census_threads() > threads_before && threads_before)
+		return;
+	service_destroy(&epro_validator);
+	service_destroy(&epro_scorer);
+	service_destroy(&epro_store);
+	free(subs);
+}
+
+const struct bench chapter_bench = {
+	.workload = "160 ePRO submissions: validate 1 ms x4, score 1 ms x4, "
+		    "persist 5 ms x10, channels of 16",
+	.ideal_s = ideal_s,
+	.target_efficiency = 0.55,
+	.trials = 3,
+	.setup = setup,
+	.run_baseline = run_baseline,
+	.run_submission = run_submission,
+	.verify = verify,
+	.teardown = teardown,
+};

@@ -1,0 +1,559 @@
+/*
+ * 02-waitgroups.c - scenarios for chapter 02 (waitgroup.h)
+ *
+ * The first scenarios drive the wait group directly: waiter threads block in
+ * waitgroup_wait() while the scenario calls waitgroup_done() step by step,
+ * and record whether they returned before the last done call had started.
+ * The others run the nightly batch on a fresh simulated vendor, with some
+ * devices offline, and check one clause each.
+ *
+ * The batch runs with the calling thread pinned to one CPU (the threads it
+ * starts inherit that), so a task only runs once the batch's own thread
+ * blocks or is preempted: a wait that does not count the tasks it started
+ * returns early on almost every wave, instead of once in a while.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "census.h"
+#include "clock.h"
+#include "scenario.h"
+#include "waitgroup.h"
+
+#define MS 1000000u
+#define MAX_WAITERS 8
+
+/* ---- the wait group on its own ---------------------------------------- */
+
+/*
+ * A wait group under test and the waiter threads blocked on it. The probe's
+ * own lock and condition variable only carry the waiters' reports to the
+ * scenario; they never touch the group.
+ */
+struct probe {
+	struct waitgroup wg;
+	pthread_mutex_t lock;
+	pthread_cond_t moved;	/* broadcast when entered or returned grows */
+	int started;		/* waiter threads started */
+	int entered;		/* waiters about to call waitgroup_wait() */
+	int returned;		/* waiters back from waitgroup_wait() */
+	int early;		/* of those, back before the last done began */
+	int dones;		/* waitgroup_done() calls the scenario has made */
+	bool last_done;		/* the call that brings the count to zero began */
+	pthread_t tids[MAX_WAITERS];
+};
+
+static double factor(void)
+{
+	return scenario_timeout_factor();
+}
+
+/* Gives the other threads `ms` milliseconds (scaled) to get where they go. */
+static void pause_ms(unsigned ms)
+{
+	world_sleep_ns((uint64_t)((double)ms * MS * factor()));
+}
+
+static struct probe *probe_new(void)
+{
+	struct probe *p = calloc(1, sizeof(*p));
+	pthread_condattr_t attr;
+
+	if (!p)
+		return NULL;
+	if (waitgroup_init(&p->wg)) {
+		free(p);
+		return NULL;
+	}
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->moved, &attr);
+	pthread_condattr_destroy(&attr);
+	return p;
+}
+
+static void *waiter_thread(void *arg)
+{
+	struct probe *p = arg;
+
+	pthread_mutex_lock(&p->lock);
+	p->entered++;
+	pthread_cond_broadcast(&p->moved);
+	pthread_mutex_unlock(&p->lock);
+
+	waitgroup_wait(&p->wg);
+
+	pthread_mutex_lock(&p->lock);
+	p->returned++;
+	if (!p->last_done)
+		p->early++;
+	pthread_cond_broadcast(&p->moved);
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+/* Starts k waiters and returns once each is about to call waitgroup_wait(). */
+static bool probe_start_waiters(struct probe *p, int k)
+{
+	for (int i = 0; i < k && p->started < MAX_WAITERS; i++) {
+		if (pthread_create(&p->tids[p->started], NULL, waiter_thread, p))
+			return false;
+		p->started++;
+	}
+	return true;
+}
+
+/*
+ * Waits up to `seconds` (scaled) until *counter reaches `want`; returns the
+ * value it reached.
+ */
+static int probe_await(struct probe *p, const int *counter, int want, double seconds)
+{
+	struct timespec deadline;
+	uint64_t ns = (uint64_t)(seconds * factor() * 1e9);
+	int got;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += (time_t)(ns / 1000000000u);
+	deadline.tv_nsec += (long)(ns % 1000000000u);
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&p->lock);
+	while (*counter < want &&
+	       pthread_cond_timedwait(&p->moved, &p->lock, &deadline) != ETIMEDOUT)
+		;
+	got = *counter;
+	pthread_mutex_unlock(&p->lock);
+	return got;
+}
+
+/* One waitgroup_done() by the scenario; `last` when it brings the count to 0. */
+static void probe_done(struct probe *p, bool last)
+{
+	pthread_mutex_lock(&p->lock);
+	p->dones++;
+	if (last)
+		p->last_done = true;
+	pthread_mutex_unlock(&p->lock);
+	waitgroup_done(&p->wg);
+}
+
+static int probe_read(struct probe *p, const int *counter)
+{
+	int v;
+
+	pthread_mutex_lock(&p->lock);
+	v = *counter;
+	pthread_mutex_unlock(&p->lock);
+	return v;
+}
+
+/*
+ * Joins the waiters and frees the probe, unless a waiter is still blocked in
+ * waitgroup_wait(): then the waiters are detached and the probe stays
+ * allocated for the rest of the process, since that waiter still uses it.
+ */
+static void probe_finish(struct probe *p)
+{
+	if (probe_read(p, &p->returned) < p->started) {
+		for (int i = 0; i < p->started; i++)
+			pthread_detach(p->tids[i]);
+		return;
+	}
+	for (int i = 0; i < p->started; i++)
+		pthread_join(p->tids[i], NULL);
+	waitgroup_destroy(&p->wg);
+	pthread_cond_destroy(&p->moved);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+}
+
+static void waiter_stays_blocked_until_last_done(struct check *c,
+						  const struct scenario_env *env)
+{
+	struct probe *p = probe_new();
+	const int tasks = 3, waiters = 2;
+
+	(void)env;
+	if (!p)
+		return check_fail(c, "R1", "waitgroup_init() failed, or the harness is out of memory");
+	waitgroup_add(&p->wg, tasks);
+	if (!probe_start_waiters(p, waiters))
+		check_fail(c, "R1", "the harness could not start its waiter threads");
+	else if (probe_await(p, &p->entered, waiters, 2.0) < waiters)
+		check_fail(c, "R1", "the harness's waiter threads did not start");
+	pause_ms(20);
+	/* Every done but the last: no waiter may come back. */
+	for (int k = 1; k < tasks; k++) {
+		probe_done(p, false);
+		pause_ms(20);
+		if (probe_read(p, &p->early))
+			check_fail(c, "R1", "%d of %d waiters returned from waitgroup_wait() "
+				   "after %d of %d waitgroup_done() calls (count %d); expected "
+				   "them to stay blocked until the count reached zero",
+				   probe_read(p, &p->early), waiters, k, tasks, tasks - k);
+	}
+	probe_done(p, true);
+	if (probe_await(p, &p->returned, waiters, 2.0) < waiters)
+		check_fail(c, "R1", "%d of %d waiters returned from waitgroup_wait() within "
+			   "2 s of the last waitgroup_done(); expected all of them",
+			   probe_read(p, &p->returned), waiters);
+	probe_finish(p);
+}
+
+static void every_waiter_released_at_zero(struct check *c, const struct scenario_env *env)
+{
+	struct probe *p = probe_new();
+	const int waiters = 4;
+	int back;
+
+	(void)env;
+	if (!p)
+		return check_fail(c, "R2", "waitgroup_init() failed, or the harness is out of memory");
+	waitgroup_add(&p->wg, 2);
+	if (!probe_start_waiters(p, waiters) ||
+	    probe_await(p, &p->entered, waiters, 2.0) < waiters) {
+		check_fail(c, "R2", "the harness could not start its waiter threads");
+		probe_done(p, false);
+		probe_done(p, true);
+		return probe_finish(p);
+	}
+	pause_ms(20);
+	probe_done(p, false);
+	probe_done(p, true);
+	back = probe_await(p, &p->returned, waiters, 2.0);
+	if (back < waiters)
+		check_fail(c, "R2", "%d waiters were blocked in waitgroup_wait(); when the "
+			   "count fell to zero, %d of them returned within 2 s; expected all "
+			   "%d (wake every waiter, not one)", waiters, back, waiters);
+	probe_finish(p);
+}
+
+static void zero_count_returns_and_group_is_reusable(struct check *c,
+						     const struct scenario_env *env)
+{
+	struct probe *p = probe_new();
+
+	(void)env;
+	if (!p)
+		return check_fail(c, "R3", "waitgroup_init() failed, or the harness is out of memory");
+	/* A fresh group: the count is zero, the wait must not block. */
+	p->last_done = true;
+	if (!probe_start_waiters(p, 1) || probe_await(p, &p->returned, 1, 2.0) < 1) {
+		check_fail(c, "R3", "waitgroup_wait() on a fresh group (count 0) did not "
+			   "return within 2 s; expected it to return at once");
+		return probe_finish(p);
+	}
+	/* Twice more, on the same group: add, wait, done. */
+	for (int round = 1; round <= 2; round++) {
+		int want = 1 + 2 * round;
+
+		pthread_mutex_lock(&p->lock);
+		p->last_done = false;
+		pthread_mutex_unlock(&p->lock);
+		waitgroup_add(&p->wg, 2);
+		if (!probe_start_waiters(p, 2) || probe_await(p, &p->entered, want, 2.0) < want) {
+			check_fail(c, "R3", "the harness could not start its waiter threads");
+			probe_done(p, false);
+			probe_done(p, true);
+			return probe_finish(p);
+		}
+		pause_ms(10);
+		probe_done(p, false);
+		pause_ms(10);
+		probe_done(p, true);
+		if (probe_await(p, &p->returned, want, 2.0) < want) {
+			check_fail(c, "R3", "round %d of reusing the group (add 2, two waiters, "
+				   "done twice): %d of 2 waiters returned within 2 s of the count "
+				   "reaching zero", round, probe_read(p, &p->returned) - (want - 2));
+			return probe_finish(p);
+		}
+		if (probe_read(p, &p->early)) {
+			check_fail(c, "R3", "round %d of reusing the group: a waiter returned "
+				   "while the count was still 1", round);
+			return probe_finish(p);
+		}
+	}
+	probe_finish(p);
+}
+
+/* ---- the nightly batch ------------------------------------------------ */
+
+struct batch_run {
+	size_t n;
+	unsigned parallelism;
+	int ret;
+	int threads_before, threads_after;
+	unsigned long reports;
+	struct nightly_report report;	/* the first one filed */
+	uint64_t started_at_report;	/* fetches started when it was filed */
+	unsigned in_flight_at_report;	/* fetches in flight when it was filed */
+};
+
+/* Pins the calling thread to the CPU it runs on; *saved gets the old mask. */
+static bool pin_to_one_cpu(cpu_set_t *saved)
+{
+	cpu_set_t one;
+	int cpu = sched_getcpu();
+
+	if (sched_getaffinity(0, sizeof(*saved), saved) || cpu < 0 || !CPU_ISSET(cpu, saved))
+		return false;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	return sched_setaffinity(0, sizeof(one), &one) == 0;
+}
+
+/*
+ * Runs one batch of n patients, every `offline_every`-th device offline (0:
+ * none), on a vendor that accepts `parallelism` calls at once, and records
+ * what the harness can observe afterwards.
+ */
+static int batch_start(struct batch_run *run, size_t n, unsigned parallelism,
+		       size_t offline_every)
+{
+	cpu_set_t saved;
+	bool pinned;
+
+	*run = (struct batch_run){ .n = n, .parallelism = parallelism };
+	if (service_init(&wearables_api, "the wearables vendor", 1 * MS, parallelism, n))
+		return ENOMEM;
+	wearables_offline_every = offline_every;
+	nightly_report_reset();
+	run->threads_before = census_threads();
+	pinned = pin_to_one_cpu(&saved);
+	run->ret = vitals_nightly_batch(n, parallelism);
+	if (pinned)
+		sched_setaffinity(0, sizeof(saved), &saved);
+	run->threads_after = census_settle(run->threads_before, 300);
+	run->reports = nightly_report_writes();
+	nightly_report_first(&run->report, &run->started_at_report, &run->in_flight_at_report);
+	return 0;
+}
+
+/*
+ * Frees the vendor's tables, unless threads of the learner's code are still
+ * running: those may still call fetch_vitals(), so the tables stay.
+ */
+static void batch_finish(struct batch_run *run)
+{
+	if (census_threads() > run->threads_before)
+		return;
+	service_destroy(&wearables_api);
+}
+
+/* The summary a correct batch of n patients files. */
+static struct nightly_report expected_report(size_t n)
+{
+	struct nightly_report r = { .patients = n };
+
+	for (size_t i = 0; i < n; i++) {
+		struct vitals v = wearables_expected(i);
+
+		if (wearables_offline(i)) {
+			r.offline++;
+			continue;
+		}
+		r.synced++;
+		r.abnormal += vitals_abnormal(&v);
+		r.heart_rate_sum += v.resting_heart_rate;
+	}
+	return r;
+}
+
+static uint32_t once(size_t item, void *ctx)
+{
+	(void)item;
+	(void)ctx;
+	return 1;
+}
+
+/* Fails c (clause) unless every patient was fetched exactly once. */
+static void check_fetched_once(struct check *c, const char *clause, const struct batch_run *run)
+{
+	uint32_t seen = 0;
+	size_t bad = service_first_mismatch(&wearables_api, once, NULL, &seen);
+
+	if (bad != (size_t)-1)
+		check_fail(c, clause, "patient %zu (%s) was fetched %u times by the time "
+			   "vitals_nightly_batch() returned; expected exactly once (n=%zu, "
+			   "parallelism=%u)", bad, wearables_offline(bad) ? "offline" : "online",
+			   seen, run->n, run->parallelism);
+	else if (service_unknown_items(&wearables_api))
+		check_fail(c, clause, "fetch_vitals() was called for %llu patients that are "
+			   "not in the batch", (unsigned long long)service_unknown_items(&wearables_api));
+}
+
+static void every_patient_fetched_once(struct check *c, const struct scenario_env *env)
+{
+	struct batch_run run;
+
+	if (batch_start(&run, env->small ? 16 : 64, 4, 5))
+		return check_fail(c, "R4", "out of memory in the harness");
+	if (run.ret != 0)
+		check_fail(c, "R4", "vitals_nightly_batch() returned %d; expected 0", run.ret);
+	else
+		check_fetched_once(c, "R4", &run);
+	batch_finish(&run);
+}
+
+static void offline_devices_do_not_stop_the_batch(struct check *c,
+						  const struct scenario_env *env)
+{
+	struct batch_run run;
+
+	if (batch_start(&run, env->small ? 8 : 24, 4, 1))
+		return check_fail(c, "R4", "out of memory in the harness");
+	if (run.ret != 0)
+		check_fail(c, "R4", "with every device offline, vitals_nightly_batch() "
+			   "returned %d; expected 0 (an offline device is not a batch error)",
+			   run.ret);
+	else
+		check_fetched_once(c, "R4", &run);
+	if (!c->failed && (run.reports != 1 || run.report.offline != run.n))
+		check_fail(c, "R4", "with all %zu devices offline, %lu summaries were filed, "
+			   "the first counting %zu offline; expected one summary counting %zu",
+			   run.n, run.reports, run.reports ? run.report.offline : 0, run.n);
+	batch_finish(&run);
+}
+
+static void one_summary_after_every_fetch(struct check *c, const struct scenario_env *env)
+{
+	struct batch_run run;
+
+	if (batch_start(&run, env->small ? 16 : 64, 4, 6))
+		return check_fail(c, "R5", "out of memory in the harness");
+	if (run.reports != 1)
+		check_fail(c, "R5", "%lu summaries were filed (nightly_report_write); "
+			   "expected exactly one", run.reports);
+	else if (run.started_at_report != run.n || run.in_flight_at_report != 0)
+		check_fail(c, "R5", "the summary was filed when %llu of %zu fetches had "
+			   "started and %u were still in flight; expected all %zu started "
+			   "and none in flight (wait for every task)",
+			   (unsigned long long)run.started_at_report, run.n,
+			   run.in_flight_at_report, run.n);
+	batch_finish(&run);
+}
+
+static void summary_counts_every_patient(struct check *c, const struct scenario_env *env)
+{
+	struct batch_run run;
+	struct nightly_report want;
+
+	if (batch_start(&run, env->small ? 16 : 64, 4, 4))
+		return check_fail(c, "R5", "out of memory in the harness");
+	want = expected_report(run.n);
+	if (run.reports == 0)
+		check_fail(c, "R5", "no summary was filed; expected one");
+	else if (run.report.patients != want.patients || run.report.synced != want.synced ||
+		 run.report.offline != want.offline || run.report.abnormal != want.abnormal ||
+		 run.report.heart_rate_sum != want.heart_rate_sum)
+		check_fail(c, "R5", "the summary says patients=%zu synced=%zu offline=%zu "
+			   "abnormal=%zu heart_rate_sum=%ld; expected patients=%zu synced=%zu "
+			   "offline=%zu abnormal=%zu heart_rate_sum=%ld",
+			   run.report.patients, run.report.synced, run.report.offline,
+			   run.report.abnormal, run.report.heart_rate_sum, want.patients,
+			   want.synced, want.offline, want.abnormal, want.heart_rate_sum);
+	batch_finish(&run);
+}
+
+static void parallelism_is_a_limit(struct check *c, const struct scenario_env *env)
+{
+	struct batch_run run;
+
+	if (batch_start(&run, env->small ? 24 : 96, 3, 7))
+		return check_fail(c, "R6", "out of memory in the harness");
+	if (service_peak(&wearables_api) > run.parallelism)
+		check_fail(c, "R6", "%u fetches were in flight at once; the vendor accepts "
+			   "%u (parallelism): a wave started before the previous one was done",
+			   service_peak(&wearables_api), run.parallelism);
+	batch_finish(&run);
+}
+
+static void no_thread_outlives_the_batch(struct check *c, const struct scenario_env *env)
+{
+	struct batch_run run;
+
+	if (batch_start(&run, env->small ? 16 : 48, 4, 5))
+		return check_fail(c, "R7", "out of memory in the harness");
+	if (run.threads_after > run.threads_before)
+		check_fail(c, "R7", "%d threads were still running 300 ms after "
+			   "vitals_nightly_batch() returned (before: %d, after: %d)",
+			   run.threads_after - run.threads_before, run.threads_before,
+			   run.threads_after);
+	batch_finish(&run);
+}
+
+static void zero_parallelism_is_einval(struct check *c, const struct scenario_env *env)
+{
+	struct batch_run run;
+
+	(void)env;
+	if (batch_start(&run, 8, 0, 3))
+		return check_fail(c, "R8", "out of memory in the harness");
+	if (run.ret != EINVAL)
+		check_fail(c, "R8", "vitals_nightly_batch(parallelism=0) returned %d; "
+			   "expected EINVAL (%d)", run.ret, EINVAL);
+	else if (service_calls(&wearables_api) || run.reports)
+		check_fail(c, "R8", "vitals_nightly_batch(parallelism=0) made %llu fetches "
+			   "and filed %lu summaries; expected none",
+			   (unsigned long long)service_calls(&wearables_api), run.reports);
+	batch_finish(&run);
+}
+
+static void small_batches_work(struct check *c, const struct scenario_env *env)
+{
+	static const struct { size_t n; unsigned parallelism; } cases[] = {
+		{ 0, 4 }, { 1, 1 }, { 3, 8 }, { 7, 2 },
+	};
+
+	(void)env;
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct batch_run run;
+		struct nightly_report want;
+
+		if (batch_start(&run, cases[k].n, cases[k].parallelism, 3))
+			return check_fail(c, "R8", "out of memory in the harness");
+		want = expected_report(run.n);
+		if (run.ret != 0)
+			check_fail(c, "R8", "vitals_nightly_batch(n=%zu, parallelism=%u) "
+				   "returned %d; expected 0", run.n, run.parallelism, run.ret);
+		else if (service_calls(&wearables_api) != run.n || run.reports != 1 ||
+			 run.report.patients != want.patients ||
+			 run.report.synced != want.synced)
+			check_fail(c, "R8", "vitals_nightly_batch(n=%zu, parallelism=%u): %llu "
+				   "fetches, %lu summaries, the first with patients=%zu "
+				   "synced=%zu; expected %zu fetches and one summary with "
+				   "patients=%zu synced=%zu", run.n, run.parallelism,
+				   (unsigned long long)service_calls(&wearables_api), run.reports,
+				   run.report.patients, run.report.synced, run.n, want.patients,
+				   want.synced);
+		batch_finish(&run);
+		if (c->failed)
+			return;
+	}
+}
+
+const struct scenario chapter_scenarios[] = {
+	{ "waiter_stays_blocked_until_last_done", "R1", 3.0, waiter_stays_blocked_until_last_done },
+	{ "every_waiter_released_at_zero", "R2", 3.0, every_waiter_released_at_zero },
+	{ "zero_count_returns_and_group_is_reusable", "R3", 3.0,
+	  zero_count_returns_and_group_is_reusable },
+	{ "every_patient_fetched_once", "R4", 3.0, every_patient_fetched_once },
+	{ "offline_devices_do_not_stop_the_batch", "R4", 3.0,
+	  offline_devices_do_not_stop_the_batch },
+	{ "one_summary_after_every_fetch", "R5", 3.0, one_summary_after_every_fetch },
+	{ "summary_counts_every_patient", "R5", 3.0, summary_counts_every_patient },
+	{ "parallelism_is_a_limit", "R6", 3.0, parallelism_is_a_limit },
+	{ "no_thread_outlives_the_batch", "R7", 3.0, no_thread_outlives_the_batch },
+	{ "zero_parallelism_is_einval", "R8", 3.0, zero_parallelism_is_einval },
+	{ "small_batches_work", "R8", 3.0, small_batches_work },
+};
+const size_t chapter_scenario_count = sizeof(chapter_scenarios) / sizeof(chapter_scenarios[0]);

@@ -1,0 +1,698 @@
+/*
+ * 03-worker-pool.c - scenarios for chapter 03 (pool.h)
+ *
+ * The queue scenarios drive a struct job_queue with helper threads of their
+ * own (producers and workers whose progress the scenario can read), and put
+ * those threads to sleep inside the queue before the step under test, so
+ * that a missing wake-up shows every time rather than once in a while. The
+ * batch scenarios run store_all() on a fresh simulated database and check
+ * one clause each.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "census.h"
+#include "clock.h"
+#include "pool.h"
+#include "scenario.h"
+
+#define MS 1000000u
+
+/* ---- helper threads that use a queue ---- */
+
+/*
+ * A producer pushes jobs[0..limit-1] in order and stops at the first error;
+ * a worker pops until it has popped `limit` jobs or queue_pop() says false.
+ * The fields under `lock` are how the scenario watches them.
+ */
+struct actor {
+	pthread_t thread;
+	bool producer;
+	struct job_queue *q;
+	const struct record *jobs;	/* producer: what to push */
+	size_t limit;
+	uint32_t *got;			/* worker: ids popped, in order (limit entries) */
+
+	pthread_mutex_t lock;		/* protects the fields below */
+	pid_t tid;			/* kernel thread id, 0 until it runs */
+	size_t count;			/* pushes that returned 0, pops that returned true */
+	int push_err;			/* first non-zero queue_push() result */
+	bool finished;			/* its last queue call has returned */
+};
+
+static void *actor_main(void *arg)
+{
+	struct actor *a = arg;
+	const struct record *r;
+
+	pthread_mutex_lock(&a->lock);
+	a->tid = gettid();
+	pthread_mutex_unlock(&a->lock);
+	for (size_t i = 0; i < a->limit; i++) {
+		int err = 0;
+		bool popped = false;
+
+		if (a->producer)
+			err = queue_push(a->q, &a->jobs[i]);
+		else
+			popped = queue_pop(a->q, &r);
+		pthread_mutex_lock(&a->lock);
+		if (a->producer && err)
+			a->push_err = err;
+		else if (a->producer || popped)
+			a->count++;
+		if (popped)
+			a->got[i] = r->id;
+		pthread_mutex_unlock(&a->lock);
+		if (err || (!a->producer && !popped))
+			break;
+	}
+	pthread_mutex_lock(&a->lock);
+	a->finished = true;
+	pthread_mutex_unlock(&a->lock);
+	return NULL;
+}
+
+static int actor_start(struct actor *a, bool producer, struct job_queue *q,
+		       const struct record *jobs, size_t limit)
+{
+	memset(a, 0, sizeof(*a));
+	a->producer = producer;
+	a->q = q;
+	a->jobs = jobs;
+	a->limit = limit;
+	if (!producer && !(a->got = calloc(limit ? limit : 1, sizeof(*a->got))))
+		return ENOMEM;
+	pthread_mutex_init(&a->lock, NULL);
+	return pthread_create(&a->thread, NULL, actor_main, a);
+}
+
+static void actor_read(struct actor *a, pid_t *tid, size_t *count, int *push_err,
+		       bool *finished)
+{
+	pthread_mutex_lock(&a->lock);
+	if (tid)
+		*tid = a->tid;
+	if (count)
+		*count = a->count;
+	if (push_err)
+		*push_err = a->push_err;
+	if (finished)
+		*finished = a->finished;
+	pthread_mutex_unlock(&a->lock);
+}
+
+static size_t actor_count(struct actor *a)
+{
+	size_t count;
+
+	actor_read(a, NULL, &count, NULL, NULL);
+	return count;
+}
+
+static bool actor_finished(struct actor *a)
+{
+	bool finished;
+
+	actor_read(a, NULL, NULL, NULL, &finished);
+	return finished;
+}
+
+/* Joins a finished actor; its fields can then be read without the lock. */
+static void actor_join(struct actor *a)
+{
+	pthread_join(a->thread, NULL);
+	pthread_mutex_destroy(&a->lock);
+}
+
+/* Seconds scaled by the gate's slow-down factor, in nanoseconds. */
+static uint64_t scaled_ns(double seconds)
+{
+	return (uint64_t)(seconds * scenario_timeout_factor() * 1e9);
+}
+
+/* Waits up to `seconds` (scaled) for a's count to reach `at_least`. */
+static bool wait_count(struct actor *a, size_t at_least, double seconds)
+{
+	uint64_t deadline = world_now_ns() + scaled_ns(seconds);
+
+	while (actor_count(a) < at_least) {
+		if (world_now_ns() > deadline)
+			return false;
+		world_sleep_ns(MS / 2);
+	}
+	return true;
+}
+
+/* Waits up to `seconds` (scaled) for all n actors to finish; how many did not. */
+static size_t wait_finished(struct actor *actors, size_t n, double seconds)
+{
+	uint64_t deadline = world_now_ns() + scaled_ns(seconds);
+	size_t left;
+
+	for (;;) {
+		left = 0;
+		for (size_t i = 0; i < n; i++)
+			left += !actor_finished(&actors[i]);
+		if (left == 0 || world_now_ns() > deadline)
+			return left;
+		world_sleep_ns(MS / 2);
+	}
+}
+
+/* True when the kernel reports thread tid of this process as sleeping. */
+static bool thread_sleeping(pid_t tid)
+{
+	char path[64], text[512], *paren;
+	FILE *f;
+	size_t got;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	got = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[got] = '\0';
+	paren = strrchr(text, ')');
+	return paren && paren[1] == ' ' && paren[2] == 'S';
+}
+
+/*
+ * Waits until every one of the n actors is asleep (blocked in the queue),
+ * seen on several polls in a row so that a brief wait for the queue's mutex
+ * does not count, or until `seconds` (scaled) have passed. A scenario calls
+ * it before the step under test so that the threads are really waiting.
+ */
+static bool wait_asleep(struct actor *actors, size_t n, double seconds)
+{
+	uint64_t deadline = world_now_ns() + scaled_ns(seconds);
+	int streak = 0;
+
+	while (streak < 5 && world_now_ns() < deadline) {
+		bool all = true;
+
+		for (size_t i = 0; i < n && all; i++) {
+			pid_t tid;
+
+			actor_read(&actors[i], &tid, NULL, NULL, NULL);
+			all = tid && thread_sleeping(tid);
+		}
+		streak = all ? streak + 1 : 0;
+		world_sleep_ns(MS);
+	}
+	return streak >= 5;
+}
+
+/*
+ * Wakes whoever the learner's queue left asleep, so that a failing scenario
+ * can still join its threads: marks the queue closed and wakes everyone.
+ */
+static void rescue(struct job_queue *q)
+{
+	pthread_mutex_lock(&q->lock);
+	q->closed = true;
+	pthread_cond_broadcast(&q->not_empty);
+	pthread_cond_broadcast(&q->not_full);
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* Closes q, makes sure every actor ends, joins them, destroys q. */
+static void finish_queue(struct job_queue *q, struct actor *actors, size_t n)
+{
+	queue_close(q);
+	if (wait_finished(actors, n, 0.5))
+		rescue(q);
+	for (size_t i = 0; i < n; i++)
+		actor_join(&actors[i]);
+	queue_destroy(q);
+}
+
+static size_t queue_len(struct job_queue *q)
+{
+	size_t len;
+
+	pthread_mutex_lock(&q->lock);
+	len = q->len;
+	pthread_mutex_unlock(&q->lock);
+	return len;
+}
+
+static struct record *make_records(size_t n)
+{
+	struct record *records = calloc(n + 1, sizeof(*records));
+
+	if (records)
+		records_generate(records, n, 0x9001 + n);
+	return records;
+}
+
+/* ---- the queue ---- */
+
+static void full_queue_blocks_the_producer(struct check *c, const struct scenario_env *env)
+{
+	enum { CAP = 4, JOBS = 10 };
+	struct record *records = make_records(JOBS);
+	struct job_queue q;
+	struct actor producer;
+	const struct record *first = NULL;
+	size_t pushed, len;
+
+	(void)env;
+	if (!records || queue_init(&q, CAP)) {
+		free(records);
+		return check_fail(c, "R1", "harness set-up failed (memory, or queue_init)");
+	}
+	if (actor_start(&producer, true, &q, records, JOBS)) {
+		queue_destroy(&q);
+		free(records);
+		return check_fail(c, "R1", "harness set-up failed (pthread_create)");
+	}
+	if (!wait_count(&producer, CAP, 1.0)) {
+		check_fail(c, "R1", "the producer queued only %zu jobs in 1 s into an empty queue "
+			   "of capacity %d; expected %d pushes to return at once",
+			   actor_count(&producer), CAP, CAP);
+		goto out;
+	}
+	/* Give a non-blocking push every chance to show, then look. */
+	wait_asleep(&producer, 1, 0.3);
+	pushed = actor_count(&producer);
+	len = queue_len(&q);
+	if (pushed > CAP) {
+		check_fail(c, "R1", "queue_push() returned 0 for %zu jobs into a queue of "
+			   "capacity %d while no worker took any; expected the push after "
+			   "the %dth to block until a worker makes room (back-pressure)",
+			   pushed, CAP, CAP);
+		goto out;
+	}
+	if (len > CAP) {
+		check_fail(c, "R1", "the queue held %zu jobs; its capacity is %d", len, CAP);
+		goto out;
+	}
+	if (!queue_pop(&q, &first) || first != &records[0]) {
+		check_fail(c, "R2", "queue_pop() on a full queue did not return the first job "
+			   "pushed (record 0); got %s %d",
+			   first ? "record" : "no record", first ? (int)first->id : -1);
+		goto out;
+	}
+	if (!wait_count(&producer, CAP + 1, 1.0))
+		check_fail(c, "R1", "a worker took a job out of the full queue, and the "
+			   "producer blocked in queue_push() was still asleep 1 s later; "
+			   "expected it to wake and queue its job (who signals not_full?)");
+out:
+	finish_queue(&q, &producer, 1);
+	free(records);
+}
+
+static void jobs_come_out_in_order_once_each(struct check *c, const struct scenario_env *env)
+{
+	enum { WORKERS = 3 };
+	size_t jobs = env->small ? 40 : 400;
+	struct record *records = make_records(jobs);
+	uint32_t *seen = calloc(jobs, sizeof(*seen));
+	struct job_queue q;
+	struct actor workers[WORKERS], producer;
+	size_t started = 0;
+
+	if (!records || !seen || queue_init(&q, 4)) {
+		free(records);
+		free(seen);
+		return check_fail(c, "R2", "harness set-up failed (memory, or queue_init)");
+	}
+	for (; started < WORKERS; started++)
+		if (actor_start(&workers[started], false, &q, NULL, jobs))
+			break;
+	/* The workers wait on an empty queue; each push must wake one. */
+	wait_asleep(workers, started, 0.5);
+	if (started < WORKERS || actor_start(&producer, true, &q, records, jobs)) {
+		check_fail(c, "R2", "harness set-up failed (pthread_create)");
+		finish_queue(&q, workers, started);
+		goto out;
+	}
+	if (wait_finished(&producer, 1, 2.0) != 0) {
+		check_fail(c, "R2", "the producer's %zu pushes were still not done after 2 s, "
+			   "with %d workers popping (%zu jobs pushed); expected a blocked "
+			   "queue_pop() to wake when a job arrives", jobs, WORKERS,
+			   actor_count(&producer));
+		rescue(&q);
+	}
+	actor_join(&producer);
+	finish_queue(&q, workers, WORKERS);
+	if (c->failed)
+		goto out;
+	/* finish_queue() joined the workers: their records are safe to read. */
+	for (size_t w = 0; w < WORKERS; w++) {
+		for (size_t i = 0; i < workers[w].count; i++) {
+			uint32_t id = workers[w].got[i];
+
+			if (id >= jobs) {
+				check_fail(c, "R2", "queue_pop() returned a pointer that was never "
+					   "pushed (id %u)", id);
+				goto out;
+			}
+			seen[id]++;
+			if (i > 0 && id < workers[w].got[i - 1]) {
+				check_fail(c, "R2", "one worker got job %u after job %u; jobs must "
+					   "come out in the order they were pushed",
+					   id, workers[w].got[i - 1]);
+				goto out;
+			}
+		}
+	}
+	for (size_t id = 0; id < jobs; id++) {
+		if (seen[id] != 1) {
+			check_fail(c, "R2", "job %zu was handed out %u times by queue_pop() after "
+				   "%zu pushes and a close; expected exactly once", id, seen[id],
+				   jobs);
+			break;
+		}
+	}
+out:
+	for (size_t w = 0; w < started; w++)
+		free(workers[w].got);
+	free(seen);
+	free(records);
+}
+
+static void closed_queue_drains_then_says_so(struct check *c, const struct scenario_env *env)
+{
+	struct record *records = make_records(4);
+	struct job_queue q;
+	const struct record *r = NULL;
+	int err;
+
+	(void)env;
+	if (!records || queue_init(&q, 4)) {
+		free(records);
+		return check_fail(c, "R3", "harness set-up failed (memory, or queue_init)");
+	}
+	for (int i = 0; i < 3; i++) {
+		err = queue_push(&q, &records[i]);
+		if (err) {
+			check_fail(c, "R3", "queue_push() into an open queue with room returned %d; "
+				   "expected 0", err);
+			goto out;
+		}
+	}
+	queue_close(&q);
+	err = queue_push(&q, &records[3]);
+	if (err != EPIPE) {
+		check_fail(c, "R3", "queue_push() after queue_close() returned %d; expected "
+			   "EPIPE (%d), and the job not queued", err, EPIPE);
+		goto out;
+	}
+	queue_close(&q);
+	for (int i = 0; i < 3; i++) {
+		r = NULL;
+		if (!queue_pop(&q, &r) || r != &records[i]) {
+			check_fail(c, "R3", "after queue_close(), pop %d returned %s; expected "
+				   "record %d, still queued from before the close", i + 1,
+				   r ? "another record" : "false", i);
+			goto out;
+		}
+	}
+	for (int i = 0; i < 3; i++) {
+		if (queue_pop(&q, &r)) {
+			check_fail(c, "R3", "queue_pop() on a closed, drained queue returned true "
+				   "(record %d); expected false every time", (int)r->id);
+			goto out;
+		}
+	}
+out:
+	queue_destroy(&q);
+	free(records);
+}
+
+static void close_wakes_every_blocked_worker(struct check *c, const struct scenario_env *env)
+{
+	enum { WORKERS = 3 };
+	struct job_queue q;
+	struct actor workers[WORKERS];
+	size_t started = 0, asleep;
+
+	(void)env;
+	if (queue_init(&q, 4))
+		return check_fail(c, "R4", "harness set-up failed (queue_init)");
+	for (; started < WORKERS; started++)
+		if (actor_start(&workers[started], false, &q, NULL, 1))
+			break;
+	if (started < WORKERS) {
+		check_fail(c, "R4", "harness set-up failed (pthread_create)");
+		goto out;
+	}
+	/* All three must be asleep in queue_pop() before the close. */
+	wait_asleep(workers, WORKERS, 1.0);
+	queue_close(&q);
+	asleep = wait_finished(workers, WORKERS, 0.5);
+	if (asleep) {
+		check_fail(c, "R4", "%zu of %d workers blocked in queue_pop() on an empty queue "
+			   "were still asleep %.1f s after queue_close(); expected every one to "
+			   "wake and get false (a wake-up was lost)", asleep, WORKERS,
+			   0.5 * scenario_timeout_factor());
+		goto out;
+	}
+	for (size_t i = 0; i < WORKERS; i++) {
+		if (actor_count(&workers[i])) {
+			check_fail(c, "R4", "queue_pop() returned true on an empty queue that was "
+				   "then closed; expected false");
+			goto out;
+		}
+	}
+out:
+	finish_queue(&q, workers, started);
+	for (size_t i = 0; i < started; i++)
+		free(workers[i].got);
+}
+
+static void close_wakes_a_blocked_producer(struct check *c, const struct scenario_env *env)
+{
+	enum { CAP = 2 };
+	struct record *records = make_records(CAP + 1);
+	struct job_queue q;
+	struct actor producer;
+	size_t pushed;
+	int err;
+
+	(void)env;
+	if (!records || queue_init(&q, CAP)) {
+		free(records);
+		return check_fail(c, "R4", "harness set-up failed (memory, or queue_init)");
+	}
+	if (actor_start(&producer, true, &q, records, CAP + 1)) {
+		queue_destroy(&q);
+		free(records);
+		return check_fail(c, "R4", "harness set-up failed (pthread_create)");
+	}
+	if (!wait_count(&producer, CAP, 1.0)) {
+		check_fail(c, "R4", "the producer queued only %zu jobs in 1 s into an empty queue "
+			   "of capacity %d; expected %d pushes to return at once",
+			   actor_count(&producer), CAP, CAP);
+		goto out;
+	}
+	/* The third push must be asleep, on a full queue, before the close. */
+	wait_asleep(&producer, 1, 1.0);
+	queue_close(&q);
+	if (wait_finished(&producer, 1, 0.5)) {
+		check_fail(c, "R4", "a producer blocked in queue_push() on a full queue was still "
+			   "asleep %.1f s after queue_close(); expected queue_push() to wake and "
+			   "return EPIPE", 0.5 * scenario_timeout_factor());
+		goto out;
+	}
+	actor_read(&producer, NULL, &pushed, &err, NULL);
+	if (pushed > CAP)
+		check_fail(c, "R1", "queue_push() queued %zu jobs into a queue of capacity %d "
+			   "with nobody popping; expected the third push to block (and to "
+			   "return EPIPE when the queue was closed)", pushed, CAP);
+	else if (pushed != CAP || err != EPIPE)
+		check_fail(c, "R4", "the producer's third push, blocked on a full queue when "
+			   "queue_close() ran, returned %d with %zu jobs queued in all; expected "
+			   "EPIPE (%d) with %d", err, pushed, EPIPE, CAP);
+out:
+	finish_queue(&q, &producer, 1);
+	free(records);
+}
+
+/* ---- the batch ---- */
+
+struct batch_run {
+	struct record *records;
+	size_t n;
+	unsigned workers;
+	size_t capacity;
+	struct store_report report;
+	int ret;
+	int threads_before, threads_after;
+};
+
+/*
+ * Runs store_all() over n fresh records on a database that grants
+ * `workers` connections, and records what the harness can observe after.
+ */
+static int batch_start(struct batch_run *run, size_t n, unsigned workers, size_t capacity,
+		       uint64_t latency_ns)
+{
+	run->n = n;
+	run->workers = workers;
+	run->capacity = capacity;
+	run->records = make_records(n);
+	if (!run->records)
+		return ENOMEM;
+	if (service_init(&records_db, "the records database", latency_ns, workers, n)) {
+		free(run->records);
+		return ENOMEM;
+	}
+	run->report = (struct store_report){ 12345 };
+	run->threads_before = census_threads();
+	run->ret = store_all(run->records, n, workers, capacity, &run->report);
+	run->threads_after = census_settle(run->threads_before, 300);
+	return 0;
+}
+
+/*
+ * Frees what the batch used, unless threads of the learner's code are still
+ * running: those may still read the records and call the database, so they
+ * stay allocated for the rest of this process.
+ */
+static void batch_finish(struct batch_run *run)
+{
+	if (census_threads() > run->threads_before)
+		return;
+	service_destroy(&records_db);
+	free(run->records);
+}
+
+static uint32_t once(size_t item, void *ctx)
+{
+	(void)item;
+	(void)ctx;
+	return 1;
+}
+
+static void every_record_stored_once(struct check *c, const struct scenario_env *env)
+{
+	struct batch_run run;
+	uint32_t seen = 0;
+	size_t bad;
+
+	if (batch_start(&run, env->small ? 16 : 64, 4, 8, 1 * MS))
+		return check_fail(c, "R5", "out of memory in the harness");
+	bad = service_first_mismatch(&records_db, once, NULL, &seen);
+	if (run.ret != 0)
+		check_fail(c, "R5", "store_all(n=%zu, workers=%u, queue_capacity=%zu) returned "
+			   "%d; expected 0", run.n, run.workers, run.capacity, run.ret);
+	else if (bad != (size_t)-1)
+		check_fail(c, "R5", "record %zu was stored %u times by the time store_all() "
+			   "returned; expected exactly once (n=%zu, workers=%u)",
+			   bad, seen, run.n, run.workers);
+	else if (service_unknown_items(&records_db))
+		check_fail(c, "R5", "store_record() was called with %llu records that are not "
+			   "in the batch", (unsigned long long)service_unknown_items(&records_db));
+	else if (run.report.stored != run.n)
+		check_fail(c, "R5", "report->stored is %zu; expected %zu (every record)",
+			   run.report.stored, run.n);
+	batch_finish(&run);
+}
+
+static void connections_are_a_limit(struct check *c, const struct scenario_env *env)
+{
+	struct batch_run run;
+
+	if (batch_start(&run, env->small ? 24 : 96, 3, 8, 1 * MS))
+		return check_fail(c, "R6", "out of memory in the harness");
+	if (service_peak(&records_db) > run.workers)
+		check_fail(c, "R6", "%u records were being stored at once; the database "
+			   "grants %u connections (workers), and more is an outage",
+			   service_peak(&records_db), run.workers);
+	batch_finish(&run);
+}
+
+static void no_thread_outlives_the_batch(struct check *c, const struct scenario_env *env)
+{
+	struct batch_run run;
+
+	if (batch_start(&run, env->small ? 16 : 48, 4, 4, 1 * MS))
+		return check_fail(c, "R7", "out of memory in the harness");
+	if (run.threads_after > run.threads_before)
+		check_fail(c, "R7", "%d threads were still running after store_all() returned "
+			   "(before: %d, after: %d); join every worker you start",
+			   run.threads_after - run.threads_before, run.threads_before,
+			   run.threads_after);
+	batch_finish(&run);
+}
+
+static void zero_workers_or_capacity_is_einval(struct check *c, const struct scenario_env *env)
+{
+	static const struct { unsigned workers; size_t capacity; } cases[] = {
+		{ 0, 4 }, { 4, 0 },
+	};
+
+	(void)env;
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct batch_run run;
+
+		if (batch_start(&run, 8, cases[k].workers, cases[k].capacity, 1 * MS))
+			return check_fail(c, "R8", "out of memory in the harness");
+		if (run.ret != EINVAL)
+			check_fail(c, "R8", "store_all(workers=%u, queue_capacity=%zu) returned %d; "
+				   "expected EINVAL (%d)", run.workers, run.capacity, run.ret, EINVAL);
+		else if (service_calls(&records_db))
+			check_fail(c, "R8", "store_all(workers=%u, queue_capacity=%zu) stored %llu "
+				   "records; expected none", run.workers, run.capacity,
+				   (unsigned long long)service_calls(&records_db));
+		batch_finish(&run);
+		if (c->failed)
+			return;
+	}
+}
+
+static void small_batches_work(struct check *c, const struct scenario_env *env)
+{
+	static const struct { size_t n; unsigned workers; size_t capacity; } cases[] = {
+		{ 0, 4, 4 }, { 1, 4, 1 }, { 3, 8, 2 }, { 7, 1, 1 }, { 5, 2, 16 },
+	};
+
+	(void)env;
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct batch_run run;
+		uint64_t calls;
+
+		if (batch_start(&run, cases[k].n, cases[k].workers, cases[k].capacity, 1 * MS))
+			return check_fail(c, "R8", "out of memory in the harness");
+		calls = service_calls(&records_db);
+		if (run.ret != 0)
+			check_fail(c, "R8", "store_all(n=%zu, workers=%u, queue_capacity=%zu) "
+				   "returned %d; expected 0", run.n, run.workers, run.capacity,
+				   run.ret);
+		else if (calls != run.n || run.report.stored != run.n)
+			check_fail(c, "R8", "store_all(n=%zu, workers=%u, queue_capacity=%zu): "
+				   "%llu inserts and stored=%zu; expected %zu and %zu", run.n,
+				   run.workers, run.capacity, (unsigned long long)calls,
+				   run.report.stored, run.n, run.n);
+		else if (run.threads_after > run.threads_before)
+			check_fail(c, "R8", "store_all(n=%zu, workers=%u, queue_capacity=%zu) left "
+				   "%d threads running", run.n, run.workers, run.capacity,
+				   run.threads_after - run.threads_before);
+		batch_finish(&run);
+		if (c->failed)
+			return;
+	}
+}
+
+const struct scenario chapter_scenarios[] = {
+	{ "full_queue_blocks_the_producer", "R1", 3.0, full_queue_blocks_the_producer },
+	{ "jobs_come_out_in_order_once_each", "R2", 3.0, jobs_come_out_in_order_once_each },
+	{ "closed_queue_drains_then_says_so", "R3", 3.0, closed_queue_drains_then_says_so },
+	{ "close_wakes_every_blocked_worker", "R4", 3.0, close_wakes_every_blocked_worker },
+	{ "close_wakes_a_blocked_producer", "R4", 3.0, close_wakes_a_blocked_producer },
+	{ "every_record_stored_once", "R5", 3.0, every_record_stored_once },
+	{ "connections_are_a_limit", "R6", 3.0, connections_are_a_limit },
+	{ "no_thread_outlives_the_batch", "R7", 3.0, no_thread_outlives_the_batch },
+	{ "zero_workers_or_capacity_is_einval", "R8", 3.0, zero_workers_or_capacity_is_einval },
+	{ "small_batches_work", "R8", 3.0, small_batches_work },
+};
+const size_t chapter_scenario_count = sizeof(chapter_scenarios) / sizeof(chapter_scenarios[0]);

@@ -1,0 +1,508 @@
+/*
+ * 05-leaks.c - scenarios for chapter 05 (notifier.h)
+ *
+ * Each scenario opens and closes connections on a fresh simulated push
+ * gateway and checks one clause of notifier.h. What a connection leaves
+ * behind is counted the way an operator would: threads in /proc/self/task
+ * (the census), descriptors in /proc/self/fd. Leftover threads are described
+ * by where the kernel has them parked, grouped like a goroutine dump.
+ *
+ * The chapter is also graded on leaks (chapter_checks_leaks): the leak
+ * driver runs these scenarios under LeakSanitizer and compares the thread
+ * and descriptor counts around each one.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "census.h"
+#include "clock.h"
+#include "descriptors.h"
+#include "notifier.h"
+#include "scenario.h"
+
+#define MS 1000000u
+#define MAX_TIDS 1024
+#define MAX_HANDLERS 16
+
+const bool chapter_checks_leaks = true;
+
+/* The threads of this process at one moment, by kernel thread id. */
+struct tidset {
+	int n;
+	int tid[MAX_TIDS];
+};
+
+/* What the process held before a scenario opened anything. */
+struct baseline {
+	int threads;
+	int descriptors;
+	struct tidset tids;
+};
+
+static void tidset_take(struct tidset *s)
+{
+	DIR *dir = opendir("/proc/self/task");
+	struct dirent *entry;
+
+	s->n = 0;
+	while (dir && (entry = readdir(dir)) != NULL && s->n < MAX_TIDS)
+		if (entry->d_name[0] != '.')
+			s->tid[s->n++] = atoi(entry->d_name);
+	if (dir)
+		closedir(dir);
+}
+
+static bool tidset_has(const struct tidset *s, int tid)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->tid[i] == tid)
+			return true;
+	return false;
+}
+
+/* The kernel function thread tid is blocked in ("0" when it is running). */
+static void thread_wchan(int tid, char *out, size_t size)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/wchan", tid);
+	out[0] = '\0';
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (!fgets(out, (int)size, f))
+		out[0] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+	fclose(f);
+}
+
+/*
+ * Describes the threads that are not in `before`, grouped by where they are
+ * parked: "12 threads parked in futex_do_wait (a condition variable or
+ * mutex wait)".
+ */
+static void describe_leftovers(const struct tidset *before, char *out, size_t size)
+{
+	struct { char where[64]; int count; } groups[8];
+	struct tidset now;
+	int ngroups = 0;
+	size_t used = 0;
+
+	out[0] = '\0';
+	tidset_take(&now);
+	for (int i = 0; i < now.n; i++) {
+		char where[64];
+		int g;
+
+		if (tidset_has(before, now.tid[i]))
+			continue;
+		thread_wchan(now.tid[i], where, sizeof(where));
+		if (!where[0] || strcmp(where, "0") == 0)
+			snprintf(where, sizeof(where), "%s", "no wait (running)");
+		for (g = 0; g < ngroups; g++)
+			if (strcmp(groups[g].where, where) == 0)
+				break;
+		if (g == ngroups && ngroups < 8) {
+			snprintf(groups[g].where, sizeof(groups[g].where), "%s", where);
+			groups[g].count = 0;
+			ngroups++;
+		}
+		if (g < ngroups)
+			groups[g].count++;
+	}
+	for (int g = 0; g < ngroups && used < size; g++) {
+		int n = snprintf(out + used, size - used, "%s%d thread%s parked in %s%s",
+				 g ? "; " : "", groups[g].count, groups[g].count == 1 ? "" : "s",
+				 groups[g].where,
+				 strncmp(groups[g].where, "futex", 5) == 0 ?
+				 " (a condition variable or mutex wait nobody ends)" : "");
+
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
+/*
+ * Waits up to timeout_ms until every thread not in `before` is blocked on a
+ * futex: the notifier has finished what it was doing and is waiting for the
+ * next reminder. A thread still running (or sleeping in the gateway) is
+ * not parked yet.
+ */
+static void wait_new_threads_parked(const struct tidset *before, unsigned timeout_ms)
+{
+	uint64_t deadline = world_now_ns() + (uint64_t)timeout_ms * MS;
+
+	while (world_now_ns() < deadline) {
+		struct tidset now;
+		bool all_parked = true;
+
+		tidset_take(&now);
+		for (int i = 0; i < now.n && all_parked; i++) {
+			char where[64];
+
+			if (tidset_has(before, now.tid[i]))
+				continue;
+			thread_wchan(now.tid[i], where, sizeof(where));
+			all_parked = strncmp(where, "futex", 5) == 0;
+		}
+		if (all_parked)
+			return;
+		world_sleep_ns(1 * MS);
+	}
+}
+
+/* Prepares a gateway for reminder ids 0..nreminders-1, 1 ms per push. */
+static int gateway_start(struct baseline *b, size_t nreminders, size_t refuse_every)
+{
+	push_refuse_every = refuse_every;
+	push_reset();
+	b->threads = census_threads();
+	b->descriptors = descriptors_open();
+	tidset_take(&b->tids);
+	return service_init(&push_gateway, "the push gateway", 1 * MS, SERVICE_NO_LIMIT,
+			    nreminders);
+}
+
+/*
+ * Gateway tables kept alive for leaked notifiers. Listed here so that they
+ * stay reachable: LeakSanitizer should blame the learner's leaks, not these.
+ */
+void *gateway_kept_tables[64];
+size_t gateway_nkept;
+
+/*
+ * Frees the gateway's table, unless notifier threads are still alive: they
+ * may wake up and push later, so the table stays for the rest of the process.
+ */
+static void gateway_finish(const struct baseline *b)
+{
+	push_refuse_every = 0;
+	if (census_threads() > b->threads) {
+		if (gateway_nkept < sizeof(gateway_kept_tables) / sizeof(gateway_kept_tables[0]))
+			gateway_kept_tables[gateway_nkept++] = (void *)push_gateway.per_item;
+		return;
+	}
+	service_destroy(&push_gateway);
+}
+
+static uint32_t once(size_t item, void *ctx)
+{
+	(void)item;
+	(void)ctx;
+	return 1;
+}
+
+/* Checks R1 on the gateway: every reminder pushed once, on an open socket. */
+static void check_pushed_once(struct check *c, const char *clause, size_t nreminders,
+			      size_t nconnections)
+{
+	uint32_t seen = 0;
+	size_t bad;
+
+	if (push_bad_sends())
+		return check_fail(c, clause, "%llu reminders were pushed on a closed socket "
+				  "(push_send returned EBADF); the socket must stay open "
+				  "until the notifier is done with it",
+				  (unsigned long long)push_bad_sends());
+	bad = service_first_mismatch(&push_gateway, once, NULL, &seen);
+	if (bad != (size_t)-1)
+		check_fail(c, clause, "reminder %zu was pushed %u times by the time "
+			   "connection_close() returned; expected exactly once (%zu "
+			   "reminders over %zu connections)", bad, seen, nreminders,
+			   nconnections);
+}
+
+/* One patient's session: open, queue `reminders` reminders, close. */
+static int session(size_t patient, size_t first_reminder, size_t reminders)
+{
+	struct connection *conn;
+	int err = connection_open(patient, &conn);
+
+	if (err)
+		return err;
+	for (size_t m = 0; m < reminders && !err; m++)
+		err = connection_notify(conn, first_reminder + m);
+	connection_close(conn);
+	return err;
+}
+
+/* The load of a clinic: handlers serving sessions one after another. */
+struct clinic {
+	unsigned handlers;
+	size_t sessions;	/* per handler */
+	size_t reminders;	/* per session */
+};
+
+struct handler_job {
+	const struct clinic *clinic;
+	unsigned index;
+	int err;
+};
+
+static void *handler(void *arg)
+{
+	struct handler_job *job = arg;
+	const struct clinic *k = job->clinic;
+
+	for (size_t s = 0; s < k->sessions && !job->err; s++) {
+		size_t number = job->index * k->sessions + s;
+
+		job->err = session(number + 1, number * k->reminders, k->reminders);
+	}
+	return NULL;
+}
+
+/*
+ * Runs the clinic's handlers at once and joins them. Returns 0, the first
+ * error a session returned, or an error from pthread_create.
+ */
+static int clinic_run(const struct clinic *k)
+{
+	struct handler_job jobs[MAX_HANDLERS];
+	pthread_t tids[MAX_HANDLERS];
+	unsigned started;
+	int err = 0;
+
+	for (started = 0; started < k->handlers && started < MAX_HANDLERS; started++) {
+		jobs[started] = (struct handler_job){ .clinic = k, .index = started };
+		err = pthread_create(&tids[started], NULL, handler, &jobs[started]);
+		if (err)
+			break;
+	}
+	for (unsigned i = 0; i < started; i++) {
+		pthread_join(tids[i], NULL);
+		if (!err)
+			err = jobs[i].err;
+	}
+	return err;
+}
+
+static void every_reminder_pushed_once(struct check *c, const struct scenario_env *env)
+{
+	struct connection *conns[3];
+	struct baseline b;
+	size_t n = env->small ? 12 : 60, opened;
+	int err = 0;
+
+	if (gateway_start(&b, n, 0))
+		return check_fail(c, "R1", "out of memory in the harness");
+	for (opened = 0; opened < 3 && !err; opened++)
+		err = connection_open(opened + 1, &conns[opened]);
+	if (err) {
+		opened--;
+		check_fail(c, "R1", "connection_open(patient %zu) returned %d; expected 0",
+			   opened + 1, err);
+	}
+	/* Interleaved: each connection gets every third reminder. */
+	for (size_t i = 0; i < n && !err; i++) {
+		err = connection_notify(conns[i % 3], i);
+		if (err)
+			check_fail(c, "R1", "connection_notify(reminder %zu) returned %d; "
+				   "expected 0", i, err);
+	}
+	for (size_t k = 0; k < opened; k++)
+		connection_close(conns[k]);
+	if (!c->failed)
+		check_pushed_once(c, "R1", n, 3);
+	gateway_finish(&b);
+}
+
+static void notifier_ends_with_its_connection(struct check *c, const struct scenario_env *env)
+{
+	struct baseline b;
+	int rounds = env->small ? 3 : 10, after, err = 0;
+	char where[512];
+
+	if (gateway_start(&b, (size_t)rounds * 2, 0))
+		return check_fail(c, "R2", "out of memory in the harness");
+	for (int r = 0; r < rounds && !err; r++)
+		err = session((size_t)r + 1, (size_t)r * 2, 2);
+	after = census_settle(b.threads, 300);
+	describe_leftovers(&b.tids, where, sizeof(where));
+	if (err)
+		check_fail(c, "R2", "a session (open, 2 reminders, close) returned %d; "
+			   "expected 0", err);
+	else if (after > b.threads)
+		check_fail(c, "R2", "%d threads were still running after connection_close() "
+			   "returned for all %d connections (threads before: %d, after: %d): "
+			   "%s; expected every notifier to have ended", after - b.threads,
+			   rounds, b.threads, after, where);
+	gateway_finish(&b);
+}
+
+static void socket_closed_with_its_connection(struct check *c, const struct scenario_env *env)
+{
+	struct baseline b;
+	int rounds = env->small ? 3 : 10, after, err = 0;
+
+	if (gateway_start(&b, (size_t)rounds * 2, 0))
+		return check_fail(c, "R3", "out of memory in the harness");
+	for (int r = 0; r < rounds && !err; r++)
+		err = session((size_t)r + 1, (size_t)r * 2, 2);
+	after = descriptors_open();
+	if (err)
+		check_fail(c, "R3", "a session (open, 2 reminders, close) returned %d; "
+			   "expected 0", err);
+	else if (after != b.descriptors)
+		check_fail(c, "R3", "%d descriptors were still open after connection_close() "
+			   "returned for all %d connections (before: %d, after: %d); expected "
+			   "each connection's socket to be closed", after - b.descriptors,
+			   rounds, b.descriptors, after);
+	gateway_finish(&b);
+}
+
+/*
+ * Closes connections whose notifier is parked waiting: one that never got
+ * a reminder, and one whose only reminder is already pushed. The notifier
+ * is known to be parked before the close, so a close that cannot wake it
+ * hangs here every time.
+ */
+static void close_wakes_a_waiting_notifier(struct check *c, const struct scenario_env *env)
+{
+	double factor = scenario_timeout_factor();
+	struct baseline b;
+
+	(void)env;
+	if (gateway_start(&b, 2, 0))
+		return check_fail(c, "R4", "out of memory in the harness");
+	for (size_t k = 0; k < 2 && !c->failed; k++) {
+		struct connection *conn;
+		struct tidset before;
+		uint64_t start;
+		double took_ms;
+		int err;
+
+		tidset_take(&before);
+		err = connection_open(k + 1, &conn);
+		if (err) {
+			check_fail(c, "R4", "connection_open(patient %zu) returned %d; expected 0",
+				   k + 1, err);
+			break;
+		}
+		if (k == 1) {
+			uint64_t deadline = world_now_ns() + (uint64_t)(1000 * factor) * MS;
+
+			connection_notify(conn, 1);
+			while (service_calls(&push_gateway) < 1 && world_now_ns() < deadline)
+				world_sleep_ns(1 * MS);
+		}
+		wait_new_threads_parked(&before, (unsigned)(1000 * factor));
+		start = world_now_ns();
+		connection_close(conn);
+		took_ms = (double)(world_now_ns() - start) / 1e6;
+		if (took_ms > 250 * factor)
+			check_fail(c, "R4", "connection_close() took %.0f ms on a connection "
+				   "whose notifier was waiting (%s); expected it to return at "
+				   "once", took_ms, k ? "its one reminder already pushed" :
+				   "no reminder ever came");
+	}
+	gateway_finish(&b);
+}
+
+static void refused_connection_leaves_nothing(struct check *c, const struct scenario_env *env)
+{
+	struct connection *sentinel = (struct connection *)&sentinel, *conn = sentinel;
+	struct baseline b;
+	int err, threads, fds;
+
+	(void)env;
+	if (gateway_start(&b, 1, 4))
+		return check_fail(c, "R5", "out of memory in the harness");
+	for (size_t patient = 4; patient <= 12 && !c->failed; patient += 4) {
+		err = connection_open(patient, &conn);
+		if (err != ECONNREFUSED)
+			check_fail(c, "R5", "connection_open(patient %zu) returned %d when the "
+				   "app refused the connection; expected ECONNREFUSED (%d)",
+				   patient, err, ECONNREFUSED);
+		else if (conn != sentinel)
+			check_fail(c, "R5", "connection_open(patient %zu) failed but changed "
+				   "*out; expected it untouched", patient);
+	}
+	threads = census_settle(b.threads, 300);
+	fds = descriptors_open();
+	if (threads > b.threads)
+		check_fail(c, "R5", "%d threads were running after 3 refused "
+			   "connection_open() calls (before: %d); expected none left behind",
+			   threads - b.threads, b.threads);
+	else if (fds != b.descriptors)
+		check_fail(c, "R5", "%d descriptors were open after 3 refused "
+			   "connection_open() calls (before: %d, after: %d); expected none "
+			   "left behind", fds - b.descriptors, b.descriptors, fds);
+	if (service_calls(&push_gateway))
+		check_fail(c, "R5", "%llu reminders were pushed with no connection open",
+			   (unsigned long long)service_calls(&push_gateway));
+	gateway_finish(&b);
+}
+
+static void many_sessions_leave_no_trace(struct check *c, const struct scenario_env *env)
+{
+	struct clinic k = {
+		.handlers = env->small ? 4 : 8,
+		.sessions = env->small ? 5 : 25,
+		.reminders = 2,
+	};
+	size_t connections = k.handlers * k.sessions;
+	struct baseline b;
+	int err, threads, fds;
+	char where[512];
+
+	if (gateway_start(&b, connections * k.reminders, 0))
+		return check_fail(c, "R6", "out of memory in the harness");
+	err = clinic_run(&k);
+	threads = census_settle(b.threads, 300);
+	fds = descriptors_open();
+	describe_leftovers(&b.tids, where, sizeof(where));
+	if (err)
+		check_fail(c, "R6", "a session returned %d; expected 0", err);
+	else if (threads > b.threads)
+		check_fail(c, "R6", "after %zu connections were opened and closed by %u "
+			   "handlers, %d threads were left running (threads before: %d, "
+			   "after: %d): %s; expected the count back where it started",
+			   connections, k.handlers, threads - b.threads, b.threads, threads,
+			   where);
+	else if (fds != b.descriptors)
+		check_fail(c, "R6", "after %zu connections were opened and closed by %u "
+			   "handlers, %d descriptors were left open (before: %d, after: %d); "
+			   "expected the count back where it started", connections,
+			   k.handlers, fds - b.descriptors, b.descriptors, fds);
+	gateway_finish(&b);
+}
+
+/* R7: the throughput workload in small, checked for correctness. */
+static void busy_clinic_workload_is_right(struct check *c, const struct scenario_env *env)
+{
+	struct clinic k = {
+		.handlers = env->small ? 4 : 8,
+		.sessions = env->small ? 2 : 6,
+		.reminders = env->small ? 3 : 5,
+	};
+	size_t connections = k.handlers * k.sessions;
+	struct baseline b;
+	int err;
+
+	if (gateway_start(&b, connections * k.reminders, 0))
+		return check_fail(c, "R7", "out of memory in the harness");
+	err = clinic_run(&k);
+	if (err)
+		check_fail(c, "R7", "a session returned %d; expected 0", err);
+	else
+		check_pushed_once(c, "R7", connections * k.reminders, connections);
+	gateway_finish(&b);
+}
+
+const struct scenario chapter_scenarios[] = {
+	{ "every_reminder_pushed_once", "R1", 3.0, every_reminder_pushed_once },
+	{ "notifier_ends_with_its_connection", "R2", 3.0, notifier_ends_with_its_connection },
+	{ "socket_closed_with_its_connection", "R3", 3.0, socket_closed_with_its_connection },
+	{ "close_wakes_a_waiting_notifier", "R4", 3.0, close_wakes_a_waiting_notifier },
+	{ "refused_connection_leaves_nothing", "R5", 3.0, refused_connection_leaves_nothing },
+	{ "many_sessions_leave_no_trace", "R6", 3.0, many_sessions_leave_no_trace },
+	{ "busy_clinic_workload_is_right", "R7", 3.0, busy_clinic_workload_is_right },
+};
+const size_t chapter_scenario_count = sizeof(chapter_scenarios) / sizeof(chapter_scenarios[0]);

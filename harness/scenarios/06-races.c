@@ -1,0 +1,469 @@
+/*
+ * 06-races.c - scenarios for chapter 06 (site_cache.h)
+ *
+ * Each scenario starts from an empty cache and a fresh simulated registry,
+ * runs a crowd of harness threads against the cache, joins them all, and
+ * checks one clause of site_cache.h. The threads are released together by a
+ * barrier; the race that no tool reports (two first enrolments at a new site,
+ * each in its own critical section) is forced with the registry's gather
+ * hook, not left to luck.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "clock.h"
+#include "scenario.h"
+#include "site_cache.h"
+
+#define US 1000u
+#define MS 1000000u
+#define LISTED_SITES 64
+#define MAX_THREADS 16
+
+struct crowd;
+typedef void crowd_fn(struct crowd *k, unsigned index);
+
+struct crowd_member {
+	struct crowd *k;
+	unsigned index;
+};
+
+/* A group of harness threads, released together, joined by crowd_run(). */
+struct crowd {
+	pthread_barrier_t start;
+	crowd_fn *fn;
+	void *ctx;
+	struct crowd_member members[MAX_THREADS];
+};
+
+static void *crowd_thread(void *arg)
+{
+	struct crowd_member *m = arg;
+
+	pthread_barrier_wait(&m->k->start);
+	m->k->fn(m->k, m->index);
+	return NULL;
+}
+
+/*
+ * Runs fn(k, 0..n-1) on n threads at once and joins them. Returns 0, or an
+ * error from pthread_barrier_init. Aborts the process if a thread cannot be
+ * started: the ones already waiting at the barrier could never leave it.
+ */
+static int crowd_run(unsigned n, crowd_fn *fn, void *ctx)
+{
+	struct crowd k = { .fn = fn, .ctx = ctx };
+	pthread_t tids[MAX_THREADS];
+	unsigned started = 0;
+	int err;
+
+	if (n == 0 || n > MAX_THREADS)
+		return EINVAL;
+	err = pthread_barrier_init(&k.start, NULL, n);
+	if (err)
+		return err;
+	for (; started < n; started++) {
+		k.members[started].k = &k;
+		k.members[started].index = started;
+		err = pthread_create(&tids[started], NULL, crowd_thread, &k.members[started]);
+		if (err)
+			break;
+	}
+	if (err)
+		abort();
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	pthread_barrier_destroy(&k.start);
+	return 0;
+}
+
+/* Fresh cache, fresh registry listing sites 0..LISTED_SITES-1. */
+static int world_start(uint64_t latency_ns)
+{
+	int err = service_init(&site_registry, "the site registry", latency_ns,
+			       SERVICE_NO_LIMIT, LISTED_SITES);
+
+	if (err)
+		return err;
+	site_registry_gather(0, 0);
+	return site_cache_init();
+}
+
+static void world_finish(void)
+{
+	site_registry_gather(0, 0);
+	site_cache_destroy();
+	service_destroy(&site_registry);
+}
+
+/* R1: many threads enrolling at the same sites at once. */
+struct hammer {
+	unsigned per_thread;
+	atomic_uint errors;
+};
+
+#define HAMMER_SITES 3
+
+static void hammer_enrol(struct crowd *k, unsigned index)
+{
+	struct hammer *h = k->ctx;
+
+	for (unsigned i = 0; i < h->per_thread; i++)
+		if (site_enrol((index + i) % HAMMER_SITES) != 0)
+			atomic_fetch_add(&h->errors, 1);
+}
+
+static void concurrent_enrolments_all_count(struct check *c, const struct scenario_env *env)
+{
+	unsigned nthreads = env->small ? 4 : 8;
+	struct hammer h = { .per_thread = env->small ? 600 : 6000 };
+	unsigned expected[HAMMER_SITES] = { 0 };
+
+	if (world_start(1 * MS))
+		return check_fail(c, "R1", "the harness could not set up the registry");
+	/* Each site gets its entry first, so the crowd only increments. */
+	for (unsigned s = 0; s < HAMMER_SITES; s++) {
+		site_enrol(s);
+		expected[s]++;
+	}
+	for (unsigned t = 0; t < nthreads; t++)
+		for (unsigned i = 0; i < h.per_thread; i++)
+			expected[(t + i) % HAMMER_SITES]++;
+	if (crowd_run(nthreads, hammer_enrol, &h))
+		check_fail(c, "R1", "the harness could not start its threads");
+	else if (atomic_load(&h.errors))
+		check_fail(c, "R1", "site_enrol() failed %u times for listed sites; "
+			   "expected it to return 0 every time", atomic_load(&h.errors));
+	for (unsigned s = 0; s < HAMMER_SITES && !c->failed; s++) {
+		unsigned got = site_enrolled(s);
+
+		if (got != expected[s])
+			check_fail(c, "R1", "after %u threads enrolled %u patients at site %u "
+				   "at once, site_enrolled(%u) says %u; expected %u (%u "
+				   "enrolments lost)", nthreads, expected[s], s, s, got,
+				   expected[s], expected[s] > got ? expected[s] - got : 0);
+	}
+	world_finish();
+}
+
+/* R2: the first enrolments at a new site, forced to overlap. */
+struct first_race {
+	unsigned site;
+	atomic_uint errors;
+};
+
+static void first_enrol(struct crowd *k, unsigned index)
+{
+	struct first_race *r = k->ctx;
+
+	(void)index;
+	if (site_enrol(r->site) != 0)
+		atomic_fetch_add(&r->errors, 1);
+}
+
+static void first_enrolments_add_one_entry(struct check *c, const struct scenario_env *env)
+{
+	static const unsigned racers[] = { 2, 3 };
+	size_t rounds = env->small ? 1 : 2;
+
+	if (world_start(1 * MS))
+		return check_fail(c, "R2", "the harness could not set up the registry");
+	for (size_t round = 0; round < rounds && !c->failed; round++) {
+		struct first_race r = { .site = 10 + (unsigned)round };
+		unsigned n = racers[round], got;
+		size_t before = site_cache_sites(), sites;
+
+		/*
+		 * Every racer that asks the registry about the new site waits
+		 * there until all of them have asked (or 300 ms): if the code
+		 * lets them all look and miss before any adds, they all add.
+		 */
+		site_registry_gather(n, 300 * MS);
+		if (crowd_run(n, first_enrol, &r)) {
+			check_fail(c, "R2", "the harness could not start its threads");
+			break;
+		}
+		site_registry_gather(0, 0);
+		sites = site_cache_sites() - before;
+		got = site_enrolled(r.site);
+		if (atomic_load(&r.errors))
+			check_fail(c, "R2", "%u of %u first enrolments at site %u failed; "
+				   "expected all to return 0", atomic_load(&r.errors), n, r.site);
+		else if (sites != 1)
+			check_fail(c, "R2", "%u threads enrolled the first patients of new "
+				   "site %u at the same moment and the cache gained %zu "
+				   "entries; expected exactly 1 (look-up and add must be one "
+				   "step)", n, r.site, sites);
+		else if (got != n)
+			check_fail(c, "R2", "%u threads enrolled the first patients of new "
+				   "site %u at the same moment; site_enrolled(%u) says %u, "
+				   "expected %u", n, r.site, r.site, got, n);
+	}
+	world_finish();
+}
+
+/* R3, one thread: what a read returns. */
+static void reads_return_the_count(struct check *c, const struct scenario_env *env)
+{
+	unsigned got;
+
+	(void)env;
+	if (world_start(1 * MS))
+		return check_fail(c, "R3", "the harness could not set up the registry");
+	got = site_enrolled(3);
+	if (got != 0) {
+		check_fail(c, "R3", "site_enrolled(3) on an empty cache returned %u; "
+			   "expected 0", got);
+		goto out;
+	}
+	for (unsigned i = 0; i < 3; i++)
+		site_enrol(3);
+	site_enrol(4);
+	got = site_enrolled(3);
+	if (got != 3)
+		check_fail(c, "R3", "after 3 enrolments at site 3, site_enrolled(3) "
+			   "returned %u; expected 3", got);
+	else if ((got = site_enrolled(5)) != 0)
+		check_fail(c, "R3", "site_enrolled(5), a site never enrolled, returned "
+			   "%u; expected 0", got);
+	else if (site_cache_sites() != 2)
+		check_fail(c, "R3", "after enrolments at sites 3 and 4, "
+			   "site_cache_sites() returned %zu; expected 2", site_cache_sites());
+out:
+	world_finish();
+}
+
+/* R3, dashboards reading while enrolments run. */
+#define WATCHED_SITE 1
+
+struct watch {
+	unsigned enrolments;
+	unsigned reads;
+	atomic_uint started, returned;	/* enrolments at WATCHED_SITE */
+	atomic_uint bad_reads;
+	unsigned bad_value, bad_low, bad_high, bad_prev;
+	atomic_flag bad_noted;
+};
+
+static void watch_thread(struct crowd *k, unsigned index)
+{
+	struct watch *w = k->ctx;
+	unsigned prev = 0;
+
+	if (index == 0) {
+		for (unsigned i = 0; i < w->enrolments; i++) {
+			atomic_fetch_add(&w->started, 1);
+			site_enrol(WATCHED_SITE);
+			atomic_fetch_add(&w->returned, 1);
+			world_sleep_ns(100 * US);
+		}
+		return;
+	}
+	for (unsigned i = 0; i < w->reads; i++) {
+		unsigned low = atomic_load(&w->returned);
+		unsigned got = site_enrolled(WATCHED_SITE);
+		unsigned high = atomic_load(&w->started);
+
+		if ((got < low || got > high || got < prev) &&
+		    !atomic_flag_test_and_set(&w->bad_noted)) {
+			w->bad_value = got;
+			w->bad_low = low;
+			w->bad_high = high;
+			w->bad_prev = prev;
+			atomic_fetch_add(&w->bad_reads, 1);
+		}
+		prev = got;
+		world_sleep_ns(300 * US);
+	}
+}
+
+static void reads_during_enrolments(struct check *c, const struct scenario_env *env)
+{
+	struct watch w = {
+		.enrolments = env->small ? 60 : 200,
+		.reads = env->small ? 20 : 60,
+		.bad_noted = ATOMIC_FLAG_INIT,
+	};
+	unsigned got;
+
+	if (world_start(200 * US))
+		return check_fail(c, "R3", "the harness could not set up the registry");
+	if (crowd_run(4, watch_thread, &w))
+		check_fail(c, "R3", "the harness could not start its threads");
+	else if (atomic_load(&w.bad_reads))
+		check_fail(c, "R3", "a dashboard read site_enrolled(%d) = %u while %u "
+			   "enrolments had returned and %u had started (its previous "
+			   "read said %u); expected a value between the two, never going "
+			   "down", WATCHED_SITE, w.bad_value, w.bad_low, w.bad_high, w.bad_prev);
+	else if ((got = site_enrolled(WATCHED_SITE)) != w.enrolments)
+		check_fail(c, "R3", "after %u enrolments at site %d, site_enrolled(%d) "
+			   "returned %u; expected %u", w.enrolments, WATCHED_SITE,
+			   WATCHED_SITE, got, w.enrolments);
+	world_finish();
+}
+
+/* R4: a site the registry does not list. */
+static void unlisted_site_is_refused(struct check *c, const struct scenario_env *env)
+{
+	int ret;
+
+	(void)env;
+	if (world_start(1 * MS))
+		return check_fail(c, "R4", "the harness could not set up the registry");
+	ret = site_enrol(LISTED_SITES + 7);
+	if (ret != ENOENT)
+		check_fail(c, "R4", "site_enrol(%d), a site the registry does not list, "
+			   "returned %d; expected ENOENT (%d)", LISTED_SITES + 7, ret, ENOENT);
+	else if (site_cache_sites() != 0)
+		check_fail(c, "R4", "after a refused enrolment the cache holds %zu "
+			   "sites; expected 0", site_cache_sites());
+	else if ((ret = site_enrol(6)) != 0)
+		check_fail(c, "R4", "site_enrol(6), a listed site, returned %d; expected 0",
+			   ret);
+	else if (service_calls_for(&site_registry, 6) == 0)
+		check_fail(c, "R4", "site 6 was added to the cache without asking the "
+			   "registry (site_registry_lists) first");
+	world_finish();
+}
+
+/* R5: the API-call counter, bumped by many threads, read by a monitor. */
+struct tally {
+	unsigned per_thread;
+	unsigned workers;
+	atomic_uint finished;
+	unsigned long total;
+	atomic_uint bad_reads;
+	unsigned long bad_value, bad_prev;
+	atomic_flag bad_noted;
+	atomic_bool done;
+};
+
+static void tally_thread(struct crowd *k, unsigned index)
+{
+	struct tally *t = k->ctx;
+	unsigned long prev = 0;
+
+	if (index == 0) {
+		/* The monitor: reads the counter while the others run. */
+		while (!atomic_load(&t->done)) {
+			unsigned long now = site_cache_api_calls();
+
+			if ((now < prev || now > t->total) &&
+			    !atomic_flag_test_and_set(&t->bad_noted)) {
+				t->bad_value = now;
+				t->bad_prev = prev;
+				atomic_fetch_add(&t->bad_reads, 1);
+			}
+			prev = now;
+			world_sleep_ns(200 * US);
+		}
+		return;
+	}
+	for (unsigned i = 0; i < t->per_thread; i++) {
+		site_enrol(2);
+		/* An unknown site: no registry round trip, just a counted call. */
+		site_enrolled(LISTED_SITES + 1);
+	}
+	if (atomic_fetch_add(&t->finished, 1) + 1 == t->workers)
+		atomic_store(&t->done, true);
+}
+
+static void api_calls_counts_every_call(struct check *c, const struct scenario_env *env)
+{
+	unsigned nthreads = env->small ? 4 : 8;
+	struct tally t = {
+		.per_thread = env->small ? 400 : 8000,
+		.bad_noted = ATOMIC_FLAG_INIT,
+	};
+	unsigned long got;
+
+	if (world_start(1 * MS))
+		return check_fail(c, "R5", "the harness could not set up the registry");
+	site_enrol(2);
+	t.workers = nthreads - 1;
+	t.total = 1 + 2ul * t.per_thread * t.workers;
+	if (crowd_run(nthreads, tally_thread, &t))
+		check_fail(c, "R5", "the harness could not start its threads");
+	got = site_cache_api_calls();
+	if (c->failed)
+		;
+	else if (atomic_load(&t.bad_reads))
+		check_fail(c, "R5", "a monitor read site_cache_api_calls() = %lu after "
+			   "reading %lu (total calls: %lu); expected it never to go down "
+			   "or past the total", t.bad_value, t.bad_prev, t.total);
+	else if (got != t.total)
+		check_fail(c, "R5", "%u threads made %lu site_enrol() and site_enrolled() "
+			   "calls in all, and site_cache_api_calls() says %lu; expected "
+			   "%lu (%ld calls lost)", nthreads - 1, t.total, got, t.total,
+			   (long)(t.total - got));
+	world_finish();
+}
+
+/* R6: the throughput workload in small, checked for correctness. */
+#define DASH_SITES 6
+
+struct dashboard {
+	unsigned reads;
+	unsigned enrolments;
+	atomic_uint zero_reads;
+};
+
+static void dashboard_thread(struct crowd *k, unsigned index)
+{
+	struct dashboard *d = k->ctx;
+
+	if (index == 0) {
+		for (unsigned i = 0; i < d->enrolments; i++)
+			site_enrol(i % DASH_SITES);
+		return;
+	}
+	for (unsigned i = 0; i < d->reads; i++)
+		if (site_enrolled((index + i) % DASH_SITES) == 0)
+			atomic_fetch_add(&d->zero_reads, 1);
+}
+
+static void read_mostly_workload_is_right(struct check *c, const struct scenario_env *env)
+{
+	unsigned nreaders = env->small ? 3 : 6;
+	struct dashboard d = { .reads = env->small ? 8 : 20, .enrolments = 2 * DASH_SITES };
+	uint64_t checks;
+
+	if (world_start(1 * MS))
+		return check_fail(c, "R6", "the harness could not set up the registry");
+	for (unsigned s = 0; s < DASH_SITES; s++)
+		site_enrol(s);
+	checks = service_calls(&site_registry);
+	if (crowd_run(nreaders + 1, dashboard_thread, &d))
+		check_fail(c, "R6", "the harness could not start its threads");
+	checks = service_calls(&site_registry) - checks;
+	if (c->failed)
+		;
+	else if (atomic_load(&d.zero_reads))
+		check_fail(c, "R6", "%u dashboard reads of enrolled sites returned 0; "
+			   "expected at least 1 each", atomic_load(&d.zero_reads));
+	else if (checks != (uint64_t)nreaders * d.reads)
+		check_fail(c, "R6", "%u dashboard reads made %llu registry checks; "
+			   "expected one each (%u)", nreaders * d.reads,
+			   (unsigned long long)checks, nreaders * d.reads);
+	for (unsigned s = 0; s < DASH_SITES && !c->failed; s++) {
+		unsigned got = site_enrolled(s);
+
+		if (got != 3)
+			check_fail(c, "R6", "after 3 enrolments at site %u, amid dashboard "
+				   "reads, site_enrolled(%u) says %u; expected 3", s, s, got);
+	}
+	world_finish();
+}
+
+const struct scenario chapter_scenarios[] = {
+	{ "concurrent_enrolments_all_count", "R1", 3.0, concurrent_enrolments_all_count },
+	{ "first_enrolments_add_one_entry", "R2", 3.0, first_enrolments_add_one_entry },
+	{ "reads_return_the_count", "R3", 3.0, reads_return_the_count },
+	{ "reads_during_enrolments", "R3", 3.0, reads_during_enrolments },
+	{ "unlisted_site_is_refused", "R4", 3.0, unlisted_site_is_refused },
+	{ "api_calls_counts_every_call", "R5", 3.0, api_calls_counts_every_call },
+	{ "read_mostly_workload_is_right", "R6", 3.0, read_mostly_workload_is_right },
+};
+const size_t chapter_scenario_count = sizeof(chapter_scenarios) / sizeof(chapter_scenarios[0]);

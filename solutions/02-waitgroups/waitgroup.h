@@ -1,0 +1,107 @@
+/*
+ * waitgroup.h - a wait group (a counter of unfinished tasks that threads can
+ * wait on), and the nightly vitals batch that uses one
+ *
+ * Usage:
+ *	struct waitgroup wg;
+ *	waitgroup_init(&wg);
+ *	for each task:
+ *		waitgroup_add(&wg, 1);		(before the task can start)
+ *		start the task, handing it &wg	(a pointer, never a copy)
+ *	... each task calls waitgroup_done(&wg) once, on every path ...
+ *	waitgroup_wait(&wg);			(every task added is done)
+ *	waitgroup_destroy(&wg);
+ *
+ *	int err = vitals_nightly_batch(npatients, 8);
+ *	(every patient fetched, one summary report filed)
+ *
+ * Contract of the wait group:
+ *  R1. waitgroup_wait() does not return while the count is above zero: a
+ *      waiter stays blocked until the last task added has called
+ *      waitgroup_done(), however many earlier done calls wake it.
+ *  R2. When the count falls to zero, every thread blocked in waitgroup_wait()
+ *      returns, not just one of them.
+ *  R3. waitgroup_wait() returns at once when the count is zero. A group whose
+ *      wait has returned can be used again: add, done, wait.
+ *
+ * Contract of the batch:
+ *  R4. Before vitals_nightly_batch() returns, every patient 0..npatients-1
+ *      has been fetched exactly once with fetch_vitals(), offline ones
+ *      included; an offline device (EIO) does not stop the batch.
+ *  R5. It files exactly one summary (nightly_report_write), and only after
+ *      every fetch has returned. The summary counts every patient: synced +
+ *      offline = patients, abnormal = synced patients for which
+ *      vitals_abnormal() holds, heart_rate_sum = the synced patients'
+ *      resting heart rates added up.
+ *  R6. At most `parallelism` fetches are in flight at any moment: the vendor
+ *      accepts that many concurrent calls, no more.
+ *  R7. Every thread the batch starts ends once its task is done: no thread
+ *      of the batch outlives it for more than a moment.
+ *  R8. It returns 0. It returns EINVAL, and neither fetches nor files
+ *      anything, when parallelism is 0. npatients may be 0 (a summary of
+ *      zeros is filed) and may be smaller than parallelism.
+ *
+ * Throughput (the benchmark): the batch takes close to
+ * npatients * fetch latency / parallelism, not npatients * fetch latency.
+ *
+ * Safety:
+ *  Field tags: L = protected by lock. A struct waitgroup must not be copied
+ *  once initialised: every task and waiter uses the same one, through a
+ *  pointer. waitgroup_add(), waitgroup_done() and waitgroup_wait() are
+ *  thread-safe; only waitgroup_wait() blocks. The group takes no other lock,
+ *  so there is no lock order. vitals_nightly_batch() is not re-entrant (one
+ *  batch at a time) and blocks until the batch is done.
+ */
+#ifndef WAITGROUP_H
+#define WAITGROUP_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+#include "nightly_report.h"
+#include "wearables.h"
+
+struct waitgroup {
+	pthread_mutex_t lock;
+	pthread_cond_t changed;		/* L: broadcast each time count falls */
+	unsigned long count;		/* L: tasks added and not yet done */
+};
+
+/* Prepares wg with a count of zero. Returns 0 or an errno value. */
+int waitgroup_init(struct waitgroup *wg);
+
+/* Releases wg. The count must be zero and no thread may be waiting. */
+void waitgroup_destroy(struct waitgroup *wg);
+
+/*
+ * Adds n tasks to the count. Call it before the task can run (before
+ * pthread_create), never from inside the task: a waiter that finds the count
+ * at zero returns at once. Does not block beyond the group's lock.
+ */
+void waitgroup_add(struct waitgroup *wg, unsigned long n);
+
+/*
+ * Marks one task done: the count falls by one, and waiters are woken.
+ * Each task calls it exactly once, on its error paths too. Calling it more
+ * often than waitgroup_add() counted is a bug (Go panics there). Does not
+ * block beyond the group's lock.
+ */
+void waitgroup_done(struct waitgroup *wg);
+
+/*
+ * Blocks until the count is zero (R1, R2), or returns at once if it already
+ * is (R3). The caller must not hold wg->lock.
+ */
+void waitgroup_wait(struct waitgroup *wg);
+
+/*
+ * The nightly batch: fetches the vitals of patients 0..npatients-1 with up
+ * to `parallelism` fetches in flight (R4, R6), waits for all of them, then
+ * files one summary with nightly_report_write() (R5). Blocks until done.
+ * Returns 0, EINVAL (parallelism == 0), or an errno value from thread or
+ * memory allocation; after such an error it still waits for the fetches it
+ * started, and files no summary.
+ */
+int vitals_nightly_batch(size_t npatients, unsigned parallelism);
+
+#endif
