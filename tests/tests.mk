@@ -33,7 +33,14 @@ coverage: deps
 	$(Q)$(CC) $(UNIT_CFLAGS) --coverage $(UNIT_SRC) $(UNIT_DEPS) -lcriterion $(LIBS) \
 		-o $(BUILD)/coverage/unit_tests
 	$(Q)cd $(BUILD)/coverage && ./unit_tests --jobs=1 >/dev/null 2>&1 || true
-	$(Q)gcovr --root . --filter harness/ $(BUILD)/coverage --print-summary \
+	$(Q)# The grader itself, built with coverage, grading a reference and a starter.
+	$(Q)$(CC) -std=gnu11 -O0 -g -pthread --coverage $(XML_CFLAGS) $(GRADER_SRC) $(LIBS) \
+		-o $(BUILD)/coverage/grade
+	$(Q)$(BUILD)/coverage/grade --root . --build $(BUILD)/coverage/work -C 01 -s solutions \
+		--junit $(BUILD)/coverage/junit.xml --gradescope $(BUILD)/coverage/gs.json \
+		--classroom $(BUILD)/coverage/cl.json -r $(BUILD)/coverage/r.json >/dev/null
+	$(Q)$(BUILD)/coverage/grade --root . --build $(BUILD)/coverage/work -C 01 >/dev/null
+	$(Q)gcovr --root . --filter harness/ $(BUILD)/coverage . --print-summary \
 		--html-details $(BUILD)/coverage/index.html
 	@echo "coverage report: $(BUILD)/coverage/index.html"
 
