@@ -3,7 +3,9 @@
  * documented in Gradescope's autograder specification, and the marks we
  * expect for it.
  *
- * Usage: check_results FILE full|partial
+ * Usage: check_results FILE full|partial|short
+ *	full: every test at full marks; partial: some points but not all;
+ *	short: fewer points than the maximum (perhaps none)
  * Exit status 0 when the file is valid and the marks are as expected; the
  * reasons otherwise, one per line.
  */
@@ -38,8 +40,9 @@ int main(int argc, char **argv)
 	double sum = 0, max = 0;
 	size_t i;
 
-	if (argc != 3 || (strcmp(argv[2], "full") && strcmp(argv[2], "partial"))) {
-		fprintf(stderr, "usage: check_results FILE full|partial\n");
+	if (argc != 3 || (strcmp(argv[2], "full") && strcmp(argv[2], "partial") &&
+			  strcmp(argv[2], "short"))) {
+		fprintf(stderr, "usage: check_results FILE full|partial|short\n");
 		return 2;
 	}
 	root = json_load_file(argv[1], 0, &error);
@@ -85,6 +88,8 @@ int main(int argc, char **argv)
 		problem("expected throughput figures on the leaderboard", NULL);
 	if (strcmp(argv[2], "partial") == 0 && !(sum > 0 && sum < max))
 		problem("expected partial marks", NULL);
+	if (strcmp(argv[2], "short") == 0 && !(sum < max))
+		problem("expected fewer points than the maximum", NULL);
 	printf("results.json: score %.0f of %.0f, %zu tests%s\n", sum, max, json_array_size(tests),
 	       problems ? "" : ", valid");
 	json_decref(root);

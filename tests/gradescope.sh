@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # gradescope.sh - builds the Gradescope bundle, unpacks it into a simulated
-# /autograder tree, and runs run_autograder on a solution (full marks) and a
-# starter (partial marks), in flat and nested submission layouts.
+# /autograder tree, and runs run_autograder on a solution (full marks), a
+# correct but serial variant (partial marks: it loses throughput) and a
+# starter (short of full marks), in flat and nested submission layouts.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 check=$top/build/bin/check_results
@@ -34,6 +35,7 @@ run_case() {	# label, expectation, file to submit, where in the submission
 }
 run_case "solution, flat layout" full "$top/solutions/$chapter/clean.c" clean.c
 run_case "solution, chapters/ layout" full "$top/solutions/$chapter/clean.c" "chapters/$chapter/clean.c"
-run_case "starter, NN-slug layout" partial "$top/chapters/$chapter/clean.c" "$chapter/clean.c"
+run_case "serial variant, NN-slug layout" partial "$top/tests/zoo/$chapter/serial.c" "$chapter/clean.c"
+run_case "starter, nested deeper" short "$top/chapters/$chapter/clean.c" "work/$chapter/clean.c"
 echo "gradescope: $passed passed, $failed failed"
 [ $failed -eq 0 ]
