@@ -3,6 +3,7 @@
 #include <stdatomic.h>
 
 #include "clock.h"
+#include "random.h"
 
 #define RELAXED memory_order_relaxed
 #define HOLD_POLL_NS 100000u
@@ -26,21 +27,12 @@ static uintptr_t peek_stage(void)
 	return atomic_fetch_or_explicit(&hold_stage, 0, RELAXED);
 }
 
-static uint64_t splitmix64(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15u);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-	return z ^ (z >> 31);
-}
-
 void epro_generate(struct epro_submission *out, size_t n, uint64_t seed)
 {
 	uint64_t state = seed;
 
 	for (size_t i = 0; i < n; i++) {
-		uint64_t r = splitmix64(&state);
+		uint64_t r = world_random(&state);
 
 		out[i].id = (uint32_t)i;
 		out[i].patient_id = 2000 + (uint32_t)(r % 7000);

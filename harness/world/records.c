@@ -1,20 +1,13 @@
 #include "records.h"
 
-static uint64_t splitmix64(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15u);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-	return z ^ (z >> 31);
-}
+#include "random.h"
 
 void records_generate(struct record *out, size_t n, uint64_t seed)
 {
 	uint64_t state = seed;
 
 	for (size_t i = 0; i < n; i++) {
-		uint64_t r = splitmix64(&state);
+		uint64_t r = world_random(&state);
 
 		out[i].id = (uint32_t)i;
 		out[i].patient_id = 1000 + (uint32_t)(r % 5000);
