@@ -1,0 +1,1037 @@
+/*
+ * 04-context-cancellation.c - scenarios for chapter 04 (context.h)
+ *
+ * Each scenario checks one clause of context.h. Threads that the scenario
+ * expects to be woken run in a "runner", which records when they returned,
+ * so a scenario can wait for them with a bound and report the latency it
+ * measured instead of hanging. When learner threads are still blocked after
+ * that bound and nothing can release them, the memory they use is left
+ * allocated for the rest of the process.
+ *
+ * "R10" (throughput) is checked by harness/bench/04-context-cancellation.c.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "census.h"
+#include "context.h"
+#include "scenario.h"
+#include "wearables.h"
+
+#define MS 1000000ull
+#define BOUND_MS 50.0		/* "promptly" in context.h */
+#define GIVE_UP_NS (1000 * MS)	/* how long a scenario waits for a wake-up */
+
+static double ms(uint64_t ns)
+{
+	return (double)ns / 1e6;
+}
+
+static const char *errname(int err)
+{
+	const char *name = err ? strerrorname_np(err) : "0";
+
+	return name ? name : "an unknown error";
+}
+
+/* A thread running one blocking operation, watched by the scenario. */
+struct runner {
+	pthread_t tid;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;	/* CLOCK_MONOTONIC */
+	int (*op)(void *arg);
+	void *arg;
+	pid_t os_tid;		/* lock: 0 until the thread runs */
+	bool finished;		/* lock */
+	int ret;		/* lock */
+	uint64_t end_ns;	/* lock: world_now_ns() when op returned */
+};
+
+static void *runner_main(void *p)
+{
+	struct runner *r = p;
+	int ret;
+
+	pthread_mutex_lock(&r->lock);
+	r->os_tid = (pid_t)syscall(SYS_gettid);
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	ret = r->op(r->arg);
+	pthread_mutex_lock(&r->lock);
+	r->ret = ret;
+	r->end_ns = world_now_ns();
+	r->finished = true;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
+static int runner_start(struct runner *r, int (*op)(void *), void *arg)
+{
+	pthread_condattr_t attr;
+
+	memset(r, 0, sizeof(*r));
+	r->op = op;
+	r->arg = arg;
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->cond, &attr);
+	pthread_condattr_destroy(&attr);
+	return pthread_create(&r->tid, NULL, runner_main, r);
+}
+
+/* Waits until r's operation returned or world_now_ns() passed until_ns. */
+static bool runner_wait_until(struct runner *r, uint64_t until_ns)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(until_ns / 1000000000u),
+		.tv_nsec = (long)(until_ns % 1000000000u),
+	};
+	bool finished;
+
+	pthread_mutex_lock(&r->lock);
+	while (!r->finished &&
+	       pthread_cond_timedwait(&r->cond, &r->lock, &ts) != ETIMEDOUT)
+		;
+	finished = r->finished;
+	pthread_mutex_unlock(&r->lock);
+	return finished;
+}
+
+/* The state letter of a thread of this process ('S': asleep), or 0. */
+static char thread_state(pid_t tid)
+{
+	char path[64], line[512], *paren;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	paren = fgets(line, sizeof(line), f) ? strrchr(line, ')') : NULL;
+	fclose(f);
+	return paren && paren[1] == ' ' ? paren[2] : 0;
+}
+
+/*
+ * Waits (up to 1 s) until r's thread sleeps in the kernel, that is, blocks
+ * in its operation, or has finished it.
+ */
+static void runner_wait_blocked(struct runner *r)
+{
+	uint64_t until = world_now_ns() + GIVE_UP_NS;
+	pid_t tid;
+	bool finished;
+
+	pthread_mutex_lock(&r->lock);
+	while (!r->os_tid)
+		pthread_cond_wait(&r->cond, &r->lock);
+	tid = r->os_tid;
+	pthread_mutex_unlock(&r->lock);
+	do {
+		pthread_mutex_lock(&r->lock);
+		finished = r->finished;
+		pthread_mutex_unlock(&r->lock);
+		if (finished || thread_state(tid) == 'S')
+			return;
+		world_sleep_ns(MS);
+	} while (world_now_ns() < until);
+}
+
+/* Joins r's thread; its operation must have returned. */
+static void runner_join(struct runner *r)
+{
+	pthread_join(r->tid, NULL);
+	pthread_cond_destroy(&r->cond);
+	pthread_mutex_destroy(&r->lock);
+}
+
+static bool runner_finished(struct runner *r, int *ret, uint64_t *end_ns)
+{
+	bool finished;
+
+	pthread_mutex_lock(&r->lock);
+	finished = r->finished;
+	*ret = r->ret;
+	*end_ns = r->end_ns;
+	pthread_mutex_unlock(&r->lock);
+	return finished;
+}
+
+static int op_ctx_wait(void *arg)
+{
+	return ctx_wait(arg);
+}
+
+struct queue_op {
+	struct queue *q;
+	size_t item;
+};
+
+static int op_push(void *arg)
+{
+	struct queue_op *o = arg;
+
+	return queue_push(o->q, o->item);
+}
+
+static int op_pop(void *arg)
+{
+	struct queue_op *o = arg;
+
+	return queue_pop(o->q, &o->item);
+}
+
+/* ---- R1: cancel -------------------------------------------------------- */
+
+#define WAITERS 3
+
+struct waiters {
+	struct ctx c;
+	struct runner r[WAITERS];
+};
+
+static void cancel_wakes_every_waiter(struct check *c, const struct scenario_env *env)
+{
+	struct waiters *w = calloc(1, sizeof(*w));
+	uint64_t t0, worst = 0;
+	int i, err, first_bad = -1, bad_ret = 0;
+
+	(void)env;
+	if (!w || ctx_init(&w->c, NULL))
+		return check_fail(c, "R1", "harness set-up failed");
+	for (i = 0; i < WAITERS; i++)
+		runner_start(&w->r[i], op_ctx_wait, &w->c);
+	for (i = 0; i < WAITERS; i++)
+		runner_wait_blocked(&w->r[i]);
+	t0 = world_now_ns();
+	ctx_cancel(&w->c);
+	for (i = 0; i < WAITERS; i++) {
+		uint64_t end;
+
+		if (!runner_wait_until(&w->r[i], t0 + GIVE_UP_NS)) {
+			/* Nothing else can wake them: leave w allocated. */
+			return check_fail(c, "R1", "a thread blocked in ctx_wait() was still "
+					  "blocked %.0f ms after ctx_cancel(); expected it to "
+					  "return ECANCELED within %.0f ms", ms(GIVE_UP_NS), BOUND_MS);
+		}
+		runner_finished(&w->r[i], &err, &end);
+		if (end - t0 > worst)
+			worst = end - t0;
+		if (err != ECANCELED && first_bad < 0) {
+			first_bad = i;
+			bad_ret = err;
+		}
+	}
+	for (i = 0; i < WAITERS; i++)
+		runner_join(&w->r[i]);
+	if (first_bad >= 0)
+		check_fail(c, "R1", "ctx_wait() returned %s after ctx_cancel(); expected ECANCELED",
+			   errname(bad_ret));
+	else if (ms(worst) > BOUND_MS)
+		check_fail(c, "R1", "the last of %d threads blocked in ctx_wait() returned %.1f ms "
+			   "after ctx_cancel(); expected within %.0f ms", WAITERS, ms(worst),
+			   BOUND_MS);
+	else if ((err = ctx_err(&w->c)) != ECANCELED)
+		check_fail(c, "R1", "ctx_err() returned %s after ctx_cancel(); expected ECANCELED",
+			   errname(err));
+	ctx_destroy(&w->c);
+	free(w);
+}
+
+static void first_cause_wins(struct check *c, const struct scenario_env *env)
+{
+	struct ctx d;
+	int err, after;
+
+	(void)env;
+	if (ctx_init_timeout(&d, NULL, 20 * MS))
+		return check_fail(c, "R1", "harness set-up failed");
+	ctx_cancel(&d);
+	ctx_cancel(&d);
+	err = ctx_wait(&d);
+	world_sleep_ns(40 * MS);
+	after = ctx_err(&d);
+	ctx_destroy(&d);
+	EXPECT(c, err == ECANCELED || err == ETIMEDOUT, "R1",
+	       "ctx_wait() returned %s on a cancelled ctx; expected ECANCELED", errname(err));
+	EXPECT(c, after == err, "R1", "a ctx cancelled before its 20 ms deadline: ctx_wait() "
+	       "returned %s, but once the deadline had passed ctx_err() returned %s; "
+	       "expected the first cause to stay", errname(err), errname(after));
+}
+
+/* ---- R2: propagation --------------------------------------------------- */
+
+struct family {
+	struct ctx root, child, grandchild;
+	struct runner on_child, on_grandchild[2];
+};
+
+static void parent_cancel_reaches_grandchild(struct check *c, const struct scenario_env *env)
+{
+	struct family *f = calloc(1, sizeof(*f));
+	struct runner *all[3];
+	uint64_t t0, worst = 0, end;
+	bool woken = true;
+	int err, bad = 0;
+
+	(void)env;
+	if (!f || ctx_init(&f->root, NULL) || ctx_init(&f->child, &f->root) ||
+	    ctx_init(&f->grandchild, &f->child))
+		return check_fail(c, "R2", "harness set-up failed");
+	all[0] = &f->on_child;
+	all[1] = &f->on_grandchild[0];
+	all[2] = &f->on_grandchild[1];
+	runner_start(all[0], op_ctx_wait, &f->child);
+	runner_start(all[1], op_ctx_wait, &f->grandchild);
+	runner_start(all[2], op_ctx_wait, &f->grandchild);
+	for (int i = 0; i < 3; i++)
+		runner_wait_blocked(all[i]);
+	t0 = world_now_ns();
+	ctx_cancel(&f->root);
+	for (int i = 0; i < 3; i++) {
+		if (!runner_wait_until(all[i], t0 + GIVE_UP_NS)) {
+			woken = false;
+			break;
+		}
+		runner_finished(all[i], &err, &end);
+		if (end - t0 > worst)
+			worst = end - t0;
+		if (err != ECANCELED)
+			bad = err;
+	}
+	if (!woken) {
+		/* Release them by hand, to report instead of hanging. */
+		ctx_cancel(&f->grandchild);
+		ctx_cancel(&f->child);
+		for (int i = 0; i < 3; i++)
+			if (!runner_wait_until(all[i], world_now_ns() + GIVE_UP_NS))
+				return check_fail(c, "R2", "ctx_wait() did not return even "
+						  "after its own ctx was cancelled");
+	}
+	for (int i = 0; i < 3; i++)
+		runner_join(all[i]);
+	if (!woken)
+		check_fail(c, "R2", "threads blocked in ctx_wait() on a child and a grandchild "
+			   "were still blocked %.0f ms after ctx_cancel() on the root; expected "
+			   "them to return ECANCELED within %.0f ms (is the child linked to its "
+			   "parent?)", ms(GIVE_UP_NS), BOUND_MS);
+	else if (bad)
+		check_fail(c, "R2", "ctx_wait() on a descendant returned %s after the root was "
+			   "cancelled; expected ECANCELED", errname(bad));
+	else if (ms(worst) > BOUND_MS)
+		check_fail(c, "R2", "the descendants' waiters returned %.1f ms after the root "
+			   "was cancelled; expected within %.0f ms", ms(worst), BOUND_MS);
+	ctx_destroy(&f->grandchild);
+	ctx_destroy(&f->child);
+	ctx_destroy(&f->root);
+	free(f);
+}
+
+static void done_flows_down_not_up(struct check *c, const struct scenario_env *env)
+{
+	struct ctx root, child, late;
+	int root_err, child_err, late_err;
+
+	(void)env;
+	if (ctx_init(&root, NULL) || ctx_init(&child, &root))
+		return check_fail(c, "R2", "harness set-up failed");
+	ctx_cancel(&child);
+	root_err = ctx_err(&root);
+	child_err = ctx_err(&child);
+	ctx_cancel(&root);
+	if (ctx_init(&late, &root))
+		return check_fail(c, "R2", "harness set-up failed");
+	late_err = ctx_err(&late);
+	ctx_destroy(&late);
+	ctx_destroy(&child);
+	ctx_destroy(&root);
+	EXPECT(c, child_err == ECANCELED && root_err == 0, "R2",
+	       "after ctx_cancel(child): ctx_err(child) = %s, ctx_err(parent) = %s; "
+	       "expected ECANCELED and 0 (done flows down, never up)",
+	       errname(child_err), errname(root_err));
+	EXPECT(c, late_err == ECANCELED, "R2",
+	       "a child created under a cancelled parent: ctx_err() = %s; expected "
+	       "ECANCELED from the start", errname(late_err));
+}
+
+struct deadline_family {
+	struct ctx root, child;
+	struct runner waiter;
+};
+
+static void parent_deadline_ends_child(struct check *c, const struct scenario_env *env)
+{
+	struct deadline_family *f = calloc(1, sizeof(*f));
+	uint64_t t0, end;
+	int err;
+
+	(void)env;
+	if (!f)
+		return check_fail(c, "R2", "harness set-up failed");
+	t0 = world_now_ns();
+	if (ctx_init_timeout(&f->root, NULL, 30 * MS) || ctx_init(&f->child, &f->root))
+		return check_fail(c, "R2", "harness set-up failed");
+	runner_start(&f->waiter, op_ctx_wait, &f->child);
+	if (!runner_wait_until(&f->waiter, t0 + GIVE_UP_NS)) {
+		int parent_err = ctx_err(&f->root);
+
+		ctx_cancel(&f->child);
+		if (!runner_wait_until(&f->waiter, world_now_ns() + GIVE_UP_NS))
+			return check_fail(c, "R2", "ctx_wait() did not return even after its "
+					  "own ctx was cancelled");
+		runner_join(&f->waiter);
+		ctx_destroy(&f->child);
+		ctx_destroy(&f->root);
+		free(f);
+		return check_fail(c, "R2", "the parent's 30 ms deadline passed (ctx_err(parent) "
+				  "= %s), but ctx_wait(child) was still blocked after %.0f ms; "
+				  "expected it to return ETIMEDOUT with its parent",
+				  errname(parent_err), ms(GIVE_UP_NS));
+	}
+	runner_finished(&f->waiter, &err, &end);
+	runner_join(&f->waiter);
+	ctx_destroy(&f->child);
+	ctx_destroy(&f->root);
+	free(f);
+	EXPECT(c, err == ETIMEDOUT, "R2", "ctx_wait(child) returned %s when the parent's "
+	       "deadline passed; expected ETIMEDOUT, the parent's error", errname(err));
+	EXPECT(c, ms(end - t0) >= 30.0 && ms(end - t0) <= 30.0 + BOUND_MS, "R2",
+	       "ctx_wait(child) returned ETIMEDOUT %.1f ms after the parent was given a "
+	       "30 ms deadline; expected between 30 and %.0f ms", ms(end - t0),
+	       30.0 + BOUND_MS);
+}
+
+/* ---- R3: deadlines ----------------------------------------------------- */
+
+struct timed {
+	struct ctx c;
+	struct runner waiter;
+};
+
+static void deadline_fires_on_time(struct check *c, const struct scenario_env *env)
+{
+	struct timed *t = calloc(1, sizeof(*t));
+	uint64_t t0, end;
+	int err;
+
+	(void)env;
+	if (!t)
+		return check_fail(c, "R3", "harness set-up failed");
+	t0 = world_now_ns();
+	if (ctx_init_timeout(&t->c, NULL, 40 * MS))
+		return check_fail(c, "R3", "harness set-up failed");
+	runner_start(&t->waiter, op_ctx_wait, &t->c);
+	if (!runner_wait_until(&t->waiter, t0 + GIVE_UP_NS)) {
+		ctx_cancel(&t->c);
+		if (!runner_wait_until(&t->waiter, world_now_ns() + GIVE_UP_NS))
+			return check_fail(c, "R3", "ctx_wait() did not return even after "
+					  "ctx_cancel()");
+		runner_join(&t->waiter);
+		ctx_destroy(&t->c);
+		free(t);
+		return check_fail(c, "R3", "a 40 ms deadline had not fired after %.0f ms "
+				  "(ctx_wait() still blocked): is the deadline on a different "
+				  "clock than the condition variable?", ms(GIVE_UP_NS));
+	}
+	runner_finished(&t->waiter, &err, &end);
+	runner_join(&t->waiter);
+	ctx_destroy(&t->c);
+	free(t);
+	EXPECT(c, err == ETIMEDOUT, "R3", "ctx_wait() returned %s at the deadline; expected "
+	       "ETIMEDOUT", errname(err));
+	EXPECT(c, ms(end - t0) >= 40.0, "R3", "ctx_wait() returned ETIMEDOUT %.2f ms after "
+	       "ctx_init_timeout(40 ms): the deadline fired %.1f ms too early (which "
+	       "clock does the condition variable read the deadline on?)", ms(end - t0),
+	       40.0 - ms(end - t0));
+	EXPECT(c, ms(end - t0) <= 40.0 + BOUND_MS, "R3", "ctx_wait() returned ETIMEDOUT "
+	       "%.1f ms after ctx_init_timeout(40 ms); expected by %.0f ms", ms(end - t0),
+	       40.0 + BOUND_MS);
+}
+
+/* ---- R4: no polling ---------------------------------------------------- */
+
+struct idle {
+	struct ctx c, pending;
+	struct queue full, empty;
+	struct queue_op push, pop;
+	struct runner waiter, pusher, popper;
+};
+
+static double cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void blocked_waits_use_no_cpu(struct check *c, const struct scenario_env *env)
+{
+	struct idle *s = calloc(1, sizeof(*s));
+	struct runner *all[3];
+	double cpu0, cpu1, wall;
+	uint64_t t0;
+
+	(void)env;
+	if (!s || ctx_init(&s->c, NULL) || ctx_init_timeout(&s->pending, NULL, 10000 * MS) ||
+	    queue_init(&s->full, 1, &s->c) || queue_init(&s->empty, 1, &s->c) ||
+	    queue_push(&s->full, 7))
+		return check_fail(c, "R4", "harness set-up failed");
+	s->push.q = &s->full;
+	s->pop.q = &s->empty;
+	all[0] = &s->waiter;
+	all[1] = &s->pusher;
+	all[2] = &s->popper;
+	runner_start(&s->waiter, op_ctx_wait, &s->c);
+	runner_start(&s->pusher, op_push, &s->push);
+	runner_start(&s->popper, op_pop, &s->pop);
+	for (int i = 0; i < 3; i++)
+		runner_wait_blocked(all[i]);
+
+	cpu0 = cpu_ms();
+	t0 = world_now_ns();
+	world_sleep_ns(100 * MS);
+	cpu1 = cpu_ms();
+	wall = ms(world_now_ns() - t0);
+
+	ctx_cancel(&s->c);
+	for (int i = 0; i < 3; i++) {
+		if (runner_wait_until(all[i], world_now_ns() + GIVE_UP_NS))
+			continue;
+		/* Not woken by the cancel (R6's business): release by hand. */
+		queue_close(&s->empty);
+		queue_close(&s->full);
+		if (!runner_wait_until(all[i], world_now_ns() + GIVE_UP_NS))
+			return check_fail(c, "R4", "a blocked thread did not return after "
+					  "ctx_cancel() and queue_close()");
+	}
+	for (int i = 0; i < 3; i++)
+		runner_join(all[i]);
+	queue_destroy(&s->full);
+	queue_destroy(&s->empty);
+	ctx_destroy(&s->pending);
+	ctx_destroy(&s->c);
+	free(s);
+	EXPECT(c, cpu1 - cpu0 <= 10.0, "R4", "while threads were blocked in ctx_wait(), "
+	       "queue_push() on a full queue and queue_pop() on an empty one, with a 10 s "
+	       "deadline pending, the process used %.1f ms of CPU in %.0f ms; expected "
+	       "almost none (under 10 ms): something polls instead of sleeping on a "
+	       "condition variable", cpu1 - cpu0, wall);
+}
+
+/* ---- R5: the queue ----------------------------------------------------- */
+
+struct fifo_run {
+	struct ctx c;
+	struct queue q;
+	size_t n;
+	size_t *got[2];
+	size_t ngot[2];
+	int ret[2];
+};
+
+struct consumer {
+	struct fifo_run *run;
+	int index;
+};
+
+static void *consume(void *arg)
+{
+	struct consumer *k = arg;
+	struct fifo_run *run = k->run;
+	size_t item;
+	int err;
+
+	while ((err = queue_pop(&run->q, &item)) == 0)
+		if (run->ngot[k->index] < run->n)
+			run->got[k->index][run->ngot[k->index]++] = item;
+	run->ret[k->index] = err;
+	return NULL;
+}
+
+static void queue_is_fifo_exactly_once(struct check *c, const struct scenario_env *env)
+{
+	struct fifo_run run = { .n = env->small ? 60 : 400 };
+	struct consumer k[2] = { { &run, 0 }, { &run, 1 } };
+	pthread_t tid[2];
+	unsigned *seen;
+	int push_err = 0, late;
+
+	seen = calloc(run.n, sizeof(*seen));
+	run.got[0] = calloc(run.n, sizeof(size_t));
+	run.got[1] = calloc(run.n, sizeof(size_t));
+	if (!seen || !run.got[0] || !run.got[1] || ctx_init(&run.c, NULL) ||
+	    queue_init(&run.q, 4, &run.c))
+		return check_fail(c, "R5", "harness set-up failed");
+	for (int i = 0; i < 2; i++)
+		pthread_create(&tid[i], NULL, consume, &k[i]);
+	for (size_t i = 0; i < run.n && !push_err; i++)
+		push_err = queue_push(&run.q, i);
+	queue_close(&run.q);
+	late = queue_push(&run.q, run.n);
+	for (int i = 0; i < 2; i++)
+		pthread_join(tid[i], NULL);
+	queue_destroy(&run.q);
+	ctx_destroy(&run.c);
+
+	if (push_err) {
+		check_fail(c, "R5", "queue_push() returned %s on an open queue with a live "
+			   "ctx; expected 0", errname(push_err));
+	} else if (late != EPIPE) {
+		check_fail(c, "R5", "queue_push() after queue_close() returned %s; expected "
+			   "EPIPE", errname(late));
+	} else if (run.ret[0] != EPIPE || run.ret[1] != EPIPE) {
+		check_fail(c, "R5", "queue_pop() on a closed, drained queue returned %s; "
+			   "expected EPIPE", errname(run.ret[0] != EPIPE ? run.ret[0] : run.ret[1]));
+	}
+	for (int i = 0; i < 2 && !c->failed; i++) {
+		for (size_t j = 0; j < run.ngot[i]; j++) {
+			seen[run.got[i][j] < run.n ? run.got[i][j] : 0]++;
+			if (j && run.got[i][j] <= run.got[i][j - 1]) {
+				check_fail(c, "R5", "one consumer popped item %zu after item %zu; "
+					   "expected the order of the pushes", run.got[i][j],
+					   run.got[i][j - 1]);
+				break;
+			}
+		}
+	}
+	for (size_t i = 0; i < run.n && !c->failed; i++)
+		if (seen[i] != 1)
+			check_fail(c, "R5", "item %zu was popped %u times (of %zu pushed by one "
+				   "producer to two consumers); expected exactly once", i,
+				   seen[i], run.n);
+	free(seen);
+	free(run.got[0]);
+	free(run.got[1]);
+}
+
+/* ---- R6: the queue answers to its ctx ---------------------------------- */
+
+struct blocked_queue {
+	struct ctx c;
+	struct queue q;
+	struct queue_op op;
+	struct runner r;
+};
+
+/*
+ * A push on a full queue (push = true) or a pop on an empty one, blocked
+ * when the ctx is cancelled.
+ */
+static void blocked_queue_op(struct check *c, bool push)
+{
+	struct blocked_queue *b = calloc(1, sizeof(*b));
+	const char *what = push ? "queue_push() on a full queue" : "queue_pop() on an empty queue";
+	uint64_t t0, end;
+	size_t item;
+	int err, after;
+
+	if (!b || ctx_init(&b->c, NULL) || queue_init(&b->q, 2, &b->c))
+		return check_fail(c, "R6", "harness set-up failed");
+	if (push && (queue_push(&b->q, 1) || queue_push(&b->q, 2)))
+		return check_fail(c, "R6", "queue_push() failed on a queue with room");
+	b->op.q = &b->q;
+	b->op.item = 3;
+	runner_start(&b->r, push ? op_push : op_pop, &b->op);
+	runner_wait_blocked(&b->r);
+	t0 = world_now_ns();
+	ctx_cancel(&b->c);
+	if (!runner_wait_until(&b->r, t0 + GIVE_UP_NS)) {
+		/* Release it by hand, to report instead of hanging. */
+		if (push)
+			queue_pop(&b->q, &item);
+		queue_close(&b->q);
+		if (!runner_wait_until(&b->r, world_now_ns() + GIVE_UP_NS))
+			return check_fail(c, "R6", "%s stayed blocked even after room was made "
+					  "and the queue was closed", what);
+		runner_join(&b->r);
+		queue_destroy(&b->q);
+		ctx_destroy(&b->c);
+		free(b);
+		return check_fail(c, "R6", "%s was still blocked %.0f ms after ctx_cancel(); "
+				  "expected it to return ECANCELED within %.0f ms (the cancel "
+				  "must wake the condition variable it sleeps on)", what,
+				  ms(GIVE_UP_NS), BOUND_MS);
+	}
+	runner_finished(&b->r, &err, &end);
+	runner_join(&b->r);
+	after = push ? queue_pop(&b->q, &item) : queue_push(&b->q, 4);
+	queue_destroy(&b->q);
+	ctx_destroy(&b->c);
+	free(b);
+	EXPECT(c, err == ECANCELED, "R6", "%s returned %s when its ctx was cancelled; "
+	       "expected ECANCELED", what, errname(err));
+	EXPECT(c, ms(end - t0) <= BOUND_MS, "R6", "%s returned %.1f ms after ctx_cancel(); "
+	       "expected within %.0f ms", what, ms(end - t0), BOUND_MS);
+	EXPECT(c, after == ECANCELED, "R6", "after the cancel, %s returned %s; expected "
+	       "ECANCELED even though it could proceed",
+	       push ? "queue_pop() on a queue holding items" : "queue_push() on a queue with room",
+	       errname(after));
+}
+
+static void blocked_push_wakes_on_cancel(struct check *c, const struct scenario_env *env)
+{
+	(void)env;
+	blocked_queue_op(c, true);
+}
+
+static void blocked_pop_wakes_on_cancel(struct check *c, const struct scenario_env *env)
+{
+	(void)env;
+	blocked_queue_op(c, false);
+}
+
+/* ---- R7: the error group ----------------------------------------------- */
+
+#define SIBLINGS 3
+
+struct group_run {
+	pthread_mutex_t lock;
+	pthread_cond_t started;		/* lock: a sibling made its first call */
+	unsigned nstarted;		/* lock */
+	unsigned rounds;		/* I: calls a sibling makes if never cancelled */
+	uint64_t failed_ns;		/* lock: when the failing task returned */
+	unsigned ran[8];		/* each task's own slot */
+};
+
+struct group_arg {
+	struct group_run *run;
+	unsigned index;
+};
+
+/* Fetches vitals until its ctx is done; tells the run after the first call. */
+static int sibling_task(struct ctx *ctx, void *arg)
+{
+	struct group_arg *a = arg;
+	struct vitals v;
+
+	for (unsigned k = 0; k < a->run->rounds; k++) {
+		int err = ctx_err(ctx);
+
+		if (err)
+			return err;
+		fetch_vitals(1 + a->index, &v);
+		if (k == 0) {
+			pthread_mutex_lock(&a->run->lock);
+			a->run->nstarted++;
+			pthread_cond_broadcast(&a->run->started);
+			pthread_mutex_unlock(&a->run->lock);
+		}
+	}
+	return 0;
+}
+
+/* Waits until every sibling is busy, then fails like an offline device. */
+static int failing_task(struct ctx *ctx, void *arg)
+{
+	struct group_arg *a = arg;
+
+	(void)ctx;
+	pthread_mutex_lock(&a->run->lock);
+	while (a->run->nstarted < SIBLINGS)
+		pthread_cond_wait(&a->run->started, &a->run->lock);
+	service_mark(&wearables_api);
+	a->run->failed_ns = world_now_ns();
+	pthread_mutex_unlock(&a->run->lock);
+	return EIO;
+}
+
+static void group_returns_first_error(struct check *c, const struct scenario_env *env)
+{
+	struct group_run run = { .rounds = env->small ? 40 : 150 };
+	struct group_arg args[SIBLINGS + 1];
+	struct group g;
+	uint64_t end, failed;
+	int err, threads_before = census_threads();
+
+	pthread_mutex_init(&run.lock, NULL);
+	pthread_cond_init(&run.started, NULL);
+	wearables_offline_every = 0;
+	if (service_init(&wearables_api, "the wearables vendor", 2 * MS, SERVICE_NO_LIMIT, 16) ||
+	    group_init(&g, NULL))
+		return check_fail(c, "R7", "harness set-up failed");
+	for (unsigned i = 0; i <= SIBLINGS; i++) {
+		args[i] = (struct group_arg){ &run, i };
+		if (group_go(&g, i < SIBLINGS ? sibling_task : failing_task, &args[i]))
+			return check_fail(c, "R7", "group_go() failed");
+	}
+	err = group_wait(&g);
+	end = world_now_ns();
+	group_destroy(&g);
+	pthread_mutex_lock(&run.lock);
+	failed = run.failed_ns;
+	pthread_mutex_unlock(&run.lock);
+	if (census_settle(threads_before, 300) > threads_before)
+		return check_fail(c, "R7", "threads of the group were still running after "
+				  "group_wait() returned");
+	EXPECT(c, err == EIO, "R7", "group_wait() returned %s; expected EIO, the error of "
+	       "the first task that failed (the siblings it cancelled return ECANCELED "
+	       "afterwards: that must not replace the first error)", errname(err));
+	EXPECT(c, service_calls_after_mark(&wearables_api) <= 2 * SIBLINGS, "R7",
+	       "the %d siblings started %llu calls after the first task failed; expected "
+	       "one or two each at most: the failure must cancel the group's ctx", SIBLINGS,
+	       (unsigned long long)service_calls_after_mark(&wearables_api));
+	EXPECT(c, ms(end - failed) <= BOUND_MS, "R7", "group_wait() returned %.1f ms after "
+	       "the first failure; expected within %.0f ms (the siblings should stop)",
+	       ms(end - failed), BOUND_MS);
+	service_destroy(&wearables_api);
+	pthread_cond_destroy(&run.started);
+	pthread_mutex_destroy(&run.lock);
+}
+
+static int counting_task(struct ctx *ctx, void *arg)
+{
+	struct group_arg *a = arg;
+
+	(void)ctx;
+	a->run->ran[a->index]++;
+	return 0;
+}
+
+static void group_of_successes_returns_zero(struct check *c, const struct scenario_env *env)
+{
+	struct group_run run = { .rounds = 0 };
+	struct group_arg args[8];
+	struct group g;
+	int err, threads_before = census_threads();
+
+	(void)env;
+	if (group_init(&g, NULL))
+		return check_fail(c, "R7", "harness set-up failed");
+	for (unsigned i = 0; i < 8; i++) {
+		args[i] = (struct group_arg){ &run, i };
+		if (group_go(&g, counting_task, &args[i]))
+			return check_fail(c, "R7", "group_go() failed");
+	}
+	err = group_wait(&g);
+	group_destroy(&g);
+	EXPECT(c, census_settle(threads_before, 300) <= threads_before, "R7",
+	       "threads of the group were still running after group_wait() returned");
+	EXPECT(c, err == 0, "R7", "group_wait() returned %s when every task returned 0; "
+	       "expected 0", errname(err));
+	for (unsigned i = 0; i < 8; i++)
+		EXPECT(c, run.ran[i] == 1, "R7", "task %u had run %u times when group_wait() "
+		       "returned; expected exactly once", i, run.ran[i]);
+}
+
+/* ---- R8, R9: the batch ------------------------------------------------- */
+
+struct batch_run {
+	struct ctx c;
+	struct record *records;
+	size_t n;
+	unsigned workers;
+	struct batch_report report;
+	struct runner r;
+	int threads_before;
+};
+
+static int op_batch(void *arg)
+{
+	struct batch_run *b = arg;
+
+	return batch_validate(&b->c, b->records, b->n, b->workers, &b->report);
+}
+
+static struct batch_run *batch_new(size_t n, unsigned workers, uint64_t latency_ns)
+{
+	struct batch_run *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return NULL;
+	b->records = calloc(n + 1, sizeof(*b->records));
+	if (!b->records) {
+		free(b);
+		return NULL;
+	}
+	b->n = n;
+	b->workers = workers;
+	records_generate(b->records, n, 0xc7c + n);
+	b->report = (struct batch_report){ 12345, 54321 };
+	if (service_init(&validation_api, "the hospital validation API", latency_ns,
+			 workers ? workers : 1, n)) {
+		free(b->records);
+		free(b);
+		return NULL;
+	}
+	b->threads_before = census_threads();
+	return b;
+}
+
+/* Frees b, unless threads of the learner's code may still use it. */
+static void batch_free(struct batch_run *b)
+{
+	if (census_threads() > b->threads_before)
+		return;
+	service_destroy(&validation_api);
+	free(b->records);
+	free(b);
+}
+
+static uint32_t once(size_t item, void *ctx)
+{
+	(void)item;
+	(void)ctx;
+	return 1;
+}
+
+static void batch_validates_every_record_once(struct check *c, const struct scenario_env *env)
+{
+	struct batch_run *b = batch_new(env->small ? 24 : 120, 4, 1 * MS);
+	size_t plausible, bad;
+	uint32_t seen = 0;
+	int ret;
+
+	if (!b || ctx_init(&b->c, NULL))
+		return check_fail(c, "R8", "harness set-up failed");
+	ret = batch_validate(&b->c, b->records, b->n, b->workers, &b->report);
+	plausible = records_count_plausible(b->records, b->n);
+	bad = service_first_mismatch(&validation_api, once, NULL, &seen);
+	if (ret != 0)
+		check_fail(c, "R8", "batch_validate() returned %s with a live ctx; expected 0",
+			   errname(ret));
+	else if (bad != (size_t)-1)
+		check_fail(c, "R8", "record %zu was validated %u times by the time "
+			   "batch_validate() returned; expected exactly once (n=%zu, workers=%u)",
+			   bad, seen, b->n, b->workers);
+	else if (b->report.accepted != plausible || b->report.rejected != b->n - plausible)
+		check_fail(c, "R8", "report says accepted=%zu rejected=%zu; expected "
+			   "accepted=%zu rejected=%zu", b->report.accepted, b->report.rejected,
+			   plausible, b->n - plausible);
+	else if (service_peak(&validation_api) > b->workers)
+		check_fail(c, "R8", "%u validations were in flight at once; expected at most "
+			   "%u (workers)", service_peak(&validation_api), b->workers);
+	else if (census_settle(b->threads_before, 300) > b->threads_before)
+		check_fail(c, "R8", "threads of the batch were still running after "
+			   "batch_validate() returned");
+	ctx_destroy(&b->c);
+	batch_free(b);
+}
+
+static void batch_zero_workers_is_einval(struct check *c, const struct scenario_env *env)
+{
+	struct batch_run *b = batch_new(8, 0, 1 * MS);
+	int ret;
+
+	(void)env;
+	if (!b || ctx_init(&b->c, NULL))
+		return check_fail(c, "R8", "harness set-up failed");
+	ret = batch_validate(&b->c, b->records, b->n, 0, &b->report);
+	if (ret != EINVAL)
+		check_fail(c, "R8", "batch_validate(workers=0) returned %s; expected EINVAL",
+			   errname(ret));
+	else if (service_calls(&validation_api))
+		check_fail(c, "R8", "batch_validate(workers=0) validated %llu records; "
+			   "expected none", (unsigned long long)service_calls(&validation_api));
+	ctx_destroy(&b->c);
+	batch_free(b);
+}
+
+/*
+ * Runs a batch of n records on b's ctx; if cancel is set, cancels the ctx
+ * once some work is under way. Checks R9 on the outcome.
+ */
+static void batch_cut_short(struct check *c, struct batch_run *b, bool cancel,
+			    uint64_t t_init, double deadline_ms)
+{
+	uint64_t t0 = t_init, end;
+	double latency;
+	int ret;
+
+	runner_start(&b->r, op_batch, b);
+	if (cancel) {
+		/* The user gives up once a few records are done. */
+		while (service_calls(&validation_api) < 3 * b->workers &&
+		       world_now_ns() < t_init + GIVE_UP_NS)
+			world_sleep_ns(MS / 2);
+		t0 = world_now_ns();
+		ctx_cancel(&b->c);
+		service_mark(&validation_api);
+	} else {
+		t0 = t_init + (uint64_t)(deadline_ms * 1e6);
+	}
+	if (!runner_wait_until(&b->r, t0 + GIVE_UP_NS)) {
+		/* Its threads are stuck in the learner's code: leave b allocated. */
+		return check_fail(c, "R9", "batch_validate() had not returned %.0f ms after %s; "
+				  "expected it to return %s within %.0f ms (is a thread blocked "
+				  "on the queue without being woken?)", ms(GIVE_UP_NS),
+				  cancel ? "the user cancelled" : "the deadline",
+				  cancel ? "ECANCELED" : "ETIMEDOUT", BOUND_MS);
+	}
+	runner_finished(&b->r, &ret, &end);
+	runner_join(&b->r);
+	latency = end > t0 ? ms(end - t0) : -ms(t0 - end);
+	if (ret != (cancel ? ECANCELED : ETIMEDOUT))
+		check_fail(c, "R9", "batch_validate() returned %s %.1f ms after %s (having "
+			   "validated %llu of %zu records); expected %s within %.0f ms",
+			   errname(ret), latency, cancel ? "the user cancelled" : "the deadline",
+			   (unsigned long long)service_calls(&validation_api), b->n,
+			   cancel ? "ECANCELED" : "ETIMEDOUT", BOUND_MS);
+	else if (latency > BOUND_MS || latency < -0.001)
+		check_fail(c, "R9", "batch_validate() returned %s %.1f ms %s %s; expected "
+			   "within %.0f ms after it (cancellation latency)", errname(ret),
+			   latency < 0 ? -latency : latency, latency < 0 ? "before" : "after",
+			   cancel ? "the cancel" : "the deadline", BOUND_MS);
+	else if (cancel && service_calls_after_mark(&validation_api) > b->workers)
+		check_fail(c, "R9", "%llu validations started after the user cancelled; "
+			   "expected at most %u (one per worker, for a record it had already "
+			   "taken)", (unsigned long long)service_calls_after_mark(&validation_api),
+			   b->workers);
+	else if (b->report.accepted + b->report.rejected != service_calls(&validation_api))
+		check_fail(c, "R9", "report says accepted=%zu rejected=%zu, but %llu records "
+			   "were validated; expected the report to count every one",
+			   b->report.accepted, b->report.rejected,
+			   (unsigned long long)service_calls(&validation_api));
+	else if (census_settle(b->threads_before, 300) > b->threads_before)
+		check_fail(c, "R9", "threads of the batch were still running after "
+			   "batch_validate() returned");
+	ctx_destroy(&b->c);
+	batch_free(b);
+}
+
+static void batch_stops_when_user_gives_up(struct check *c, const struct scenario_env *env)
+{
+	struct batch_run *b = batch_new(env->small ? 48 : 600, 4, 2 * MS);
+
+	if (!b || ctx_init(&b->c, NULL))
+		return check_fail(c, "R9", "harness set-up failed");
+	batch_cut_short(c, b, true, world_now_ns(), 0);
+}
+
+static void batch_stops_at_deadline(struct check *c, const struct scenario_env *env)
+{
+	struct batch_run *b = batch_new(env->small ? 200 : 600, 4, 2 * MS);
+	uint64_t t_init = world_now_ns();
+
+	if (!b || ctx_init_timeout(&b->c, NULL, 40 * MS))
+		return check_fail(c, "R9", "harness set-up failed");
+	batch_cut_short(c, b, false, t_init, 40.0);
+}
+
+const struct scenario chapter_scenarios[] = {
+	{ "cancel_wakes_every_waiter", "R1", 3.0, cancel_wakes_every_waiter },
+	{ "first_cause_wins", "R1", 3.0, first_cause_wins },
+	{ "parent_cancel_reaches_grandchild", "R2", 3.0, parent_cancel_reaches_grandchild },
+	{ "done_flows_down_not_up", "R2", 3.0, done_flows_down_not_up },
+	{ "parent_deadline_ends_child", "R2", 3.0, parent_deadline_ends_child },
+	{ "deadline_fires_on_time", "R3", 3.0, deadline_fires_on_time },
+	{ "blocked_waits_use_no_cpu", "R4", 3.0, blocked_waits_use_no_cpu },
+	{ "queue_is_fifo_exactly_once", "R5", 3.0, queue_is_fifo_exactly_once },
+	{ "blocked_push_wakes_on_cancel", "R6", 3.0, blocked_push_wakes_on_cancel },
+	{ "blocked_pop_wakes_on_cancel", "R6", 3.0, blocked_pop_wakes_on_cancel },
+	{ "group_returns_first_error", "R7", 3.0, group_returns_first_error },
+	{ "group_of_successes_returns_zero", "R7", 3.0, group_of_successes_returns_zero },
+	{ "batch_validates_every_record_once", "R8", 3.0, batch_validates_every_record_once },
+	{ "batch_zero_workers_is_einval", "R8", 3.0, batch_zero_workers_is_einval },
+	{ "batch_stops_when_user_gives_up", "R9", 3.0, batch_stops_when_user_gives_up },
+	{ "batch_stops_at_deadline", "R9", 3.0, batch_stops_at_deadline },
+};
+const size_t chapter_scenario_count = sizeof(chapter_scenarios) / sizeof(chapter_scenarios[0]);
