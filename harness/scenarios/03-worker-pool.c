@@ -696,3 +696,6 @@ const struct scenario chapter_scenarios[] = {
 	{ "small_batches_work", "R8", 3.0, small_batches_work },
 };
 const size_t chapter_scenario_count = sizeof(chapter_scenarios) / sizeof(chapter_scenarios[0]);
+
+/* Every pool thread must be joined and every queue freed: graded by the leaks gate. */
+const bool chapter_checks_leaks = true;

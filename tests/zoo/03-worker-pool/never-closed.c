@@ -1,7 +1,7 @@
 /*
  * zoo: a fixed pool, but the producer never closes the queue: the workers
  * wait for more jobs forever, and the join waits for the workers
- * loses: correctness tsan helgrind throughput
+ * loses: correctness tsan helgrind throughput leaks
  *
  * pool.c - the nightly import: a bounded queue of records, and a pool of
  * workers that store them

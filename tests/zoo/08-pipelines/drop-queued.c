@@ -3,6 +3,7 @@
  * every worker leaves at once (it checks the stop flag, under the lock,
  * before each item): whatever is queued or being sent is dropped
  * loses: correctness throughput
+ * may-lose: leaks
  *
  * pipeline.c - the ePRO pipeline: bounded channels, a pool of workers per
  * stage, a collector, and a thread that turns SIGTERM into a shutdown

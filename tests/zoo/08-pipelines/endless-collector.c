@@ -1,7 +1,7 @@
 /*
  * zoo: nobody closes the results channel ("the collector
  * runs for the life of the service"), so pipeline_wait() waits for it forever
- * loses: correctness tsan helgrind throughput
+ * loses: correctness tsan helgrind throughput leaks
  *
  * pipeline.c - the ePRO pipeline: bounded channels, a pool of workers per
  * stage, a collector, and a thread that turns SIGTERM into a shutdown

@@ -2,6 +2,7 @@
  * zoo: each worker closes its stage's output channel when it
  * leaves, so the first one to finish closes it under the others' feet
  * loses: correctness throughput
+ * may-lose: leaks
  *
  * pipeline.c - the ePRO pipeline: bounded channels, a pool of workers per
  * stage, a collector, and a thread that turns SIGTERM into a shutdown

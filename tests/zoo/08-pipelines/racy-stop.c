@@ -2,7 +2,7 @@
  * zoo: the signal thread sets the stop flags without the lock,
  * and pipeline_submit() reads the flag without it as a fast path
  * loses: tsan helgrind
- * may-lose: correctness throughput
+ * may-lose: correctness throughput leaks
  *
  * pipeline.c - the ePRO pipeline: bounded channels, a pool of workers per
  * stage, a collector, and a thread that turns SIGTERM into a shutdown

@@ -2,6 +2,7 @@
  * zoo: the collector, a receiver, closes the results channel
  * as soon as a shutdown is asked for; persisters still sending lose results
  * loses: correctness throughput
+ * may-lose: leaks
  *
  * pipeline.c - the ePRO pipeline: bounded channels, a pool of workers per
  * stage, a collector, and a thread that turns SIGTERM into a shutdown
