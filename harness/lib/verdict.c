@@ -124,6 +124,20 @@ static void on_fatal_signal(int sig)
 	raise(sig);
 }
 
+/* This process's resident memory in MiB, or -1. */
+static long resident_mb(void)
+{
+	long pages = -1;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f) {
+		if (fscanf(f, "%*ld %ld", &pages) != 1)
+			pages = -1;
+		fclose(f);
+	}
+	return pages < 0 ? -1 : pages * (sysconf(_SC_PAGESIZE) / 1024) / 1024;
+}
+
 static void *watchdog(void *arg)
 {
 	(void)arg;
@@ -135,8 +149,8 @@ static void *watchdog(void *arg)
 		world_sleep_ns(20000000);
 		if (!deadline || world_now_ns() < deadline)
 			continue;
-		snprintf(text, sizeof(text), "%.1f",
-			 (double)atomic_load(&armed_seconds_x10) / 10.0);
+		snprintf(text, sizeof(text), "%.1f\t%ld",
+			 (double)atomic_load(&armed_seconds_x10) / 10.0, resident_mb());
 		dump_stacks(index, ".stacks");
 		write_marker(index, ".timeout", text);
 		_exit(3);

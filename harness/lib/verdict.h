@@ -8,7 +8,8 @@
  *	<i>.begin	the scenario started
  *	<i>.end		it returned: "pass", or "fail\t<clause>\t<message>"
  *	<i>.crash	a fatal signal arrived: its number
- *	<i>.timeout	the watchdog fired; <i>.stacks holds every thread's stack
+ *	<i>.timeout	the watchdog fired: "seconds<TAB>resident MiB";
+ *			<i>.stacks holds every thread's stack
  * A scenario with .begin and none of the others ended early (exit called).
  *
  * The race driver uses the same markers and watchdog in its own directory,

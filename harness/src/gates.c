@@ -100,8 +100,17 @@ static bool scenario_outcome(const struct workspace *w, const char *dir, size_t 
 		char *dump = marker(dir, i, ".stacks");
 		char *stacks = dump ? stacks_reduce(w, dump) : strdup("  (no stacks)\n");
 
-		asprintf(why, "timed out after %s s (a deadlock, or a wait nobody ends); "
-			 "where the threads were:\n%s", timeout, stacks);
+		double seconds = atof(timeout);
+		char *tab = strchr(timeout, '\t');
+		long mb = tab ? atol(tab + 1) : -1;
+
+		if (mb >= 256)
+			asprintf(why, "timed out after %.1f s while using %ld MiB of memory (memory "
+				 "that keeps growing?); where the threads were:\n%s", seconds, mb,
+				 stacks);
+		else
+			asprintf(why, "timed out after %.1f s (a deadlock, or a wait nobody ends); "
+				 "where the threads were:\n%s", seconds, stacks);
 		free(dump);
 		free(stacks);
 	} else if (crash) {

@@ -205,7 +205,7 @@ static void setup_sandbox(struct workspace *w, const char *root, const char *bui
 	w->sandbox.uid = geteuid() == 0 && !getenv("THREADCLINIC_NO_SANDBOX_USER") &&
 			 uid_can_reach(sandbox_uid(slot), root, build_root) ? sandbox_uid(slot) : 0;
 	w->sandbox.max_tasks = 2048;
-	w->sandbox.max_memory_mb = 2048;
+	w->sandbox.max_memory_mb = 1024;
 	w->build_sandbox = w->sandbox;
 	w->build_sandbox.hide = w->build_hidden;
 }
