@@ -127,7 +127,7 @@ const struct bench chapter_bench = {
 		    "at most 10 model calls at once",
 	.ideal_s = ideal_s,
 	.target_efficiency = 0.6,
-	.trials = 3,
+	.trials = 5,
 	.setup = setup,
 	.run_baseline = run_baseline,
 	.run_submission = run_submission,

@@ -160,7 +160,7 @@ const struct bench chapter_bench = {
 		    "persist 5 ms x10, channels of 16",
 	.ideal_s = ideal_s,
 	.target_efficiency = 0.55,
-	.trials = 3,
+	.trials = 5,
 	.setup = setup,
 	.run_baseline = run_baseline,
 	.run_submission = run_submission,
