@@ -16,23 +16,6 @@
 #define HELGRIND_TIMEOUT_FACTOR 3
 #define BENCH_TIMEOUT_S 60.0
 
-/* Reads a small file into a malloc'd string, or NULL. */
-static char *read_text(const char *path, size_t cap)
-{
-	FILE *f = fopen(path, "rb");
-	char *data;
-	size_t got;
-
-	if (!f)
-		return NULL;
-	data = malloc(cap + 1);
-	got = data ? fread(data, 1, cap, f) : 0;
-	fclose(f);
-	if (data)
-		data[got] = '\0';
-	return data;
-}
-
 static char *marker(const char *dir, size_t index, const char *suffix)
 {
 	char *path, *text;

@@ -38,23 +38,6 @@ bool policy_call_denied(const char *name)
 	return false;
 }
 
-/* Reads a whole small file, or NULL. */
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char *data = NULL;
-	size_t n = 0;
-
-	if (!f)
-		return NULL;
-	if (getdelim(&data, &n, '\0', f) < 0) {
-		free(data);
-		data = NULL;
-	}
-	fclose(f);
-	return data;
-}
-
 /* The text of every header in the chapter directory, concatenated. */
 static char *chapter_headers(const struct workspace *w)
 {
@@ -72,7 +55,7 @@ static char *chapter_headers(const struct workspace *w)
 			continue;
 		if (asprintf(&path, "%s/%s", w->chapter->header_dir, e->d_name) < 0)
 			continue;
-		text = slurp(path);
+		text = read_text(path, 1 << 20);
 		if (text)
 			fputs(text, out);
 		free(text);
@@ -212,7 +195,7 @@ char *policy_check_source(const struct workspace *w)
 		if (asprintf(&src, "%s/%s", w->src_dir, w->chapter->sources[i]) < 0 ||
 		    asprintf(&shown, "%s/%s", w->display_dir, w->chapter->sources[i]) < 0)
 			break;
-		source = slurp(src);
+		source = read_text(src, 1 << 20);
 		message = source ? check_source_text(shown, source) : NULL;
 		free(source);
 		free(src);
@@ -233,7 +216,7 @@ char *policy_check(const struct workspace *w)
 		    asprintf(&obj, "%s/policy-%zu.o", w->dir, i) < 0 ||
 		    asprintf(&shown, "%s/%s", w->display_dir, name) < 0)
 			break;
-		source = slurp(src);
+		source = read_text(src, 1 << 20);
 		message = source ? check_source_text(shown, source) : NULL;
 		if (!message) {
 			char inc_world[4096], inc_lib[4096];

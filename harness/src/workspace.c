@@ -32,6 +32,22 @@ void remove_tree(const char *path)
 	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+char *read_text(const char *path, size_t cap)
+{
+	FILE *f = fopen(path, "rb");
+	char *data;
+	size_t got;
+
+	if (!f)
+		return NULL;
+	data = malloc(cap + 1);
+	got = data ? fread(data, 1, cap, f) : 0;
+	fclose(f);
+	if (data)
+		data[got] = '\0';
+	return data;
+}
+
 int make_dirs(const char *path)
 {
 	char *copy = strdup(path);

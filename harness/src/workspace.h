@@ -90,6 +90,9 @@ bool workspace_is_learner_file(const struct workspace *w, const char *path);
 /* Removes a directory tree (like rm -rf). */
 void remove_tree(const char *path);
 
+/* The first cap bytes of a file as a malloc'd string, or NULL. */
+char *read_text(const char *path, size_t cap);
+
 /* Creates a directory and its parents (like mkdir -p). */
 int make_dirs(const char *path);
 
