@@ -26,6 +26,15 @@ struct bench {
 	bool (*setup)(void);
 	/* The serial baseline: the same work, one item after another. */
 	void (*run_baseline)(void);
+	/*
+	 * The harness's own well-made parallel version of the same work, at the
+	 * same parallelism the learner is given (not the reference solution,
+	 * which a graded bundle does not ship). Timed alongside the serial
+	 * baseline and the learner's code, trial by trial: the throughput
+	 * points run from the serial efficiency (0) to this one's (full marks).
+	 * NULL: the ideal time stands in for it.
+	 */
+	void (*run_reference)(void);
 	/* The learner's code, once. */
 	void (*run_submission)(void);
 	/*
