@@ -14,6 +14,7 @@ check make                                 make
 check pkg-config                           pkg-config
 check /usr/include/criterion/criterion.h  libcriterion-dev
 check /usr/include/jansson.h              libjansson-dev
+check /usr/include/seccomp.h              libseccomp-dev
 check /usr/include/libxml2/libxml/parser.h libxml2-dev
 check valgrind                             valgrind
 check eu-stack                             elfutils

@@ -1,17 +1,29 @@
 /*
- * bench_main.c - runs chapter_bench and writes the throughput figures
+ * bench_main.c - runs chapter_bench and reports the throughput figures
  *
- * Usage: bench RESULT.json
- * Writes {"baseline_s", "measured_s", "ideal_s", "speedup", "efficiency",
- * "target_efficiency", "workload", "valid", "problem"} and prints one line
- * for people. Exit status 0 when the figures were written.
+ * Usage: bench
+ * Sends {"baseline_s", "reference_s", "measured_s", "ideal_s", "speedup",
+ * "efficiency", "target_efficiency", "workload", "valid", "problem",
+ * "trials"} as one "bench" message on the channel (harness/lib/channel.h),
+ * never through a file, and prints one line for people. The learner's code
+ * runs in a thread confined by the seccomp filter (confine.h). Exit status
+ * 0 when the figures were sent.
+ *
+ * Each trial times the serial baseline, the harness's own parallel version
+ * (when the chapter has one) and the learner's code, one after another, so
+ * all three see the same machine load; the medians are reported.
  */
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "bench.h"
+#include "channel.h"
 #include "clock.h"
+#include "confine.h"
+
+#define MAX_TRIALS 16
 
 static int compare_doubles(const void *a, const void *b)
 {
@@ -34,55 +46,98 @@ static double time_once(void (*run)(void))
 	return (double)(world_now_ns() - start) / 1e9;
 }
 
-int main(int argc, char **argv)
+struct figures {
+	double baseline[MAX_TRIALS], reference[MAX_TRIALS], measured[MAX_TRIALS], ideal;
+	unsigned trials;
+	bool valid, harness_failed;
+	char problem[512];
+	char confined[300];
+};
+
+/* One set-up, one timed run, one teardown; false when set-up failed. */
+static bool timed(const struct bench *b, void (*run)(void), double *seconds)
+{
+	if (!b->setup())
+		return false;
+	*seconds = time_once(run);
+	b->teardown();
+	return true;
+}
+
+/* All the trials, in a thread confined like every thread of learner code. */
+static void *run_trials(void *arg)
+{
+	struct figures *f = arg;
+	const struct bench *b = &chapter_bench;
+	char why[256] = "";
+
+	if (confine_prepare(why, sizeof(why)) && confine_thread(why, sizeof(why)))
+		snprintf(f->confined, sizeof(f->confined), "on");
+	else
+		snprintf(f->confined, sizeof(f->confined), "off\t%s", why);
+	f->valid = true;
+	for (unsigned t = 0; t < f->trials && f->valid; t++) {
+		if (!timed(b, b->run_baseline, &f->baseline[t]) ||
+		    (b->run_reference && !timed(b, b->run_reference, &f->reference[t])) ||
+		    !b->setup()) {
+			f->harness_failed = true;
+			return NULL;
+		}
+		f->ideal = b->ideal_s();
+		f->measured[t] = time_once(b->run_submission);
+		f->valid = b->verify(f->problem, sizeof(f->problem));
+		b->teardown();
+		if (!f->valid)
+			f->trials = t + 1;
+	}
+	return NULL;
+}
+
+int main(void)
 {
 	const struct bench *b = &chapter_bench;
-	double baseline[16], measured[16], base_s, meas_s, ideal = 0;
-	char problem[512] = "";
-	unsigned trials = b->trials > 16 ? 16 : b->trials;
-	bool valid = true;
+	struct figures *f = calloc(1, sizeof(*f));
+	double base_s, ref_s, meas_s;
+	pthread_attr_t attr;
+	pthread_t thread;
 	json_t *result;
+	char *text;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s RESULT.json\n", argv[0]);
+	channel_open();
+	if (!f)
+		return 2;
+	f->trials = b->trials > MAX_TRIALS ? MAX_TRIALS : b->trials;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 16u << 20);
+	if (pthread_create(&thread, &attr, run_trials, f) != 0)
+		return 2;
+	pthread_join(thread, NULL);
+	channel_send_text("seccomp", 0, f->confined);
+	if (f->harness_failed || f->trials == 0) {
+		fprintf(stderr, "bench: harness set-up failed\n");
 		return 2;
 	}
-	for (unsigned t = 0; t < trials && valid; t++) {
-		if (!b->setup()) {
-			fprintf(stderr, "bench: harness set-up failed\n");
-			return 2;
-		}
-		baseline[t] = time_once(b->run_baseline);
-		b->teardown();
-		if (!b->setup()) {
-			fprintf(stderr, "bench: harness set-up failed\n");
-			return 2;
-		}
-		ideal = b->ideal_s();
-		measured[t] = time_once(b->run_submission);
-		valid = b->verify(problem, sizeof(problem));
-		b->teardown();
-		if (!valid)
-			trials = t + 1;
-	}
-	base_s = median(baseline, trials);
-	meas_s = median(measured, trials);
-
-	result = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:s, s:b, s:s, s:i}",
-			   "baseline_s", base_s, "measured_s", meas_s,
-			   "ideal_s", ideal, "speedup", base_s / meas_s,
-			   "efficiency", ideal / meas_s,
+	base_s = median(f->baseline, f->trials);
+	ref_s = b->run_reference ? median(f->reference, f->trials) : 0;
+	meas_s = median(f->measured, f->trials);
+	result = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:s, s:b, s:s, s:i}",
+			   "baseline_s", base_s, "reference_s", ref_s, "measured_s", meas_s,
+			   "ideal_s", f->ideal, "speedup", base_s / meas_s,
+			   "efficiency", f->ideal / meas_s,
 			   "target_efficiency", b->target_efficiency,
-			   "workload", b->workload, "valid", valid,
-			   "problem", problem, "trials", (int)trials);
-	if (!result || json_dump_file(result, argv[1], JSON_INDENT(2)) != 0) {
-		fprintf(stderr, "bench: cannot write %s\n", argv[1]);
+			   "workload", b->workload, "valid", f->valid,
+			   "problem", f->problem, "trials", (int)f->trials);
+	text = result ? json_dumps(result, JSON_COMPACT) : NULL;
+	if (!text) {
+		fprintf(stderr, "bench: cannot format the figures\n");
 		return 2;
 	}
-	printf("%s: baseline %.3f s, yours %.3f s, ideal %.3f s (speedup %.1fx, "
-	       "efficiency %.0f%%)%s%s\n", b->workload, base_s, meas_s, ideal,
-	       base_s / meas_s, 100.0 * ideal / meas_s,
-	       valid ? "" : ": INVALID: ", problem);
+	channel_send_text("bench", 0, text);
+	printf("%s: baseline %.3f s, reference %.3f s, yours %.3f s, ideal %.3f s "
+	       "(efficiency %.0f%%)%s%s\n", b->workload, base_s, ref_s, meas_s, f->ideal,
+	       100.0 * f->ideal / meas_s, f->valid ? "" : ": INVALID: ", f->problem);
+	free(text);
 	json_decref(result);
+	free(f);
 	return 0;
 }

@@ -1,25 +1,74 @@
 /*
  * race_driver.c - runs every scenario of a chapter in one plain process, for
- * the ThreadSanitizer and Helgrind gates
+ * the ThreadSanitizer, Helgrind and leak gates
  *
  * Criterion cannot host these runs: it aborts at start-up in a
  * -fsanitize=thread binary (Snaipe/Criterion#274) and its own threads draw
  * Helgrind errors. The scenarios are the same ones the Criterion suite runs,
- * on a smaller workload, with the same markers and watchdog (verdict.h), so
- * a deadlock ends the run with a timeout marker instead of a silent hang.
- * Check failures are printed but do not change the exit status: correctness
- * is the Criterion gate's business; this driver gives the race tools
- * something to watch.
+ * on a smaller workload, with the same channel and watchdog (verdict.h), so
+ * a deadlock ends the run with a timeout message instead of a silent hang.
+ * Check failures do not change the exit status: correctness is the
+ * Criterion gate's business; this driver gives the tools something to watch.
+ *
+ * Before the scenarios it runs two canaries, in harness code the learner
+ * cannot change: a data race (tc_canary_race_writer) and a leaked block
+ * (tc_canary_leak). The grader requires the tool of the gate to report its
+ * canary and leaves it out of the learner's findings: a tool that did not
+ * start, was switched off or lost its log can never read as "clean".
  *
  * Usage: race_driver [--list]
  *	--list	prints "clause<TAB>name<TAB>timeout" for each scenario, after
  *		"#gates<TAB>leaks" when the chapter is graded on leaks
  */
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "channel.h"
 #include "scenario.h"
 #include "verdict.h"
+
+static int canary_shared;
+static void *volatile canary_kept;
+
+__attribute__((noinline)) static void *tc_canary_race_writer(void *arg)
+{
+	canary_shared += (int)(long)arg;
+	return NULL;
+}
+
+/* Two threads write one int with no synchronisation: a real race. */
+__attribute__((noinline)) static void tc_canary_race(void)
+{
+	pthread_t a, b;
+
+	if (pthread_create(&a, NULL, tc_canary_race_writer, (void *)1L) != 0)
+		return;
+	if (pthread_create(&b, NULL, tc_canary_race_writer, (void *)2L) == 0)
+		pthread_join(b, NULL);
+	pthread_join(a, NULL);
+}
+
+__attribute__((noinline)) static void *tc_canary_leak_block(void *arg)
+{
+	(void)arg;
+	canary_kept = malloc(4242);
+	canary_kept = NULL;
+	return NULL;
+}
+
+/*
+ * A block nothing points to: allocated by a thread that has ended, so no
+ * stack or register still holds its address (LeakSanitizer scans those).
+ */
+__attribute__((noinline)) static void tc_canary_leak(void)
+{
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, tc_canary_leak_block, NULL) == 0)
+		pthread_join(t, NULL);
+}
 
 int main(int argc, char **argv)
 {
@@ -33,6 +82,10 @@ int main(int argc, char **argv)
 			       scenario_get(i)->timeout_s);
 		return 0;
 	}
+	channel_open();
+	tc_canary_race();
+	tc_canary_leak();
+	channel_send_text("canary", 0, "ran");
 	for (size_t i = 0; i < scenario_total(); i++) {
 		struct check c;
 
@@ -41,5 +94,6 @@ int main(int argc, char **argv)
 		       c.failed ? "fail" : "ok", c.failed ? c.message : "");
 		fflush(stdout);
 	}
+	verdict_done(scenario_total());
 	return 0;
 }

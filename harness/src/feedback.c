@@ -265,11 +265,60 @@ static char *first_learner_frame(const struct workspace *w, xmlNode *stack, char
 	return NULL;
 }
 
-int helgrind_reduce(const struct workspace *w, const char *xml_path,
-		    char **summary, char **details)
+/* True when a frame of any <stack> of an error names function fn. */
+static bool error_names(xmlNode *error, const char *fn)
 {
-	xmlDoc *doc = xmlReadFile(xml_path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
-				  XML_PARSE_NOWARNING | XML_PARSE_RECOVER);
+	for (xmlNode *c = error->children; c; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE || strcmp((const char *)c->name, "stack"))
+			continue;
+		for (xmlNode *f = c->children; f; f = f->next) {
+			const char *name;
+
+			if (f->type != XML_ELEMENT_NODE || strcmp((const char *)f->name, "frame"))
+				continue;
+			name = child_text(f, "fn");
+			if (name && strstr(name, fn))
+				return true;
+		}
+	}
+	return false;
+}
+
+char *drop_reports(const char *log, const char *begin, const char *end, const char *canary,
+		   int *found)
+{
+	struct text out = { 0 };
+	const char *p = log;
+
+	*found = 0;
+	for (;;) {
+		const char *start = strstr(p, begin), *stop;
+		size_t len;
+
+		if (!start) {
+			text_addf(&out, "%s", p);
+			break;
+		}
+		stop = strstr(start + strlen(begin), end);
+		stop = stop ? stop : start + strlen(start);
+		len = (size_t)(stop - start);
+		if (memmem(start, len, canary, strlen(canary))) {
+			(*found)++;
+			text_addf(&out, "%.*s", (int)(start - p), p);
+		} else {
+			text_addf(&out, "%.*s", (int)(stop - p), p);
+		}
+		p = stop;
+	}
+	return out.s ? out.s : strdup("");
+}
+
+int helgrind_reduce(const struct workspace *w, const char *xml, const char *canary,
+		    int *canaries, char **summary, char **details)
+{
+	xmlDoc *doc = xmlReadMemory(xml, (int)strlen(xml), "helgrind.xml", NULL,
+				    XML_PARSE_NONET | XML_PARSE_NOERROR |
+				    XML_PARSE_NOWARNING | XML_PARSE_RECOVER);
 	xmlNode *root;
 	xmlNode *first = NULL;
 	struct text d = { 0 }, locations = { 0 };
@@ -281,8 +330,13 @@ int helgrind_reduce(const struct workspace *w, const char *xml_path,
 	if (!doc)
 		return -1;
 	root = xmlDocGetRootElement(doc);
+	*canaries = 0;
 	for (xmlNode *n = root ? root->children : NULL; n; n = n->next)
 		if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, "error") == 0) {
+			if (error_names(n, canary)) {
+				(*canaries)++;
+				continue;
+			}
 			if (!first)
 				first = n;
 			count++;

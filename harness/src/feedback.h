@@ -22,11 +22,23 @@ int tsan_reduce(const struct workspace *w, const char *log, char **summary,
 		char **details);
 
 /*
- * Reads Valgrind's XML file (--xml=yes). Returns the number of errors, or -1
- * when the file is missing or unreadable; *summary and *details as above.
+ * Reads Valgrind's XML report text (--xml=yes). Errors whose stacks name
+ * the function `canary` (the harness's own known race) are not counted;
+ * *canaries gets how many there were. Returns the number of other errors,
+ * or -1 when the text is not a readable report; *summary and *details as
+ * above.
  */
-int helgrind_reduce(const struct workspace *w, const char *xml_path,
-		    char **summary, char **details);
+int helgrind_reduce(const struct workspace *w, const char *xml, const char *canary,
+		    int *canaries, char **summary, char **details);
+
+/*
+ * A copy of a tool's log without the reports that mention `canary` (the
+ * harness's own known race or leak). A report starts at `begin` and runs
+ * to `end` (or the end of the log); *found gets how many were dropped.
+ * malloc'd, or NULL when out of memory.
+ */
+char *drop_reports(const char *log, const char *begin, const char *end, const char *canary,
+		   int *found);
 
 /*
  * Reads LeakSanitizer's log text. Returns the bytes leaked (0: none); when

@@ -1,52 +1,42 @@
 #define _GNU_SOURCE
 #include "gates.h"
 
-#include <glob.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "evidence.h"
 #include "feedback.h"
 #include "proc.h"
 
 /* Slow-down factors for the scenario watchdog (see harness/README.md). */
 #define TSAN_TIMEOUT_FACTOR 2
 #define HELGRIND_TIMEOUT_FACTOR 3
+#define LEAKS_TIMEOUT_FACTOR 2
 #define BENCH_TIMEOUT_S 60.0
+#define TOOL_OUTPUT_CAP (4 * 1024 * 1024)
 
-static char *marker(const char *dir, size_t index, const char *suffix)
-{
-	char *path, *text;
-
-	if (asprintf(&path, "%s/%zu%s", dir, index, suffix) < 0)
-		return NULL;
-	text = read_text(path, 64 * 1024);
-	free(path);
-	return text;
-}
-
-static char *make_subdir(const struct workspace *w, const char *name)
-{
-	char *dir;
-
-	if (asprintf(&dir, "%s/%s", w->dir, name) < 0)
-		return NULL;
-	remove_tree(dir);
-	make_dirs(dir);
-	workspace_own(w, dir);
-	return dir;
-}
+/* The harness's canaries (harness/drivers/race_driver.c). */
+#define RACE_CANARY "tc_canary_race_writer"
+#define LEAK_CANARY "tc_canary_leak"
 
 bool scenarios_list(const struct workspace *w, struct scenario_list *list)
 {
 	const char *argv[] = { w->binaries[FLAVOR_HELGRIND], "--list", NULL };
-	struct proc_opts o = { .timeout_s = 20, .sandbox = &w->sandbox };
+	struct proc_opts o = { .timeout_s = 20, .sandbox = &w->sandbox,
+			       .cwd = w->scratch_dir };
 	struct proc_result r;
 	char *line, *save = NULL;
 
 	memset(list, 0, sizeof(*list));
+	if (!workspace_binary_intact(w, FLAVOR_HELGRIND))
+		return false;
 	proc_run(argv, &o, &r);
 	if (r.end != PROC_EXITED || r.code != 0) {
 		proc_result_free(&r);
@@ -70,111 +60,174 @@ bool scenarios_list(const struct workspace *w, struct scenario_list *list)
 	return list->n > 0;
 }
 
-/* What one scenario's markers say: true if it passed; *why otherwise. */
-static bool scenario_outcome(const struct workspace *w, const char *dir, size_t i,
-			     char **why)
+/* How one scenario ended, from its evidence. */
+enum outcome { OUT_PASS, OUT_FAIL, OUT_TIMEOUT, OUT_CRASH, OUT_EARLY, OUT_NOT_RUN };
+
+/* What one scenario's evidence says; *why (malloc'd) unless it passed. */
+static enum outcome scenario_outcome(const struct workspace *w, const struct evidence *e,
+				     size_t i, char **why)
 {
-	char *end = marker(dir, i, ".end"), *crash = marker(dir, i, ".crash");
-	char *timeout = marker(dir, i, ".timeout"), *begin = marker(dir, i, ".begin");
-	bool passed = false;
+	const struct scenario_evidence *s = &e->at[i];
+	enum outcome o = OUT_NOT_RUN;
+	int rc = 0;
 
 	*why = NULL;
-	if (timeout) {
-		char *dump = marker(dir, i, ".stacks");
-		char *stacks = dump ? stacks_reduce(w, dump) : strdup("  (no stacks)\n");
-
-		double seconds = atof(timeout);
-		char *tab = strchr(timeout, '\t');
+	if (s->timeout) {
+		char *stacks = s->stacks ? stacks_reduce(w, s->stacks) : strdup("  (no stacks)\n");
+		double seconds = atof(s->timeout);
+		char *tab = strchr(s->timeout, '\t');
 		long mb = tab ? atol(tab + 1) : -1;
 
 		if (mb >= 256)
-			asprintf(why, "timed out after %.1f s while using %ld MiB of memory (memory "
-				 "that keeps growing?); where the threads were:\n%s", seconds, mb,
-				 stacks);
+			rc = asprintf(why, "timed out after %.1f s while using %ld MiB of memory "
+				      "(memory that keeps growing?); where the threads were:\n%s",
+				      seconds, mb, stacks);
 		else
-			asprintf(why, "timed out after %.1f s (a deadlock, or a wait nobody ends); "
-				 "where the threads were:\n%s", seconds, stacks);
-		free(dump);
+			rc = asprintf(why, "timed out after %.1f s (a deadlock, or a wait nobody "
+				      "ends); where the threads were:\n%s", seconds, stacks);
 		free(stacks);
-	} else if (crash) {
-		int sig = atoi(crash);
-		char *dump = marker(dir, i, ".stacks");
-		char *stacks = dump ? stacks_reduce(w, dump) : strdup("");
+		o = OUT_TIMEOUT;
+	} else if (s->crash) {
+		int sig = atoi(s->crash);
+		char *stacks = s->stacks ? stacks_reduce(w, s->stacks) : strdup("");
 
-		asprintf(why, "crashed (SIG%s)%s\n%s", sigabbrev_np(sig) ? sigabbrev_np(sig) : "?",
-			 dump ? "; where the threads were:" : "", stacks);
-		free(dump);
+		rc = asprintf(why, "crashed (SIG%s)%s\n%s",
+			      sigabbrev_np(sig) ? sigabbrev_np(sig) : "?",
+			      s->stacks ? "; where the threads were:" : "", stacks);
 		free(stacks);
-	} else if (end && strncmp(end, "pass", 4) == 0) {
-		passed = true;
-	} else if (end && strncmp(end, "fail\t", 5) == 0) {
-		char *clause = end + 5, *message = strchr(clause, '\t');
+		o = OUT_CRASH;
+	} else if (s->early) {
+		rc = asprintf(why, "ended early: the thread running the test ended inside your "
+			      "code (pthread_exit() on a thread you did not create?); that is "
+			      "not a pass");
+		o = OUT_EARLY;
+	} else if (s->end && strcmp(s->end, "pass") == 0) {
+		return OUT_PASS;
+	} else if (s->end && strncmp(s->end, "fail\t", 5) == 0) {
+		char *clause = strdup(s->end + 5), *message = clause ? strchr(clause, '\t') : NULL;
 
 		if (message)
 			*message++ = '\0';
-		asprintf(why, "%s violated: %s", clause, message ? message : "");
-	} else if (begin) {
-		asprintf(why, "ended early: the test's process exited before the test "
-			 "finished (exit() or _exit() in your code?); that is not a pass");
+		rc = asprintf(why, "%s violated: %s", clause ? clause : "?",
+			      message ? message : "");
+		free(clause);
+		o = OUT_FAIL;
+	} else if (s->begin) {
+		rc = asprintf(why, "ended early: the test's process ended before the test "
+			      "finished (exit() or _exit() in your code?); that is not a pass");
+		o = OUT_EARLY;
 	} else {
-		asprintf(why, "did not run (an earlier failure stopped the run)");
+		rc = asprintf(why, "did not run (an earlier failure stopped the run)");
 	}
-	free(end);
-	free(crash);
-	free(timeout);
-	free(begin);
-	return passed;
+	if (rc < 0)
+		*why = NULL;
+	return o;
+}
+
+/* A note on the seccomp layer of a run, when it was not active. */
+static void note_seccomp(const struct evidence *e, struct gate_result *g)
+{
+	if (e->seccomp && strcmp(e->seccomp, "on") != 0 && strcmp(e->seccomp, "n/a") != 0)
+		gate_add_detail(g, "note: the system-call filter was not active in this run "
+				"(%s); the other sandbox layers were", e->seccomp + 4);
+}
+
+/* The environment entry NAME=value; NULL when out of memory. */
+static char *env_entry(const char *name, const char *value)
+{
+	char *entry;
+
+	return asprintf(&entry, "%s=%s", name, value) < 0 ? NULL : entry;
+}
+
+/* A path in the workspace's grader-owned directory, removed first. */
+static char *fresh_path(const struct workspace *w, const char *name)
+{
+	char *path;
+
+	if (asprintf(&path, "%s/%s", w->dir, name) < 0)
+		return NULL;
+	unlink(path);
+	return path;
+}
+
+/* Says why a binary cannot be run; true when it can. */
+static bool binary_ready(const struct workspace *w, enum flavor f, struct gate_result *g)
+{
+	if (workspace_binary_intact(w, f))
+		return true;
+	g->ran = true;
+	gate_set_summary(g, "could not run: the program built for this gate changed after "
+			 "it was built (not graded)");
+	return false;
 }
 
 void gate_correctness(const struct workspace *w, const struct scenario_list *list,
 		      struct gate_result *g)
 {
-	char *dir = make_subdir(w, "markers"), *env_markers;
 	const char *argv[] = { w->binaries[FLAVOR_SUITE], "--jobs=1", "--ascii", NULL };
+	char *hurry = fresh_path(w, "hurry-correctness");
+	char *env_hurry = env_entry("TC_HURRY_FILE", hurry ? hurry : "");
+	const char *env[] = { env_hurry, "TC_TIMEOUT_FACTOR=1", NULL };
+	struct proc_opts o = {
+		.sandbox = &w->sandbox,
+		.cwd = w->scratch_dir,
+		.timeout_s = list->total_timeout_s + 30,
+		.env = env,
+		.channel_dir = w->dir,
+		.hurry_path = hurry,
+	};
 	struct proc_result r;
+	struct evidence e;
 	size_t passed = 0;
-	const char *first_failure = NULL;
 	char *first_text = NULL;
 
-	asprintf(&env_markers, "TC_MARKERS=%s", dir);
-	{
-		const char *env[] = { env_markers, "TC_TIMEOUT_FACTOR=1", NULL };
-		struct proc_opts o = {
-			.sandbox = &w->sandbox,
-			.timeout_s = list->total_timeout_s + 30,
-			.env = env,
-		};
-
-		proc_run(argv, &o, &r);
+	if (!binary_ready(w, FLAVOR_SUITE, g)) {
+		free(hurry);
+		free(env_hurry);
+		return;
 	}
+	proc_run(argv, &o, &r);
+	evidence_parse(r.channel, r.channel_len, r.channel_dropped, r.token, &e);
 	g->ran = true;
 	for (size_t i = 0; i < list->n; i++) {
 		char *why;
+		enum outcome out = scenario_outcome(w, &e, i, &why);
 
-		if (scenario_outcome(w, dir, i, &why)) {
+		if (out == OUT_PASS) {
 			passed++;
 			gate_add_detail(g, "PASS %s (%s)", list->name[i], list->clause[i]);
 			continue;
 		}
-		gate_add_detail(g, "FAIL %s (%s): %s", list->name[i], list->clause[i], why);
-		if (!first_failure) {
-			first_failure = list->name[i];
-			asprintf(&first_text, "%s: %s", list->name[i], why);
-		}
+		if (out == OUT_TIMEOUT || out == OUT_CRASH || out == OUT_EARLY)
+			g->halted = g->halted || out != OUT_CRASH;
+		gate_add_detail(g, "FAIL %s (%s): %s", list->name[i], list->clause[i],
+				why ? why : "?");
+		if (!first_text && asprintf(&first_text, "%s: %s", list->name[i],
+					    why ? why : "?") < 0)
+			first_text = NULL;
 		free(why);
 	}
+	note_seccomp(&e, g);
 	if (r.end == PROC_TIMED_OUT)
 		gate_add_detail(g, "the test run as a whole timed out and was stopped");
-	g->tool_passed = list->n && passed == list->n;
+	if (r.end == PROC_STOPPED)
+		g->halted = true;
+	g->tool_passed = list->n && passed == list->n && r.end != PROC_STOPPED && !e.overflowed;
 	g->fraction = g->tool_passed ? 1 : 0;
 	if (r.out_of_memory)
 		gate_add_detail(g, "the tests used more memory than allowed (%lu MiB) and were "
 				"stopped", w->sandbox.max_memory_mb);
 	if (g->tool_passed) {
 		gate_set_summary(g, "%zu of %zu tests pass", passed, list->n);
+	} else if (r.end == PROC_STOPPED) {
+		gate_set_summary(g, "stopped: a process of the tests stopped itself (SIGSTOP or "
+				 "another job-control stop); it was ended at once");
 	} else if (r.out_of_memory) {
 		gate_set_summary(g, "stopped: the tests used more than %lu MiB of memory",
 				 w->sandbox.max_memory_mb);
+	} else if (e.overflowed) {
+		gate_set_summary(g, "could not run: the harness's report channel overflowed");
 	} else {
 		char *nl = first_text ? strchr(first_text, '\n') : NULL;
 
@@ -184,163 +237,226 @@ void gate_correctness(const struct workspace *w, const struct scenario_list *lis
 				 list->n, first_text ? first_text : "?");
 	}
 	free(first_text);
+	evidence_free(&e);
 	proc_result_free(&r);
-	free(env_markers);
-	free(dir);
+	free(env_hurry);
+	free(hurry);
 }
 
 /*
- * A driver run ended badly if a scenario timed out or crashed, or the
- * process did: says so in g and returns true.
+ * A driver run ended badly if a scenario timed out, crashed or ended early,
+ * the process did, or it did not run every scenario under the tool: says
+ * so in g and returns true. A tool that did not run is never clean.
  */
 static bool driver_failed(const struct workspace *w, const struct scenario_list *list,
-			  const char *markers, const struct proc_result *r,
-			  int clean_exit_code, struct gate_result *g)
+			  const struct evidence *e, const struct proc_result *r,
+			  int clean_exit_code, const char *tool, struct gate_result *g)
 {
-	char describe[128];
+	char describe[160];
 
 	for (size_t i = 0; i < list->n; i++) {
 		char *why, *nl;
+		enum outcome out = scenario_outcome(w, e, i, &why);
 
-		bool abnormal;
-
-		abnormal = !scenario_outcome(w, markers, i, &why) &&
-			   (!strncmp(why, "timed out", 9) || !strncmp(why, "crashed", 7) ||
-			    !strncmp(why, "ended early", 11));
-		if (!abnormal) {
+		if (out != OUT_TIMEOUT && out != OUT_CRASH && out != OUT_EARLY) {
 			free(why);
 			continue;
 		}
-		gate_add_detail(g, "%s (%s): %s", list->name[i], list->clause[i], why);
-		nl = strchr(why, '\n');
+		gate_add_detail(g, "%s (%s): %s", list->name[i], list->clause[i], why ? why : "?");
+		nl = why ? strchr(why, '\n') : NULL;
 		if (nl)
 			*nl = '\0';
-		gate_set_summary(g, "%s %s", list->name[i], why);
+		gate_set_summary(g, "%s %s", list->name[i], why ? why : "?");
 		free(why);
+		return true;
+	}
+	if (r->end == PROC_STOPPED) {
+		gate_set_summary(g, "stopped: the program stopped itself (SIGSTOP or another "
+				 "job-control stop)");
+		return true;
+	}
+	if (!e->canary || !e->done || e->done_count != list->n || e->overflowed) {
+		gate_set_summary(g, "could not run: %s did not run the %zu scenarios to their "
+				 "end (the program %s)", tool, list->n,
+				 proc_describe(r, describe, sizeof(describe)));
+		if (r->output && *r->output) {
+			char *shown = workspace_rewrite(w, r->output);
+
+			gate_add_detail(g, "its output began:\n%.2000s", shown ? shown : "");
+			free(shown);
+		}
 		return true;
 	}
 	if (r->end == PROC_EXITED && (r->code == 0 || r->code == clean_exit_code))
 		return false;
-	gate_set_summary(g, "the race driver %s", proc_describe(r, describe, sizeof(describe)));
-	if (r->output && *r->output) {
-		char *shown = workspace_rewrite(w, r->output);
-
-		gate_add_detail(g, "its output began:\n%.2000s", shown);
-		free(shown);
-	}
+	gate_set_summary(g, "could not run: the %s run %s", tool,
+			 proc_describe(r, describe, sizeof(describe)));
 	return true;
 }
 
-/* Concatenates the files matching pattern (sanitizer logs, one per pid). */
-static char *read_logs(const char *pattern)
+/* Opens a trusted file of the workbook read-only, to hand to a tool. */
+static int open_trusted(const struct workspace *w, const char *rel)
 {
-	char *all = NULL;
-	size_t n = 0;
-	FILE *out = open_memstream(&all, &n);
-	glob_t found;
+	char *path;
+	int fd;
 
-	if (glob(pattern, 0, NULL, &found) == 0) {
-		for (size_t i = 0; i < found.gl_pathc; i++) {
-			char *text = read_text(found.gl_pathv[i], 1 << 20);
-
-			if (text)
-				fputs(text, out);
-			free(text);
-		}
-		globfree(&found);
-	}
-	fclose(out);
-	return all;
+	if (asprintf(&path, "%s/%s", w->root, rel) < 0)
+		return -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	free(path);
+	return fd;
 }
 
 void gate_tsan(const struct workspace *w, const struct scenario_list *list,
 	       struct gate_result *g)
 {
-	char *markers = make_subdir(w, "tsan-markers"), *logs = make_subdir(w, "tsan-log");
-	char *env_markers, *env_tsan, *pattern, *summary, *details;
 	const char *argv[] = { w->binaries[FLAVOR_TSAN], NULL };
+	char *hurry = fresh_path(w, "hurry-tsan");
+	char *env_hurry = env_entry("TC_HURRY_FILE", hurry ? hurry : "");
+	const char *env[] = {
+		env_hurry, "TC_TIMEOUT_FACTOR=2",
+		"TSAN_OPTIONS=halt_on_error=0 exitcode=66 atexit_sleep_ms=0 "
+		"second_deadlock_stack=1 log_path=stderr suppressions=/dev/fd/4",
+		NULL,
+	};
+	int supp = open_trusted(w, "harness/supp/tsan.supp");
+	struct proc_opts o = {
+		.sandbox = &w->sandbox,
+		.cwd = w->scratch_dir,
+		.timeout_s = list->total_timeout_s * TSAN_TIMEOUT_FACTOR + 30,
+		.env = env,
+		.big_address_space = true,
+		.stacks_on_timeout = true,
+		.channel_dir = w->dir,
+		.hurry_path = hurry,
+		.pass_fd = supp,
+		.no_aslr = true,
+		.output_cap = TOOL_OUTPUT_CAP,
+	};
 	struct proc_result r;
-	char *all;
-	int reports;
+	struct evidence e;
+	char *summary = NULL, *details = NULL, *log;
+	int reports, canaries = 0;
 
-	asprintf(&env_markers, "TC_MARKERS=%s", markers);
-	asprintf(&env_tsan, "TSAN_OPTIONS=halt_on_error=0 exitcode=66 atexit_sleep_ms=0 "
-		 "second_deadlock_stack=1 log_path=%s/report suppressions=%s/harness/supp/tsan.supp",
-		 logs, w->root);
-	{
-		const char *env[] = { env_markers, env_tsan, "TC_TIMEOUT_FACTOR=2", NULL };
-		struct proc_opts o = {
-			.sandbox = &w->sandbox,
-			.timeout_s = list->total_timeout_s * TSAN_TIMEOUT_FACTOR + 30,
-			.env = env,
-			.big_address_space = true,
-			.stacks_on_timeout = true,
-		};
-
-		proc_run(argv, &o, &r);
+	if (supp < 0 || !binary_ready(w, FLAVOR_TSAN, g)) {
+		if (supp < 0) {
+			g->ran = true;
+			gate_set_summary(g, "could not run: the suppression file is missing");
+		}
+		free(hurry);
+		free(env_hurry);
+		if (supp >= 0)
+			close(supp);
+		return;
 	}
+	proc_run(argv, &o, &r);
+	close(supp);
+	evidence_parse(r.channel, r.channel_len, r.channel_dropped, r.token, &e);
 	g->ran = true;
-	asprintf(&pattern, "%s/report*", logs);
-	all = read_logs(pattern);
-	reports = tsan_reduce(w, all ? all : "", &summary, &details);
+	log = drop_reports(r.output ? r.output : "", "WARNING: ThreadSanitizer: ",
+			   "\n==================", RACE_CANARY, &canaries);
+	reports = tsan_reduce(w, log ? log : "", &summary, &details);
+	note_seccomp(&e, g);
 	if (reports > 0) {
 		gate_set_summary(g, "ThreadSanitizer: %s", summary);
 		gate_add_detail(g, "%s", details);
-	} else if (!driver_failed(w, list, markers, &r, 66, g)) {
-		g->tool_passed = true;
-		g->fraction = 1;
-		gate_set_summary(g, "no ThreadSanitizer report (%zu scenarios, smaller workload)",
-				 list->n);
+	} else if (!driver_failed(w, list, &e, &r, 66, "ThreadSanitizer", g)) {
+		if (canaries == 0) {
+			gate_set_summary(g, "could not run: ThreadSanitizer did not report the "
+					 "harness's known race, so its silence proves nothing%s",
+					 r.output_dropped ? " (your program printed more than 4 MiB, "
+					 "which buried the tool's report)" : "");
+		} else {
+			g->tool_passed = true;
+			g->fraction = 1;
+			gate_set_summary(g, "no ThreadSanitizer report (%zu scenarios, smaller "
+					 "workload)", list->n);
+		}
 	}
+	free(log);
 	free(summary);
 	free(details);
-	free(all);
-	free(pattern);
+	evidence_free(&e);
 	proc_result_free(&r);
-	free(env_markers);
-	free(env_tsan);
-	free(markers);
-	free(logs);
+	free(env_hurry);
+	free(hurry);
+}
+
+/* Reads what Valgrind wrote to fd, from its start (bounded). */
+static char *read_back(int fd, size_t cap)
+{
+	char *text = malloc(cap + 1);
+	ssize_t got;
+	size_t used = 0;
+
+	if (!text)
+		return NULL;
+	while (used < cap && (got = pread(fd, text + used, cap - used, (off_t)used)) > 0)
+		used += (size_t)got;
+	text[used] = '\0';
+	return text;
 }
 
 void gate_helgrind(const struct workspace *w, const struct scenario_list *list,
 		   struct gate_result *g)
 {
-	char *markers = make_subdir(w, "helgrind-markers"), *env_markers;
-	char *xml, *xml_opt, *supp_opt, *summary = NULL, *details = NULL;
+	char *hurry = fresh_path(w, "hurry-helgrind"), *xml_path = fresh_path(w, "helgrind.xml");
+	char *env_hurry = env_entry("TC_HURRY_FILE", hurry ? hurry : "");
+	char *supp_opt = NULL, *summary = NULL, *details = NULL, *xml = NULL;
+	int xml_fd = xml_path ? open(xml_path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+				     O_CLOEXEC, 0600) : -1;
 	struct proc_result r;
-	int errors;
+	struct evidence e;
+	int errors, canaries = 0;
 
-	asprintf(&env_markers, "TC_MARKERS=%s", markers);
-	asprintf(&xml, "%s/helgrind.xml", w->dir);
-	asprintf(&xml_opt, "--xml-file=%s", xml);
-	asprintf(&supp_opt, "--suppressions=%s/harness/supp/helgrind.supp", w->root);
-	remove(xml);
+	if (asprintf(&supp_opt, "--suppressions=%s/harness/supp/helgrind.supp", w->root) < 0)
+		supp_opt = NULL;
+	if (xml_fd < 0 || !supp_opt || !binary_ready(w, FLAVOR_HELGRIND, g)) {
+		if (!g->ran) {
+			g->ran = true;
+			gate_set_summary(g, "could not run: the report file could not be made");
+		}
+		goto out;
+	}
 	{
 		const char *argv[] = {
-			"valgrind", "--tool=helgrind", "--xml=yes", xml_opt, supp_opt,
-			"--child-silent-after-fork=yes", w->binaries[FLAVOR_HELGRIND], NULL,
+			"valgrind", "--tool=helgrind", "--xml=yes", "--xml-fd=4", supp_opt,
+			"--vgdb=no", "--child-silent-after-fork=yes",
+			w->binaries[FLAVOR_HELGRIND], NULL,
 		};
-		const char *env[] = { env_markers, "TC_TIMEOUT_FACTOR=3", "TC_NO_STACKS=1", NULL };
+		const char *env[] = { env_hurry, "TC_TIMEOUT_FACTOR=3", "TC_NO_STACKS=1",
+				      "TC_NO_SECCOMP=1", NULL };
 		struct proc_opts o = {
 			.sandbox = &w->sandbox,
+			.cwd = w->scratch_dir,
 			.timeout_s = list->total_timeout_s * HELGRIND_TIMEOUT_FACTOR + 60,
 			.env = env,
 			.big_address_space = true,
+			.channel_dir = w->dir,
+			.hurry_path = hurry,
+			.pass_fd = xml_fd,
 		};
 
 		proc_run(argv, &o, &r);
 	}
+	evidence_parse(r.channel, r.channel_len, r.channel_dropped, r.token, &e);
 	g->ran = true;
-	errors = helgrind_reduce(w, xml, &summary, &details);
+	xml = read_back(xml_fd, 16u << 20);
+	errors = helgrind_reduce(w, xml ? xml : "", RACE_CANARY, &canaries, &summary, &details);
+	note_seccomp(&e, g);
 	if (r.end == PROC_NOT_STARTED) {
-		gate_set_summary(g, "valgrind could not be started (run 'make doctor')");
+		gate_set_summary(g, "could not run: valgrind could not be started (run 'make "
+				 "doctor')");
 	} else if (errors > 0) {
 		gate_set_summary(g, "Helgrind: %s", summary);
 		gate_add_detail(g, "%s", details);
-	} else if (!driver_failed(w, list, markers, &r, 0, g)) {
-		if (errors < 0) {
-			gate_set_summary(g, "Helgrind wrote no report");
+	} else if (!driver_failed(w, list, &e, &r, 0, "Helgrind", g)) {
+		if (errors < 0 || !xml || !strstr(xml, "</valgrindoutput>")) {
+			gate_set_summary(g, "could not run: Helgrind's report is missing or was cut "
+					 "short");
+		} else if (canaries == 0) {
+			gate_set_summary(g, "could not run: Helgrind did not report the harness's "
+					 "known race, so its silence proves nothing");
 		} else {
 			g->tool_passed = true;
 			g->fraction = 1;
@@ -348,69 +464,49 @@ void gate_helgrind(const struct workspace *w, const struct scenario_list *list,
 					 list->n);
 		}
 	}
+	evidence_free(&e);
+	proc_result_free(&r);
+out:
+	if (xml_fd >= 0)
+		close(xml_fd);
+	free(xml);
 	free(summary);
 	free(details);
-	proc_result_free(&r);
-	free(env_markers);
-	free(xml);
-	free(xml_opt);
 	free(supp_opt);
-	free(markers);
+	free(env_hurry);
+	free(hurry);
+	free(xml_path);
 }
 
-void gate_leaks(const struct workspace *w, const struct scenario_list *list,
-		struct gate_result *g)
+/* Adds the threads and descriptors each scenario left behind to g. */
+static int report_leftovers(const struct workspace *w, const struct scenario_list *list,
+			    const struct evidence *e, struct gate_result *g)
 {
-	char *markers = make_subdir(w, "leak-markers"), *logs = make_subdir(w, "lsan-log");
-	char *env_markers, *env_lsan, *pattern, *log, *summary = NULL, *details = NULL;
-	const char *argv[] = { w->binaries[FLAVOR_LEAKS], NULL };
-	struct proc_result r;
-	int leaky_scenarios = 0;
-	long bytes;
+	int leaky = 0;
 
-	asprintf(&env_markers, "TC_MARKERS=%s", markers);
-	asprintf(&env_lsan, "LSAN_OPTIONS=exitcode=23 log_path=%s/report", logs);
-	{
-		const char *env[] = { env_markers, env_lsan, "TC_LEAK_CHECK=1",
-				      "TC_TIMEOUT_FACTOR=2", NULL };
-		struct proc_opts o = {
-			.sandbox = &w->sandbox,
-			.timeout_s = list->total_timeout_s * 2 + 30,
-			.env = env,
-			.big_address_space = true,
-		};
-
-		proc_run(argv, &o, &r);
-	}
-	g->ran = true;
 	for (size_t i = 0; i < list->n; i++) {
-		char *leak = marker(markers, i, ".leak"), *dump;
+		const struct scenario_evidence *s = &e->at[i];
 		int threads = 0, fds = 0;
+		char what[160];
 
-		if (!leak)
+		if (!s->leak)
 			continue;
-		sscanf(leak, "%d\t%d", &threads, &fds);
-		dump = marker(markers, i, ".leakstacks");
-		gate_add_detail(g, "%s left %d thread%s and %d descriptor%s behind", list->name[i],
-				threads, threads == 1 ? "" : "s", fds, fds == 1 ? "" : "s");
-		if (threads > 0 && dump) {
-			char *stacks = stacks_reduce(w, dump);
+		sscanf(s->leak, "%d\t%d", &threads, &fds);
+		snprintf(what, sizeof(what), "%d thread%s and %d descriptor%s left behind",
+			 threads, threads == 1 ? "" : "s", fds, fds == 1 ? "" : "s");
+		gate_add_detail(g, "%s left %s", list->name[i], what);
+		if (threads > 0 && s->leakstacks) {
+			char *stacks = stacks_reduce(w, s->leakstacks);
 
 			gate_add_detail(g, "  where the threads are parked:\n%s", stacks);
-			if (!leaky_scenarios)
-				gate_set_summary(g, "%s: %d thread%s and %d descriptor%s left "
-						 "behind; %.200s", list->name[i], threads,
-						 threads == 1 ? "" : "s", fds, fds == 1 ? "" : "s",
+			if (!leaky)
+				gate_set_summary(g, "%s: %s; %.200s", list->name[i], what,
 						 stacks + strspn(stacks, " "));
 			free(stacks);
-		} else if (!leaky_scenarios) {
-			gate_set_summary(g, "%s: %d thread%s and %d descriptor%s left behind",
-					 list->name[i], threads, threads == 1 ? "" : "s", fds,
-					 fds == 1 ? "" : "s");
+		} else if (!leaky) {
+			gate_set_summary(g, "%s: %s", list->name[i], what);
 		}
-		leaky_scenarios++;
-		free(leak);
-		free(dump);
+		leaky++;
 	}
 	if (g->summary) {
 		char *nl = strchr(g->summary, '\n');
@@ -418,50 +514,126 @@ void gate_leaks(const struct workspace *w, const struct scenario_list *list,
 		if (nl)
 			*nl = '\0';
 	}
-	asprintf(&pattern, "%s/report*", logs);
-	log = read_logs(pattern);
+	return leaky;
+}
+
+void gate_leaks(const struct workspace *w, const struct scenario_list *list,
+		struct gate_result *g)
+{
+	const char *argv[] = { w->binaries[FLAVOR_LEAKS], NULL };
+	char *hurry = fresh_path(w, "hurry-leaks");
+	char *env_hurry = env_entry("TC_HURRY_FILE", hurry ? hurry : "");
+	const char *env[] = { env_hurry, "LSAN_OPTIONS=exitcode=23 log_path=stderr",
+			      "TC_LEAK_CHECK=1", "TC_TIMEOUT_FACTOR=2", NULL };
+	struct proc_opts o = {
+		.sandbox = &w->sandbox,
+		.cwd = w->scratch_dir,
+		.timeout_s = list->total_timeout_s * LEAKS_TIMEOUT_FACTOR + 30,
+		.env = env,
+		.big_address_space = true,
+		.channel_dir = w->dir,
+		.hurry_path = hurry,
+		.output_cap = TOOL_OUTPUT_CAP,
+	};
+	struct proc_result r;
+	struct evidence e;
+	char *summary = NULL, *details = NULL, *log;
+	int leaky, canaries = 0;
+	long bytes;
+
+	if (!binary_ready(w, FLAVOR_LEAKS, g)) {
+		free(hurry);
+		free(env_hurry);
+		return;
+	}
+	proc_run(argv, &o, &r);
+	evidence_parse(r.channel, r.channel_len, r.channel_dropped, r.token, &e);
+	g->ran = true;
+	leaky = report_leftovers(w, list, &e, g);
+	log = drop_reports(r.output ? r.output : "", "leak of ", "\n\n", LEAK_CANARY, &canaries);
 	bytes = lsan_reduce(w, log ? log : "", &summary, &details);
+	note_seccomp(&e, g);
 	if (bytes > 0) {
 		gate_add_detail(g, "LeakSanitizer: %s\n%s", summary, details);
-		if (!leaky_scenarios)
+		if (!leaky)
 			gate_set_summary(g, "LeakSanitizer: %s", summary);
 	}
-	if (!leaky_scenarios && bytes == 0 && !driver_failed(w, list, markers, &r, 23, g)) {
-		g->tool_passed = true;
-		g->fraction = 1;
-		gate_set_summary(g, "no thread, descriptor or heap memory left behind "
-				 "(%zu scenarios)", list->n);
+	if (!leaky && bytes == 0 && !driver_failed(w, list, &e, &r, 23, "LeakSanitizer", g)) {
+		if (canaries == 0) {
+			gate_set_summary(g, "could not run: LeakSanitizer did not report the "
+					 "harness's known leak, so its silence proves nothing%s",
+					 r.output_dropped ? " (your program printed more than 4 MiB)"
+					 : "");
+		} else {
+			g->tool_passed = true;
+			g->fraction = 1;
+			gate_set_summary(g, "no thread, descriptor or heap memory left behind "
+					 "(%zu scenarios)", list->n);
+		}
 	}
+	free(log);
 	free(summary);
 	free(details);
-	free(log);
-	free(pattern);
+	evidence_free(&e);
 	proc_result_free(&r);
-	free(env_markers);
-	free(env_lsan);
-	free(markers);
-	free(logs);
+	free(env_hurry);
+	free(hurry);
+}
+
+/* The points fraction for an efficiency between serial (0) and reference (1). */
+static double throughput_fraction(double eff, double serial_eff, double reference_eff)
+{
+	/* Within 5 % of the reference counts as the reference: timing noise. */
+	double full = reference_eff * 0.95;
+
+	if (full <= serial_eff)
+		return eff >= full ? 1 : 0;
+	return fmin(1, fmax(0, (eff - serial_eff) / (full - serial_eff)));
+}
+
+static void throughput_figures(struct gate_result *g, json_t *figures)
+{
+	double eff = json_real_value(json_object_get(figures, "efficiency"));
+	double ideal = json_real_value(json_object_get(figures, "ideal_s"));
+	double base = json_real_value(json_object_get(figures, "baseline_s"));
+	double measured = json_real_value(json_object_get(figures, "measured_s"));
+	double reference = json_real_value(json_object_get(figures, "reference_s"));
+	double floor_eff = base > 0 ? ideal / base : 0;
+	double ref_eff = reference > 0 ? ideal / reference : 1;
+
+	g->fraction = throughput_fraction(eff, floor_eff, ref_eff);
+	g->tool_passed = g->fraction >= 1;
+	gate_set_summary(g, "%.3f s vs serial %.3f s and the harness's parallel version "
+			 "%.3f s; efficiency %.0f%% (serial %.0f%%, reference %.0f%%)", measured,
+			 base, reference > 0 ? reference : ideal, eff * 100, floor_eff * 100,
+			 ref_eff * 100);
+	json_object_set_new(figures, "floor_efficiency", json_real(floor_eff));
+	json_object_set_new(figures, "reference_efficiency", json_real(ref_eff));
 }
 
 void gate_throughput(const struct workspace *w, struct gate_result *g)
 {
-	char *json_path, describe[128];
-	const char *argv[3] = { w->binaries[FLAVOR_BENCH], NULL, NULL };
+	char describe[160];
+	const char *argv[] = { w->binaries[FLAVOR_BENCH], NULL };
 	struct proc_opts o = {
 		.sandbox = &w->sandbox,
+		.cwd = w->scratch_dir,
 		.timeout_s = BENCH_TIMEOUT_S,
 		.stacks_on_timeout = true,
+		.channel_dir = w->dir,
 	};
 	struct proc_result r;
-	json_t *figures;
+	struct evidence e;
+	json_t *figures = NULL;
 	json_error_t error;
 
-	asprintf(&json_path, "%s/bench.json", w->dir);
-	remove(json_path);
-	argv[1] = json_path;
+	if (!binary_ready(w, FLAVOR_BENCH, g))
+		return;
 	proc_run(argv, &o, &r);
+	evidence_parse(r.channel, r.channel_len, r.channel_dropped, r.token, &e);
 	g->ran = true;
-	figures = r.end == PROC_EXITED && r.code == 0 ? json_load_file(json_path, 0, &error) : NULL;
+	if (r.end == PROC_EXITED && r.code == 0 && e.bench)
+		figures = json_loads(e.bench, 0, &error);
 	if (!figures) {
 		gate_set_summary(g, "the benchmark %s without a result",
 				 proc_describe(&r, describe, sizeof(describe)));
@@ -472,30 +644,16 @@ void gate_throughput(const struct workspace *w, struct gate_result *g)
 			free(stacks);
 		}
 	} else {
-		double eff = json_real_value(json_object_get(figures, "efficiency"));
-		double target = json_real_value(json_object_get(figures, "target_efficiency"));
-		double ideal = json_real_value(json_object_get(figures, "ideal_s"));
-		double base = json_real_value(json_object_get(figures, "baseline_s"));
-		double measured = json_real_value(json_object_get(figures, "measured_s"));
-		double floor_eff = base > 0 ? ideal / base : 0;
-		bool valid = json_is_true(json_object_get(figures, "valid"));
-
-		if (!valid) {
+		if (!json_is_true(json_object_get(figures, "valid")))
 			gate_set_summary(g, "the benchmark's work was wrong: %s",
 					 json_string_value(json_object_get(figures, "problem")));
-		} else {
-			g->fraction = target > floor_eff ? (eff - floor_eff) / (target - floor_eff) : 0;
-			g->fraction = fmin(1, fmax(0, g->fraction));
-			g->tool_passed = eff >= target;
-			gate_set_summary(g, "%.3f s vs serial %.3f s (speedup %.1fx); ideal %.3f s; "
-					 "efficiency %.0f%% (target %.0f%%)", measured, base,
-					 base / measured, ideal, eff * 100, target * 100);
-		}
+		else
+			throughput_figures(g, figures);
 		gate_add_detail(g, "workload: %s",
 				json_string_value(json_object_get(figures, "workload")));
-		json_object_set_new(figures, "floor_efficiency", json_real(floor_eff));
 		g->figures = figures;
 	}
+	note_seccomp(&e, g);
+	evidence_free(&e);
 	proc_result_free(&r);
-	free(json_path);
 }

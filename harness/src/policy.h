@@ -1,22 +1,30 @@
 /*
- * policy.h - what a learner's file may define and call
+ * policy.h - what a learner's file may contain, include, define and call
  *
- * Before anything runs, each learner file is compiled on its own and its
- * symbols are read with nm:
- *  - it may define (with external linkage) only the functions its chapter's
- *    headers declare: defining anything else could interpose the simulated
- *    world, the clock, a pthread function or a sanitizer hook;
- *  - it may not call functions that reach outside the exercise: process
- *    creation, exec, sockets, opening files, dynamic loading, raw system
- *    calls, resource limits, ptrace, setting the clock, sanitizer
- *    interfaces;
- *  - it may not carry ELF constructors or destructors, no_sanitize
- *    attributes, or inline assembly.
- * Each rejection names the file and line and says why, so an honest mistake
- * is easy to fix.
+ * Before anything runs, each learner file is checked; every rejection names
+ * the file, the line where it can, and the reason, so that an honest
+ * mistake is easy to fix:
+ *  - text (before compiling): no includes of paths with ".." or a leading
+ *    '/', no inline assembly, constructors or sanitizer switches;
+ *  - the preprocessed file, in every build the gates use (plain, -O0,
+ *    -O2, ThreadSanitizer, LeakSanitizer): the learner's own lines must
+ *    come out the same in each, so code cannot behave differently under a
+ *    tool; it may include only its chapter's headers, the world headers
+ *    and an allow-list of standard headers (no valgrind/ or sanitizer/
+ *    headers, computed includes resolved first); no asm, pragmas, section,
+ *    constructor, alias or no_sanitize attributes, frame-address
+ *    builtins, however spelled (token pasting and macros are expanded);
+ *  - the object, at -O0 and -O2: it may define (with external linkage)
+ *    only what its chapter's headers declare, may carry no constructor or
+ *    destructor sections, and may reference only an ALLOW-list of names:
+ *    the C library's memory, string, formatting (to stdout and stderr),
+ *    time and exit functions, pthread, semaphores, atomics, and the
+ *    functions of the world headers its chapter includes. Everything else
+ *    (files, processes, sockets, the environment, the world's data such as
+ *    a service's counters, the harness's own functions) is refused.
  *
- * Ownership: policy_check() returns a malloc'd message, or NULL when the
- * files are acceptable. Not thread-safe with respect to the workspace.
+ * Ownership: each check returns a malloc'd message, or NULL when the files
+ * are acceptable. Not thread-safe with respect to the workspace.
  */
 #ifndef GRADER_POLICY_H
 #define GRADER_POLICY_H
@@ -24,16 +32,21 @@
 #include "workspace.h"
 
 /*
- * Reads each learner file's text: includes of paths outside the chapter,
- * inline assembly, sanitizer switches, constructors. Runs before the first
- * compilation, so that an include of a hidden file is named as such.
+ * Reads each learner file's text. Runs before the first compilation, so
+ * that an include of a hidden file is named as such.
  */
 char *policy_check_source(const struct workspace *w);
 
-/* Compiles each learner file to an object and checks its symbols. */
-char *policy_check(const struct workspace *w);
+/* The preprocessed and compiled checks above, on every learner file. */
+char *policy_check(struct workspace *w);
 
-/* True when name may not be called from learner code (exported for tests). */
-bool policy_call_denied(const char *name);
+/*
+ * True when learner code may reference the C library or pthread name
+ * `name` (the fixed part of the allow-list; exported for tests).
+ */
+bool policy_libc_allowed(const char *name);
+
+/* True when a system header may be included by name ("stdio.h"). */
+bool policy_header_allowed(const char *name);
 
 #endif

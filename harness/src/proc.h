@@ -29,6 +29,7 @@ enum proc_end {
 	PROC_SIGNALED,		/* sig holds the signal */
 	PROC_TIMED_OUT,		/* killed by the grader at the deadline */
 	PROC_NOT_STARTED,	/* fork or exec failed */
+	PROC_STOPPED,		/* a process of the run stopped itself (SIGSTOP) */
 };
 
 struct proc_opts {
@@ -39,6 +40,20 @@ struct proc_opts {
 	bool stacks_on_timeout;		/* run eu-stack before the kill */
 	bool big_address_space;		/* no RLIMIT_AS (ThreadSanitizer, Valgrind) */
 	const struct sandbox *sandbox;	/* NULL: none */
+	/*
+	 * A channel (harness/lib/channel.h): a FIFO the grader makes in this
+	 * directory (which must be the grader's own) and a fresh secret token,
+	 * both named in the child's environment (TC_CHANNEL, TC_TOKEN). Every
+	 * process of the run may open it (Criterion's test processes do not
+	 * inherit descriptors); what arrives is kept in r->channel. NULL: none.
+	 */
+	const char *channel_dir;
+	/* With a channel: created (empty) when a "timeout" message arrives. */
+	const char *hurry_path;
+	/* A descriptor of the grader's to hand over as the child's fd 4. */
+	int pass_fd;			/* 0: none */
+	/* Address-space randomisation off for the child (ThreadSanitizer). */
+	bool no_aslr;
 };
 
 struct sandbox {
@@ -57,6 +72,10 @@ struct proc_result {
 	size_t output_dropped;		/* bytes beyond the cap */
 	char *stacks;			/* malloc'd eu-stack output, or NULL */
 	bool out_of_memory;		/* stopped for passing max_memory_mb */
+	char *channel;			/* malloc'd channel bytes (NUL-ended), or NULL */
+	size_t channel_len;
+	size_t channel_dropped;		/* channel bytes beyond its cap */
+	char token[40];			/* the token the run was given */
 };
 
 /* Runs argv[0] (looked up in PATH) with argv; fills *r. Always returns. */

@@ -35,6 +35,7 @@ struct gate_result {
 	char *details;		/* feedback lines, or NULL */
 	json_t *figures;	/* extra fields for the report, or NULL */
 	double seconds;		/* time the gate took */
+	bool halted;		/* the run hung, stopped itself or ended early */
 };
 
 struct chapter_result {

@@ -2,6 +2,7 @@
 #include "workspace.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <glob.h>
 #include <grp.h>
@@ -18,6 +19,11 @@
 #define MAX_SOURCE_BYTES (1 << 20)
 #define BUILD_TIMEOUT_S 120
 
+/* The file name of each flavour's binary, in bin/ and out/. */
+static const char *const flavor_binary[FLAVOR_COUNT] = {
+	"suite", "tsan_driver", "helgrind_driver", "bench", "leak_driver",
+};
+
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -32,19 +38,50 @@ void remove_tree(const char *path)
 	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/*
+ * Opens path for reading without following a link or blocking on a FIFO;
+ * returns the descriptor of a regular file, or -1 (errno says why).
+ */
+static int open_regular(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = S_ISLNK(st.st_mode) ? ELOOP : EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
+/* Reads up to cap bytes of fd; *got gets how many. malloc'd (cap + 1). */
+static char *read_bounded(int fd, size_t cap, size_t *got)
+{
+	char *data = malloc(cap + 1);
+	ssize_t n;
+
+	*got = 0;
+	if (!data)
+		return NULL;
+	while (*got < cap && (n = read(fd, data + *got, cap - *got)) > 0)
+		*got += (size_t)n;
+	data[*got] = '\0';
+	return data;
+}
+
 char *read_text(const char *path, size_t cap)
 {
-	FILE *f = fopen(path, "rb");
+	int fd = open_regular(path);
 	char *data;
 	size_t got;
 
-	if (!f)
+	if (fd < 0)
 		return NULL;
-	data = malloc(cap + 1);
-	got = data ? fread(data, 1, cap, f) : 0;
-	fclose(f);
-	if (data)
-		data[got] = '\0';
+	data = read_bounded(fd, cap, &got);
+	close(fd);
 	return data;
 }
 
@@ -65,34 +102,43 @@ int make_dirs(const char *path)
 	return mkdir(path, 0755) == 0 || errno == EEXIST ? 0 : errno;
 }
 
+/*
+ * Copies a learner's file: only a regular file, opened without following a
+ * link (a submission is not trusted to name anything else), at most 1 MiB.
+ */
 static bool copy_file(const char *from, const char *to, char *why, size_t size,
 		      const char *shown)
 {
-	FILE *in = fopen(from, "rb"), *out;
+	int in = open_regular(from), out;
 	char *data;
 	size_t got;
 
-	if (!in) {
-		snprintf(why, size, "%s: %s", shown, strerror(errno));
+	if (in < 0) {
+		if (errno == ELOOP)
+			snprintf(why, size, "%s is a symbolic link; submit the file itself (links "
+				 "are not followed)", shown);
+		else if (errno == EINVAL)
+			snprintf(why, size, "%s is not a regular file", shown);
+		else
+			snprintf(why, size, "%s: %s", shown, strerror(errno));
 		return false;
 	}
-	data = malloc(MAX_SOURCE_BYTES + 1);
-	got = data ? fread(data, 1, MAX_SOURCE_BYTES + 1, in) : 0;
-	fclose(in);
+	data = read_bounded(in, MAX_SOURCE_BYTES + 1, &got);
+	close(in);
 	if (!data || got > MAX_SOURCE_BYTES) {
 		snprintf(why, size, "%s is larger than 1 MiB", shown);
 		free(data);
 		return false;
 	}
-	out = fopen(to, "wb");
-	if (!out || fwrite(data, 1, got, out) != got) {
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (out < 0 || write(out, data, got) != (ssize_t)got) {
 		snprintf(why, size, "cannot write %s", to);
-		if (out)
-			fclose(out);
+		if (out >= 0)
+			close(out);
 		free(data);
 		return false;
 	}
-	fclose(out);
+	close(out);
 	free(data);
 	return true;
 }
@@ -241,14 +287,18 @@ bool workspace_open(struct workspace *w, const char *root, const char *build_roo
 		w->hidden_tests = NULL;
 	}
 	if (asprintf(&w->dir, "%s/%s", build_root, chapter->id) < 0 ||
-	    asprintf(&w->src_dir, "%s/src", w->dir) < 0) {
+	    asprintf(&w->src_dir, "%s/src", w->dir) < 0 ||
+	    asprintf(&w->bin_dir, "%s/bin", w->dir) < 0 ||
+	    asprintf(&w->out_dir, "%s/out", w->dir) < 0 ||
+	    asprintf(&w->scratch_dir, "%s/scratch", w->dir) < 0) {
 		snprintf(why, size, "out of memory");
 		return false;
 	}
 	w->display_dir = display_path(chapter->learner_dir);
 	remove_tree(w->dir);
-	if (make_dirs(w->src_dir) != 0) {
-		snprintf(why, size, "cannot create %s: %s", w->src_dir, strerror(errno));
+	if (make_dirs(w->src_dir) != 0 || make_dirs(w->bin_dir) != 0 ||
+	    make_dirs(w->out_dir) != 0 || make_dirs(w->scratch_dir) != 0) {
+		snprintf(why, size, "cannot create %s: %s", w->dir, strerror(errno));
 		return false;
 	}
 	for (size_t i = 0; i < chapter->nsources; i++) {
@@ -268,15 +318,11 @@ bool workspace_open(struct workspace *w, const char *root, const char *build_roo
 		if (!ok)
 			return false;
 	}
-	/* The learner's runs may write here and nowhere else. */
-	chmod(w->dir, 0700);
-	workspace_own(w, w->dir);
+	/* The learner's runs may write in scratch/ (and the compiler in out/). */
+	chmod(w->dir, 0755);
+	workspace_unseal(w);
 	for (int f = 0; f < FLAVOR_COUNT; f++) {
-		static const char *const names[FLAVOR_COUNT] = {
-			"suite", "tsan_driver", "helgrind_driver", "bench", "leak_driver",
-		};
-
-		if (asprintf(&w->binaries[f], "%s/%s", w->dir, names[f]) < 0)
+		if (asprintf(&w->binaries[f], "%s/%s", w->bin_dir, flavor_binary[f]) < 0)
 			return false;
 	}
 	return true;
@@ -366,7 +412,7 @@ static bool run_compiler(struct workspace *w, struct argv_list *a, bool sees_hid
 {
 	struct proc_opts o = {
 		.timeout_s = BUILD_TIMEOUT_S,
-		.cwd = w->dir,
+		.cwd = w->out_dir,
 		.output_cap = 32 * 1024,
 		.big_address_space = true,
 		.sandbox = sees_hidden_tests ? &w->build_sandbox : &w->sandbox,
@@ -446,6 +492,8 @@ static size_t harness_sources(const struct workspace *w, enum flavor f, char ***
 		globfree(&g);
 	}
 	free(pattern);
+	ADD(strdup("harness/lib/channel.c"));
+	ADD(strdup("harness/lib/confine.c"));
 	if (f == FLAVOR_BENCH) {
 		ADD(strdup("harness/bench/bench_main.c"));
 		ADD(strdup(w->chapter->bench + rootlen));
@@ -578,6 +626,96 @@ static char *cached_object(struct workspace *w, enum flavor f, const char *rel, 
 	return obj;
 }
 
+/*
+ * Moves out/<binary> into bin/ as the grader's own file (read-only to
+ * everyone else) and notes what it is, so that a later run can check that
+ * nothing replaced it.
+ */
+static bool install_binary(struct workspace *w, enum flavor f, char **log)
+{
+	char *built;
+	struct stat st;
+	int fd;
+	bool ok = false;
+
+	if (asprintf(&built, "%s/%s", w->out_dir, flavor_binary[f]) < 0)
+		return false;
+	unlink(w->binaries[f]);
+	fd = open(built, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    fchown(fd, geteuid(), getegid()) == 0 && fchmod(fd, 0755) == 0 &&
+	    rename(built, w->binaries[f]) == 0 && fstat(fd, &st) == 0) {
+		w->stamps[f] = (struct binary_stamp){
+			.dev = st.st_dev, .ino = st.st_ino, .size = (unsigned long long)st.st_size,
+			.mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec,
+			.built = true,
+		};
+		ok = true;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (!ok) {
+		free(*log);
+		if (asprintf(log, "the grader could not take over the binary it built (%s)",
+			     strerror(errno)) < 0)
+			*log = NULL;
+	}
+	free(built);
+	return ok;
+}
+
+char *workspace_world_symbols(struct workspace *w)
+{
+	char **sources, *all = NULL;
+	size_t n = harness_sources(w, FLAVOR_HELGRIND, &sources), len = 0;
+	FILE *out = open_memstream(&all, &len);
+	bool ok = out != NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		char *log = NULL, *obj = NULL;
+
+		if (ok && strncmp(sources[i], "harness/world/", 14) == 0) {
+			obj = cached_object(w, FLAVOR_HELGRIND, sources[i], &log);
+			if (obj) {
+				const char *argv[] = { "nm", "-P", "--defined-only", obj, NULL };
+				struct proc_opts o = { .timeout_s = 30, .output_cap = 1 << 20 };
+				struct proc_result r;
+
+				proc_run(argv, &o, &r);
+				ok = r.end == PROC_EXITED && r.code == 0 && !r.output_dropped;
+				if (ok)
+					fputs(r.output, out);
+				proc_result_free(&r);
+			} else {
+				ok = false;
+			}
+		}
+		free(obj);
+		free(log);
+		free(sources[i]);
+	}
+	free(sources);
+	if (out)
+		fclose(out);
+	if (!ok) {
+		free(all);
+		return NULL;
+	}
+	return all;
+}
+
+bool workspace_binary_intact(const struct workspace *w, enum flavor f)
+{
+	const struct binary_stamp *b = &w->stamps[f];
+	struct stat st;
+
+	return b->built && lstat(w->binaries[f], &st) == 0 && S_ISREG(st.st_mode) &&
+	       st.st_uid == geteuid() && (st.st_mode & 022) == 0 &&
+	       (unsigned long long)st.st_dev == b->dev && (unsigned long long)st.st_ino == b->ino &&
+	       (unsigned long long)st.st_size == b->size &&
+	       (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec == b->mtime_ns;
+}
+
 bool workspace_build(struct workspace *w, enum flavor f, char **log)
 {
 	struct argv_list a = { 0 };
@@ -593,7 +731,7 @@ bool workspace_build(struct workspace *w, enum flavor f, char **log)
 		push_common_flags(&a, w);
 		push_flavor_flags(&a, f);
 		push(&a, "-o");
-		push(&a, w->binaries[f]);
+		push_path(&a, w->out_dir, flavor_binary[f]);
 		for (size_t i = 0; i < n; i++)
 			push(&a, objects[i]);
 		push_learner_sources(&a, w);
@@ -601,8 +739,9 @@ bool workspace_build(struct workspace *w, enum flavor f, char **log)
 			push(&a, "-lcriterion");
 		if (f == FLAVOR_BENCH)
 			push(&a, "-ljansson");
+		push(&a, "-lseccomp");
 		push(&a, "-lm");
-		ok = run_compiler(w, &a, false, log);
+		ok = run_compiler(w, &a, false, log) && install_binary(w, f, log);
 	}
 	for (size_t i = 0; i < n; i++) {
 		free(sources[i]);
@@ -654,14 +793,18 @@ bool workspace_is_learner_file(const struct workspace *w, const char *path)
 
 void workspace_seal(const struct workspace *w)
 {
-	if (w->dir && w->sandbox.uid)
-		chown_tree(w->dir, 0);
+	if (w->dir && w->sandbox.uid) {
+		chown_tree(w->scratch_dir, 0);
+		chown_tree(w->out_dir, 0);
+	}
 }
 
 void workspace_unseal(const struct workspace *w)
 {
-	if (w->dir)
-		workspace_own(w, w->dir);
+	if (w->dir) {
+		workspace_own(w, w->scratch_dir);
+		workspace_own(w, w->out_dir);
+	}
 }
 
 void workspace_close(struct workspace *w)
@@ -673,6 +816,9 @@ void workspace_close(struct workspace *w)
 	free(w->hidden_tests);
 	free(w->dir);
 	free(w->src_dir);
+	free(w->bin_dir);
+	free(w->out_dir);
+	free(w->scratch_dir);
 	free(w->display_dir);
 	for (int f = 0; f < FLAVOR_COUNT; f++)
 		free(w->binaries[f]);

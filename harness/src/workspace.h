@@ -10,6 +10,14 @@
  * object code, not as an archive: a learner's definition of one of its
  * symbols is a "multiple definition" link error, never a silent override.
  *
+ * Layout of <build>/<id>/, which belongs to the grader: src/ (the learner's
+ * copies), bin/ (every binary a gate runs: moved there from out/ after the
+ * build, owned by the grader, read-only to the sandbox user, checked before
+ * each run), out/ (the compiler's output, the sandbox user's while it
+ * builds) and scratch/ (the working directory of every run, the sandbox
+ * user's: the only place learner code may write). Verdicts never come
+ * from files: see harness/lib/channel.h.
+ *
  * Ownership: workspace_open() allocates; workspace_close() frees.
  * Not thread-safe.
  */
@@ -37,8 +45,16 @@ struct workspace {
 	const struct chapter *chapter;
 	char *dir;			/* <build>/<id> */
 	char *src_dir;			/* <dir>/src: the learner's copies */
+	char *bin_dir;			/* <dir>/bin: the grader's binaries */
+	char *out_dir;			/* <dir>/out: where the compiler writes */
+	char *scratch_dir;		/* <dir>/scratch: the runs' working directory */
 	char *display_dir;		/* how to name the learner's files */
 	char *binaries[FLAVOR_COUNT];
+	struct binary_stamp {
+		unsigned long long dev, ino, size;
+		long long mtime_ns;
+		bool built;
+	} stamps[FLAVOR_COUNT];		/* what each binary was when built */
 	struct sandbox sandbox;		/* for every run of learner-built code */
 	struct sandbox build_sandbox;	/* the same, but hidden tests visible */
 	const char *hidden[8];		/* what the sandbox hides */
@@ -81,6 +97,20 @@ bool workspace_check_compiles(struct workspace *w, char **log);
 /* Builds one flavour. Returns false on error; *log as above. */
 bool workspace_build(struct workspace *w, enum flavor f, char **log);
 
+/*
+ * True when binary f is still exactly what workspace_build() made: the same
+ * file (device, inode, size, time), owned by the grader, writable by
+ * nobody else, not a link.
+ */
+bool workspace_binary_intact(const struct workspace *w, enum flavor f);
+
+/*
+ * The simulated world's defined symbols, as `nm -P --defined-only` prints
+ * them ("name type ..." lines), compiled into the cache if need be.
+ * malloc'd, or NULL when they could not be listed.
+ */
+char *workspace_world_symbols(struct workspace *w);
+
 /* Replaces the copies' paths in text by the learner's own. malloc'd. */
 char *workspace_rewrite(const struct workspace *w, const char *text);
 
@@ -90,7 +120,11 @@ bool workspace_is_learner_file(const struct workspace *w, const char *path);
 /* Removes a directory tree (like rm -rf). */
 void remove_tree(const char *path);
 
-/* The first cap bytes of a file as a malloc'd string, or NULL. */
+/*
+ * The first cap bytes of a regular file as a malloc'd string, or NULL. Never
+ * blocks and never follows a link: a FIFO, a device or a symbolic link
+ * where a file should be reads as missing.
+ */
 char *read_text(const char *path, size_t cap);
 
 /* Creates a directory and its parents (like mkdir -p). */

@@ -10,6 +10,7 @@
 #include <criterion/parameterized.h>
 
 #include "scenario.h"
+#include "channel.h"
 #include "verdict.h"
 
 #define MAX_SCENARIOS 64
