@@ -103,7 +103,7 @@ int main(void)
 	json_t *result;
 	char *text;
 
-	channel_open();
+	tc_channel_open();
 	if (!f)
 		return 2;
 	f->trials = b->trials > MAX_TRIALS ? MAX_TRIALS : b->trials;
@@ -112,7 +112,7 @@ int main(void)
 	if (pthread_create(&thread, &attr, run_trials, f) != 0)
 		return 2;
 	pthread_join(thread, NULL);
-	channel_send_text("seccomp", 0, f->confined);
+	tc_channel_send_text("seccomp", 0, f->confined);
 	if (f->harness_failed || f->trials == 0) {
 		fprintf(stderr, "bench: harness set-up failed\n");
 		return 2;
@@ -132,7 +132,7 @@ int main(void)
 		fprintf(stderr, "bench: cannot format the figures\n");
 		return 2;
 	}
-	channel_send_text("bench", 0, text);
+	tc_channel_send_text("bench", 0, text);
 	printf("%s: baseline %.3f s, reference %.3f s, yours %.3f s, ideal %.3f s "
 	       "(efficiency %.0f%%)%s%s\n", b->workload, base_s, ref_s, meas_s, f->ideal,
 	       100.0 * f->ideal / meas_s, f->valid ? "" : ": INVALID: ", f->problem);

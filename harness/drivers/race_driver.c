@@ -82,10 +82,10 @@ int main(int argc, char **argv)
 			       scenario_get(i)->timeout_s);
 		return 0;
 	}
-	channel_open();
+	tc_channel_open();
 	tc_canary_race();
 	tc_canary_leak();
-	channel_send_text("canary", 0, "ran");
+	tc_channel_send_text("canary", 0, "ran");
 	for (size_t i = 0; i < scenario_total(); i++) {
 		struct check c;
 

@@ -25,7 +25,7 @@ static void wipe_variable(const char *name)
 			memset(*e, 0, strlen(*e));
 }
 
-bool channel_open(void)
+bool tc_channel_open(void)
 {
 	const char *path = getenv("TC_CHANNEL"), *tok = getenv("TC_TOKEN");
 	int fd;
@@ -45,7 +45,7 @@ bool channel_open(void)
 	return true;
 }
 
-bool channel_ready(void)
+bool tc_channel_ready(void)
 {
 	return channel_fd >= 0;
 }
@@ -88,7 +88,7 @@ static void send_one(const char *kind, size_t index, const char *text, size_t le
 	}
 }
 
-void channel_send(const char *kind, size_t index, const char *text, size_t len)
+void tc_channel_send(const char *kind, size_t index, const char *text, size_t len)
 {
 	size_t room = CHANNEL_MAX_MESSAGE - TOKEN_MAX - 64;
 
@@ -103,7 +103,7 @@ void channel_send(const char *kind, size_t index, const char *text, size_t len)
 	} while (len > 0);
 }
 
-void channel_send_text(const char *kind, size_t index, const char *text)
+void tc_channel_send_text(const char *kind, size_t index, const char *text)
 {
-	channel_send(kind, index, text, strlen(text));
+	tc_channel_send(kind, index, text, strlen(text));
 }

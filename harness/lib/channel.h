@@ -4,7 +4,7 @@
  *
  * The grader hands every process that runs learner code a pipe (descriptor
  * TC_CHANNEL_FD, default 3) and a secret token (TC_TOKEN), both through the
- * environment. channel_open() reads them once and wipes the token from the
+ * environment. tc_channel_open() reads them once and wipes the token from the
  * environment, in place, before any learner code runs, so that
  * /proc/self/environ and getenv() no longer show it. Every message is one
  * write() of at most CHANNEL_MAX_MESSAGE bytes (atomic on a pipe):
@@ -17,8 +17,8 @@
  * cannot forge a verdict; verdicts never travel through files the learner's
  * uid could write.
  *
- * Safety: channel_open() must run before the process starts any thread of
- * its own (it is called first thing by every driver). channel_send() is
+ * Safety: tc_channel_open() must run before the process starts any thread of
+ * its own (it is called first thing by every driver). tc_channel_send() is
  * async-signal-safe and thread-safe (one write() per message; longer
  * payloads go out as several messages of the same kind, which the grader
  * joins in order).
@@ -32,15 +32,15 @@
 #define CHANNEL_MAX_MESSAGE 4000
 
 /* Reads TC_CHANNEL_FD and TC_TOKEN, wipes the token. False: no channel. */
-bool channel_open(void);
+bool tc_channel_open(void);
 
-/* True once channel_open() found a channel. */
-bool channel_ready(void);
+/* True once tc_channel_open() found a channel. */
+bool tc_channel_ready(void);
 
 /* Sends text (len bytes) as kind for scenario index. Async-signal-safe. */
-void channel_send(const char *kind, size_t index, const char *text, size_t len);
+void tc_channel_send(const char *kind, size_t index, const char *text, size_t len);
 
-/* channel_send() of a NUL-terminated string. */
-void channel_send_text(const char *kind, size_t index, const char *text);
+/* tc_channel_send() of a NUL-terminated string. */
+void tc_channel_send_text(const char *kind, size_t index, const char *text);
 
 #endif

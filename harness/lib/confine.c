@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static scmp_filter_ctx filter;
@@ -69,7 +70,8 @@ static int deny_processes(void)
 
 static int deny_system(void)
 {
-	return DENY(socket) | DENY(socketpair) | DENY(connect) | DENY(bind) | DENY(listen) |
+	/* Unconnected local sockets are descriptors the world hands out. */
+	return DENY_IF(socket, 1, SCMP_A0(SCMP_CMP_NE, AF_UNIX)) | DENY(connect) | DENY(bind) | DENY(listen) |
 	       DENY(accept) | DENY(accept4) | DENY(setrlimit) | DENY(prlimit64) |
 	       DENY(setpriority) | DENY(setuid) | DENY(setgid) | DENY(setreuid) |
 	       DENY(setregid) | DENY(setresuid) | DENY(setresgid) | DENY(setgroups) |

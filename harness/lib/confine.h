@@ -11,7 +11,8 @@
  * processes (fork, vfork, clone without CLONE_THREAD; clone3 reports ENOSYS
  * so glibc falls back to clone), exec, open a file for writing or create
  * one, make links, FIFOs, directories or device nodes, rename, remove or
- * change files, use sockets, ptrace or another process's memory, signal
+ * change files, use network sockets (an unconnected AF_UNIX socket, which the world hands
+ * out as a descriptor, is allowed; connect, bind and listen are not), ptrace or another process's memory, signal
  * another process or stop itself, map or protect memory as executable,
  * change limits, ids, namespaces, mounts or clocks, io_uring, bpf,
  * perf_event_open, memfd_create, userfaultfd, keyrings, TIOCSTI.

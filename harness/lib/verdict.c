@@ -91,7 +91,7 @@ static void dump_stacks(size_t index, const char *kind)
 		waitpid(child, NULL, 0);
 	}
 	close(fds[0]);
-	channel_send(kind, index, text, used);
+	tc_channel_send(kind, index, text, used);
 }
 
 /* From a confined thread: has the watchdog dump the stacks; waits for it. */
@@ -109,7 +109,7 @@ static void on_fatal_signal(int sig)
 	size_t index = atomic_load(&armed_index);
 	static atomic_flag dumped = ATOMIC_FLAG_INIT;
 
-	channel_send_text("crash", index, text);
+	tc_channel_send_text("crash", index, text);
 	if (!atomic_flag_test_and_set(&dumped) && !getenv("TC_NO_STACKS"))
 		request_dump(index);
 	signal(sig, SIG_DFL);
@@ -156,7 +156,7 @@ static void *watchdog(void *arg)
 		snprintf(text, sizeof(text), "%.1f\t%ld",
 			 (double)atomic_load(&armed_seconds_x10) / 10.0, resident_mb());
 		dump_stacks(index, "stacks");
-		channel_send_text("timeout", index, text);
+		tc_channel_send_text("timeout", index, text);
 		_exit(3);
 	}
 	return NULL;
@@ -167,7 +167,7 @@ static void start_once(void)
 	static const int fatal[] = { SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGTRAP };
 	pthread_t dog;
 
-	channel_open();
+	tc_channel_open();
 	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
 		signal(fatal[i], on_fatal_signal);
 	prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0);
@@ -208,7 +208,7 @@ static void check_leaks_after(size_t index, int threads_before, int fds_before)
 		return;
 	dump_stacks(index, "leakstacks");
 	snprintf(text, sizeof(text), "%d\t%d", threads - threads_before, fds - fds_before);
-	channel_send_text("leak", index, text);
+	tc_channel_send_text("leak", index, text);
 }
 
 struct runner {
@@ -236,7 +236,7 @@ static void *run_confined(void *arg)
 			snprintf(text, sizeof(text), "n/a");
 		else
 			snprintf(text, sizeof(text), "off\t%s", confined_ok ? why : confine_why);
-		channel_send_text("seccomp", r->index, text);
+		tc_channel_send_text("seccomp", r->index, text);
 	}
 	r->s->run(r->c, r->env);
 	atomic_store(&r->completed, true);
@@ -258,7 +258,7 @@ void verdict_run(size_t index, struct check *c, const struct scenario_env *env)
 	if (earlier_timeout_seen() && seconds > AFTER_TIMEOUT_S)
 		seconds = AFTER_TIMEOUT_S;
 	seconds *= scenario_timeout_factor();
-	channel_send_text("begin", index, r.s->name);
+	tc_channel_send_text("begin", index, r.s->name);
 	atomic_store(&armed_index, index);
 	atomic_store(&armed_seconds_x10, (uint64_t)(seconds * 10));
 	atomic_store(&armed_deadline_ns, world_now_ns() + (uint64_t)(seconds * 1e9));
@@ -275,7 +275,7 @@ void verdict_run(size_t index, struct check *c, const struct scenario_env *env)
 		pthread_join(thread, NULL);
 		if (!atomic_load(&r.completed)) {
 			atomic_store(&armed_deadline_ns, 0);
-			channel_send_text("early", index, "");
+			tc_channel_send_text("early", index, "");
 			pthread_attr_destroy(&attr);
 			return;
 		}
@@ -289,9 +289,9 @@ void verdict_run(size_t index, struct check *c, const struct scenario_env *env)
 		char text[sizeof(c->message) + 64];
 
 		snprintf(text, sizeof(text), "fail\t%s\t%s", c->clause, c->message);
-		channel_send_text("end", index, text);
+		tc_channel_send_text("end", index, text);
 	} else {
-		channel_send_text("end", index, "pass");
+		tc_channel_send_text("end", index, "pass");
 	}
 }
 
@@ -300,5 +300,5 @@ void verdict_done(size_t count)
 	char text[32];
 
 	snprintf(text, sizeof(text), "%zu", count);
-	channel_send_text("done", 0, text);
+	tc_channel_send_text("done", 0, text);
 }
