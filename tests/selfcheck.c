@@ -16,7 +16,9 @@
  * With --adversarial, instead: every submission in tests/adversarial/ (an
  * attack on the grader, for chapter 01) must be graded within its bound
  * ("bound:", 120 s by default), with the cheated gate ("cheats:") at zero
- * points and the expected reason ("reason:") in that gate's feedback.
+ * points and the expected reason ("reason:") in that gate's feedback. An
+ * attack is on chapter 01 unless a "chapter:" line names another chapter
+ * and its module file ("chapter: 03-worker-pool pool.c").
  *
  * Every case is graded through the grader's batch mode (--batch): two
  * gradings at a time for the build, correctness and race gates, then the
@@ -551,7 +553,8 @@ int main(int argc, char **argv)
 			return 2;
 		n = list_names(dir, false, names, 300);
 		for (int i = 0; i < n; i++) {
-			char *path, *text, bound[32], label[300];
+			char *path, *text, bound[32], label[300], target[200];
+			char chapter[128] = "01-serial-to-parallel", module[64] = "clean.c";
 			struct grading_case *c;
 
 			if (!wanted(names[i], argc, argv, first_filter) ||
@@ -561,7 +564,11 @@ int main(int argc, char **argv)
 			}
 			text = slurp(path);
 			snprintf(label, sizeof(label), "attack %s", names[i]);
-			c = add_case("01-serial-to-parallel", label, path, "clean.c");
+			/* "chapter: 03-worker-pool pool.c" aims an attack elsewhere than 01. */
+			field(text, "chapter:", target, sizeof(target));
+			if (target[0])
+				sscanf(target, "%127s %63s", chapter, module);
+			c = add_case(chapter, label, path, module);
 			c->attack = true;
 			field(text, "cheats:", c->cheats, sizeof(c->cheats));
 			field(text, "reason:", c->reason, sizeof(c->reason));

@@ -85,7 +85,8 @@ static void *phase_one_worker(void *arg)
 		const struct chapter *c = &sub->chapters[sub->selected[k]];
 		struct grade_job job = { .root = p->o->root, .build_root = sub->build_root,
 					 .cache_root = p->cache_root,
-					 .submission_root = p->o->dir, .slot = a->slot };
+					 .submission_root = p->o->dir, .slot = a->slot,
+					 .require_sandbox = p->o->require_sandbox };
 
 		sub->gradings[k] = calloc(1, sizeof(**sub->gradings));
 		if (!sub->gradings[k])
@@ -190,7 +191,8 @@ static const struct chapter_result *result_for(const struct submission *s, const
 
 static int write_gradebook(const struct batch_opts *o, struct submission *subs, size_t n)
 {
-	FILE *csv = fopen(o->csv_path, "w");
+	int csv_fd = report_open(o->csv_path);
+	FILE *csv = csv_fd >= 0 ? fdopen(csv_fd, "w") : NULL;
 	json_t *book = json_object(), *list = json_array();
 	const struct submission *first = &subs[0];
 	int ret = 0;
@@ -239,7 +241,7 @@ static int write_gradebook(const struct batch_opts *o, struct submission *subs, 
 	}
 	fclose(csv);
 	json_object_set_new(book, "submissions", list);
-	if (json_dump_file(book, o->json_path, JSON_INDENT(2)) != 0) {
+	if (report_dump_json(book, o->json_path, JSON_INDENT(2)) != 0) {
 		fprintf(stderr, "grade: cannot write %s\n", o->json_path);
 		ret = -1;
 	}

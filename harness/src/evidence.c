@@ -51,6 +51,8 @@ static void take(struct evidence *e, const char *kind, size_t index, const char 
 		keep(&s->stacks, text, len, true);
 	else if (!strcmp(kind, "leak"))
 		keep(&s->leak, text, len, false);
+	else if (!strcmp(kind, "heap"))
+		keep(&s->heap, text, len, false);
 	else if (!strcmp(kind, "leakstacks"))
 		keep(&s->leakstacks, text, len, true);
 }
@@ -94,6 +96,7 @@ void evidence_free(struct evidence *e)
 		free(s->leak);
 		free(s->leakstacks);
 		free(s->early);
+		free(s->heap);
 	}
 	free(e->bench);
 	free(e->seccomp);

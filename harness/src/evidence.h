@@ -21,6 +21,7 @@
 /* What one scenario reported; each field NULL when it said nothing. */
 struct scenario_evidence {
 	char *begin, *end, *crash, *timeout, *stacks, *leak, *leakstacks, *early;
+	char *heap;		/* heap bytes a second run added and kept */
 };
 
 struct evidence {

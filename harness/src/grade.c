@@ -8,6 +8,7 @@
 
 #include "gates.h"
 #include "policy.h"
+#include "sandbox.h"
 #include "workspace.h"
 
 static double now_s(void)
@@ -88,6 +89,20 @@ static void begin(const struct grade_job *job, const struct chapter *chapter,
 			    job->submission_root, job->slot, why, sizeof(why))) {
 		fail_remaining(out, why, NULL);
 		return;
+	}
+	{
+		struct sandbox_status st;
+
+		sandbox_probe(&g->w.sandbox, &st);
+		out->sandbox = strdup(st.text);
+		if (job->require_sandbox && !sandbox_complete(&st)) {
+			char summary[700];
+
+			snprintf(summary, sizeof(summary), "could not run: the sandbox is incomplete "
+				 "and --require-sandbox is set (%s)", st.text);
+			fail_remaining(out, summary, NULL);
+			return;
+		}
 	}
 	log = policy_check_source(&g->w);
 	if (log) {

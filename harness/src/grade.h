@@ -26,6 +26,7 @@ struct grade_job {
 	const char *cache_root;		/* the harness's compiled objects */
 	const char *submission_root;	/* hidden from the learner's code, or NULL */
 	unsigned slot;			/* 0, 1, ...: one per concurrent grading */
+	bool require_sandbox;		/* a missing sandbox layer is an error */
 };
 
 struct grading {

@@ -21,6 +21,8 @@
  *	-j, --jobs N		batch gradings at once in phase one (default 2)
  *	    --only-submitted	batch: grade only the chapters a submission has
  *				files for
+ *	    --require-sandbox	refuse to run learner code when a sandbox layer
+ *				(own uid, namespaces, seccomp) is missing
  *
  * Exit status: 0 when grading ran to its end, whatever the scores; 1 with
  * --strict and a short score; 2 when the grader itself could not run.
@@ -43,7 +45,7 @@ static void usage(FILE *out)
 {
 	fputs("usage: grade [-C CHAPTERS] [-s SUBMISSION] [-r REPORT.json] [--strict]\n"
 	      "             [--root DIR] [--build DIR] [-v] [--gradescope FILE]\n"
-	      "             [--classroom FILE] [--junit FILE]\n"
+	      "             [--classroom FILE] [--junit FILE] [--require-sandbox]\n"
 	      "       grade --batch DIR [--gradebook PREFIX] [-j N] [-C CHAPTERS]\n", out);
 }
 
@@ -101,6 +103,7 @@ int main(int argc, char **argv)
 		{ "gradebook", required_argument, NULL, 'g' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "only-submitted", no_argument, NULL, 'O' },
+		{ "require-sandbox", no_argument, NULL, 'Q' },
 		{ 0 },
 	};
 	const char *chapters_arg = NULL, *submission = NULL, *report = NULL;
@@ -109,6 +112,7 @@ int main(int argc, char **argv)
 	unsigned jobs = 2;
 	int passed_gates, failed_gates;
 	bool strict = false, verbose = false, only_submitted = false, *selected;
+	bool require_sandbox = false;
 	char *root, *build_root, *submission_abs = NULL, *cache_root = NULL;
 	struct chapter *chapters;
 	struct chapter_result *results;
@@ -134,6 +138,7 @@ int main(int argc, char **argv)
 		case 'g': gradebook = optarg; break;
 		case 'j': jobs = (unsigned)atoi(optarg); break;
 		case 'O': only_submitted = true; break;
+		case 'Q': require_sandbox = true; break;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -179,6 +184,7 @@ int main(int argc, char **argv)
 			.root = root, .build_root = build_root, .dir = dir,
 			.chapters = (const char *const *)selectors, .csv_path = csv,
 			.json_path = json, .jobs = jobs, .only_submitted = only_submitted,
+			.require_sandbox = require_sandbox,
 		});
 		free(dir);
 		free(prefix);
@@ -206,7 +212,8 @@ int main(int argc, char **argv)
 	if (asprintf(&cache_root, "%s/cache", build_root) < 0)
 		return 2;
 	job = (struct grade_job){ .root = root, .build_root = build_root,
-				  .cache_root = cache_root, .submission_root = submission_abs };
+				  .cache_root = cache_root, .submission_root = submission_abs,
+				  .require_sandbox = require_sandbox };
 	for (size_t i = 0; i < n; i++) {
 		if (!selected[i])
 			continue;

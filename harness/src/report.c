@@ -1,7 +1,9 @@
 #define _GNU_SOURCE
 #include "report.h"
 
+#include <fcntl.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <libxml/xmlwriter.h>
@@ -35,6 +37,23 @@ static void print_indented(FILE *out, const char *text, int indent)
 	}
 }
 
+int report_open(const char *path)
+{
+	return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0644);
+}
+
+int report_dump_json(const json_t *root, const char *path, size_t flags)
+{
+	int fd = report_open(path), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = json_dumpfd(root, fd, flags);
+	if (close(fd) != 0)
+		ret = -1;
+	return ret;
+}
+
 void report_print_chapter(FILE *out, const struct chapter_result *c, bool details)
 {
 	fprintf(out, "== %s ==\n", c->id);
@@ -54,6 +73,8 @@ void report_print_chapter(FILE *out, const struct chapter_result *c, bool detail
 			print_indented(out, g->details, 6);
 	}
 	fprintf(out, "  %-12s %d/%d\n", "total", c->score, c->max_score);
+	if (c->sandbox && (details || strstr(c->sandbox, "missing")))
+		fprintf(out, "  sandbox: %s\n", c->sandbox);
 }
 
 void report_print_table(FILE *out, const struct chapter_result *c, size_t n)
@@ -110,6 +131,8 @@ json_t *report_chapter_json(const struct chapter_result *c)
 			json_array_append_new(checks, gate_json(&c->gates[i], i));
 	json_object_set_new(ch, "id", json_string(c->id));
 	json_object_set_new(ch, "score", json_integer(c->score));
+	if (c->sandbox)
+		json_object_set_new(ch, "sandbox", json_string(c->sandbox));
 	json_object_set_new(ch, "max_score", json_integer(c->max_score));
 	json_object_set_new(ch, "seconds", json_real(c->seconds));
 	json_object_set_new(ch, "checks", checks);
@@ -129,7 +152,7 @@ int report_write_json(const char *path, const struct chapter_result *c, size_t n
 	json_object_set_new(root, "score", json_integer(score));
 	json_object_set_new(root, "max_score", json_integer(max));
 	json_object_set_new(root, "chapters", chapters);
-	ret = json_dump_file(root, path, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+	ret = report_dump_json(root, path, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 	if (ret != 0)
 		fprintf(stderr, "grade: cannot write the report to %s\n", path);
 	json_decref(root);
@@ -167,7 +190,7 @@ static char *gate_output(const struct gate_result *g)
 
 static int dump(json_t *root, const char *path)
 {
-	int ret = json_dump_file(root, path, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+	int ret = report_dump_json(root, path, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 
 	if (ret != 0)
 		fprintf(stderr, "grade: cannot write %s\n", path);
@@ -261,11 +284,16 @@ int report_write_classroom(const char *path, const struct chapter_result *c, siz
 
 int report_write_junit(const char *path, const struct chapter_result *c, size_t n)
 {
-	xmlTextWriterPtr x = xmlNewTextWriterFilename(path, 0);
-	int passed, failed;
+	int fd = report_open(path), passed, failed;
+	xmlOutputBufferPtr buf = fd >= 0 ? xmlOutputBufferCreateFd(fd, NULL) : NULL;
+	xmlTextWriterPtr x = buf ? xmlNewTextWriter(buf) : NULL;
 
 	if (!x) {
 		fprintf(stderr, "grade: cannot write %s\n", path);
+		if (buf)
+			xmlOutputBufferClose(buf);
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
 	report_count(c, n, &passed, &failed);
@@ -310,5 +338,5 @@ int report_write_junit(const char *path, const struct chapter_result *c, size_t 
 	xmlTextWriterEndElement(x);
 	xmlTextWriterEndDocument(x);
 	xmlFreeTextWriter(x);
-	return 0;
+	return close(fd) == 0 ? 0 : -1;
 }

@@ -92,6 +92,8 @@ void chapter_result_finish(struct chapter_result *c)
 
 void chapter_result_free(struct chapter_result *c)
 {
+	free(c->sandbox);
+	c->sandbox = NULL;
 	for (int i = 0; i < GATE_COUNT; i++) {
 		free(c->gates[i].summary);
 		free(c->gates[i].details);

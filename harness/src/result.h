@@ -43,6 +43,7 @@ struct chapter_result {
 	struct gate_result gates[GATE_COUNT];
 	int score, max_score;
 	double seconds;		/* grading time, building included */
+	char *sandbox;		/* which sandbox layers were active, or NULL */
 };
 
 /* "correctness", "tsan", "helgrind", "leaks", "throughput" */

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../lib/heapcount.h"
 #include "proc.h"
 
 #define MAX_SOURCE_BYTES (1 << 20)
@@ -465,6 +466,8 @@ static void push_flavor_flags(struct argv_list *a, enum flavor f)
 	case FLAVOR_LEAKS:
 		push(a, "-O1");
 		push(a, "-fsanitize=leak");
+		/* Whole allocation stacks through the heap counter's wrappers. */
+		push(a, "-fno-omit-frame-pointer");
 		break;
 	default:
 		push(a, "-O2");
@@ -494,6 +497,8 @@ static size_t harness_sources(const struct workspace *w, enum flavor f, char ***
 	free(pattern);
 	ADD(strdup("harness/lib/channel.c"));
 	ADD(strdup("harness/lib/confine.c"));
+	if (f == FLAVOR_LEAKS)
+		ADD(strdup("harness/lib/heapcount.c"));
 	if (f == FLAVOR_BENCH) {
 		ADD(strdup("harness/bench/bench_main.c"));
 		ADD(strdup(w->chapter->bench + rootlen));
@@ -739,6 +744,8 @@ bool workspace_build(struct workspace *w, enum flavor f, char **log)
 			push(&a, "-lcriterion");
 		if (f == FLAVOR_BENCH)
 			push(&a, "-ljansson");
+		if (f == FLAVOR_LEAKS)
+			push(&a, HEAPCOUNT_LINK_FLAGS);
 		push(&a, "-lseccomp");
 		push(&a, "-lm");
 		ok = run_compiler(w, &a, false, log) && install_binary(w, f, log);

@@ -83,18 +83,29 @@ static const char helgrind_xml[] =
 
 Test(helgrind, names_both_accesses_in_the_learners_file)
 {
-	char path[] = "/tmp/threadclinic-hg-XXXXXX", *summary, *details;
-	int fd = mkstemp(path);
-	FILE *f = fdopen(fd, "w");
+	char *summary, *details;
+	int canaries = -1;
 
-	fputs(helgrind_xml, f);
-	fclose(f);
-	cr_assert_eq(helgrind_reduce(&ws, path, &summary, &details), 2);
+	cr_assert_eq(helgrind_reduce(&ws, helgrind_xml, "tc_canary", &canaries, &summary,
+				     &details), 2);
+	cr_assert_eq(canaries, 0);
 	cr_assert_str_eq(summary, "possible data race at chapters/01-serial-to-parallel/clean.c:3 "
 			 "and chapters/01-serial-to-parallel/clean.c:2");
 	cr_assert(strstr(details, "previous write of size 4 by thread #2: worker() at "
 			 "chapters/01-serial-to-parallel/clean.c:2"), "%s", details);
-	unlink(path);
+	free(summary);
+	free(details);
+}
+
+Test(helgrind, the_harness_canary_is_counted_apart)
+{
+	char *summary, *details;
+	int canaries = -1;
+
+	/* The first error's stack names main_loop: call that the canary. */
+	cr_assert_eq(helgrind_reduce(&ws, helgrind_xml, "main_loop", &canaries, &summary,
+				     &details), 1);
+	cr_assert_eq(canaries, 1);
 	free(summary);
 	free(details);
 }
@@ -102,8 +113,27 @@ Test(helgrind, names_both_accesses_in_the_learners_file)
 Test(helgrind, a_missing_report_is_not_clean)
 {
 	char *summary, *details;
+	int canaries = 0;
 
-	cr_assert_eq(helgrind_reduce(&ws, "/nonexistent/helgrind.xml", &summary, &details), -1);
+	cr_assert_eq(helgrind_reduce(&ws, "", "tc_canary", &canaries, &summary, &details), -1);
+	cr_assert_eq(helgrind_reduce(&ws, "<valgrindoutput><error>", "tc_canary", &canaries,
+				     &summary, &details) >= 0, canaries == 0);
+}
+
+Test(canary, tool_reports_naming_the_canary_are_dropped)
+{
+	const char *log = "hello\nWARNING: ThreadSanitizer: data race (pid=1)\n  #0 tc_canary_race_writer\n"
+			  "==================\nWARNING: ThreadSanitizer: data race (pid=1)\n"
+			  "  #0 worker clean.c:3\n==================\nend\n";
+	int found = 0;
+	char *kept = drop_reports(log, "WARNING: ThreadSanitizer: ", "\n==================",
+				  "tc_canary_race_writer", &found);
+
+	cr_assert_eq(found, 1);
+	cr_assert_null(strstr(kept, "tc_canary"));
+	cr_assert_not_null(strstr(kept, "worker clean.c:3"));
+	cr_assert_not_null(strstr(kept, "hello"));
+	free(kept);
 }
 
 static const char stack_dump[] =
