@@ -361,7 +361,10 @@ void gate_tsan(const struct workspace *w, const struct scenario_list *list,
 		gate_set_summary(g, "ThreadSanitizer: %s", summary);
 		gate_add_detail(g, "%s", details);
 	} else if (!driver_failed(w, list, &e, &r, 66, "ThreadSanitizer", g)) {
-		if (canaries == 0) {
+		if (r.output_dropped) {
+			gate_set_summary(g, "could not run: your program printed more than 4 MiB, "
+					 "which can cut ThreadSanitizer's report short; print less");
+		} else if (canaries == 0) {
 			gate_set_summary(g, "could not run: ThreadSanitizer did not report the "
 					 "harness's known race, so its silence proves nothing%s",
 					 r.output_dropped ? " (your program printed more than 4 MiB, "
@@ -571,7 +574,10 @@ void gate_leaks(const struct workspace *w, const struct scenario_list *list,
 	}
 	if (!leaky && bytes == 0 && !heap_kept &&
 	    !driver_failed(w, list, &e, &r, 23, "LeakSanitizer", g)) {
-		if (canaries == 0) {
+		if (r.output_dropped) {
+			gate_set_summary(g, "could not run: your program printed more than 4 MiB, "
+					 "which can cut LeakSanitizer's report short; print less");
+		} else if (canaries == 0) {
 			gate_set_summary(g, "could not run: LeakSanitizer did not report the "
 					 "harness's known leak, so its silence proves nothing%s",
 					 r.output_dropped ? " (your program printed more than 4 MiB)"

@@ -48,8 +48,8 @@ static const char *const libc_allowed[] = {
 	"__errno_location",
 	/* signals within the process (chapter 08), self-pipes */
 	"sigemptyset", "sigfillset", "sigaddset", "sigdelset", "sigismember", "sigwait",
-	"sigwaitinfo", "sigtimedwait", "sigprocmask", "raise", "pipe", "pipe2", "eventfd",
-	"read", "write", "close", "poll",
+	"sigwaitinfo", "sigtimedwait", "sigprocmask", "sigaction", "signal", "raise", "pause",
+	"pipe", "pipe2", "eventfd", "read", "write", "close", "poll",
 	/* maths, and what the compiler calls for it */
 	"sqrt", "pow", "fabs", "floor", "ceil", "round", "lround", "log", "exp", "fmin", "fmax",
 	"__udivti3", "__umodti3", "__divti3", "__modti3", "__muloti4", "__popcountdi2",
@@ -138,7 +138,7 @@ static char *concat_dir(const char *dir, const char *suffix)
 	return all;
 }
 
-/* text with its C comments blanked out (so a comment declares nothing). */
+/* text with its C comments blanked out, lines kept (a comment declares nothing). */
 static void strip_comments(char *text)
 {
 	for (char *p = text; p && *p; p++) {
@@ -146,7 +146,9 @@ static void strip_comments(char *text)
 			char *end = strstr(p + 2, "*/");
 			char *stop = end ? end + 2 : p + strlen(p);
 
-			memset(p, ' ', (size_t)(stop - p));
+			for (char *q = p; q < stop; q++)
+				if (*q != '\n')
+					*q = ' ';
 			p = stop - 1;
 		} else if (p[0] == '/' && p[1] == '/') {
 			while (*p && *p != '\n')
@@ -377,7 +379,7 @@ static const char *system_name(const char *path)
 static void read_preprocessed(const struct workspace *w, const char *text, const char *src,
 			      const char *shown, struct preprocessed *pp)
 {
-	char *all = NULL, current[4096] = "", include_line[32] = "?";
+	char *all = NULL, current[4096] = "", refused[4096] = "";
 	size_t n = 0;
 	FILE *out = open_memstream(&all, &n);
 	long line = 0;
@@ -398,19 +400,22 @@ static void read_preprocessed(const struct workspace *w, const char *text, const
 			if (q1 && q2 && (size_t)(q2 - q1 - 1) < sizeof(file)) {
 				memcpy(file, q1 + 1, (size_t)(q2 - q1 - 1));
 				file[q2 - q1 - 1] = '\0';
-				if (entering && !pp->problem && file[0] != '<') {
+				if (entering && !refused[0] && file[0] != '<') {
 					bool ok = strcmp(file, src) == 0 || workbook_header(w, file) ||
 						  (system && (!from_learner ||
 							      policy_header_allowed(system_name(file))));
 
-					if (!ok && asprintf(&pp->problem, "%s:%s: includes %s; a learner "
-							    "file may include its chapter's headers, the "
-							    "world's, and standard headers (threads, "
-							    "strings, memory, time, stdio)", shown,
-							    include_line, system ? system_name(file) :
-							    file) < 0)
-						pp->problem = NULL;
+					if (!ok)
+						snprintf(refused, sizeof(refused), "%s",
+							 system ? system_name(file) : file);
 				}
+				/* Back in the learner's file: the include was the line before. */
+				if (refused[0] && !pp->problem && strcmp(file, src) == 0 && !entering &&
+				    asprintf(&pp->problem, "%s:%ld: includes %s; a learner file may "
+					     "include its chapter's headers, the world's, and standard "
+					     "headers (threads, strings, memory, time, stdio)", shown,
+					     number - 1, refused) < 0)
+					pp->problem = NULL;
 				snprintf(current, sizeof(current), "%s", file);
 			}
 			line = number;
@@ -418,7 +423,6 @@ static void read_preprocessed(const struct workspace *w, const char *text, const
 			continue;
 		}
 		if (strcmp(current, src) == 0) {
-			snprintf(include_line, sizeof(include_line), "%ld", line);
 			if (len > 0)
 				fprintf(out, "%ld\t%.*s\n", line, (int)len, p);
 		}
@@ -630,21 +634,33 @@ static char *check_object(const struct workspace *w, const char *obj, const char
 			     shown, line_of(source, sym), sym) < 0)
 			message = NULL;
 	}
-	for (char *save = NULL, *line = undefined && !message ? strtok_r(undefined, "\n", &save) : NULL;
-	     line && !message; line = strtok_r(NULL, "\n", &save)) {
-		char sym[256];
+	/* Of the names refused, the one used first in the file. */
+	{
+		char first[256] = "";
+		int first_line = 0;
 
-		if (sscanf(line, "%255s", sym) != 1)
-			continue;
-		if (policy_libc_allowed(sym) ||
-		    (world_text && mentions(world_text, sym) && world_function(world_symbols, sym)))
-			continue;
-		if (asprintf(&message, "%s:%d: uses '%s', which is not on the list of what "
-			     "exercises may call (threads, semaphores, atomics, memory, strings, "
-			     "printing to stdout/stderr, time, and the functions your chapter's "
-			     "header includes); files, processes, the environment, the network "
-			     "and the simulated world's own data are outside the exercise", shown,
-			     line_of(source, sym), sym) < 0)
+		for (char *save = NULL, *line = undefined && !message ?
+						 strtok_r(undefined, "\n", &save) : NULL;
+		     line; line = strtok_r(NULL, "\n", &save)) {
+			char sym[256];
+			int at;
+
+			if (sscanf(line, "%255s", sym) != 1 || policy_libc_allowed(sym) ||
+			    (world_text && mentions(world_text, sym) &&
+			     world_function(world_symbols, sym)))
+				continue;
+			at = line_of(source, sym);
+			if (!first[0] || (at && (at < first_line || !first_line))) {
+				snprintf(first, sizeof(first), "%s", sym);
+				first_line = at;
+			}
+		}
+		if (first[0] && asprintf(&message, "%s:%d: uses '%s', which is not on the list of "
+					 "what exercises may call (threads, semaphores, atomics, "
+					 "memory, strings, printing to stdout/stderr, time, and the "
+					 "functions your chapter's header includes); files, processes, "
+					 "the environment, the network and the simulated world's own "
+					 "data are outside the exercise", shown, first_line, first) < 0)
 			message = NULL;
 	}
 	free(defined);
@@ -700,6 +716,8 @@ char *policy_check(struct workspace *w)
 		}
 		source = read_text(src, 1 << 20);
 		message = source ? check_source_text(shown, source) : strdup("cannot read");
+		if (source)
+			strip_comments(source);	/* line numbers of code, not of comments */
 		if (!message)
 			message = check_preprocessed(w, src, shown);
 		if (!message)

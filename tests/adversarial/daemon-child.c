@@ -1,7 +1,7 @@
 /*
  * attack: leaves a daemonised child behind
  * cheats: correctness
- * reason: calls posix_spawn
+ * reason: spawn.h
  */
 #include "clean.h"
 

@@ -1,7 +1,7 @@
 /*
  * attack: deletes files the grader writes
  * cheats: correctness
- * reason: calls unlink()
+ * reason: 'unlink'
  */
 #include "clean.h"
 

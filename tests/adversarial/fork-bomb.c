@@ -1,7 +1,7 @@
 /*
  * attack: forks without end
  * cheats: correctness
- * reason: calls fork()
+ * reason: 'fork'
  */
 #include "clean.h"
 

@@ -1,7 +1,7 @@
 /*
  * attack: opens a network socket
  * cheats: correctness
- * reason: calls socket()
+ * reason: netinet/in.h
  */
 #include "clean.h"
 

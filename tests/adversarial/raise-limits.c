@@ -1,7 +1,7 @@
 /*
  * attack: raises its own resource limits
  * cheats: correctness
- * reason: calls setrlimit()
+ * reason: sys/resource.h
  */
 #include "clean.h"
 

@@ -1,7 +1,7 @@
 /*
  * attack: reads the scenarios through the file system
  * cheats: correctness
- * reason: calls fopen()
+ * reason: 'fopen'
  */
 #include "clean.h"
 

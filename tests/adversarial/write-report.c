@@ -1,7 +1,7 @@
 /*
  * attack: overwrites the grader's report with full marks
  * cheats: correctness
- * reason: calls fopen()
+ * reason: 'fopen'
  */
 #include "clean.h"
 
