@@ -46,7 +46,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
-.PHONY: all grade grade-batch test unit selfcheck soak coverage doctor deps clean gradescope-check adversarial
+.PHONY: all grade grade-batch test unit selfcheck soak coverage doctor deps clean gradescope-check adversarial integrity
 
 all: $(BIN)/grade
 
@@ -78,6 +78,7 @@ grade-batch: deps
 test: deps
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory gradescope-check
+	$(Q)$(MAKE) --no-print-directory integrity
 	$(Q)$(MAKE) --no-print-directory adversarial
 	$(Q)$(MAKE) --no-print-directory selfcheck
 

@@ -52,6 +52,11 @@ $(BIN)/check_results: tests/check_results.c
 gradescope-check: $(BIN)/check_results
 	$(Q)bash tests/gradescope.sh
 
+# The grader on hosts and submissions it must not trust: links, odd path
+# names, a container without CAP_SYS_ADMIN, a tool that cannot start.
+integrity: $(BIN)/grade
+	$(Q)bash tests/integrity.sh
+
 # Attacks on the grader (tests/adversarial/): each must be caught, in time.
 adversarial: $(BIN)/grade $(BIN)/selfcheck
 	$(Q)$(BIN)/selfcheck $(BIN)/grade $(CURDIR) --adversarial $(NAME)

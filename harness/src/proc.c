@@ -85,9 +85,11 @@ static void enter_sandbox(const struct sandbox *s)
 			mount("tmpfs", *dir, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
 			      "size=4k,mode=0555");
 		/* Private scratch places: nothing shared with other runs. */
-		mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=256m,mode=1777");
-		mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-		      "size=64m,mode=1777");
+		if (s->private_tmp) {
+			mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=256m,mode=1777");
+			mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			      "size=64m,mode=1777");
+		}
 	}
 	if (root && s->uid) {
 		set_limit(RLIMIT_NPROC, s->max_tasks ? s->max_tasks : 1024);

@@ -61,6 +61,7 @@ struct sandbox {
 	const char *const *hide;	/* directories to hide, NULL-ended */
 	unsigned max_tasks;		/* RLIMIT_NPROC with a uid of its own */
 	unsigned long max_memory_mb;	/* resident memory of the whole group */
+	bool private_tmp;		/* fresh /tmp and /dev/shm in the namespace */
 };
 
 struct proc_result {

@@ -61,10 +61,12 @@ void sandbox_probe(const struct sandbox *s, struct sandbox_status *out)
 	out->namespaces = bits & HAS_NAMESPACES;
 	out->own_uid = bits & HAS_UID;
 	out->seccomp = bits & HAS_SECCOMP;
+	out->private_tmp = out->namespaces && s->private_tmp;
 #define LAYER(cond, name) \
 	strcat((cond) ? active : missing, *((cond) ? active : missing) ? ", " name : name)
 	LAYER(out->own_uid, "a uid of its own with a process limit");
-	LAYER(out->namespaces, "network and mount namespaces (hidden solutions, private /tmp)");
+	LAYER(out->namespaces, "network and mount namespaces (hidden solutions)");
+	LAYER(out->namespaces && s->private_tmp, "private /tmp and /dev/shm");
 	LAYER(out->seccomp, "seccomp system-call filter");
 #undef LAYER
 	snprintf(out->text, sizeof(out->text), "active: %s, resource limits, own process "

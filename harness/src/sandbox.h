@@ -28,6 +28,7 @@ struct sandbox_status {
 	bool own_uid;		/* learner code runs as a uid of its own */
 	bool namespaces;	/* network and mount namespaces, private /tmp */
 	bool seccomp;		/* the kernel supports seccomp filters */
+	bool private_tmp;	/* fresh /tmp and /dev/shm */
 	char text[512];		/* "active: ...; missing: ..." for reports */
 };
 

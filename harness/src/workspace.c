@@ -267,6 +267,9 @@ static void setup_sandbox(struct workspace *w, const char *root, const char *bui
 	w->sandbox.hide = w->hidden;
 	w->sandbox.uid = geteuid() == 0 && !getenv("THREADCLINIC_NO_SANDBOX_USER") &&
 			 uid_can_reach(sandbox_uid(slot), root, build_root) ? sandbox_uid(slot) : 0;
+	/* A fresh /tmp would hide a workbook or a build directory kept there. */
+	w->sandbox.private_tmp = strncmp(root, "/tmp/", 5) && strncmp(build_root, "/tmp/", 5) &&
+				 strncmp(root, "/dev/shm/", 9) && strncmp(build_root, "/dev/shm/", 9);
 	w->sandbox.max_tasks = 2048;
 	w->sandbox.max_memory_mb = 1024;
 	w->build_sandbox = w->sandbox;
