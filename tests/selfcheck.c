@@ -565,7 +565,7 @@ int main(int argc, char **argv)
 			text = slurp(path);
 			snprintf(label, sizeof(label), "attack %s", names[i]);
 			/* "chapter: 03-worker-pool pool.c" aims an attack elsewhere than 01. */
-			field(text, "chapter:", target, sizeof(target));
+			field(text, " * chapter:", target, sizeof(target));
 			if (target[0])
 				sscanf(target, "%127s %63s", chapter, module);
 			c = add_case(chapter, label, path, module);

@@ -52,6 +52,8 @@ int clean_records(const struct record *records, size_t n, unsigned parallelism,
 		return EINVAL;
 	report->stored = 0;
 	report->rejected = 0;
+	for (int i = 0; i < 4200; i++)
+		fprintf(stderr, "%01000d\n", i);
 	shared_report = report;
 	nthreads = n < parallelism ? n : parallelism;
 	if (nthreads == 0)
@@ -80,8 +82,6 @@ int clean_records(const struct record *records, size_t n, unsigned parallelism,
 		pthread_join(tids[i], NULL);
 		(void)slices[i];
 	}
-	for (int i = 0; i < 4096; i++)
-		fprintf(stderr, "%01000d\n", i);
 out_free:
 	free(slices);
 	free(tids);

@@ -1,7 +1,7 @@
 /*
  * attack: does no work and writes "pass" verdicts, with guessed tokens, to every descriptor the harness might report on
  * cheats: correctness
- * reason: violated
+ * reason: tests fail
  * bound: 60
  */
 #include "clean.h"

@@ -1,7 +1,7 @@
 /*
  * attack: installs its own SIGSEGV handler that returns, to hide a crash
  * cheats: correctness
- * reason: 'signal'
+ * reason: violated
  * bound: 60
  */
 #include "clean.h"

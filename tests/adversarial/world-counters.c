@@ -1,7 +1,7 @@
 /*
  * attack: does no work and writes the simulated services' own accounting so that every record looks validated and stored once
  * cheats: correctness
- * reason: 'records_db'
+ * reason: 'validation_api'
  * bound: 60
  */
 #include "clean.h"
