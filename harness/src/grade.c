@@ -96,7 +96,7 @@ static void begin(const struct grade_job *job, const struct chapter *chapter,
 		sandbox_probe(&g->w.sandbox, &st);
 		out->sandbox = strdup(st.text);
 		if (job->require_sandbox && !sandbox_complete(&st)) {
-			char summary[700];
+			char summary[1024];
 
 			snprintf(summary, sizeof(summary), "could not run: the sandbox is incomplete "
 				 "and --require-sandbox is set (%s)", st.text);

@@ -29,7 +29,7 @@ struct sandbox_status {
 	bool namespaces;	/* network and mount namespaces, private /tmp */
 	bool seccomp;		/* the kernel supports seccomp filters */
 	bool private_tmp;	/* fresh /tmp and /dev/shm */
-	char text[512];		/* "active: ...; missing: ..." for reports */
+	char text[768];		/* "active: ...; missing: ..." for reports */
 };
 
 /* Tries each layer of s in a child; fills *out. */

@@ -147,3 +147,15 @@ Test(proc, stops_a_group_that_passes_its_memory_limit, .timeout = 30)
 	cr_assert_lt(r.wall_s, 15);
 	proc_result_free(&r);
 }
+
+Test(proc, a_child_that_stops_itself_ends_at_once)
+{
+	struct proc_result r;
+	char text[128];
+
+	run_sh("kill -STOP $$; sleep 30", 20, &r, 0);
+	cr_assert_eq(r.end, PROC_STOPPED);
+	cr_assert_lt(r.wall_s, 5.0, "took %.1f s", r.wall_s);
+	cr_assert_not_null(strstr(proc_describe(&r, text, sizeof(text)), "stopped itself"));
+	proc_result_free(&r);
+}
