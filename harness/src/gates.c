@@ -211,7 +211,7 @@ void gate_correctness(const struct workspace *w, const struct scenario_list *lis
 	note_seccomp(&e, g);
 	if (r.end == PROC_TIMED_OUT)
 		gate_add_detail(g, "the test run as a whole timed out and was stopped");
-	if (r.end == PROC_STOPPED)
+	if (r.end == PROC_STOPPED || r.end == PROC_TIMED_OUT)
 		g->halted = true;
 	g->tool_passed = list->n && passed == list->n && r.end != PROC_STOPPED && !e.overflowed;
 	g->fraction = g->tool_passed ? 1 : 0;

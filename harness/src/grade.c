@@ -148,14 +148,14 @@ static void begin(const struct grade_job *job, const struct chapter *chapter,
 	TIMED(out, GATE_CORRECTNESS, gate_correctness(&g->w, &g->list,
 						      &out->gates[GATE_CORRECTNESS]));
 	/*
-	 * A program that hangs under the tests hangs under the race tools too
-	 * (they watch the same scenarios): say so instead of waiting for it.
+	 * A program that hangs, stops itself or ends early under the tests does
+	 * so under the race tools too (they watch the same scenarios): say so
+	 * instead of waiting for it.
 	 */
-	if (out->gates[GATE_CORRECTNESS].details &&
-	    strstr(out->gates[GATE_CORRECTNESS].details, ": timed out after ")) {
+	if (out->gates[GATE_CORRECTNESS].halted) {
 		for (int i = GATE_TSAN; i <= GATE_LEAKS; i++)
-			gate_set_summary(&out->gates[i], "not run: the tests hang (see "
-					 "correctness for where the threads wait)");
+			gate_set_summary(&out->gates[i], "not run: the tests hang, stop or end "
+					 "early (see correctness)");
 		workspace_seal(&g->w);
 		return;
 	}
