@@ -22,6 +22,7 @@ check gdb                                  gdb
 check gcovr                                gcovr
 check zip                                  zip
 check unzip                                unzip
+check capsh                                libcap2-bin
 # ThreadSanitizer's runtime for gcc
 if ! ls /usr/lib/gcc/*/*/libtsan.so >/dev/null 2>&1 && ! ls /usr/lib/*/libtsan.so* >/dev/null 2>&1; then
 	missing="$missing libtsan2"
