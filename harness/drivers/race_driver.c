@@ -11,6 +11,9 @@
  * is the Criterion gate's business; this driver gives the race tools
  * something to watch.
  *
+ * With TC_SEED set, the run is perturbed (perturb.h) and the seed printed
+ * on stderr first, as "perturbation seed: N".
+ *
  * Usage: race_driver [--list]
  *	--list	prints "clause<TAB>name<TAB>timeout" for each scenario, after
  *		"#gates<TAB>leaks" when the chapter is graded on leaks
@@ -18,12 +21,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "perturb.h"
 #include "scenario.h"
 #include "verdict.h"
 
 int main(int argc, char **argv)
 {
 	const struct scenario_env env = { .small = true };
+	uint64_t seed;
 
 	if (argc > 1 && strcmp(argv[1], "--list") == 0) {
 		if (scenario_checks_leaks())
@@ -33,6 +38,8 @@ int main(int argc, char **argv)
 			       scenario_get(i)->timeout_s);
 		return 0;
 	}
+	if (perturb_seed(&seed))
+		fprintf(stderr, "perturbation seed: %llu\n", (unsigned long long)seed);
 	for (size_t i = 0; i < scenario_total(); i++) {
 		struct check c;
 

@@ -20,6 +20,7 @@
 
 #include "census.h"
 #include "clock.h"
+#include "perturb.h"
 
 /* After one scenario timed out, the later ones get this long at most. */
 #define AFTER_TIMEOUT_S 1.0
@@ -141,6 +142,7 @@ static long resident_mb(void)
 static void *watchdog(void *arg)
 {
 	(void)arg;
+	perturb_exempt_thread();
 	for (;;) {
 		uint64_t deadline = atomic_load(&armed_deadline_ns);
 		size_t index = atomic_load(&armed_index);
