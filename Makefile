@@ -23,6 +23,8 @@
 #   HIDDEN=DIR        make gradescope: DIR/<chapter>.c are hidden tests
 #   STRICT=1          exit non-zero when the score is short of the maximum
 #   RUNS=N            repetitions for make soak (default 5)
+#   SEED=N|off        the perturbation seed of the correctness and race gates
+#                     (default: one per grading, shown in the feedback)
 #   CC=compiler       the C compiler (default cc)
 #   V=1               show the commands make runs
 
@@ -65,13 +67,14 @@ grade: deps
 	$(Q)$(BIN)/grade --root . $(if $(CH),--chapters "$(CH)") \
 		$(if $(SUBMISSION),--submission "$(SUBMISSION)") \
 		$(if $(REPORT),--report "$(REPORT)") $(if $(JUNIT),--junit "$(JUNIT)") \
-		$(if $(STRICT),--strict)
+		$(if $(STRICT),--strict) $(if $(SEED),--seed "$(SEED)")
 
 grade-batch: deps
 	$(Q)test -n "$(DIR)" || { echo "usage: make grade-batch DIR=<folder of submissions>"; exit 2; }
 	$(Q)$(MAKE) --no-print-directory $(BIN)/grade
 	$(Q)$(BIN)/grade --root . --batch "$(DIR)" $(if $(CH),--chapters "$(CH)") \
-		--gradebook "$(or $(GRADEBOOK),$(BUILD)/gradebook)" --jobs $(or $(JOBS),2)
+		--gradebook "$(or $(GRADEBOOK),$(BUILD)/gradebook)" --jobs $(or $(JOBS),2) \
+		$(if $(SEED),--seed "$(SEED)")
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory unit

@@ -85,7 +85,8 @@ static void *phase_one_worker(void *arg)
 		const struct chapter *c = &sub->chapters[sub->selected[k]];
 		struct grade_job job = { .root = p->o->root, .build_root = sub->build_root,
 					 .cache_root = p->cache_root,
-					 .submission_root = p->o->dir, .slot = a->slot };
+					 .submission_root = p->o->dir, .slot = a->slot,
+					 .seed = p->o->seed };
 
 		sub->gradings[k] = calloc(1, sizeof(**sub->gradings));
 		if (!sub->gradings[k])

@@ -22,6 +22,7 @@ struct batch_opts {
 	const char *json_path;		/* gradebook.json */
 	unsigned jobs;			/* concurrent gradings in phase one */
 	bool only_submitted;		/* skip chapters a submission has no file for */
+	const char *seed;		/* as grade_job's seed */
 };
 
 /* Returns 0 when the gradebook was written, 2 when the grader could not run. */

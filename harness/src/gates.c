@@ -138,7 +138,7 @@ void gate_correctness(const struct workspace *w, const struct scenario_list *lis
 
 	asprintf(&env_markers, "TC_MARKERS=%s", dir);
 	{
-		const char *env[] = { env_markers, "TC_TIMEOUT_FACTOR=1", NULL };
+		const char *env[] = { env_markers, w->seed_env, "TC_TIMEOUT_FACTOR=1", NULL };
 		struct proc_opts o = {
 			.sandbox = &w->sandbox,
 			.timeout_s = list->total_timeout_s + 30,
@@ -268,7 +268,8 @@ void gate_tsan(const struct workspace *w, const struct scenario_list *list,
 		 "second_deadlock_stack=1 log_path=%s/report suppressions=%s/harness/supp/tsan.supp",
 		 logs, w->root);
 	{
-		const char *env[] = { env_markers, env_tsan, "TC_TIMEOUT_FACTOR=2", NULL };
+		const char *env[] = { env_markers, env_tsan, w->seed_env, "TC_TIMEOUT_FACTOR=2",
+				      NULL };
 		struct proc_opts o = {
 			.sandbox = &w->sandbox,
 			.timeout_s = list->total_timeout_s * TSAN_TIMEOUT_FACTOR + 30,
@@ -321,7 +322,8 @@ void gate_helgrind(const struct workspace *w, const struct scenario_list *list,
 			"valgrind", "--tool=helgrind", "--xml=yes", xml_opt, supp_opt,
 			"--child-silent-after-fork=yes", w->binaries[FLAVOR_HELGRIND], NULL,
 		};
-		const char *env[] = { env_markers, "TC_TIMEOUT_FACTOR=3", "TC_NO_STACKS=1", NULL };
+		const char *env[] = { env_markers, w->seed_env, "TC_TIMEOUT_FACTOR=3",
+				      "TC_NO_STACKS=1", NULL };
 		struct proc_opts o = {
 			.sandbox = &w->sandbox,
 			.timeout_s = list->total_timeout_s * HELGRIND_TIMEOUT_FACTOR + 60,

@@ -26,6 +26,8 @@ struct grade_job {
 	const char *cache_root;		/* the harness's compiled objects */
 	const char *submission_root;	/* hidden from the learner's code, or NULL */
 	unsigned slot;			/* 0, 1, ...: one per concurrent grading */
+	const char *seed;		/* the perturbation seed of the scenario gates
+					   (decimal), "off", or NULL: one from the clock */
 };
 
 struct grading {
