@@ -24,6 +24,8 @@ static const char *const denied_calls[] = {
 	"clock_settime", "settimeofday", "adjtime", "kill", "killpg", "__tsan_*", "__asan_*", "__lsan_*", "__msan_*", "__ubsan_*",
 	"__sanitizer_*", "__interceptor_*", "getenv", "secure_getenv", "setenv",
 	"putenv", "unsetenv", "mprotect", "pkey_*",
+	/* The perturbation layer (harness/lib/perturb.h) and what it wraps. */
+	"perturb_*", "__real_*", "__wrap_*",
 	NULL,
 };
 
