@@ -24,6 +24,8 @@
 #   STRICT=1          exit non-zero when the score is short of the maximum
 #   REQUIRE_SANDBOX=1 refuse to run learner code when a sandbox layer is missing
 #   RUNS=N            repetitions for make soak (default 5)
+#   SEED=N|off        the perturbation seed of the correctness and race gates
+#                     (default: one per grading, shown in the feedback)
 #   CC=compiler       the C compiler (default cc)
 #   V=1               show the commands make runs
 
@@ -66,14 +68,14 @@ grade: deps
 	$(Q)$(BIN)/grade --root . $(if $(CH),--chapters "$(CH)") \
 		$(if $(SUBMISSION),--submission "$(SUBMISSION)") \
 		$(if $(REPORT),--report "$(REPORT)") $(if $(JUNIT),--junit "$(JUNIT)") \
-		$(if $(STRICT),--strict) $(if $(REQUIRE_SANDBOX),--require-sandbox)
+		$(if $(STRICT),--strict) $(if $(REQUIRE_SANDBOX),--require-sandbox) $(if $(SEED),--seed "$(SEED)")
 
 grade-batch: deps
 	$(Q)test -n "$(DIR)" || { echo "usage: make grade-batch DIR=<folder of submissions>"; exit 2; }
 	$(Q)$(MAKE) --no-print-directory $(BIN)/grade
 	$(Q)$(BIN)/grade --root . --batch "$(DIR)" $(if $(CH),--chapters "$(CH)") \
 		--gradebook "$(or $(GRADEBOOK),$(BUILD)/gradebook)" --jobs $(or $(JOBS),2) \
-		$(if $(REQUIRE_SANDBOX),--require-sandbox)
+		$(if $(REQUIRE_SANDBOX),--require-sandbox) $(if $(SEED),--seed "$(SEED)")
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory unit

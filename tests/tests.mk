@@ -1,6 +1,7 @@
 # tests.mk - the project's own tests (included by the top-level Makefile)
 #
-#   make unit       Criterion unit tests of the grader and the simulated world
+#   make unit       Criterion unit tests of the grader, the simulated world and
+#                   the perturbation layer
 #   make selfcheck  solutions pass, starters and the bug zoo fail as declared
 #   make soak       the self-check RUNS times (pass rates)
 #   make coverage   gcovr over harness/ (unit tests and one grading run)
@@ -15,11 +16,18 @@ $(UNIT_BIN): $(UNIT_SRC) $(UNIT_DEPS) $(wildcard harness/src/*.h harness/world/*
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(UNIT_CFLAGS) $(UNIT_SRC) $(UNIT_DEPS) -lcriterion $(LIBS) -o $@
 
+# A waiter linked through the perturbation layer, for tests/unit/test_perturb.c.
+PERTURB_WRAPS := $(shell sed -n '/define PERTURB_WRAPPED/,/^$$/p' harness/lib/perturb.h | \
+	grep -o '"[a-z_]*"' | tr -d '"')
+$(BIN)/perturb_probe: tests/probes/if_waiter.c harness/lib/perturb.c harness/lib/perturb.h
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(UNIT_CFLAGS) $(filter %.c,$^) $(PERTURB_WRAPS:%=-Wl,--wrap=%) -o $@
+
 $(BIN)/selfcheck: tests/selfcheck.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) $< -ljansson -o $@
 
-unit: $(UNIT_BIN)
+unit: $(UNIT_BIN) $(BIN)/perturb_probe
 	$(Q)$(UNIT_BIN) --jobs=2
 
 selfcheck: $(BIN)/grade $(BIN)/selfcheck

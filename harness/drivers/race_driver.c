@@ -16,6 +16,9 @@
  * canary and leaves it out of the learner's findings: a tool that did not
  * start, was switched off or lost its log can never read as "clean".
  *
+ * With TC_SEED set, the run is perturbed (perturb.h) and the seed printed
+ * on stderr first, as "perturbation seed: N".
+ *
  * Usage: race_driver [--list]
  *	--list	prints "clause<TAB>name<TAB>timeout" for each scenario, after
  *		"#gates<TAB>leaks" when the chapter is graded on leaks
@@ -26,6 +29,7 @@
 #include <string.h>
 
 #include "channel.h"
+#include "perturb.h"
 #include "scenario.h"
 #include "verdict.h"
 
@@ -73,6 +77,7 @@ __attribute__((noinline)) static void tc_canary_leak(void)
 int main(int argc, char **argv)
 {
 	const struct scenario_env env = { .small = true };
+	uint64_t seed;
 
 	if (argc > 1 && strcmp(argv[1], "--list") == 0) {
 		if (scenario_checks_leaks())
@@ -86,6 +91,8 @@ int main(int argc, char **argv)
 	tc_canary_race();
 	tc_canary_leak();
 	tc_channel_send_text("canary", 0, "ran");
+	if (perturb_seed(&seed))
+		fprintf(stderr, "perturbation seed: %llu\n", (unsigned long long)seed);
 	for (size_t i = 0; i < scenario_total(); i++) {
 		struct check c;
 

@@ -22,6 +22,7 @@
 #include "channel.h"
 #include "clock.h"
 #include "confine.h"
+#include "perturb.h"
 
 /* After one scenario timed out, the later ones get this long at most. */
 #define AFTER_TIMEOUT_S 1.0
@@ -141,6 +142,7 @@ static bool earlier_timeout_seen(void)
 static void *watchdog(void *arg)
 {
 	(void)arg;
+	perturb_exempt_thread();
 	for (;;) {
 		uint64_t deadline = atomic_load(&armed_deadline_ns);
 		size_t index = atomic_load(&armed_index);

@@ -86,7 +86,8 @@ static void *phase_one_worker(void *arg)
 		struct grade_job job = { .root = p->o->root, .build_root = sub->build_root,
 					 .cache_root = p->cache_root,
 					 .submission_root = p->o->dir, .slot = a->slot,
-					 .require_sandbox = p->o->require_sandbox };
+					 .require_sandbox = p->o->require_sandbox,
+					 .seed = p->o->seed };
 
 		sub->gradings[k] = calloc(1, sizeof(**sub->gradings));
 		if (!sub->gradings[k])

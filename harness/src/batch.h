@@ -23,6 +23,7 @@ struct batch_opts {
 	unsigned jobs;			/* concurrent gradings in phase one */
 	bool only_submitted;		/* skip chapters a submission has no file for */
 	bool require_sandbox;		/* a missing sandbox layer is an error */
+	const char *seed;		/* as grade_job's seed */
 };
 
 /* Returns 0 when the gradebook was written, 2 when the grader could not run. */

@@ -168,7 +168,7 @@ void gate_correctness(const struct workspace *w, const struct scenario_list *lis
 	const char *argv[] = { w->binaries[FLAVOR_SUITE], "--jobs=1", "--ascii", NULL };
 	char *hurry = fresh_path(w, "hurry-correctness");
 	char *env_hurry = env_entry("TC_HURRY_FILE", hurry ? hurry : "");
-	const char *env[] = { env_hurry, "TC_TIMEOUT_FACTOR=1", NULL };
+	const char *env[] = { env_hurry, "TC_TIMEOUT_FACTOR=1", w->seed_env, NULL };
 	struct proc_opts o = {
 		.sandbox = &w->sandbox,
 		.cwd = w->scratch_dir,
@@ -317,7 +317,7 @@ void gate_tsan(const struct workspace *w, const struct scenario_list *list,
 		env_hurry, "TC_TIMEOUT_FACTOR=2",
 		"TSAN_OPTIONS=halt_on_error=0 exitcode=66 atexit_sleep_ms=0 "
 		"second_deadlock_stack=1 log_path=stderr suppressions=/dev/fd/4",
-		NULL,
+		w->seed_env, NULL,
 	};
 	int supp = open_trusted(w, "harness/supp/tsan.supp");
 	struct proc_opts o = {
@@ -428,7 +428,7 @@ void gate_helgrind(const struct workspace *w, const struct scenario_list *list,
 			w->binaries[FLAVOR_HELGRIND], NULL,
 		};
 		const char *env[] = { env_hurry, "TC_TIMEOUT_FACTOR=3", "TC_NO_STACKS=1",
-				      "TC_NO_SECCOMP=1", NULL };
+				      "TC_NO_SECCOMP=1", w->seed_env, NULL };
 		struct proc_opts o = {
 			.sandbox = &w->sandbox,
 			.cwd = w->scratch_dir,

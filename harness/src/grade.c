@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../world/random.h"
 #include "gates.h"
 #include "policy.h"
 #include "sandbox.h"
@@ -78,6 +79,34 @@ static bool build(struct workspace *w, enum flavor f, struct chapter_result *out
 		(out)->gates[gate].seconds = now_s() - start_;          \
 	} while (0)
 
+/*
+ * The scenario gates' TC_SEED for this grading (perturb.h) into w, and a
+ * line in the correctness details saying how to replay it.
+ */
+static void choose_seed(const struct grade_job *job, struct workspace *w,
+			struct gate_result *correctness)
+{
+	unsigned long long seed;
+
+	if (job->seed && strcmp(job->seed, "off") == 0) {
+		snprintf(w->seed_env, sizeof(w->seed_env), "TC_SEED=");
+		return;
+	}
+	if (job->seed) {
+		seed = strtoull(job->seed, NULL, 10);
+	} else {
+		struct timespec ts;
+		uint64_t mix;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		mix = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + job->slot;
+		seed = 1 + world_random(&mix) % 999999;
+	}
+	snprintf(w->seed_env, sizeof(w->seed_env), "TC_SEED=%llu", seed);
+	gate_add_detail(correctness, "perturbation seed %llu: replay with make grade SEED=%llu",
+			seed, seed);
+}
+
 /* grade_begin() but for the timing; returns at the first blocking problem. */
 static void begin(const struct grade_job *job, const struct chapter *chapter,
 		  struct grading *g)
@@ -104,6 +133,7 @@ static void begin(const struct grade_job *job, const struct chapter *chapter,
 			return;
 		}
 	}
+	choose_seed(job, &g->w, &out->gates[GATE_CORRECTNESS]);
 	log = policy_check_source(&g->w);
 	if (log) {
 		char summary[512];

@@ -23,6 +23,9 @@
  *				files for
  *	    --require-sandbox	refuse to run learner code when a sandbox layer
  *				(own uid, namespaces, seccomp) is missing
+ *	    --seed N|off	the perturbation seed of the correctness and race
+ *				gates (harness/lib/perturb.h); default: one per
+ *				grading from the clock, shown in the details
  *
  * Exit status: 0 when grading ran to its end, whatever the scores; 1 with
  * --strict and a short score; 2 when the grader itself could not run.
@@ -45,7 +48,7 @@ static void usage(FILE *out)
 {
 	fputs("usage: grade [-C CHAPTERS] [-s SUBMISSION] [-r REPORT.json] [--strict]\n"
 	      "             [--root DIR] [--build DIR] [-v] [--gradescope FILE]\n"
-	      "             [--classroom FILE] [--junit FILE] [--require-sandbox]\n"
+	      "             [--classroom FILE] [--junit FILE] [--require-sandbox] [--seed N|off]\n"
 	      "       grade --batch DIR [--gradebook PREFIX] [-j N] [-C CHAPTERS]\n", out);
 }
 
@@ -104,11 +107,13 @@ int main(int argc, char **argv)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "only-submitted", no_argument, NULL, 'O' },
 		{ "require-sandbox", no_argument, NULL, 'Q' },
+		{ "require-sandbox", no_argument, NULL, 'Q' },
+		{ "seed", required_argument, NULL, 'E' },
 		{ 0 },
 	};
 	const char *chapters_arg = NULL, *submission = NULL, *report = NULL;
 	const char *root_arg = ".", *build_arg = NULL, *gradescope = NULL, *classroom = NULL;
-	const char *junit = NULL, *batch_dir = NULL, *gradebook = NULL;
+	const char *junit = NULL, *batch_dir = NULL, *gradebook = NULL, *seed = NULL;
 	unsigned jobs = 2;
 	int passed_gates, failed_gates;
 	bool strict = false, verbose = false, only_submitted = false, *selected;
@@ -139,6 +144,14 @@ int main(int argc, char **argv)
 		case 'j': jobs = (unsigned)atoi(optarg); break;
 		case 'O': only_submitted = true; break;
 		case 'Q': require_sandbox = true; break;
+		case 'E':
+			if (!*optarg || (strcmp(optarg, "off") != 0 &&
+					  optarg[strspn(optarg, "0123456789")])) {
+				fprintf(stderr, "grade: --seed takes a decimal number or 'off'\n");
+				return 2;
+			}
+			seed = optarg;
+			break;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -185,6 +198,7 @@ int main(int argc, char **argv)
 			.chapters = (const char *const *)selectors, .csv_path = csv,
 			.json_path = json, .jobs = jobs, .only_submitted = only_submitted,
 			.require_sandbox = require_sandbox,
+			.seed = seed,
 		});
 		free(dir);
 		free(prefix);
@@ -213,7 +227,8 @@ int main(int argc, char **argv)
 		return 2;
 	job = (struct grade_job){ .root = root, .build_root = build_root,
 				  .cache_root = cache_root, .submission_root = submission_abs,
-				  .require_sandbox = require_sandbox };
+				  .require_sandbox = require_sandbox,
+				  .seed = seed };
 	for (size_t i = 0; i < n; i++) {
 		if (!selected[i])
 			continue;

@@ -61,6 +61,8 @@ struct workspace {
 	const char *build_hidden[8];	/* what the build sandbox hides */
 	char *owned_paths[6];		/* strings behind hidden[] */
 	char *hidden_tests;		/* <root>/harness/hidden/<id>.c, or NULL */
+	char seed_env[40];		/* "TC_SEED=N" for the scenario gates, or
+					   "TC_SEED=": no perturbation (perturb.h) */
 };
 
 /*

@@ -5,15 +5,28 @@
  * Linked with one chapter's scenario file and the learner's code. Run it by
  * hand to see Criterion's own report:
  *	build/grade/<chapter>/suite --verbose
+ * With TC_SEED=N in the environment, the scenarios run perturbed (perturb.h).
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <stdio.h>
 
+#include "perturb.h"
 #include "scenario.h"
 #include "channel.h"
 #include "verdict.h"
 
 #define MAX_SCENARIOS 64
+
+/* Once, in Criterion's runner: the seed of a perturbed run (perturb.h). */
+ReportHook(PRE_ALL)(struct criterion_test_set *set)
+{
+	uint64_t seed;
+
+	(void)set;
+	if (perturb_seed(&seed))
+		fprintf(stderr, "perturbation seed: %llu\n", (unsigned long long)seed);
+}
 
 ParameterizedTestParameters(chapter, scenario)
 {

@@ -1,0 +1,402 @@
+/*
+ * perturb.c - the wrappers behind perturb.h (linked with -Wl,--wrap=<fn>)
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "perturb.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "random.h"
+
+/* The real functions, as the linker's --wrap names them. */
+int __real_clock_gettime(clockid_t clock, struct timespec *ts);
+int __real_gettimeofday(struct timeval *restrict tv, void *restrict tz);
+time_t __real_time(time_t *out);
+int __real_pthread_mutex_lock(pthread_mutex_t *m);
+int __real_pthread_mutex_unlock(pthread_mutex_t *m);
+int __real_pthread_mutex_trylock(pthread_mutex_t *m);
+int __real_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m);
+int __real_pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
+				  const struct timespec *abstime);
+int __real_pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
+				  const struct timespec *abstime);
+int __real_pthread_cond_signal(pthread_cond_t *c);
+int __real_pthread_cond_broadcast(pthread_cond_t *c);
+int __real_pthread_rwlock_rdlock(pthread_rwlock_t *l);
+int __real_pthread_rwlock_wrlock(pthread_rwlock_t *l);
+int __real_pthread_rwlock_unlock(pthread_rwlock_t *l);
+int __real_sem_wait(sem_t *s);
+int __real_sem_post(sem_t *s);
+int __real_sem_timedwait(sem_t *s, const struct timespec *abstime);
+int __real_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
+			  void *arg);
+int __real_pthread_join(pthread_t t, void **result);
+int __real_sched_yield(void);
+
+/*
+ * Set once, before main, by perturb_init(): whether TC_SEED asked for
+ * perturbation, and the seed. Read-only afterwards.
+ */
+static bool enabled;
+static uint64_t seed_value;
+
+/* How many threads have drawn so far: numbers each thread's generator. */
+static _Atomic uint64_t threads_seen;
+
+static _Atomic uint64_t count_spurious, count_stolen, count_yields, count_sleeps;
+
+/* One thread's generator; belongs to that thread alone. */
+struct thread_state {
+	uint64_t random;
+	bool ready;
+	bool exempt;
+};
+static __thread struct thread_state self;
+
+__attribute__((constructor)) static void perturb_init(void)
+{
+	const char *text = getenv("TC_SEED");
+	char *end;
+
+	if (!text || !*text)
+		return;
+	seed_value = strtoull(text, &end, 10);
+	if (*end) {
+		fprintf(stderr, "perturbation: TC_SEED=%s is not a decimal number; off\n", text);
+		return;
+	}
+	enabled = true;
+}
+
+bool perturb_seed(uint64_t *seed)
+{
+	if (enabled && seed)
+		*seed = seed_value;
+	return enabled;
+}
+
+void perturb_exempt_thread(void)
+{
+	self.exempt = true;
+}
+
+void perturb_counts(struct perturb_counts *out)
+{
+	out->spurious = atomic_load(&count_spurious);
+	out->stolen = atomic_load(&count_stolen);
+	out->yields = atomic_load(&count_yields);
+	out->sleeps = atomic_load(&count_sleeps);
+}
+
+/* True when the calling thread is to be perturbed at all. */
+static inline bool active(void)
+{
+	return __builtin_expect(enabled, 0) && !self.exempt;
+}
+
+/* The calling thread's next 64 random bits (active() threads only). */
+static uint64_t draw(void)
+{
+	if (!self.ready) {
+		uint64_t n = atomic_fetch_add_explicit(&threads_seen, 1, memory_order_relaxed);
+
+		self.random = seed_value ^ ((n + 1) * 0xd1b54a32d192ed03u);
+		self.ready = true;
+	}
+	return world_random(&self.random);
+}
+
+static void yield_now(void)
+{
+	atomic_fetch_add_explicit(&count_yields, 1, memory_order_relaxed);
+	__real_sched_yield();
+}
+
+/* Sleeps 10-200 us, chosen by r. */
+static void short_sleep(uint64_t r)
+{
+	struct timespec ts = { 0, (long)(10 + r % 191) * 1000L };
+
+	atomic_fetch_add_explicit(&count_sleeps, 1, memory_order_relaxed);
+	nanosleep(&ts, NULL);
+}
+
+/* The common perturbation point: rarely a short sleep, often a yield. */
+static void maybe_pause(void)
+{
+	uint64_t r = draw();
+
+	if ((r & 1023) == 0)
+		short_sleep(r >> 10);
+	else if ((r >> 10 & 7) == 0)
+		yield_now();
+}
+
+/*
+ * Before a condition wait: true (and the mutex released, a yield, the mutex
+ * taken again) when this wait is to return at once as a spurious wake-up.
+ */
+static bool spurious_wakeup(pthread_mutex_t *m)
+{
+	if ((draw() & 3) != 0)
+		return false;
+	atomic_fetch_add_explicit(&count_spurious, 1, memory_order_relaxed);
+	__real_pthread_mutex_unlock(m);
+	__real_sched_yield();
+	__real_pthread_mutex_lock(m);
+	return true;
+}
+
+/*
+ * After a condition wait that returned holding m: sometimes lets go of m
+ * for a yield, as if another thread had taken it first (a stolen wake-up).
+ */
+static void maybe_steal(pthread_mutex_t *m)
+{
+	uint64_t r = draw();
+
+	if ((r & 3) != 0)
+		return;
+	atomic_fetch_add_explicit(&count_stolen, 1, memory_order_relaxed);
+	__real_pthread_mutex_unlock(m);
+	if ((r >> 2 & 63) == 0)
+		short_sleep(r >> 8);
+	else
+		__real_sched_yield();
+	__real_pthread_mutex_lock(m);
+}
+
+/* The wall clock step, in nanoseconds, added to CLOCK_REALTIME. */
+static _Atomic int64_t wallclock_offset_ns;
+
+void perturb_wallclock_step(int64_t ns)
+{
+	atomic_fetch_add(&wallclock_offset_ns, ns);
+}
+
+int64_t perturb_wallclock_offset(void)
+{
+	return atomic_load_explicit(&wallclock_offset_ns, memory_order_relaxed);
+}
+
+/* *ts moved by offset ns, normalised (0 <= tv_nsec < 1e9). */
+static void shift_timespec(struct timespec *ts, int64_t offset)
+{
+	int64_t ns = (int64_t)ts->tv_nsec + offset % 1000000000;
+
+	ts->tv_sec += (time_t)(offset / 1000000000);
+	if (ns < 0) {
+		ns += 1000000000;
+		ts->tv_sec--;
+	} else if (ns >= 1000000000) {
+		ns -= 1000000000;
+		ts->tv_sec++;
+	}
+	ts->tv_nsec = (long)ns;
+}
+
+int __wrap_clock_gettime(clockid_t clock, struct timespec *ts)
+{
+	int rc = __real_clock_gettime(clock, ts);
+	int64_t offset;
+
+	if (rc == 0 && clock == CLOCK_REALTIME && (offset = perturb_wallclock_offset()) != 0)
+		shift_timespec(ts, offset);
+	return rc;
+}
+
+int __wrap_gettimeofday(struct timeval *restrict tv, void *restrict tz)
+{
+	int rc = __real_gettimeofday(tv, tz);
+	int64_t offset;
+
+	if (rc == 0 && tv && (offset = perturb_wallclock_offset()) != 0) {
+		struct timespec ts = { .tv_sec = tv->tv_sec, .tv_nsec = tv->tv_usec * 1000L };
+
+		shift_timespec(&ts, offset);
+		tv->tv_sec = ts.tv_sec;
+		tv->tv_usec = ts.tv_nsec / 1000;
+	}
+	return rc;
+}
+
+time_t __wrap_time(time_t *out)
+{
+	int64_t offset = perturb_wallclock_offset();
+	time_t now;
+	struct timespec ts;
+
+	if (offset == 0)
+		return __real_time(out);
+	if (__real_clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		return (time_t)-1;
+	shift_timespec(&ts, offset);
+	now = ts.tv_sec;
+	if (out)
+		*out = now;
+	return now;
+}
+
+int __wrap_pthread_mutex_lock(pthread_mutex_t *m)
+{
+	if (active())
+		maybe_pause();
+	return __real_pthread_mutex_lock(m);
+}
+
+int __wrap_pthread_mutex_unlock(pthread_mutex_t *m)
+{
+	int rc = __real_pthread_mutex_unlock(m);
+
+	if (active())
+		maybe_pause();
+	return rc;
+}
+
+int __wrap_pthread_mutex_trylock(pthread_mutex_t *m)
+{
+	if (active())
+		maybe_pause();
+	return __real_pthread_mutex_trylock(m);
+}
+
+int __wrap_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+	int rc;
+
+	if (!active())
+		return __real_pthread_cond_wait(c, m);
+	if (spurious_wakeup(m))
+		return 0;
+	rc = __real_pthread_cond_wait(c, m);
+	maybe_steal(m);
+	return rc;
+}
+
+int __wrap_pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
+				  const struct timespec *abstime)
+{
+	int rc;
+
+	if (!active())
+		return __real_pthread_cond_timedwait(c, m, abstime);
+	if (spurious_wakeup(m))
+		return 0;
+	rc = __real_pthread_cond_timedwait(c, m, abstime);
+	maybe_steal(m);
+	return rc;
+}
+
+int __wrap_pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
+				  const struct timespec *abstime)
+{
+	int rc;
+
+	if (!active())
+		return __real_pthread_cond_clockwait(c, m, clock, abstime);
+	if (spurious_wakeup(m))
+		return 0;
+	rc = __real_pthread_cond_clockwait(c, m, clock, abstime);
+	maybe_steal(m);
+	return rc;
+}
+
+int __wrap_pthread_cond_signal(pthread_cond_t *c)
+{
+	if (active())
+		maybe_pause();
+	return __real_pthread_cond_signal(c);
+}
+
+int __wrap_pthread_cond_broadcast(pthread_cond_t *c)
+{
+	if (active())
+		maybe_pause();
+	return __real_pthread_cond_broadcast(c);
+}
+
+int __wrap_pthread_rwlock_rdlock(pthread_rwlock_t *l)
+{
+	if (active())
+		maybe_pause();
+	return __real_pthread_rwlock_rdlock(l);
+}
+
+int __wrap_pthread_rwlock_wrlock(pthread_rwlock_t *l)
+{
+	if (active())
+		maybe_pause();
+	return __real_pthread_rwlock_wrlock(l);
+}
+
+int __wrap_pthread_rwlock_unlock(pthread_rwlock_t *l)
+{
+	int rc = __real_pthread_rwlock_unlock(l);
+
+	if (active())
+		maybe_pause();
+	return rc;
+}
+
+int __wrap_sem_wait(sem_t *s)
+{
+	if (active())
+		maybe_pause();
+	return __real_sem_wait(s);
+}
+
+int __wrap_sem_timedwait(sem_t *s, const struct timespec *abstime)
+{
+	if (active())
+		maybe_pause();
+	return __real_sem_timedwait(s, abstime);
+}
+
+int __wrap_sem_post(sem_t *s)
+{
+	int rc = __real_sem_post(s);
+
+	if (active())
+		maybe_pause();
+	return rc;
+}
+
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
+			  void *arg)
+{
+	int rc = __real_pthread_create(t, attr, fn, arg);
+
+	if (active())
+		maybe_pause();
+	return rc;
+}
+
+int __wrap_pthread_join(pthread_t t, void **result)
+{
+	if (active())
+		maybe_pause();
+	return __real_pthread_join(t, result);
+}
+
+int __wrap_sched_yield(void)
+{
+	int rc = __real_sched_yield();
+
+	if (active()) {
+		uint64_t r = draw();
+
+		if ((r & 63) == 0)
+			short_sleep(r >> 6);
+	}
+	return rc;
+}

@@ -1,0 +1,97 @@
+/*
+ * perturb.h - a perturbation layer between the code under test and the
+ * system: a steppable wall clock, and (with a seed) random yields, short
+ * sleeps and spurious or stolen condition-variable wake-ups
+ *
+ * The scenario flavours (the Criterion suite and the race and leak drivers)
+ * are linked with perturb.o and the linker's --wrap=<fn> for every function named in
+ * PERTURB_WRAPPED below. --wrap rewrites the undefined references of every
+ * object in that link, so the learner's code and the harness's own objects
+ * (the world, the scenarios) both call the wrappers; the benchmark is linked
+ * without them. Each wrapper calls the real function (__real_<fn>).
+ *
+ * Wall clock: perturb_wallclock_step() moves CLOCK_REALTIME as seen through
+ * clock_gettime(), gettimeofday() and time(); every other clock passes
+ * through untouched. The kernel's clock does not move: a condition variable
+ * on CLOCK_REALTIME still times out against the real time, so a deadline
+ * computed from the stepped clock is off by the step. That is the point (a
+ * deadline must come from CLOCK_MONOTONIC), and it also applies to harness
+ * code that computes a CLOCK_REALTIME deadline while a step is in force.
+ *
+ * Perturbation: TC_SEED (decimal) in the environment turns it on; unset or
+ * empty, every wrapper is the real call after one predictable branch. Each
+ * thread draws from its own SplitMix64 state, derived from the seed and the
+ * order in which threads first call a wrapper (an atomic counter; no lock).
+ * What is injected, at these rates per call:
+ *  - lock, trylock, semaphore waits, join, signal and broadcast: first a
+ *    yield (1 in 8) or a sleep of 10-200 us (1 in 1024);
+ *  - unlock, sem_post, pthread_create: the same, after the real call;
+ *  - condition waits: a spurious wake-up (1 in 4: unlock, yield, lock,
+ *    return 0 without waiting), else the real wait and, after it, a stolen
+ *    wake-up window (1 in 4: unlock, yield, lock again, so that another
+ *    thread can take the mutex and consume what the waiter was woken for).
+ *    A spurious return only happens on entry, never to a thread already
+ *    blocked, so a wake-up that nobody sends still hangs the waiter;
+ *  - sched_yield(): the real yield, and 1 in 64 also a short sleep.
+ * The same seed gives the same draws per thread, but the interleaving also
+ * depends on the machine, so a replay reproduces the pressure, not always
+ * the exact run. Everything injected is something POSIX allows the real
+ * functions to do: a thread may be descheduled anywhere, and
+ * pthread_cond_wait() and pthread_cond_timedwait() may return 0 without a
+ * signal (spurious) or after another thread has taken the mutex first and
+ * consumed the state it was woken for (stolen).
+ *
+ * The harness's watchdog (verdict.c) calls perturb_exempt_thread(), so its
+ * clock readings and sleeps are never delayed by the layer.
+ *
+ * Safety: every function here is thread-safe and takes no lock of its own
+ * (the wrappers take only the locks their caller asked for).
+ */
+#ifndef HARNESS_PERTURB_H
+#define HARNESS_PERTURB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* The functions the scenario flavours link with -Wl,--wrap=<fn>. */
+#define PERTURB_WRAPPED                                                        \
+	"clock_gettime", "gettimeofday", "time",                               \
+	"pthread_mutex_lock", "pthread_mutex_unlock", "pthread_mutex_trylock", \
+	"pthread_cond_wait", "pthread_cond_timedwait",                         \
+	"pthread_cond_clockwait", "pthread_cond_signal",                       \
+	"pthread_cond_broadcast", "pthread_rwlock_rdlock",                     \
+	"pthread_rwlock_wrlock", "pthread_rwlock_unlock", "sem_wait",          \
+	"sem_post", "sem_timedwait", "pthread_create", "pthread_join",         \
+	"sched_yield"
+
+/*
+ * Adds ns (negative: backwards) to the wall clock as every wrapped caller
+ * of this process sees it, from now on; steps add up. Never blocks.
+ */
+void perturb_wallclock_step(int64_t ns);
+
+/* The total of all steps so far, in nanoseconds. Never blocks. */
+int64_t perturb_wallclock_offset(void);
+
+/*
+ * True when perturbation is on (TC_SEED set), with the seed in *seed.
+ * Never blocks.
+ */
+bool perturb_seed(uint64_t *seed);
+
+/*
+ * The calling thread is never perturbed from now on (the harness's own
+ * watchdog calls it first thing). Never blocks.
+ */
+void perturb_exempt_thread(void);
+
+/*
+ * Counts of what was injected so far in this process (for tests and
+ * diagnostics): spurious and stolen wake-ups, yields, sleeps. Never blocks.
+ */
+struct perturb_counts {
+	uint64_t spurious, stolen, yields, sleeps;
+};
+void perturb_counts(struct perturb_counts *out);
+
+#endif
