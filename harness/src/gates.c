@@ -307,6 +307,70 @@ static int open_trusted(const struct workspace *w, const char *rel)
 	return fd;
 }
 
+/*
+ * The learner's code once more under ThreadSanitizer, at the benchmark's
+ * scale (the scenarios' small workloads may not reach a race that needs
+ * more items or more threads). Turns a passed gate into a failed one when
+ * it finds a race, or when that run does not reach its end.
+ */
+static void tsan_at_scale(const struct workspace *w, const char *const *env,
+			  struct gate_result *g)
+{
+	const char *argv[] = { w->binaries[FLAVOR_TSAN_BENCH], "--once", NULL };
+	int supp = open_trusted(w, "harness/supp/tsan.supp");
+	struct proc_opts o = {
+		.sandbox = &w->sandbox,
+		.cwd = w->scratch_dir,
+		.timeout_s = BENCH_TIMEOUT_S,
+		.env = env,
+		.big_address_space = true,
+		.stacks_on_timeout = true,
+		.channel_dir = w->dir,
+		.pass_fd = supp,
+		.no_aslr = true,
+		.output_cap = TOOL_OUTPUT_CAP,
+	};
+	struct proc_result r;
+	struct evidence e;
+	char *summary = NULL, *details = NULL, describe[160];
+	int reports;
+
+	if (supp < 0 || !workspace_binary_intact(w, FLAVOR_TSAN_BENCH)) {
+		g->tool_passed = false;
+		g->fraction = 0;
+		gate_set_summary(g, "could not run: the benchmark's ThreadSanitizer build is "
+				 "missing or changed");
+		if (supp >= 0)
+			close(supp);
+		return;
+	}
+	proc_run(argv, &o, &r);
+	close(supp);
+	evidence_parse(r.channel, r.channel_len, r.channel_dropped, r.token, &e);
+	reports = tsan_reduce(w, r.output ? r.output : "", &summary, &details);
+	if (reports > 0) {
+		g->tool_passed = false;
+		g->fraction = 0;
+		gate_set_summary(g, "ThreadSanitizer, at the benchmark's scale: %s", summary);
+		gate_add_detail(g, "at the benchmark's scale (the scenarios did not show it):\n%s",
+				details);
+	} else if (!e.done || r.output_dropped ||
+		   !(r.end == PROC_EXITED && (r.code == 0 || r.code == 66))) {
+		g->tool_passed = false;
+		g->fraction = 0;
+		gate_set_summary(g, "could not run: the benchmark under ThreadSanitizer %s before "
+				 "its end%s", proc_describe(&r, describe, sizeof(describe)),
+				 r.output_dropped ? " (your program printed more than 4 MiB)" : "");
+	} else {
+		gate_set_summary(g, "no ThreadSanitizer report (the scenarios, smaller workload, "
+				 "and the benchmark once at full scale)");
+	}
+	free(summary);
+	free(details);
+	evidence_free(&e);
+	proc_result_free(&r);
+}
+
 void gate_tsan(const struct workspace *w, const struct scenario_list *list,
 	       struct gate_result *g)
 {
@@ -376,6 +440,8 @@ void gate_tsan(const struct workspace *w, const struct scenario_list *list,
 					 "workload)", list->n);
 		}
 	}
+	if (g->tool_passed)
+		tsan_at_scale(w, env, g);
 	free(log);
 	free(summary);
 	free(details);

@@ -54,6 +54,7 @@ static bool build(struct workspace *w, enum flavor f, struct chapter_result *out
 	static const char *const flavor_names[FLAVOR_COUNT] = {
 		"the Criterion suite", "the ThreadSanitizer driver",
 		"the Helgrind driver", "the benchmark", "the leak driver",
+		"the ThreadSanitizer benchmark",
 	};
 	char *log = NULL, *head, summary[256];
 
@@ -170,7 +171,7 @@ static void begin(const struct grade_job *job, const struct chapter *chapter,
 	}
 	out->gates[GATE_LEAKS].applies = g->list.checks_leaks;
 	if (!build(&g->w, FLAVOR_SUITE, out) || !build(&g->w, FLAVOR_TSAN, out) ||
-	    !build(&g->w, FLAVOR_BENCH, out) ||
+	    !build(&g->w, FLAVOR_BENCH, out) || !build(&g->w, FLAVOR_TSAN_BENCH, out) ||
 	    (g->list.checks_leaks && !build(&g->w, FLAVOR_LEAKS, out)))
 		return;
 	g->built = true;

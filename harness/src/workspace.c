@@ -23,7 +23,7 @@
 
 /* The file name of each flavour's binary, in bin/ and out/. */
 static const char *const flavor_binary[FLAVOR_COUNT] = {
-	"suite", "tsan_driver", "helgrind_driver", "bench", "leak_driver",
+	"suite", "tsan_driver", "helgrind_driver", "bench", "leak_driver", "tsan_bench",
 };
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -461,6 +461,7 @@ static void push_flavor_flags(struct argv_list *a, enum flavor f)
 		push(a, "-O1");
 		break;
 	case FLAVOR_TSAN:
+	case FLAVOR_TSAN_BENCH:
 		push(a, "-O1");
 		push(a, "-fsanitize=thread");
 		break;
@@ -503,7 +504,7 @@ static size_t harness_sources(const struct workspace *w, enum flavor f, char ***
 	ADD(strdup("harness/lib/confine.c"));
 	if (f == FLAVOR_LEAKS)
 		ADD(strdup("harness/lib/heapcount.c"));
-	if (f == FLAVOR_BENCH) {
+	if (f == FLAVOR_BENCH || f == FLAVOR_TSAN_BENCH) {
 		ADD(strdup("harness/bench/bench_main.c"));
 		ADD(strdup(w->chapter->bench + rootlen));
 	} else {
@@ -745,7 +746,7 @@ bool workspace_build(struct workspace *w, enum flavor f, char **log)
 		for (size_t i = 0; i < n; i++)
 			push(&a, objects[i]);
 		push_learner_sources(&a, w);
-		if (f != FLAVOR_BENCH) {
+		if (f != FLAVOR_BENCH && f != FLAVOR_TSAN_BENCH) {
 			/* Every scenario flavour goes through perturb.h's wrappers. */
 			static const char *const wrapped[] = { PERTURB_WRAPPED };
 
@@ -758,7 +759,7 @@ bool workspace_build(struct workspace *w, enum flavor f, char **log)
 		}
 		if (f == FLAVOR_SUITE)
 			push(&a, "-lcriterion");
-		if (f == FLAVOR_BENCH)
+		if (f == FLAVOR_BENCH || f == FLAVOR_TSAN_BENCH)
 			push(&a, "-ljansson");
 		if (f == FLAVOR_LEAKS)
 			push(&a, HEAPCOUNT_LINK_FLAGS);

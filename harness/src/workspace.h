@@ -36,6 +36,7 @@ enum flavor {
 	FLAVOR_HELGRIND,	/* race driver, -O0 -g, for Valgrind */
 	FLAVOR_BENCH,		/* benchmark, -O2 */
 	FLAVOR_LEAKS,		/* race driver, -fsanitize=leak */
+	FLAVOR_TSAN_BENCH,	/* benchmark once, -fsanitize=thread: races at scale */
 	FLAVOR_COUNT
 };
 
