@@ -27,6 +27,7 @@
 #include "channel.h"
 #include "clock.h"
 #include "confine.h"
+#include "service.h"
 
 #define MAX_TRIALS 16
 
@@ -88,10 +89,32 @@ static void *run_trials(void *arg)
 			f->harness_failed = true;
 			return NULL;
 		}
+		unsigned long busy = service_destroyed_busy(NULL);
+		const char *busy_name = "service";
+		unsigned busy_at_return;
+
 		f->ideal = b->ideal_s();
 		f->measured[t] = time_once(b->run_submission);
+		busy_at_return = service_busy_now(&busy_name);
 		f->valid = b->verify(f->problem, sizeof(f->problem));
 		b->teardown();
+		if (f->valid && busy_at_return > 0) {
+			f->valid = false;
+			snprintf(f->problem, sizeof(f->problem), "%u call%s to the %s %s still in "
+				 "progress when your function returned: work went on after the timing "
+				 "stopped", busy_at_return, busy_at_return == 1 ? "" : "s", busy_name,
+				 busy_at_return == 1 ? "was" : "were");
+		} else if (f->valid && service_destroyed_busy(NULL) > busy) {
+			f->valid = false;
+			snprintf(f->problem, sizeof(f->problem), "a service call was still in "
+				 "progress when your function returned: work went on after the "
+				 "timing stopped");
+		} else if (f->valid && f->measured[t] < f->ideal * 0.9) {
+			f->valid = false;
+			snprintf(f->problem, sizeof(f->problem), "it finished in %.3f s, faster than "
+				 "the ideal %.3f s: some work was skipped or went on after it returned",
+				 f->measured[t], f->ideal);
+		}
 		if (!f->valid)
 			f->trials = t + 1;
 	}

@@ -22,6 +22,7 @@
 #include "channel.h"
 #include "clock.h"
 #include "confine.h"
+#include "service.h"
 #include "perturb.h"
 
 /* After one scenario timed out, the later ones get this long at most. */
@@ -216,6 +217,23 @@ static void check_leaks_after(size_t index, int threads_before, int fds_before)
 /* The leak build's heap counter (heapcount.h; weak: absent in other builds). */
 extern long long heapcount_in_use(void) __attribute__((weak));
 
+/*
+ * Every thread the learner's code started has ended once the scenario is
+ * over (whatever the harness's own bookkeeping says): measured here, from
+ * the process's thread list, after a grace of 0.5 s (times the tools'
+ * slow-down factor) for threads that are just finishing.
+ */
+static void check_threads_ended(struct check *c, const struct scenario *s, int before)
+{
+	int after = census_settle(before, (unsigned)(500 * scenario_timeout_factor()));
+
+	if (after > before)
+		check_fail(c, s->clause, "%d thread%s your code started %s still running %.1f s "
+			   "after the test's last call returned; every thread must have ended "
+			   "(joined) by then", after - before, after - before == 1 ? "" : "s",
+			   after - before == 1 ? "was" : "were", 0.5 * scenario_timeout_factor());
+}
+
 struct runner {
 	const struct scenario *s;
 	struct check *c;
@@ -279,6 +297,8 @@ void verdict_run(size_t index, struct check *c, const struct scenario_env *env)
 {
 	bool leak_check = getenv("TC_LEAK_CHECK") != NULL;
 	int threads_before = 0, fds_before = 0;
+	unsigned long busy_before;
+	const char *busy_name = NULL;
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct runner r = { .s = scenario_get(index), .c = c, .env = env, .index = index };
 	double seconds = r.s->timeout_s;
@@ -295,10 +315,10 @@ void verdict_run(size_t index, struct check *c, const struct scenario_env *env)
 	atomic_store(&armed_seconds_x10, (uint64_t)(seconds * 10));
 	atomic_store(&armed_deadline_ns, world_now_ns() + (uint64_t)(seconds * 1e9));
 
-	if (leak_check) {
-		threads_before = census_threads();
+	threads_before = census_threads();
+	busy_before = service_destroyed_busy(NULL);
+	if (leak_check)
 		fds_before = count_descriptors();
-	}
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 16u << 20);
 	if (pthread_create(&thread, &attr, run_confined, &r) != 0) {
@@ -314,6 +334,12 @@ void verdict_run(size_t index, struct check *c, const struct scenario_env *env)
 	}
 	if (leak_check)
 		check_leaks_after(index, threads_before, fds_before);
+	else if (!c->failed && !env->small)
+		check_threads_ended(c, r.s, threads_before);
+	if (!c->failed && service_destroyed_busy(&busy_name) > busy_before)
+		check_fail(c, r.s->clause, "a call to the %s was still in progress when the test "
+			   "ended: work went on after your function returned (every call must "
+			   "have finished by then)", busy_name ? busy_name : "service");
 	if (leak_check && !c->failed && heapcount_in_use)
 		check_heap_growth(&r, &attr);
 	pthread_attr_destroy(&attr);

@@ -26,6 +26,12 @@
 #define RACE_CANARY "tc_canary_race_writer"
 #define LEAK_CANARY "tc_canary_leak"
 
+/* A run's deadline, within the list's cap when it has one. */
+static double capped(const struct scenario_list *list, double seconds)
+{
+	return list->cap_s > 0 && list->cap_s < seconds ? list->cap_s : seconds;
+}
+
 bool scenarios_list(const struct workspace *w, struct scenario_list *list)
 {
 	const char *argv[] = { w->binaries[FLAVOR_HELGRIND], "--list", NULL };
@@ -254,6 +260,15 @@ static bool driver_failed(const struct workspace *w, const struct scenario_list 
 {
 	char describe[160];
 
+	if (r->end == PROC_TIMED_OUT) {
+		if (list->cap_s > 0)
+			gate_set_summary(g, "not finished within %.0f s: correctness failed, so %s's "
+					 "run was cut short (fix correctness first)", list->cap_s, tool);
+		else
+			gate_set_summary(g, "could not run: the %s run %s", tool,
+					 proc_describe(r, describe, sizeof(describe)));
+		return true;
+	}
 	for (size_t i = 0; i < list->n; i++) {
 		char *why, *nl;
 		enum outcome out = scenario_outcome(w, e, i, &why);
@@ -387,7 +402,7 @@ void gate_tsan(const struct workspace *w, const struct scenario_list *list,
 	struct proc_opts o = {
 		.sandbox = &w->sandbox,
 		.cwd = w->scratch_dir,
-		.timeout_s = list->total_timeout_s * TSAN_TIMEOUT_FACTOR + 30,
+		.timeout_s = capped(list, list->total_timeout_s * TSAN_TIMEOUT_FACTOR + 30),
 		.env = env,
 		.big_address_space = true,
 		.stacks_on_timeout = true,
@@ -440,7 +455,7 @@ void gate_tsan(const struct workspace *w, const struct scenario_list *list,
 					 "workload)", list->n);
 		}
 	}
-	if (g->tool_passed)
+	if (g->tool_passed && !list->cap_s)
 		tsan_at_scale(w, env, g);
 	free(log);
 	free(summary);
@@ -498,7 +513,7 @@ void gate_helgrind(const struct workspace *w, const struct scenario_list *list,
 		struct proc_opts o = {
 			.sandbox = &w->sandbox,
 			.cwd = w->scratch_dir,
-			.timeout_s = list->total_timeout_s * HELGRIND_TIMEOUT_FACTOR + 60,
+			.timeout_s = capped(list, list->total_timeout_s * HELGRIND_TIMEOUT_FACTOR + 60),
 			.env = env,
 			.big_address_space = true,
 			.channel_dir = w->dir,
@@ -607,7 +622,7 @@ void gate_leaks(const struct workspace *w, const struct scenario_list *list,
 	struct proc_opts o = {
 		.sandbox = &w->sandbox,
 		.cwd = w->scratch_dir,
-		.timeout_s = list->total_timeout_s * LEAKS_TIMEOUT_FACTOR + 30,
+		.timeout_s = capped(list, list->total_timeout_s * LEAKS_TIMEOUT_FACTOR + 30),
 		.env = env,
 		.big_address_space = true,
 		.channel_dir = w->dir,

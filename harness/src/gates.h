@@ -20,6 +20,7 @@ struct scenario_list {
 	double timeout_s[64];
 	double total_timeout_s;
 	bool checks_leaks;	/* the chapter has the leaks gate */
+	double cap_s;		/* > 0: no race or leak run may take longer */
 };
 
 /* Asks the (plain) race driver for the scenario list. False on failure. */

@@ -282,6 +282,8 @@ char *policy_check_source(const struct workspace *w)
 			return strdup("out of memory");
 		}
 		source = read_text(src, 1 << 20);
+		if (source)
+			strip_comments(source);	/* a comment may say anything */
 		message = source ? check_source_text(shown, source) : NULL;
 		free(source);
 		free(src);
@@ -715,9 +717,9 @@ char *policy_check(struct workspace *w)
 			break;
 		}
 		source = read_text(src, 1 << 20);
-		message = source ? check_source_text(shown, source) : strdup("cannot read");
 		if (source)
-			strip_comments(source);	/* line numbers of code, not of comments */
+			strip_comments(source);	/* a comment may say anything */
+		message = source ? check_source_text(shown, source) : strdup("cannot read");
 		if (!message)
 			message = check_preprocessed(w, src, shown);
 		if (!message)

@@ -7,6 +7,36 @@
 
 #define RELAXED memory_order_relaxed
 
+/* The services alive now (service_init to service_destroy), for service_busy_now(). */
+#define MAX_LIVE 64
+static struct service *_Atomic live[MAX_LIVE];
+
+unsigned service_busy_now(const char **name)
+{
+	unsigned busy = 0;
+
+	for (size_t i = 0; i < MAX_LIVE; i++) {
+		struct service *s = atomic_load(&live[i]);
+		unsigned n = s ? atomic_load(&s->in_flight) : 0;
+
+		if (n && name)
+			*name = s->name;
+		busy += n;
+	}
+	return busy;
+}
+
+/* Services destroyed while a call was still in flight, and the last one's name. */
+static atomic_ulong destroyed_busy;
+static const char *_Atomic destroyed_busy_name;
+
+unsigned long service_destroyed_busy(const char **name)
+{
+	if (name)
+		*name = atomic_load(&destroyed_busy_name);
+	return atomic_load(&destroyed_busy);
+}
+
 int service_init(struct service *s, const char *name, uint64_t latency_ns,
 		 unsigned limit, size_t nitems)
 {
@@ -24,11 +54,27 @@ int service_init(struct service *s, const char *name, uint64_t latency_ns,
 	atomic_init(&s->unknown_items, 0);
 	atomic_init(&s->calls_after_mark, 0);
 	atomic_init(&s->mark_ns, 0);
+	for (size_t i = 0; i < MAX_LIVE; i++) {
+		struct service *none = NULL;
+
+		if (atomic_compare_exchange_strong(&live[i], &none, s))
+			break;
+	}
 	return 0;
 }
 
 void service_destroy(struct service *s)
 {
+	for (size_t i = 0; i < MAX_LIVE; i++) {
+		struct service *mine = s;
+
+		if (atomic_compare_exchange_strong(&live[i], &mine, NULL))
+			break;
+	}
+	if (atomic_load(&s->in_flight) > 0) {
+		atomic_store(&destroyed_busy_name, s->name);
+		atomic_fetch_add(&destroyed_busy, 1);
+	}
 	free((void *)s->per_item);
 	s->per_item = NULL;
 }

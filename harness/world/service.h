@@ -49,8 +49,25 @@ struct service {
 int service_init(struct service *s, const char *name, uint64_t latency_ns,
 		 unsigned limit, size_t nitems);
 
-/* Frees the per-item table. No call may be in flight. */
+/*
+ * Frees the per-item table. No call may be in flight; if one is (learner
+ * code left work running after its function returned), the destruction is
+ * counted, for service_destroyed_busy().
+ */
 void service_destroy(struct service *s);
+
+/*
+ * How many services were destroyed while a call was still in flight, ever;
+ * *name (when not NULL) gets the last one's name. Thread-safe.
+ */
+unsigned long service_destroyed_busy(const char **name);
+
+/*
+ * Calls in flight right now over every live service (up to 64 services);
+ * *name (when not NULL and some are) gets one busy service's name.
+ * Thread-safe; a snapshot.
+ */
+unsigned service_busy_now(const char **name);
 
 /*
  * One simulated request about item `item`: records it, sleeps latency_ns,
