@@ -291,8 +291,10 @@ int batch_grade(const struct batch_opts *o)
 			struct grading *g = subs[i].gradings[k];
 
 			if (!g) {
-				chapter_result_init(&subs[i].results[k],
-						    subs[i].chapters[subs[i].selected[k]].id, false);
+				const struct chapter *c = &subs[i].chapters[subs[i].selected[k]];
+
+				chapter_result_init(&subs[i].results[k], c->id,
+						    chapter_has_leaks_gate(c));
 				chapter_result_finish(&subs[i].results[k]);
 				continue;
 			}

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "chapter.h"
+#include "workspace.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -125,4 +126,13 @@ void chapters_free(struct chapter *chapters, size_t n)
 		free(c->bench);
 	}
 	free(chapters);
+}
+
+bool chapter_has_leaks_gate(const struct chapter *c)
+{
+	char *text = read_text(c->scenarios, 1 << 20);
+	bool leaks = text && strstr(text, "const bool chapter_checks_leaks = true;");
+
+	free(text);
+	return leaks;
 }

@@ -31,6 +31,13 @@ struct chapter {
 int chapters_discover(const char *root, const char *submission,
 		      struct chapter **out, size_t *n);
 
+/*
+ * True when the chapter is graded on leaks: its scenario file defines
+ * chapter_checks_leaks as true. Read from the workbook's own file, so the
+ * gate list has the same shape whether or not the learner's file builds.
+ */
+bool chapter_has_leaks_gate(const struct chapter *c);
+
 /* True when selector ("3", "03", "03-worker-pool") names c. */
 bool chapter_matches(const struct chapter *c, const char *selector);
 

@@ -209,7 +209,7 @@ void grade_begin(const struct grade_job *job, const struct chapter *chapter,
 {
 	memset(g, 0, sizeof(*g));
 	g->started = now_s();
-	chapter_result_init(&g->result, chapter->id, false);
+	chapter_result_init(&g->result, chapter->id, chapter_has_leaks_gate(chapter));
 	begin(job, chapter, g);
 	g->phase_one_s = now_s() - g->started;
 }
@@ -245,7 +245,7 @@ void grade_chapter(const struct grade_job *job, const struct chapter *chapter,
 	struct grading *g = calloc(1, sizeof(*g));
 
 	if (!g) {
-		chapter_result_init(out, chapter->id, false);
+		chapter_result_init(out, chapter->id, chapter_has_leaks_gate(chapter));
 		fail_remaining(out, "the grader ran out of memory", NULL);
 		chapter_result_finish(out);
 		return;
