@@ -21,6 +21,37 @@ int census_threads(void)
 	return count;
 }
 
+long census_wakeups(void)
+{
+	DIR *dir = opendir("/proc/self/task");
+	struct dirent *entry;
+	long total = 0;
+
+	if (!dir)
+		return -1;
+	while ((entry = readdir(dir)) != NULL) {
+		char path[300], line[128];
+		FILE *f;
+
+		if (entry->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/status", entry->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			long n;
+
+			if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1 ||
+			    sscanf(line, "nonvoluntary_ctxt_switches: %ld", &n) == 1)
+				total += n;
+		}
+		fclose(f);
+	}
+	closedir(dir);
+	return total;
+}
+
 int census_settle(int baseline, unsigned timeout_ms)
 {
 	uint64_t deadline = world_now_ns() + (uint64_t)timeout_ms * 1000000u;

@@ -15,6 +15,15 @@
 int census_threads(void);
 
 /*
+ * Context switches of every live thread of this process so far (voluntary
+ * and not), or -1. A thread asleep in a wait has none while it sleeps; one
+ * that polls (wakes every few milliseconds to look) has one per look, even
+ * when it uses almost no CPU. Compare two readings around a quiet period:
+ * threads that ended in between are not counted.
+ */
+long census_wakeups(void);
+
+/*
  * Waits up to timeout_ms for the thread count to fall to at most `baseline`
  * (a joined thread can stay listed for a moment after pthread_join returns).
  * Returns the last count seen.
