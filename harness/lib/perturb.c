@@ -371,10 +371,26 @@ int __wrap_sem_post(sem_t *s)
 	return rc;
 }
 
+/* pthread_create() calls left before one fails; 0: none will. */
+static atomic_int create_failure_countdown;
+
+void perturb_fail_create_after(int calls)
+{
+	atomic_store(&create_failure_countdown, calls > 0 ? calls + 1 : 0);
+}
+
 int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
 			  void *arg)
 {
-	int rc = __real_pthread_create(t, attr, fn, arg);
+	int left = atomic_load(&create_failure_countdown), rc;
+
+	/* Counts down to 1; the call that finds 1 fails, and the countdown ends. */
+	while (left > 0 && !atomic_compare_exchange_weak(&create_failure_countdown, &left,
+							 left - 1))
+		;
+	if (left == 1)
+		return EAGAIN;
+	rc = __real_pthread_create(t, attr, fn, arg);
 
 	if (active())
 		maybe_pause();

@@ -70,6 +70,14 @@
  */
 void perturb_wallclock_step(int64_t ns);
 
+/*
+ * Makes a later pthread_create() fail: after `calls` more calls succeed, the
+ * next one returns EAGAIN (as when the system is out of threads), once; 0
+ * or less cancels. For scenarios that check what a function does after a
+ * partial start. Thread-safe; independent of the seed.
+ */
+void perturb_fail_create_after(int calls);
+
 /* The total of all steps so far, in nanoseconds. Never blocks. */
 int64_t perturb_wallclock_offset(void);
 
