@@ -1,9 +1,10 @@
 /*
- * 02-waitgroups.c - throughput workload for chapter 02
+ * 02-waitgroups.c - throughput workload for chapter 02 (clause R9)
  *
  * 96 patients, 10 ms per fetch, parallelism 8, every 10th device offline.
- * Serial: 96 * 10 ms = 960 ms; ideal: that divided by 8, 120 ms. The batch
- * runs in waves of 8, so each wave costs its slowest fetch plus thread start-up.
+ * Serial: 96 * 10 ms = 960 ms; ideal: that divided by 8, 120 ms. A batch
+ * that runs in waves of 8 pays each wave's slowest fetch plus thread
+ * start-up; 8 workers that each take the next patient do not.
  */
 #include <stdio.h>
 #include <pthread.h>
