@@ -1,5 +1,5 @@
 /*
- * 03-worker-pool.c - throughput workload for chapter 03
+ * 03-worker-pool.c - throughput workload for chapter 03 (clause R9)
  *
  * 320 records, 1 ms per insert, 8 database connections (workers), a queue
  * of 16 slots. Serial: about 320 * 1 ms; ideal: that divided by 8.
