@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../lib/perturb.h"
 #include "proc.h"
 
 #define MAX_SOURCE_BYTES (1 << 20)
@@ -452,6 +453,7 @@ static size_t harness_sources(const struct workspace *w, enum flavor f, char ***
 	} else {
 		ADD(strdup("harness/lib/scenario.c"));
 		ADD(strdup("harness/lib/verdict.c"));
+		ADD(strdup("harness/lib/perturb.c"));
 		ADD(strdup(f == FLAVOR_SUITE ? "harness/suites/chapter_suite.c"
 					     : "harness/drivers/race_driver.c"));
 		ADD(strdup(w->chapter->scenarios + rootlen));
@@ -597,6 +599,17 @@ bool workspace_build(struct workspace *w, enum flavor f, char **log)
 		for (size_t i = 0; i < n; i++)
 			push(&a, objects[i]);
 		push_learner_sources(&a, w);
+		if (f != FLAVOR_BENCH) {
+			/* Every scenario flavour goes through perturb.h's wrappers. */
+			static const char *const wrapped[] = { PERTURB_WRAPPED };
+
+			for (size_t i = 0; i < sizeof(wrapped) / sizeof(wrapped[0]); i++) {
+				char *flag;
+
+				if (asprintf(&flag, "-Wl,--wrap=%s", wrapped[i]) >= 0)
+					push_owned(&a, flag);
+			}
+		}
 		if (f == FLAVOR_SUITE)
 			push(&a, "-lcriterion");
 		if (f == FLAVOR_BENCH)
