@@ -4,6 +4,7 @@
  * hands out a slot that holds no job (or one already handed out)
  * breaks: R2a
  * loses: correctness throughput
+ * may-lose: tsan helgrind leaks
  *
  * pool.c - the nightly import: a bounded queue of records, and a pool of
  * workers that store them
