@@ -18,43 +18,51 @@
  *	group_destroy(&g);
  *
  * Contract:
- *  R1. ctx_cancel() makes c done with ECANCELED. Every thread blocked in
- *      ctx_wait(c) returns promptly (the grader allows 50 ms). From then on
- *      ctx_err() returns that same error: the first cause wins, a second
- *      cancel or a later deadline changes nothing.
- *  R2. Done flows down, never up: when a ctx becomes done (cancelled or
- *      past its deadline), every descendant becomes done with the same
- *      error, at once. A child created under a done parent is done from the
- *      start. Cancelling a child leaves its parent live.
- *  R3. A ctx made by ctx_init_timeout() becomes done with ETIMEDOUT once
- *      timeout_ns have passed on CLOCK_MONOTONIC: never earlier, and
- *      promptly after (50 ms allowed). Setting the wall clock changes
- *      nothing.
+ *  R1. (a) ctx_cancel() makes c done with ECANCELED, and every thread
+ *      blocked in ctx_wait(c) returns ECANCELED within 50 ms. (b) From then
+ *      on ctx_err() returns that same error: the first cause wins, a second
+ *      cancel or a later deadline changes nothing. (c) On a ctx that is
+ *      already done, ctx_wait() returns its error at once and ctx_cancel()
+ *      changes nothing.
+ *  R2. (a) Done flows down: when a ctx becomes done (cancelled or past its
+ *      deadline), every descendant becomes done with the same error, and
+ *      their waiters return within 50 ms. (b) A child created under a done
+ *      parent is done from the start, with the parent's error. (c) Done
+ *      never flows up: cancelling a child leaves its parent live.
+ *  R3. (a) A ctx made by ctx_init_timeout() becomes done with ETIMEDOUT
+ *      once timeout_ns have passed on CLOCK_MONOTONIC: never earlier, and
+ *      within 50 ms after. (b) Setting the wall clock (CLOCK_REALTIME)
+ *      forwards or backwards, before or during the wait, changes nothing:
+ *      the deadline still fires neither early nor late.
  *  R4. Nothing polls: a thread blocked in ctx_wait(), queue_push() or
  *      queue_pop(), and the thread that watches a deadline, use no CPU time
- *      while they wait.
- *  R5. A queue hands out items in the order they were pushed, each exactly
- *      once. queue_push() blocks while the queue is full, queue_pop() while
- *      it is empty. After queue_close(), queue_push() returns EPIPE and
- *      queue_pop() returns the remaining items, then EPIPE.
- *  R6. A queue answers to its ctx: once the ctx is done, queue_push() and
- *      queue_pop() return the ctx's error, even when there is room or an
- *      item, and a push or pop blocked at that moment wakes and returns it
- *      promptly (50 ms).
- *  R7. group_wait() returns once every task started by group_go() has
- *      returned. It returns the error of the first task that failed, or 0.
- *      The first failure cancels the group's ctx, so the siblings stop
- *      promptly; the ECANCELED they return then never replaces the first
- *      error.
- *  R8. batch_validate() validates every record exactly once, with at most
- *      `workers` calls in flight, fills report (accepted + rejected = n)
- *      and returns 0, when its ctx stays live. It returns EINVAL, and calls
- *      nothing, when workers is 0.
+ *      while they wait (the grader allows 10 ms of CPU in 100 ms for all).
+ *  R5. (a) A queue hands out items in the order they were pushed, each
+ *      exactly once. (b) queue_push() blocks while the queue is full,
+ *      queue_pop() while it is empty. (c) After queue_close(), queue_push()
+ *      returns EPIPE and queue_pop() returns the remaining items, then
+ *      EPIPE.
+ *  R6. (a) A queue answers to its ctx: once the ctx is done, queue_push()
+ *      and queue_pop() return the ctx's error, even when there is room or
+ *      an item, and even when the queue is closed (the ctx's error wins
+ *      over EPIPE). (b) A push or pop blocked when the ctx becomes done
+ *      wakes and returns the ctx's error within 50 ms.
+ *  R7. (a) group_wait() returns once every task started by group_go() has
+ *      returned, and not before. (b) It returns the error of the first task
+ *      that failed, or 0; the ECANCELED the siblings return after the
+ *      failure never replaces it. (c) The first failure cancels the group's
+ *      ctx, so the siblings stop within 50 ms.
+ *  R8. (a) batch_validate() validates every record exactly once, with at
+ *      most `workers` calls in flight, fills report (accepted + rejected =
+ *      n) and returns 0, when its ctx stays live; n may be 0, 1, smaller
+ *      than workers, and need not be a multiple of it. (b) It returns
+ *      EINVAL, and calls nothing, when workers is 0.
  *  R9. When its ctx becomes done (the user gave up, or the deadline
- *      passed), batch_validate() returns the ctx's error promptly (50 ms),
- *      starts no validation after that moment (a worker may finish the one
- *      record it already took), and report counts every record it did
- *      validate.
+ *      passed): (a) batch_validate() returns the ctx's error within 50 ms;
+ *      (b) it starts no validation after that moment (a worker may finish
+ *      the one record it already took), and none at all when the ctx is
+ *      already done when it is called; (c) report counts every record it
+ *      did validate.
  *  R10. (throughput) With a live ctx the batch takes close to
  *      n * (validation latency) / workers.
  *
@@ -67,8 +75,10 @@
  *  destroy those first.
  *  Lock order: a parent ctx's lock before its children's locks, and a ctx's
  *  lock before the lock of a queue that watches it. Watch functions run
- *  with the ctx lock held, so a queue never calls into its ctx while it
- *  holds its own lock.
+ *  with the ctx lock held, and with the locks of all its ancestors when the
+ *  done came down from one of them: a watch must not call into its ctx or
+ *  any ancestor of it. A queue never calls into its ctx while it holds its
+ *  own lock.
  */
 #ifndef CONTEXT_H
 #define CONTEXT_H
@@ -140,9 +150,11 @@ int ctx_wait(struct ctx *c);
 
 /*
  * Registers w so that fn(arg, err) runs once when c becomes done; if c is
- * already done, runs it before returning. fn runs with c's lock held: it
- * may take a lock that comes after c's (a queue's), and must not call into
- * c. w must stay valid until ctx_unwatch().
+ * already done, runs it before returning. fn runs with c's lock held, and
+ * with the lock of every ancestor the done came down from: it may take a
+ * lock that comes after c's (a queue's), and must not call into c or any
+ * ancestor of c (that would deadlock). w must stay valid until
+ * ctx_unwatch().
  */
 void ctx_watch(struct ctx *c, struct ctx_watch *w, ctx_watch_fn *fn, void *arg);
 
@@ -173,18 +185,23 @@ struct queue {
 	struct ctx_watch watch;		/* I: registered on ctx by queue_init() */
 };
 
-/* Makes q empty with room for capacity (> 0) items. 0, EINVAL or ENOMEM. */
+/*
+ * Makes q empty with room for capacity (> 0) items, watching ctx. Returns
+ * 0, EINVAL, ENOMEM, or an error from the pthread init functions.
+ */
 int queue_init(struct queue *q, size_t capacity, struct ctx *ctx);
 
 /*
  * Appends item, blocking while q is full. Returns 0; EPIPE once q is closed;
- * the ctx's error once it is done, also while blocked (R6).
+ * the ctx's error once it is done, also while blocked; when both hold, the
+ * ctx's error (R6).
  */
 int queue_push(struct queue *q, size_t item);
 
 /*
  * Takes the oldest item into *item, blocking while q is empty. Returns 0;
- * EPIPE when q is closed and empty; the ctx's error once it is done (R6).
+ * EPIPE when q is closed and empty; the ctx's error once it is done, even
+ * with items left and even when q is closed (R6).
  */
 int queue_pop(struct queue *q, size_t *item);
 

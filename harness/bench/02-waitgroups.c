@@ -1,11 +1,14 @@
 /*
- * 02-waitgroups.c - throughput workload for chapter 02
+ * 02-waitgroups.c - throughput workload for chapter 02 (clause R9)
  *
  * 96 patients, 10 ms per fetch, parallelism 8, every 10th device offline.
- * Serial: 96 * 10 ms = 960 ms; ideal: that divided by 8, 120 ms. The batch
- * runs in waves of 8, so each wave costs its slowest fetch plus thread start-up.
+ * Serial: 96 * 10 ms = 960 ms; ideal: that divided by 8, 120 ms. A batch
+ * that runs in waves of 8 pays each wave's slowest fetch plus thread
+ * start-up; 8 workers that each take the next patient do not.
  */
 #include <stdio.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 #include "bench.h"
 #include "census.h"
@@ -102,6 +105,56 @@ static void teardown(void)
 	service_destroy(&wearables_api);
 }
 
+
+/* ---- the harness's own parallel version (run_reference) ---- */
+
+/*
+ * P threads take the next item from one shared atomic index: no item waits
+ * behind a slow one, and nothing is held across a call.
+ */
+static atomic_size_t ref_next;
+static pthread_mutex_t ref_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct nightly_report ref_report;	/* under ref_lock */
+
+static void *ref_worker(void *arg)
+{
+	size_t i;
+
+	(void)arg;
+	while ((i = atomic_fetch_add(&ref_next, 1)) < N) {
+		struct vitals v;
+		int offline = fetch_vitals(i, &v) != 0;
+
+		pthread_mutex_lock(&ref_lock);
+		if (offline) {
+			ref_report.offline++;
+		} else {
+			ref_report.synced++;
+			ref_report.abnormal += vitals_abnormal(&v);
+			ref_report.heart_rate_sum += v.resting_heart_rate;
+		}
+		pthread_mutex_unlock(&ref_lock);
+	}
+	return NULL;
+}
+
+/* PARALLELISM threads over the shared index, joined, then the summary. */
+static void run_reference(void)
+{
+	pthread_t tids[PARALLELISM];
+	unsigned started = 0;
+
+	atomic_store(&ref_next, 0);
+	ref_report = (struct nightly_report){ .patients = N };
+	while (started < PARALLELISM && pthread_create(&tids[started], NULL, ref_worker, NULL) == 0)
+		started++;
+	if (started == 0)
+		ref_worker(NULL);
+	for (unsigned t = 0; t < started; t++)
+		pthread_join(tids[t], NULL);
+	nightly_report_write(&ref_report);
+}
+
 const struct bench chapter_bench = {
 	.workload = "96 patients, 10 ms per fetch, parallelism 8, every 10th device offline",
 	.ideal_s = ideal_s,
@@ -109,6 +162,7 @@ const struct bench chapter_bench = {
 	.trials = 5,
 	.setup = setup,
 	.run_baseline = run_baseline,
+	.run_reference = run_reference,
 	.run_submission = run_submission,
 	.verify = verify,
 	.teardown = teardown,

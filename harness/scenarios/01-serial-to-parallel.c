@@ -2,7 +2,12 @@
  * 01-serial-to-parallel.c - scenarios for chapter 01 (clean.h)
  *
  * Each scenario runs one batch on fresh simulated services and checks one
- * clause of clean.h.
+ * clause sentence of clean.h (R1a, R1b, ...). What "before it returns" and
+ * "has ended when it returns" promise is read at the moment of the return,
+ * not after a grace period: the service counts and the thread count are
+ * taken first thing after clean_records() comes back. Sizes include 0, 1,
+ * primes, fewer records than threads, and counts that are no multiple of
+ * the parallelism.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -20,7 +25,19 @@ struct batch_run {
 	struct clean_report report;
 	int ret;
 	int threads_before, threads_after;
+	/* read first thing after clean_records() returned */
+	uint64_t validations_at_return, stores_at_return;
+	int threads_at_return;
+	size_t first_unvalidated;	/* (size_t)-1: each record validated once */
+	uint32_t validated_times;
 };
+
+static uint32_t once(size_t item, void *ctx)
+{
+	(void)item;
+	(void)ctx;
+	return 1;
+}
 
 /*
  * Runs one batch of n records on services that accept `parallelism` calls at
@@ -42,6 +59,13 @@ static int batch_start(struct batch_run *run, size_t n, unsigned parallelism,
 	run->report = (struct clean_report){ 12345, 54321 };
 	run->threads_before = census_threads();
 	run->ret = clean_records(run->records, n, parallelism, &run->report);
+	run->validations_at_return = service_calls(&validation_api);
+	run->stores_at_return = service_calls(&records_db);
+	run->validated_times = 0;
+	run->first_unvalidated = service_first_mismatch(&validation_api, once, NULL,
+							&run->validated_times);
+	/* A joined thread leaves /proc/self/task within microseconds: 10 ms. */
+	run->threads_at_return = census_settle(run->threads_before, 10);
 	run->threads_after = census_settle(run->threads_before, 300);
 	return 0;
 }
@@ -60,13 +84,6 @@ static void batch_finish(struct batch_run *run)
 	free(run->records);
 }
 
-static uint32_t once(size_t item, void *ctx)
-{
-	(void)item;
-	(void)ctx;
-	return 1;
-}
-
 static uint32_t once_if_plausible(size_t item, void *ctx)
 {
 	const struct record *records = ctx;
@@ -77,19 +94,22 @@ static uint32_t once_if_plausible(size_t item, void *ctx)
 static void every_record_validated_once(struct check *c, const struct scenario_env *env)
 {
 	struct batch_run run;
-	uint32_t seen = 0;
-	size_t bad;
 
-	if (batch_start(&run, env->small ? 16 : 64, 4, 1 * MS))
-		return check_fail(c, "R1", "out of memory in the harness");
-	bad = service_first_mismatch(&validation_api, once, NULL, &seen);
-	if (bad != (size_t)-1)
-		check_fail(c, "R1",
-			   "record %zu was validated %u times by the time clean_records() "
+	/* a prime count of records over 4 threads: slices of unequal length */
+	if (batch_start(&run, env->small ? 17 : 61, 4, 1 * MS))
+		return check_fail(c, "R1a", "out of memory in the harness");
+	if (run.first_unvalidated != (size_t)-1)
+		check_fail(c, "R1a",
+			   "record %zu had been validated %u times when clean_records() "
 			   "returned; expected exactly once (n=%zu, parallelism=%u)",
-			   bad, seen, run.n, run.parallelism);
+			   run.first_unvalidated, run.validated_times, run.n, run.parallelism);
+	else if (service_calls(&validation_api) != run.validations_at_return)
+		check_fail(c, "R1a", "validate_record() was called %llu more times after "
+			   "clean_records() returned",
+			   (unsigned long long)(service_calls(&validation_api) -
+						run.validations_at_return));
 	else if (service_unknown_items(&validation_api))
-		check_fail(c, "R1", "validate_record() was called with %llu records that "
+		check_fail(c, "R1a", "validate_record() was called with %llu records that "
 			   "are not in the batch (a stale or shared pointer?)",
 			   (unsigned long long)service_unknown_items(&validation_api));
 	batch_finish(&run);
@@ -99,15 +119,19 @@ static void plausible_records_stored_once(struct check *c, const struct scenario
 {
 	struct batch_run run;
 	uint32_t seen = 0;
-	size_t bad;
+	size_t bad, plausible;
 
-	if (batch_start(&run, env->small ? 16 : 64, 4, 1 * MS))
-		return check_fail(c, "R1", "out of memory in the harness");
+	if (batch_start(&run, env->small ? 19 : 67, 4, 1 * MS))
+		return check_fail(c, "R1b", "out of memory in the harness");
+	plausible = records_count_plausible(run.records, run.n);
 	bad = service_first_mismatch(&records_db, once_if_plausible, run.records, &seen);
-	if (bad != (size_t)-1)
-		check_fail(c, "R1",
-			   "record %zu (%s) was stored %u times by the time clean_records() "
-			   "returned; expected %u",
+	if (run.stores_at_return != plausible)
+		check_fail(c, "R1b", "%llu records had been stored when clean_records() "
+			   "returned; %zu of the %zu are plausible",
+			   (unsigned long long)run.stores_at_return, plausible, run.n);
+	else if (bad != (size_t)-1)
+		check_fail(c, "R1b",
+			   "record %zu (%s) was stored %u times; expected %u",
 			   bad, record_is_plausible(&run.records[bad]) ? "plausible" : "implausible",
 			   seen, once_if_plausible(bad, run.records));
 	batch_finish(&run);
@@ -115,25 +139,30 @@ static void plausible_records_stored_once(struct check *c, const struct scenario
 
 static void report_counts_add_up(struct check *c, const struct scenario_env *env)
 {
-	struct batch_run run;
-	size_t plausible;
+	/* a prime batch, then an empty one (the report must still be written) */
+	size_t sizes[] = { env->small ? 23 : 71, 0 };
 
-	if (batch_start(&run, env->small ? 16 : 64, 4, 1 * MS))
-		return check_fail(c, "R2", "out of memory in the harness");
-	plausible = records_count_plausible(run.records, run.n);
-	if (run.report.stored != plausible || run.report.rejected != run.n - plausible)
-		check_fail(c, "R2",
-			   "report says stored=%zu rejected=%zu; expected stored=%zu "
-			   "rejected=%zu",
-			   run.report.stored, run.report.rejected, plausible, run.n - plausible);
-	batch_finish(&run);
+	for (size_t k = 0; k < 2 && !c->failed; k++) {
+		struct batch_run run;
+		size_t plausible;
+
+		if (batch_start(&run, sizes[k], 4, 1 * MS))
+			return check_fail(c, "R2", "out of memory in the harness");
+		plausible = records_count_plausible(run.records, run.n);
+		if (run.report.stored != plausible || run.report.rejected != run.n - plausible)
+			check_fail(c, "R2",
+				   "n=%zu: report says stored=%zu rejected=%zu; expected "
+				   "stored=%zu rejected=%zu", run.n, run.report.stored,
+				   run.report.rejected, plausible, run.n - plausible);
+		batch_finish(&run);
+	}
 }
 
 static void parallelism_is_a_limit(struct check *c, const struct scenario_env *env)
 {
 	struct batch_run run;
 
-	if (batch_start(&run, env->small ? 24 : 96, 3, 1 * MS))
+	if (batch_start(&run, env->small ? 25 : 97, 3, 1 * MS))
 		return check_fail(c, "R3", "out of memory in the harness");
 	if (service_peak(&validation_api) > run.parallelism)
 		check_fail(c, "R3", "%u records were being validated at once; the "
@@ -150,13 +179,15 @@ static void no_thread_outlives_the_batch(struct check *c, const struct scenario_
 {
 	struct batch_run run;
 
-	if (batch_start(&run, env->small ? 16 : 48, 4, 1 * MS))
+	/* 10 ms calls, 13 records over 4 threads: the last slice is the longest */
+	(void)env;
+	if (batch_start(&run, 13, 4, 10 * MS))
 		return check_fail(c, "R4", "out of memory in the harness");
-	if (run.threads_after > run.threads_before)
-		check_fail(c, "R4", "%d threads were still running after clean_records() "
-			   "returned (before: %d, after: %d); join every thread you start",
-			   run.threads_after - run.threads_before, run.threads_before,
-			   run.threads_after);
+	if (run.threads_at_return > run.threads_before)
+		check_fail(c, "R4", "%d threads were still running when clean_records() "
+			   "returned (before: %d, at the return: %d); join every thread you "
+			   "start", run.threads_at_return - run.threads_before,
+			   run.threads_before, run.threads_at_return);
 	batch_finish(&run);
 }
 
@@ -166,42 +197,46 @@ static void zero_parallelism_is_einval(struct check *c, const struct scenario_en
 
 	(void)env;
 	if (batch_start(&run, 8, 0, 1 * MS))
-		return check_fail(c, "R5", "out of memory in the harness");
+		return check_fail(c, "R5b", "out of memory in the harness");
 	if (run.ret != EINVAL)
-		check_fail(c, "R5", "clean_records(parallelism=0) returned %d; expected "
+		check_fail(c, "R5b", "clean_records(parallelism=0) returned %d; expected "
 			   "EINVAL (%d)", run.ret, EINVAL);
 	else if (service_calls(&validation_api) || service_calls(&records_db))
-		check_fail(c, "R5", "clean_records(parallelism=0) called a service %llu "
+		check_fail(c, "R5b", "clean_records(parallelism=0) called a service %llu "
 			   "times; expected none",
 			   (unsigned long long)(service_calls(&validation_api) +
 						service_calls(&records_db)));
 	batch_finish(&run);
 }
 
-static void small_batches_work(struct check *c, const struct scenario_env *env)
+static void any_batch_size_works(struct check *c, const struct scenario_env *env)
 {
 	static const struct { size_t n; unsigned parallelism; } cases[] = {
-		{ 0, 4 }, { 1, 1 }, { 3, 8 }, { 7, 1 },
+		{ 0, 4 }, { 1, 1 }, { 1, 4 }, { 3, 8 }, { 7, 1 }, { 13, 4 }, { 5, 3 },
 	};
 
 	(void)env;
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
 		struct batch_run run;
 		size_t plausible;
-		uint64_t calls;
 
 		if (batch_start(&run, cases[k].n, cases[k].parallelism, 1 * MS))
-			return check_fail(c, "R5", "out of memory in the harness");
+			return check_fail(c, "R5a", "out of memory in the harness");
 		plausible = records_count_plausible(run.records, run.n);
-		calls = service_calls(&validation_api);
 		if (run.ret != 0)
-			check_fail(c, "R5", "clean_records(n=%zu, parallelism=%u) returned %d; "
+			check_fail(c, "R5a", "clean_records(n=%zu, parallelism=%u) returned %d; "
 				   "expected 0", run.n, run.parallelism, run.ret);
-		else if (calls != run.n || run.report.stored != plausible)
-			check_fail(c, "R5", "clean_records(n=%zu, parallelism=%u): %llu "
-				   "validations and stored=%zu; expected %zu and %zu",
-				   run.n, run.parallelism, (unsigned long long)calls,
-				   run.report.stored, run.n, plausible);
+		else if (run.first_unvalidated != (size_t)-1)
+			check_fail(c, "R5a", "clean_records(n=%zu, parallelism=%u): record %zu "
+				   "was validated %u times; expected once", run.n,
+				   run.parallelism, run.first_unvalidated, run.validated_times);
+		else if (run.stores_at_return != plausible || run.report.stored != plausible ||
+			 run.report.rejected != run.n - plausible)
+			check_fail(c, "R5a", "clean_records(n=%zu, parallelism=%u): %llu stores, "
+				   "report stored=%zu rejected=%zu; expected %zu, %zu and %zu",
+				   run.n, run.parallelism,
+				   (unsigned long long)run.stores_at_return, run.report.stored,
+				   run.report.rejected, plausible, plausible, run.n - plausible);
 		batch_finish(&run);
 		if (c->failed)
 			return;
@@ -209,12 +244,12 @@ static void small_batches_work(struct check *c, const struct scenario_env *env)
 }
 
 const struct scenario chapter_scenarios[] = {
-	{ "every_record_validated_once", "R1", 3.0, every_record_validated_once },
-	{ "plausible_records_stored_once", "R1", 3.0, plausible_records_stored_once },
+	{ "every_record_validated_once", "R1a", 3.0, every_record_validated_once },
+	{ "plausible_records_stored_once", "R1b", 3.0, plausible_records_stored_once },
 	{ "report_counts_add_up", "R2", 3.0, report_counts_add_up },
 	{ "parallelism_is_a_limit", "R3", 3.0, parallelism_is_a_limit },
 	{ "no_thread_outlives_the_batch", "R4", 3.0, no_thread_outlives_the_batch },
-	{ "zero_parallelism_is_einval", "R5", 3.0, zero_parallelism_is_einval },
-	{ "small_batches_work", "R5", 3.0, small_batches_work },
+	{ "any_batch_size_works", "R5a", 3.0, any_batch_size_works },
+	{ "zero_parallelism_is_einval", "R5b", 3.0, zero_parallelism_is_einval },
 };
 const size_t chapter_scenario_count = sizeof(chapter_scenarios) / sizeof(chapter_scenarios[0]);

@@ -8,19 +8,21 @@
  *	(every record has been validated, and stored if plausible)
  *
  * Contract:
- *  R1. Before clean_records() returns, every record has been validated
- *      exactly once (validate_record), and every record it found plausible
- *      has been stored exactly once (store_record); implausible records are
- *      never stored.
+ *  R1. (a) Before clean_records() returns, every record has been validated
+ *      exactly once (validate_record). (b) Before it returns, every record
+ *      it found plausible has been stored exactly once (store_record), and
+ *      no record it found implausible has been stored.
  *  R2. On return, report->stored is the number of records stored and
  *      report->rejected the number found implausible; they add up to n.
  *  R3. At most `parallelism` records are in flight at any moment: the
  *      hospital API and the database each accept that many concurrent
  *      calls, no more.
- *  R4. Every thread clean_records() starts has ended when it returns.
- *  R5. clean_records() returns 0; it returns EINVAL, and calls no service,
- *      when parallelism is 0. n may be 0, and may be smaller than
- *      parallelism.
+ *  R4. Every thread clean_records() starts has ended when it returns (the
+ *      grader counts the process's threads as soon as it has returned).
+ *  R5. (a) clean_records() returns 0 and does the whole batch for any n: n
+ *      may be 0, may be smaller than parallelism, and need not be a
+ *      multiple of it. (b) It returns EINVAL, and calls no service, when
+ *      parallelism is 0.
  *  R6. (throughput) The batch takes close to n * (validate latency + store
  *      latency) / parallelism: the work is spread over `parallelism` threads.
  *
@@ -46,7 +48,9 @@ struct clean_report {
 /*
  * Validates and stores records[0..n-1] with up to `parallelism` threads.
  * Blocks until every record is done (R1) and every thread has ended (R4).
- * Returns 0, EINVAL (parallelism == 0), or an error from pthread_create.
+ * Returns 0, EINVAL (parallelism == 0), or ENOMEM / an error from
+ * pthread_create: then it has joined every thread it did start, the report
+ * counts the records those threads finished, and the rest are untouched.
  */
 int clean_records(const struct record *records, size_t n, unsigned parallelism,
 		  struct clean_report *report);

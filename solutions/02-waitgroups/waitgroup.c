@@ -2,13 +2,14 @@
  * waitgroup.c - a wait group, and the nightly vitals batch that uses it
  *
  * Every night the batch pulls the vitals of thousands of patients from the
- * wearables vendor, one task per patient, `parallelism` tasks at a time,
- * and files one summary once every patient is done.
+ * wearables vendor with `parallelism` fetches in flight, and files one
+ * summary once every patient is done.
  */
 #include "waitgroup.h"
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 int waitgroup_init(struct waitgroup *wg)
@@ -23,6 +24,7 @@ int waitgroup_init(struct waitgroup *wg)
 		return err;
 	}
 	wg->count = 0;
+	wg->generation = 0;
 	return 0;
 }
 
@@ -42,55 +44,84 @@ void waitgroup_add(struct waitgroup *wg, unsigned long n)
 void waitgroup_done(struct waitgroup *wg)
 {
 	pthread_mutex_lock(&wg->lock);
-	wg->count--;
-	pthread_cond_broadcast(&wg->changed);
+	if (wg->count == 0) {
+		/* More dones than adds: keep the count sane and say so. */
+		pthread_mutex_unlock(&wg->lock);
+		fprintf(stderr, "waitgroup_done: the count is already zero\n");
+		return;
+	}
+	/*
+	 * Only the done that reaches zero can release anybody, so only it wakes
+	 * the waiters. The generation tells them that it happened, even if an
+	 * add() raises the count again before they run.
+	 */
+	if (--wg->count == 0) {
+		wg->generation++;
+		pthread_cond_broadcast(&wg->changed);
+	}
 	pthread_mutex_unlock(&wg->lock);
 }
 
 void waitgroup_wait(struct waitgroup *wg)
 {
+	unsigned long generation;
+
 	pthread_mutex_lock(&wg->lock);
-	/* A wake-up only means the count changed: check it again. */
-	while (wg->count > 0)
+	generation = wg->generation;
+	/* A wake-up alone proves nothing (it may be spurious): check again. */
+	while (wg->count > 0 && wg->generation == generation)
 		pthread_cond_wait(&wg->changed, &wg->lock);
 	pthread_mutex_unlock(&wg->lock);
 }
 
-/* What one patient's task brings back. */
+/* What one patient's fetch brings back. */
 struct patient_result {
 	int err;
 	struct vitals vitals;
 	bool abnormal;
 };
 
-struct fetch_task {
-	size_t patient;
-	struct patient_result *result;
-	struct waitgroup *wg;
+/*
+ * The batch's shared state. Each worker takes the next patient under lock,
+ * fetches it with no lock held, and writes only its patient's result slot.
+ */
+struct batch {
+	pthread_mutex_t lock;
+	size_t next;			/* L: the next patient to fetch */
+	size_t npatients;		/* read-only while the workers run */
+	struct patient_result *results;	/* slot i: written by one worker only */
+	struct waitgroup wg;		/* counts the workers still fetching */
 };
 
-/* Fetches one patient's vitals and flags them; always marks the task done. */
-static void fetch_patient(struct fetch_task *t, struct waitgroup *wg)
+/* Fetches one patient's vitals and flags them. */
+static void fetch_patient(size_t patient, struct patient_result *r)
 {
-	struct patient_result *r = t->result;
-
-	r->err = fetch_vitals(t->patient, &r->vitals);
-	if (r->err)
-		goto out;
-	r->abnormal = vitals_abnormal(&r->vitals);
-out:
-	waitgroup_done(wg);
+	r->err = fetch_vitals(patient, &r->vitals);
+	if (!r->err)
+		r->abnormal = vitals_abnormal(&r->vitals);
 }
 
-static void *fetch_thread(void *arg)
+/* Fetches patients until none is left; always marks itself done. */
+static void *fetch_worker(void *arg)
 {
-	struct fetch_task *t = arg;
+	struct batch *b = arg;
 
-	fetch_patient(t, t->wg);
+	for (;;) {
+		size_t patient;
+
+		pthread_mutex_lock(&b->lock);
+		patient = b->next < b->npatients ? b->next++ : b->npatients;
+		pthread_mutex_unlock(&b->lock);
+		if (patient == b->npatients)
+			break;
+		/* An offline device only fails its own patient. */
+		fetch_patient(patient, &b->results[patient]);
+	}
+	waitgroup_done(&b->wg);
 	return NULL;
 }
 
-/* Adds up the results; called once every task is done. */
+/* Adds up the results; called once every fetch has returned. */
 static void summarize(const struct patient_result *results, size_t n,
 		      struct nightly_report *report)
 {
@@ -108,51 +139,53 @@ static void summarize(const struct patient_result *results, size_t n,
 
 int vitals_nightly_batch(size_t npatients, unsigned parallelism)
 {
-	struct waitgroup wg;
-	struct fetch_task *tasks;
-	struct patient_result *results;
+	struct batch b = { .npatients = npatients };
 	struct nightly_report report;
-	int err = 0;
+	pthread_t *tids;
+	size_t nworkers, started = 0;
+	int err;
 
 	if (parallelism == 0)
 		return EINVAL;
-	err = waitgroup_init(&wg);
+	nworkers = npatients < parallelism ? npatients : parallelism;
+	err = pthread_mutex_init(&b.lock, NULL);
 	if (err)
 		return err;
-	tasks = calloc(npatients ? npatients : 1, sizeof(*tasks));
-	results = calloc(npatients ? npatients : 1, sizeof(*results));
-	if (!tasks || !results) {
+	err = waitgroup_init(&b.wg);
+	if (err) {
+		pthread_mutex_destroy(&b.lock);
+		return err;
+	}
+	tids = calloc(nworkers ? nworkers : 1, sizeof(*tids));
+	b.results = calloc(npatients ? npatients : 1, sizeof(*b.results));
+	if (!tids || !b.results) {
 		err = ENOMEM;
-		goto out_free;
+		goto out;
 	}
 
-	/* One task per patient, `parallelism` at a time: a wave, then a wait. */
-	for (size_t first = 0; first < npatients && !err; first += parallelism) {
-		size_t last = first + parallelism < npatients ? first + parallelism : npatients;
-
-		for (size_t i = first; i < last; i++) {
-			pthread_t tid;
-
-			tasks[i] = (struct fetch_task){ i, &results[i], &wg };
-			/* Count the task before it can run, so the wait cannot miss it. */
-			waitgroup_add(&wg, 1);
-			err = pthread_create(&tid, NULL, fetch_thread, &tasks[i]);
-			if (err) {
-				waitgroup_done(&wg);
-				break;
-			}
-			pthread_detach(tid);
+	/* `parallelism` workers at most, each counted before it can run. */
+	for (started = 0; started < nworkers; started++) {
+		waitgroup_add(&b.wg, 1);
+		err = pthread_create(&tids[started], NULL, fetch_worker, &b);
+		if (err) {
+			waitgroup_done(&b.wg);
+			/* The workers already started fetch every patient left. */
+			break;
 		}
-		waitgroup_wait(&wg);
 	}
+	waitgroup_wait(&b.wg);
+	/* Every fetch has returned: the summary may be filed now. */
 	if (!err) {
-		summarize(results, npatients, &report);
+		summarize(b.results, npatients, &report);
 		nightly_report_write(&report);
 	}
-
-out_free:
-	free(results);
-	free(tasks);
-	waitgroup_destroy(&wg);
+	/* The workers have marked themselves done; make sure they have ended. */
+	for (size_t i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+out:
+	free(b.results);
+	free(tids);
+	waitgroup_destroy(&b.wg);
+	pthread_mutex_destroy(&b.lock);
 	return err;
 }

@@ -197,6 +197,8 @@ static void queue_ctx_done(void *arg, int err)
 
 int queue_init(struct queue *q, size_t capacity, struct ctx *ctx)
 {
+	int err;
+
 	if (capacity == 0)
 		return EINVAL;
 	q->items = calloc(capacity, sizeof(*q->items));
@@ -208,11 +210,26 @@ int queue_init(struct queue *q, size_t capacity, struct ctx *ctx)
 	q->closed = false;
 	q->err = 0;
 	q->ctx = ctx;
-	pthread_mutex_init(&q->lock, NULL);
-	pthread_cond_init(&q->not_empty, NULL);
-	pthread_cond_init(&q->not_full, NULL);
+	err = pthread_mutex_init(&q->lock, NULL);
+	if (err)
+		goto out_free;
+	err = pthread_cond_init(&q->not_empty, NULL);
+	if (err)
+		goto out_lock;
+	err = pthread_cond_init(&q->not_full, NULL);
+	if (err)
+		goto out_not_empty;
 	ctx_watch(ctx, &q->watch, queue_ctx_done, q);
 	return 0;
+
+out_not_empty:
+	pthread_cond_destroy(&q->not_empty);
+out_lock:
+	pthread_mutex_destroy(&q->lock);
+out_free:
+	free(q->items);
+	q->items = NULL;
+	return err;
 }
 
 int queue_push(struct queue *q, size_t item)
@@ -304,7 +321,11 @@ int group_init(struct group *g, struct ctx *parent)
 
 	if (err)
 		return err;
-	pthread_mutex_init(&g->lock, NULL);
+	err = pthread_mutex_init(&g->lock, NULL);
+	if (err) {
+		ctx_destroy(&g->ctx);
+		return err;
+	}
 	g->err = 0;
 	g->tasks = NULL;
 	return 0;
@@ -418,7 +439,12 @@ int batch_validate(struct ctx *ctx, const struct record *records, size_t n,
 		group_destroy(&g);
 		return err;
 	}
-	pthread_mutex_init(&b.lock, NULL);
+	err = pthread_mutex_init(&b.lock, NULL);
+	if (err) {
+		queue_destroy(&b.queue);
+		group_destroy(&g);
+		return err;
+	}
 	err = group_go(&g, batch_produce, &b);
 	for (unsigned w = 0; w < workers && !err; w++)
 		err = group_go(&g, batch_work, &b);

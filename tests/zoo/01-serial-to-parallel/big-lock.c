@@ -1,5 +1,6 @@
 /*
  * zoo: threads, but one mutex is held around both service calls
+ * breaks: R6
  * loses: throughput
  *
  * clean.c - the record-cleaning batch, made parallel

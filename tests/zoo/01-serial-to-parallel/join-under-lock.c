@@ -1,6 +1,7 @@
 /*
  * zoo: the caller holds the report's mutex while it joins, and every worker
  * needs that mutex to add its counts: a deadlock
+ * breaks: R1a R4
  * loses: correctness tsan helgrind throughput
  */
 #include "clean.h"

@@ -1,6 +1,7 @@
 /*
  * zoo: slices and joins, but every thread adds to the caller's report
  * without a lock
+ * breaks: R2
  * loses: tsan helgrind
  * may-lose: correctness throughput
  *

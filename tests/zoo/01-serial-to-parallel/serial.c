@@ -1,5 +1,6 @@
 /*
  * zoo: correct, but one thread does the whole batch
+ * breaks: R6
  * loses: throughput
  *
  * clean.c - the record-cleaning batch, made parallel

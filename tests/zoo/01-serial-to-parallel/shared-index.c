@@ -1,5 +1,6 @@
 /*
  * zoo: every thread is joined, but each one reads its record through &i
+ * breaks: R1a
  * loses: correctness tsan helgrind throughput
  */
 #include "clean.h"

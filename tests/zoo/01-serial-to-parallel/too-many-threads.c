@@ -1,6 +1,7 @@
 /*
  * zoo: a joined thread per record, counts under a mutex: correct counts,
  * but far more calls in flight than the services accept
+ * breaks: R3
  * loses: correctness throughput
  */
 #include "clean.h"

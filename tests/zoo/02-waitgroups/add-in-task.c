@@ -2,6 +2,7 @@
  * zoo: each task adds itself to the wait group when it starts running;
  * the batch's wait can find the count at zero before any task of the wave has
  * started, return, and start the next wave (or file the summary) too early
+ * breaks: R5a
  * loses: correctness throughput
  * may-lose: tsan helgrind
  */

@@ -2,6 +2,7 @@
  * zoo: each task is handed a copy of the wait group (a struct passed
  * by value, the C twin of passing wg instead of &wg): done lowers the copy's
  * count, and the batch waits forever
+ * breaks: R4a
  * loses: correctness tsan helgrind throughput
  */
 #include "waitgroup.h"

@@ -1,6 +1,7 @@
 /*
  * zoo: waitgroup_wait() checks the count with `if` instead of `while`:
  * every done wakes the waiters, and they return while the count is above zero
+ * breaks: R1
  * loses: correctness throughput
  * may-lose: tsan helgrind
  */

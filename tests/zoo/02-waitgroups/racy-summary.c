@@ -1,6 +1,7 @@
 /*
  * zoo: every task adds its patient straight into one shared summary,
  * without a lock; the summary is filed after the last wait
+ * breaks: R5b
  * loses: tsan helgrind
  * may-lose: correctness throughput
  */
@@ -8,6 +9,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 int waitgroup_init(struct waitgroup *wg)
@@ -22,6 +24,7 @@ int waitgroup_init(struct waitgroup *wg)
 		return err;
 	}
 	wg->count = 0;
+	wg->generation = 0;
 	return 0;
 }
 
@@ -41,16 +44,32 @@ void waitgroup_add(struct waitgroup *wg, unsigned long n)
 void waitgroup_done(struct waitgroup *wg)
 {
 	pthread_mutex_lock(&wg->lock);
-	wg->count--;
-	pthread_cond_broadcast(&wg->changed);
+	if (wg->count == 0) {
+		/* More dones than adds: keep the count sane and say so. */
+		pthread_mutex_unlock(&wg->lock);
+		fprintf(stderr, "waitgroup_done: the count is already zero\n");
+		return;
+	}
+	/*
+	 * Only the done that reaches zero can release anybody, so only it wakes
+	 * the waiters. The generation tells them that it happened, even if an
+	 * add() raises the count again before they run.
+	 */
+	if (--wg->count == 0) {
+		wg->generation++;
+		pthread_cond_broadcast(&wg->changed);
+	}
 	pthread_mutex_unlock(&wg->lock);
 }
 
 void waitgroup_wait(struct waitgroup *wg)
 {
+	unsigned long generation;
+
 	pthread_mutex_lock(&wg->lock);
-	/* A wake-up only means the count changed: check it again. */
-	while (wg->count > 0)
+	generation = wg->generation;
+	/* A wake-up alone proves nothing (it may be spurious): check again. */
+	while (wg->count > 0 && wg->generation == generation)
 		pthread_cond_wait(&wg->changed, &wg->lock);
 	pthread_mutex_unlock(&wg->lock);
 }

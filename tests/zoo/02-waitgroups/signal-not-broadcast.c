@@ -1,7 +1,9 @@
 /*
  * zoo: waitgroup_done() signals the condition variable instead of
  * broadcasting it: with several waiters, only one of them wakes at zero
+ * breaks: R2a
  * loses: correctness throughput
+ * may-lose: tsan helgrind
  */
 #include "waitgroup.h"
 

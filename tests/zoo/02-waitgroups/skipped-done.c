@@ -2,6 +2,7 @@
  * zoo: a task whose device is offline returns without calling
  * waitgroup_done() (no defer in C): the first offline patient stalls the batch
  * forever
+ * breaks: R4b
  * loses: correctness tsan helgrind throughput
  */
 #include "waitgroup.h"

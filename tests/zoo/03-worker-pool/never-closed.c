@@ -1,6 +1,7 @@
 /*
  * zoo: a fixed pool, but the producer never closes the queue: the workers
  * wait for more jobs forever, and the join waits for the workers
+ * breaks: R5a R7a
  * loses: correctness tsan helgrind throughput leaks
  *
  * pool.c - the nightly import: a bounded queue of records, and a pool of

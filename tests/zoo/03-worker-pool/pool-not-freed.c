@@ -1,5 +1,6 @@
 /*
  * zoo: correct and parallel, but the worker table is never freed
+ * breaks: R7b
  * loses: leaks
  *
  * pool.c - the nightly import: a bounded queue of records, and a pool of

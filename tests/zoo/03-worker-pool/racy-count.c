@@ -1,6 +1,7 @@
 /*
  * zoo: a correct pool, but every worker adds to the caller's report without
  * a lock: a data race, and now and then a lost update
+ * breaks: R5b
  * loses: tsan helgrind
  * may-lose: correctness throughput
  *

@@ -2,6 +2,7 @@
  * zoo: queue_close() signals instead of broadcasting: one sleeping worker
  * wakes, the others sleep on (a lost wake-up); store_all() hangs when
  * several workers are idle at the close, which depends on timing
+ * breaks: R4a
  * loses: correctness throughput
  * may-lose: tsan helgrind
  *

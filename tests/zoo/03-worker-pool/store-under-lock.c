@@ -1,6 +1,7 @@
 /*
  * zoo: a correct pool, but every insert runs under one mutex, "to be safe":
  * one connection at a time, as slow as the serial loop
+ * breaks: R9
  * loses: throughput
  *
  * pool.c - the nightly import: a bounded queue of records, and a pool of

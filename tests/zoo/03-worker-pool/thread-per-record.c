@@ -1,6 +1,7 @@
 /*
  * zoo: a correct queue, closed and drained, but one worker per record: the
  * database sees as many connections as the queue can feed
+ * breaks: R6
  * loses: correctness throughput
  *
  * pool.c - the nightly import: a bounded queue of records, and a pool of

@@ -1,6 +1,7 @@
 /*
  * zoo: queue_push() grows the ring when it is full instead of waiting: no
  * back-pressure, memory grows with the producer's lead
+ * breaks: R1a
  * loses: correctness throughput
  *
  * pool.c - the nightly import: a bounded queue of records, and a pool of

@@ -3,6 +3,7 @@
  *
  * zoo: a child copies its parent's state at birth and is never linked:
  *      cancelling the parent does not reach it
+ * breaks: R2a
  * loses: correctness throughput
  */
 #include "context.h"

@@ -3,6 +3,7 @@
  *
  * zoo: every failing task overwrites the group error: the siblings'
  *      ECANCELED replaces the first failure
+ * breaks: R7b
  * loses: correctness throughput
  */
 #include "context.h"

@@ -2,6 +2,7 @@
  * one-worker.c - a bug-zoo variant of context.c
  *
  * zoo: correct, but the batch starts a single worker whatever `workers` says
+ * breaks: R10
  * loses: throughput
  */
 #include "context.h"

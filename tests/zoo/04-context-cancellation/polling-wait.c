@@ -3,6 +3,7 @@
  *
  * zoo: ctx_wait() polls ctx_err() in a loop with sched_yield() instead of
  *      sleeping on the condition variable
+ * breaks: R4
  * loses: correctness throughput
  */
 #include "context.h"

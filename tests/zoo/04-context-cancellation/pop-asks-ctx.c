@@ -3,6 +3,7 @@
  *
  * zoo: queue_pop() calls ctx_err() while holding the queue lock: the reverse
  *      of the documented lock order (a potential deadlock with every cancel)
+ * breaks: R6b
  * loses: tsan helgrind
  * may-lose: correctness throughput
  */

@@ -3,6 +3,7 @@
  *
  * zoo: the cancel wakes blocked pops but not a push blocked on a full queue
  *      (never woken while blocked on a send)
+ * breaks: R6b R9a
  * loses: correctness throughput
  * may-lose: tsan helgrind
  */

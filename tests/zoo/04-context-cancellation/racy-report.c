@@ -2,6 +2,7 @@
  * racy-report.c - a bug-zoo variant of context.c
  *
  * zoo: workers count into the shared report without the lock
+ * breaks: R9c
  * loses: tsan helgrind
  * may-lose: correctness throughput
  */

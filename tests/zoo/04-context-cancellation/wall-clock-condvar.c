@@ -3,6 +3,7 @@
  *
  * zoo: the condition variable keeps the default CLOCK_REALTIME while the
  *      deadline is on CLOCK_MONOTONIC: every deadline fires at once
+ * breaks: R3a
  * loses: correctness throughput
  */
 #include "context.h"

@@ -3,6 +3,7 @@
  *
  * zoo: the deadline is computed on CLOCK_REALTIME for a CLOCK_MONOTONIC
  *      condition variable: it lies decades ahead and never fires
+ * breaks: R3a
  * loses: correctness throughput
  */
 #include "context.h"

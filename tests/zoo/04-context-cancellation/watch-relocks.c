@@ -3,6 +3,7 @@
  *
  * zoo: the queue's watch asks the ctx for its error, relocking the ctx mutex
  *      it runs under: every cancel deadlocks
+ * breaks: R6b
  * loses: correctness tsan helgrind throughput
  */
 #include "context.h"
