@@ -9,9 +9,18 @@
  *    "loses:" line, perhaps those on its "may-lose:" line, and no other.
  * A gate is lost when its own tool did not pass it (tool_passed is false;
  * the throughput gate is not measured until correctness passes, so it is
- * lost then too). Structural checks: headers identical in both trees, every
- * clause Rn of a header cited by a scenario, at least 4 zoo variants a
- * chapter, and every gate lost by at least one variant.
+ * lost then too). Structural checks: headers identical in both trees, at
+ * least 4 zoo variants a chapter, every gate lost by at least one variant,
+ * and the clause table:
+ *  - a header's clause ids: Rn, or Rna, Rnb, ... when clause Rn's text
+ *    carries "(a)", "(b)", ... sentence markers;
+ *  - every id is cited in the clause field of a scenario (the table in
+ *    harness/scenarios/<id>.c; a field may list several ids, "R3a R3b"), or,
+ *    for a "(throughput)" clause, by the benchmark;
+ *  - every id except a throughput clause is broken by at least one zoo
+ *    variant, as its "breaks: R3b R4" header line says; every variant has
+ *    such a line, and every id it and every scenario cites is in the header.
+ * The table (clause -> scenarios -> zoo variants) is printed, a row a check.
  *
  * With --adversarial, instead: every submission in tests/adversarial/ (an
  * attack on the grader, for chapter 01) must be graded within its bound
@@ -189,6 +198,266 @@ static bool learner_file(const char *id, char *name, size_t size)
 	return count == 1;
 }
 
+static int list_names(const char *dir, bool dirs, char **names, int max);
+
+/* ---- the clause table: clause ids -> scenarios -> zoo variants ---- */
+
+#define MAX_IDS 64
+#define MAX_REFS 24
+
+/* One clause id of a header ("R3", or "R3b" for sentence (b) of R3). */
+struct clause_id {
+	char id[16];
+	bool throughput;		/* "(throughput)": checked by the benchmark */
+	char scenarios[MAX_REFS][64];
+	int nscenarios;
+	char variants[MAX_REFS][64];
+	int nvariants;
+};
+
+static struct clause_id *find_id(struct clause_id *ids, int n, const char *id)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(ids[i].id, id) == 0)
+			return &ids[i];
+	return NULL;
+}
+
+/*
+ * Reads the clause ids of a contract header. A clause opens a comment line
+ * (" *  R3. ...") and runs to the next clause, a blank comment line or the
+ * end of the comment. When its text carries "(a)", "(b)", ... markers, its
+ * ids are R3a, R3b, ...; otherwise R3. Markers must run a, b, c in order
+ * (a mistake is recorded as a failed check).
+ */
+static int parse_clause_ids(const char *chapter, const char *header, struct clause_id *ids)
+{
+	int n = 0;
+
+	for (const char *p = header; p && (p = strstr(p, "\n *")) != NULL; p++) {
+		int number, used = 0;
+		const char *end, *q;
+		char letter = 'a';
+		bool throughput;
+
+		if (sscanf(p, "\n * R%d.%n", &number, &used) != 1 || used == 0)
+			continue;
+		/* The clause text runs to the next clause, a blank line or the comment end. */
+		end = p + used;
+		for (;;) {
+			const char *nl = strchr(end, '\n');
+			int next, u2 = 0;
+
+			if (!nl) {
+				end += strlen(end);
+				break;
+			}
+			end = nl;
+			if (strncmp(nl, "\n *\n", 4) == 0 || strncmp(nl, "\n */", 4) == 0 ||
+			    (sscanf(nl, "\n * R%d.%n", &next, &u2) == 1 && u2 > 0) ||
+			    strncmp(nl, "\n *  ", 5) != 0)
+				break;
+			end = nl + 1;
+		}
+		throughput = false;
+		for (q = p; q < end; q++)
+			if (strncmp(q, "(throughput)", 12) == 0)
+				throughput = true;
+		for (q = p + used; q + 2 < end; q++) {
+			/* "(b)" after a blank; "ctx_wait(c)" is no marker */
+			if (q[0] != '(' || !islower((unsigned char)q[1]) || q[2] != ')' ||
+			    (q[-1] != ' ' && q[-1] != '\n'))
+				continue;
+			if (q[1] != letter) {
+				record(false, "%s R%d: sentence marker (%c) where (%c) was expected",
+				       chapter, number, q[1], letter);
+				break;
+			}
+			if (n < MAX_IDS) {
+				memset(&ids[n], 0, sizeof(ids[n]));
+				snprintf(ids[n].id, sizeof(ids[n].id), "R%d%c", number, letter);
+				ids[n++].throughput = throughput;
+			}
+			letter++;
+		}
+		if (letter == 'a' && n < MAX_IDS) {
+			memset(&ids[n], 0, sizeof(ids[n]));
+			snprintf(ids[n].id, sizeof(ids[n].id), "R%d", number);
+			ids[n++].throughput = throughput;
+		}
+		p = end - 1;
+	}
+	return n;
+}
+
+/*
+ * Calls found(name, id) for every clause id ("R3", "R3b") in text[0..len),
+ * a list such as "R3b R4" or "R3b, R4".
+ */
+static void each_id(const char *text, size_t len, void (*found)(void *, const char *), void *arg)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		if (text[i] == 'R' && i + 1 < len && isdigit((unsigned char)text[i + 1])) {
+			char id[16];
+			size_t j = i + 1, k;
+
+			while (j < len && isdigit((unsigned char)text[j]))
+				j++;
+			if (j < len && islower((unsigned char)text[j]))
+				j++;
+			k = j - i < sizeof(id) ? j - i : sizeof(id) - 1;
+			memcpy(id, text + i, k);
+			id[k] = '\0';
+			found(arg, id);
+			i = j;
+		} else {
+			i++;
+		}
+	}
+}
+
+struct cite_ctx {
+	const char *chapter, *who, *what;	/* who: "scenario x" or "zoo/x.c" */
+	struct clause_id *ids;
+	int nids;
+	bool scenario;
+	int found;
+};
+
+static void cite(void *arg, const char *id)
+{
+	struct cite_ctx *c = arg;
+	struct clause_id *k = find_id(c->ids, c->nids, id);
+
+	c->found++;
+	if (!k) {
+		record(false, "%s %s %s %s, which the header does not have", c->chapter, c->who,
+		       c->what, id);
+		return;
+	}
+	if (c->scenario && k->nscenarios < MAX_REFS)
+		snprintf(k->scenarios[k->nscenarios++], 64, "%s", c->who);
+	else if (!c->scenario && k->nvariants < MAX_REFS)
+		snprintf(k->variants[k->nvariants++], 64, "%s", c->who);
+}
+
+/* Reads a C string literal at p (after optional blanks) into out; returns past it. */
+static const char *string_literal(const char *p, char *out, size_t size)
+{
+	size_t n = 0;
+
+	while (*p == ' ' || *p == '\t' || *p == '\n')
+		p++;
+	if (*p != '"')
+		return NULL;
+	for (p++; *p && *p != '"'; p++)
+		if (n + 1 < size)
+			out[n++] = *p;
+	out[n] = '\0';
+	return *p == '"' ? p + 1 : NULL;
+}
+
+/*
+ * Prints the clause table of one chapter header and records a check per
+ * clause id: cited by a scenario's clause field (or, for a throughput
+ * clause, by the benchmark), and broken by at least one zoo variant
+ * ("breaks:" line) unless it is a throughput clause. Scenario clause fields
+ * and "breaks:" ids that the header does not have are failures too.
+ */
+static void clause_table(const char *chapter, const char *header, const char *scenarios,
+			 const char *bench, const char *header_name)
+{
+	static struct clause_id ids[MAX_IDS];
+	char *zoo_dir, *names[300];
+	const char *p;
+	int nids = parse_clause_ids(chapter, header, ids), nzoo;
+
+	record(nids > 0, "%s %s has contract clauses", chapter, header_name);
+	/* The scenario table: { "name", "R3a R3b", timeout, fn }, ... */
+	p = scenarios ? strstr(scenarios, "chapter_scenarios[] = {") : NULL;
+	while (p && (p = strchr(p + 1, '{')) != NULL) {
+		char name[64], clauses[64], who[80];
+		const char *q = string_literal(p + 1, name, sizeof(name));
+		struct cite_ctx ctx = { chapter, who, "cites", ids, nids, true, 0 };
+
+		if (!q || *q != ',' || !(q = string_literal(q + 1, clauses, sizeof(clauses))))
+			continue;
+		snprintf(who, sizeof(who), "scenario %s", name);
+		each_id(clauses, strlen(clauses), cite, &ctx);
+		if (ctx.found == 0)
+			record(false, "%s scenario %s cites no clause id", chapter, name);
+	}
+	/* Zoo variants: "breaks: R3b R4". */
+	if (asprintf(&zoo_dir, "%s/tests/zoo/%s", root, chapter) < 0)
+		return;
+	nzoo = list_names(zoo_dir, false, names, 300);
+	for (int i = 0; i < nzoo; i++) {
+		char *path, *text, who[80];
+		const char *b;
+		struct cite_ctx ctx = { chapter, who, "breaks", ids, nids, false, 0 };
+
+		snprintf(who, sizeof(who), "zoo/%s", names[i]);
+		if (asprintf(&path, "%s/%s", zoo_dir, names[i]) >= 0) {
+			text = slurp(path);
+			b = text ? strstr(text, "breaks:") : NULL;
+			if (b) {
+				b += strlen("breaks:");
+				each_id(b, strcspn(b, "\n"), cite, &ctx);
+			}
+			record(ctx.found > 0, "%s %s names the clause ids it breaks (\"breaks:\")",
+			       chapter, who);
+			free(text);
+			free(path);
+		}
+		free(names[i]);
+	}
+	free(zoo_dir);
+
+	printf("---- %s clause table (%s): clause -> scenarios -> zoo variants\n", chapter,
+	       header_name);
+	for (int i = 0; i < nids; i++) {
+		struct clause_id *k = &ids[i];
+		char row[4096];
+		size_t used;
+		bool in_bench = false;
+
+		used = (size_t)snprintf(row, sizeof(row), "%s %-5s ->", chapter, k->id);
+		for (int j = 0; j < k->nscenarios && used < sizeof(row); j++)
+			used += (size_t)snprintf(row + used, sizeof(row) - used, "%s %s",
+						 j ? "," : "", k->scenarios[j] + strlen("scenario "));
+		if (k->throughput && bench) {
+			/* The benchmark cites the clause by its id ("R6"). */
+			const char *b = bench;
+
+			while ((b = strstr(b, k->id)) != NULL) {
+				if (!isalnum((unsigned char)b[strlen(k->id)])) {
+					in_bench = true;
+					break;
+				}
+				b++;
+			}
+			if (in_bench && used < sizeof(row))
+				used += (size_t)snprintf(row + used, sizeof(row) - used, "%s benchmark",
+							 k->nscenarios ? "," : "");
+		}
+		if (!k->nscenarios && !in_bench && used < sizeof(row))
+			used += (size_t)snprintf(row + used, sizeof(row) - used, " (no scenario)");
+		if (used < sizeof(row))
+			used += (size_t)snprintf(row + used, sizeof(row) - used, " ->");
+		for (int j = 0; j < k->nvariants && used < sizeof(row); j++)
+			used += (size_t)snprintf(row + used, sizeof(row) - used, "%s %s",
+						 j ? "," : "", k->variants[j]);
+		if (!k->nvariants && used < sizeof(row))
+			snprintf(row + used, sizeof(row) - used, " %s",
+				 k->throughput ? "(throughput: the benchmark)" : "(no zoo variant)");
+		/* A row fails with no scenario, or with no zoo variant unless throughput. */
+		record((k->nscenarios > 0 || in_bench) && (k->throughput || k->nvariants > 0),
+		       "%s", row);
+	}
+}
+
 static void structure_checks(const char *id)
 {
 	char *chapter_dir, *solution_dir, *scenarios, *bench, *text, *bench_text;
@@ -216,26 +485,7 @@ static void structure_checks(const char *id)
 		tb = slurp(b);
 		record(ta && tb && strcmp(ta, tb) == 0, "%s %s is identical in chapters/ and solutions/",
 		       id, e->d_name);
-		/* Every clause "Rn." of the header is cited by a scenario. */
-		for (const char *p = ta; p && (p = strstr(p, "\n *")) != NULL; p++) {
-			int number, used = 0;
-			char cite[16];
-
-			/* A clause opens a comment line: " *  R3. ..." */
-			if (sscanf(p, "\n * R%d.%n", &number, &used) != 1 || used == 0)
-				continue;
-			snprintf(cite, sizeof(cite), "\"R%d\"", number);
-			if (text && strstr(text, cite)) {
-				record(true, "%s clause R%d of %s is cited by a scenario", id, number,
-				       e->d_name);
-				continue;
-			}
-			/* A throughput clause is checked by the benchmark instead. */
-			snprintf(cite, sizeof(cite), "R%d", number);
-			record(bench_text && strstr(bench_text, cite),
-			       "%s clause R%d of %s is cited by a scenario or the benchmark", id,
-			       number, e->d_name);
-		}
+		clause_table(id, ta, text, bench_text, e->d_name);
 		free(ta);
 		free(tb);
 		free(a);
