@@ -539,9 +539,12 @@ static void add_and_read_thread(struct crowd *k, unsigned index)
 	if (index == 0) {
 		a->add_err = site_enrol(20);
 	} else {
-		uint64_t start;
+		uint64_t start = world_now_ns() + 1000 * (uint64_t)MS;
 
-		world_sleep_ns(20 * MS);
+		/* Read once the first enrolment is in its registry round trip. */
+		while (service_in_flight(&site_registry) < 1 && world_now_ns() < start)
+			world_sleep_ns(1 * MS);
+		world_sleep_ns(5 * MS);
 		start = world_now_ns();
 		site_enrolled(1);
 		a->read_ms = (double)(world_now_ns() - start) / 1e6;

@@ -1,7 +1,7 @@
 /*
  * zoo: a dashboard read of a site the cache does not hold adds an entry with
  *      a count of 0 ("the next read finds it"), so reads grow the cache
- * loses: correctness throughput
+ * loses: correctness tsan helgrind throughput
  * breaks: R3a
  *
  * site_cache.c - the site enrolment cache
