@@ -49,11 +49,16 @@
  *      or inside a worker, is still persisted (drained, never dropped), and
  *      pipeline_wait() returns within the time the slowest stage needs for
  *      it; every thread the pipeline started has ended by then.
- *  R8. SIGTERM: pipeline_start() blocks SIGTERM in the calling thread
+ *  R8. SIGTERM: (a) pipeline_start() blocks SIGTERM in the calling thread
  *      before it creates any thread, so all of its threads inherit the
- *      mask, and one of them waits for the signal (sigwait). A SIGTERM sent
- *      to the process then acts as pipeline_shutdown(), and
- *      report->by_signal is true.
+ *      mask, and one of them waits for the signal (sigwait). (b) A SIGTERM
+ *      sent to the process then acts as pipeline_shutdown(), and
+ *      report->by_signal is true; it is false when pipeline_shutdown() came
+ *      first (a SIGTERM arriving during that drain is taken by the
+ *      pipeline and changes nothing). (c) The block is undone: when
+ *      pipeline_wait() returns in the thread that called pipeline_start(),
+ *      or pipeline_start() fails, that thread's signal mask is what it was
+ *      before pipeline_start().
  *  R9. pipeline_start() returns EINVAL, and starts no thread, when a worker
  *      count or the capacity is 0; pipeline_submit(p, NULL) returns EINVAL.
  *  R10. (throughput) n submissions take close to

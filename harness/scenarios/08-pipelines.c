@@ -598,10 +598,10 @@ static void sigterm_shuts_down_and_drains(struct check *c, const struct scenario
 	int refused;
 
 	if (run_prepare(&run, n, 2, 2, 4, 4))
-		return check_fail(c, "R8", "out of memory in the harness");
+		return check_fail(c, "R8b", "out of memory in the harness");
 	list_threads(&before);
 	if (run_start(&run))
-		return check_fail(c, "R8", "pipeline_start() returned %d", run.start_ret);
+		return check_fail(c, "R8b", "pipeline_start() returned %d", run.start_ret);
 	list_threads(&after);
 	for (int i = 0; i < after.n; i++) {
 		if (listed(&before, after.tid[i]))
@@ -612,7 +612,7 @@ static void sigterm_shuts_down_and_drains(struct check *c, const struct scenario
 	}
 	if (!takes_sigterm_safely((pid_t)syscall(SYS_gettid)) || open_tid) {
 		/* A SIGTERM now could end this process: shut down instead. */
-		check_fail(c, "R8", "after pipeline_start(), %s does not block SIGTERM; a "
+		check_fail(c, "R8a", "after pipeline_start(), %s does not block SIGTERM; a "
 			   "SIGTERM could be delivered to it and end the process: block it "
 			   "in the caller before creating the threads",
 			   open_tid ? "a thread the pipeline started" : "the calling thread");
@@ -624,7 +624,7 @@ static void sigterm_shuts_down_and_drains(struct check *c, const struct scenario
 	send_sigterm_to(&started);
 	refused = run_submit(&run, k, n);
 	if (refused != EPIPE) {
-		check_fail(c, "R8", "after a SIGTERM, pipeline_submit() accepted %zu more "
+		check_fail(c, "R8b", "after a SIGTERM, pipeline_submit() accepted %zu more "
 			   "submissions and then returned %d; expected EPIPE soon after the "
 			   "signal", run.accepted - k, refused);
 		pipeline_shutdown(run.p);
@@ -632,22 +632,59 @@ static void sigterm_shuts_down_and_drains(struct check *c, const struct scenario
 		return run_finish(&run);
 	}
 	run_wait(&run);
-	if (!each_accepted_processed_once(c, "R8", &run, n))
+	if (!each_accepted_processed_once(c, "R8b", &run, n))
 		;
 	else if (!run.report.by_signal)
-		check_fail(c, "R8", "report->by_signal is false after a shutdown by SIGTERM");
+		check_fail(c, "R8b", "report->by_signal is false after a shutdown by SIGTERM");
 	else if (run.report.accepted != run.accepted || run.report.persisted != run.accepted)
-		check_fail(c, "R8", "the report says accepted=%zu persisted=%zu; %zu "
+		check_fail(c, "R8b", "the report says accepted=%zu persisted=%zu; %zu "
 			   "submissions were accepted before the SIGTERM took effect",
 			   run.report.accepted, run.report.persisted, run.accepted);
 	else if (run.wait_ns > 1000 * (uint64_t)MS)
-		check_fail(c, "R8", "pipeline_wait() took %.0f ms after the SIGTERM; "
+		check_fail(c, "R8b", "pipeline_wait() took %.0f ms after the SIGTERM; "
 			   "expected the drain to take well under 1 s", run.wait_ns / 1e6);
 	else if (run.threads_after > run.threads_before)
-		check_fail(c, "R8", "%d threads were still running after pipeline_wait() "
+		check_fail(c, "R8b", "%d threads were still running after pipeline_wait() "
 			   "returned", run.threads_after - run.threads_before);
 	run_finish(&run);
 }
+
+/*
+ * R8c: a thread that did not block SIGTERM before pipeline_start() does not
+ * block it after pipeline_wait() either. (A prime number of submissions,
+ * channels of capacity 1.)
+ */
+static void wait_restores_the_signal_mask(struct check *c, const struct scenario_env *env)
+{
+	sigset_t term, saved, now;
+	struct run run;
+	bool blocked;
+
+	(void)env;
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	if (run_prepare(&run, 7, 1, 2, 3, 1))
+		return check_fail(c, "R8c", "out of memory in the harness");
+	pthread_sigmask(SIG_UNBLOCK, &term, &saved);
+	if (run_start(&run)) {
+		pthread_sigmask(SIG_SETMASK, &saved, NULL);
+		check_fail(c, "R8c", "pipeline_start() returned %d; expected 0", run.start_ret);
+		return run_finish(&run);
+	}
+	run_submit(&run, 0, 7);
+	pipeline_shutdown(run.p);
+	run_wait(&run);
+	pthread_sigmask(SIG_BLOCK, NULL, &now);
+	blocked = sigismember(&now, SIGTERM) == 1;
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	if (each_accepted_processed_once(c, "R3", &run, 7) && blocked)
+		check_fail(c, "R8c", "after pipeline_wait() returned, the thread that called "
+			   "pipeline_start() still blocks SIGTERM; expected its mask as it "
+			   "was before pipeline_start() (SIGTERM not blocked): save the old "
+			   "mask and restore it once the pipeline's threads have ended");
+	run_finish(&run);
+}
+
 
 static void bad_arguments_are_einval(struct check *c, const struct scenario_env *env)
 {
@@ -728,7 +765,8 @@ const struct scenario chapter_scenarios[] = {
 	  a_slow_worker_item_is_not_refused_downstream },
 	{ "shutdown_drains_everything_accepted", "R7", 3.0,
 	  shutdown_drains_everything_accepted },
-	{ "sigterm_shuts_down_and_drains", "R8", 3.0, sigterm_shuts_down_and_drains },
+	{ "sigterm_shuts_down_and_drains", "R8a R8b", 3.0, sigterm_shuts_down_and_drains },
+	{ "wait_restores_the_signal_mask", "R8c", 3.0, wait_restores_the_signal_mask },
 	{ "bad_arguments_are_einval", "R9", 3.0, bad_arguments_are_einval },
 	{ "a_slow_write_does_not_stall_validation", "R10", 3.0,
 	  a_slow_write_does_not_stall_validation },
