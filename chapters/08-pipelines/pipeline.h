@@ -20,9 +20,12 @@
  *	persisters --> results --> collector (fan-in: the report)
  *
  * Contract:
- *  R1. A channel holds at most `capacity` items: channel_send() blocks while
- *      it is full, channel_recv() blocks while it is empty and open. Items
- *      come out in the order they went in.
+ *  R1. (a) A channel holds at most `capacity` items: channel_send() blocks
+ *      while it is full, and every item sent comes out exactly once, however
+ *      many senders and receivers share it. (b) channel_recv() blocks while
+ *      the channel is empty and open: it never returns EPIPE before
+ *      channel_close(), also when a woken receiver finds that another one
+ *      took the item first. (c) Items come out in the order they went in.
  *  R2. The sender closes. channel_close() marks the channel closed; closing
  *      it again returns EPIPE. A closed channel drains: channel_recv() still
  *      returns every queued item, in order, then EPIPE; a receiver waiting

@@ -89,6 +89,112 @@ static int helper_err(struct channel_helper *h)
 	return atomic_fetch_add_explicit(&h->last_err, 0, RELAXED);
 }
 
+/*
+ * R1a, R1b under contention: 3 senders and 3 receivers on a channel of
+ * capacity 1, in tight loops, so that a woken thread often finds that a
+ * newcomer got to the slot first (a stolen wake-up). Every item must come
+ * out exactly once, and no receiver may see EPIPE before the close.
+ */
+#define CROWD_SIDE 3
+
+struct crowded_channel {
+	struct channel *ch;
+	size_t per_sender;
+	_Atomic uint32_t *seen;		/* per item id */
+	atomic_bool closing;		/* set just before channel_close() */
+	atomic_uint early_epipe;	/* EPIPE from recv while still open */
+	atomic_uint send_errors;
+	atomic_uint bad_items;
+	atomic_uint next_sender;
+	atomic_size_t received;
+};
+
+static void *crowd_sender(void *arg)
+{
+	struct crowded_channel *k = arg;
+	size_t base = atomic_fetch_add(&k->next_sender, 1) * k->per_sender;
+
+	for (size_t i = 0; i < k->per_sender; i++)
+		if (channel_send(k->ch, (void *)(uintptr_t)(base + i + 1)))
+			atomic_fetch_add(&k->send_errors, 1);
+	return NULL;
+}
+
+static void *crowd_receiver(void *arg)
+{
+	struct crowded_channel *k = arg;
+	size_t total = k->per_sender * CROWD_SIDE;
+
+	for (;;) {
+		void *item = NULL;
+		int err = channel_recv(k->ch, &item);
+		size_t id = (size_t)(uintptr_t)item;
+
+		if (err) {
+			if (atomic_load(&k->closing))
+				return NULL;
+			/* Open channel: note it and keep receiving. */
+			atomic_fetch_add(&k->early_epipe, 1);
+			continue;
+		}
+		if (id == 0 || id > total)
+			atomic_fetch_add(&k->bad_items, 1);
+		else
+			atomic_fetch_add_explicit(&k->seen[id - 1], 1, RELAXED);
+		atomic_fetch_add(&k->received, 1);
+	}
+}
+
+static void channel_under_contention(struct check *c, const struct scenario_env *env)
+{
+	struct crowded_channel k = { .per_sender = env->small ? 400 : 4000 };
+	pthread_t senders[CROWD_SIDE], receivers[CROWD_SIDE];
+	size_t total = k.per_sender * CROWD_SIDE, missing = 0, doubled = 0, first = 0;
+	struct channel ch;
+
+	k.ch = &ch;
+	k.seen = calloc(total, sizeof(*k.seen));
+	if (!k.seen || channel_init(&ch, 1)) {
+		free(k.seen);
+		return check_fail(c, "R1a", "channel_init(capacity 1) failed");
+	}
+	for (int i = 0; i < CROWD_SIDE; i++) {
+		pthread_create(&receivers[i], NULL, crowd_receiver, &k);
+		pthread_create(&senders[i], NULL, crowd_sender, &k);
+	}
+	for (int i = 0; i < CROWD_SIDE; i++)
+		pthread_join(senders[i], NULL);
+	/* Let the receivers empty the channel before it is closed. */
+	WAIT_UNTIL(atomic_load(&k.received) >= total, 2000);
+	atomic_store(&k.closing, true);
+	channel_close(&ch);
+	for (int i = 0; i < CROWD_SIDE; i++)
+		pthread_join(receivers[i], NULL);
+	for (size_t i = 0; i < total; i++) {
+		uint32_t n = atomic_load_explicit(&k.seen[i], RELAXED);
+
+		if (n != 1 && !missing && !doubled)
+			first = i + 1;
+		missing += n == 0;
+		doubled += n > 1;
+	}
+	if (atomic_load(&k.early_epipe))
+		check_fail(c, "R1b", "channel_recv() returned EPIPE %u times on an open "
+			   "channel (3 senders, 3 receivers, capacity 1); expected it to keep "
+			   "waiting while the channel is empty and open, also when a woken "
+			   "receiver finds the item already taken",
+			   atomic_load(&k.early_epipe));
+	else if (atomic_load(&k.send_errors) || missing || doubled || atomic_load(&k.bad_items))
+		check_fail(c, "R1a", "3 senders sent %zu items through a channel of capacity 1 "
+			   "to 3 receivers: %u sends failed, %zu items never came out, %zu came "
+			   "out more than once (first: item %zu), %u unknown items; expected "
+			   "each exactly once (a sender woken when the slot is taken again "
+			   "must wait again)", total, atomic_load(&k.send_errors), missing,
+			   doubled, first, atomic_load(&k.bad_items));
+	channel_destroy(&ch);
+	free(k.seen);
+}
+
 static void channel_is_a_bounded_fifo(struct check *c, const struct scenario_env *env)
 {
 	struct channel ch;
@@ -98,7 +204,7 @@ static void channel_is_a_bounded_fifo(struct check *c, const struct scenario_env
 
 	(void)env;
 	if (channel_init(&ch, 3))
-		return check_fail(c, "R1", "channel_init(capacity 3) failed");
+		return check_fail(c, "R1a", "channel_init(capacity 3) failed");
 	pthread_create(&tid, NULL, send_items, &h);
 	WAIT_UNTIL(helper_done(&h) >= 3, 1000);
 	world_sleep_ns(30 * MS);
@@ -108,13 +214,13 @@ static void channel_is_a_bounded_fifo(struct check *c, const struct scenario_env
 		int err = channel_recv(&ch, &item);
 
 		if (err || item != (void *)(uintptr_t)(i + 1))
-			check_fail(c, "R1", "receive %zu returned %d with item %zu; expected 0 "
+			check_fail(c, "R1c", "receive %zu returned %d with item %zu; expected 0 "
 				   "with item %zu (items come out in the order they went in)",
 				   i + 1, err, (size_t)(uintptr_t)item, i + 1);
 	}
 	pthread_join(tid, NULL);
 	if (!c->failed && sent != 3)
-		check_fail(c, "R1", "a sender had sent %zu items into a channel of capacity 3 "
+		check_fail(c, "R1a", "a sender had sent %zu items into a channel of capacity 3 "
 			   "that nobody read; expected it to wait after 3", sent);
 	if (!c->failed) {
 		/* A receiver on an empty channel waits until an item arrives. */
@@ -123,13 +229,13 @@ static void channel_is_a_bounded_fifo(struct check *c, const struct scenario_env
 		pthread_create(&tid, NULL, receive_one, &r);
 		world_sleep_ns(30 * MS);
 		if (helper_done(&r))
-			check_fail(c, "R1", "channel_recv() on an empty, open channel returned "
+			check_fail(c, "R1b", "channel_recv() on an empty, open channel returned "
 				   "%d without an item; expected it to wait",
 				   helper_err(&r));
 		channel_send(&ch, (void *)(uintptr_t)42);
 		pthread_join(tid, NULL);
 		if (!c->failed && (helper_done(&r) != 1 || r.received != (void *)(uintptr_t)42))
-			check_fail(c, "R1", "a waiting receiver got %d and item %zu after a send "
+			check_fail(c, "R1b", "a waiting receiver got %d and item %zu after a send "
 				   "of item 42; expected 0 and 42", helper_err(&r),
 				   (size_t)(uintptr_t)r.received);
 	}
@@ -751,7 +857,8 @@ static void small_runs_work(struct check *c, const struct scenario_env *env)
 }
 
 const struct scenario chapter_scenarios[] = {
-	{ "channel_is_a_bounded_fifo", "R1", 3.0, channel_is_a_bounded_fifo },
+	{ "channel_is_a_bounded_fifo", "R1a R1b R1c", 3.0, channel_is_a_bounded_fifo },
+	{ "channel_under_contention", "R1a R1b", 3.0, channel_under_contention },
 	{ "closed_channel_drains_then_reports_closed", "R2", 3.0,
 	  closed_channel_drains_then_reports_closed },
 	{ "close_wakes_waiting_senders_and_receivers", "R2", 3.0,

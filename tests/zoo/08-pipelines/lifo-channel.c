@@ -2,7 +2,7 @@
  * zoo: channel_recv() takes the newest item instead of the oldest (the
  * ring is used as a stack): every item still comes out, in the wrong order
  * loses: correctness
- * breaks: R1
+ * breaks: R1c
  *
  * pipeline.c - the ePRO pipeline: bounded channels, a pool of workers per
  * stage, a collector, and a thread that turns SIGTERM into a shutdown
