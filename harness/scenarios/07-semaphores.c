@@ -600,7 +600,8 @@ static struct batch_run *batch_start(size_t n, unsigned nthreads, unsigned max_c
 	pthread_mutex_unlock(&run->lock);
 	if (run->finished) {
 		pthread_join(run->runner, NULL);
-		run->threads_after = census_settle(run->threads_before, 300);
+		/* At once: only the kernel's moment to drop joined threads (R10). */
+		run->threads_after = census_settle(run->threads_before, 20);
 	} else {
 		pthread_detach(run->runner);
 	}
@@ -762,16 +763,19 @@ static void permit_is_returned_before_filing(struct check *c, const struct scena
 
 static void no_thread_outlives_the_batch(struct check *c, const struct scenario_env *env)
 {
-	struct batch_run *run = batch_start(env->small ? 16 : 48, 6, 3, 1 * MS, 1 * MS, 0);
+	/* 13 submissions over 6 threads, filing slow (50 ms): a thread let go to
+	 * finish on its own is still there when the batch returns. */
+	struct batch_run *run = batch_start(13, 6, 3, 1 * MS, 50 * MS, 0);
 
+	(void)env;
 	if (!run)
 		return check_fail(c, "R10", "out of memory in the harness");
 	if (!batch_returned(c, "R10", run))
 		return batch_finish(run);
 	if (run->threads_after > run->threads_before)
-		check_fail(c, "R10", "%d threads were still running after "
+		check_fail(c, "R10", "%d threads were still running 20 ms after "
 			   "screen_submissions() returned (before: %d, after: %d); join every "
-			   "thread you start", run->threads_after - run->threads_before,
+			   "thread you start before returning", run->threads_after - run->threads_before,
 			   run->threads_before, run->threads_after);
 	batch_finish(run);
 }

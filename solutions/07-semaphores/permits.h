@@ -51,7 +51,9 @@
  *      holds up another's call. The batch takes close to
  *      max(n * L / max_calls, n * (L + F) / nthreads), for a call latency L
  *      and a filing latency F.
- *  R10. Every thread screen_submissions() starts has ended when it returns.
+ *  R10. Every thread screen_submissions() starts has ended when it returns
+ *      (counted at once: the kernel may list a joined thread for up to
+ *      20 ms more, nothing longer is allowed).
  *  R11. screen_submissions() returns 0; it returns EINVAL, and calls no
  *      service, when nthreads or max_calls is 0. n may be 0.
  *
