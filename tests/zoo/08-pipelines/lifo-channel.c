@@ -1,7 +1,7 @@
 /*
  * zoo: channel_recv() takes the newest item instead of the oldest (the
  * ring is used as a stack): every item still comes out, in the wrong order
- * loses: correctness
+ * loses: correctness throughput
  * breaks: R1c
  *
  * pipeline.c - the ePRO pipeline: bounded channels, a pool of workers per
