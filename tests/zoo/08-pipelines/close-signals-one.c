@@ -1,7 +1,7 @@
 /*
  * zoo: channel_close() wakes one waiting receiver and one waiting sender
  * (pthread_cond_signal) instead of all of them
- * loses: correctness throughput
+ * loses: correctness tsan helgrind leaks throughput
  * breaks: R2
  *
  * pipeline.c - the ePRO pipeline: bounded channels, a pool of workers per
