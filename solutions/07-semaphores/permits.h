@@ -54,8 +54,11 @@
  *  R10. Every thread screen_submissions() starts has ended when it returns
  *      (counted at once: the kernel may list a joined thread for up to
  *      20 ms more, nothing longer is allowed).
- *  R11. screen_submissions() returns 0; it returns EINVAL, and calls no
- *      service, when nthreads or max_calls is 0. n may be 0.
+ *  R11. screen_submissions() returns 0 once every submission is filed; it
+ *      returns EINVAL, and calls no service, when nthreads or max_calls is
+ *      0. n may be 0 (then it returns 0 and calls no service). If a thread
+ *      cannot be started, it returns that error once the threads already
+ *      started have screened every submission (none, if none started).
  *
  * Safety:
  *  Field tags: L = protected by the semaphore's lock, I = set by
