@@ -50,8 +50,9 @@
  *  R7. pipeline_shutdown() stops the intake: once it has returned,
  *      pipeline_submit() returns EPIPE. Everything already accepted, queued
  *      or inside a worker, is still persisted (drained, never dropped), and
- *      pipeline_wait() returns within the time the slowest stage needs for
- *      it; every thread the pipeline started has ended by then.
+ *      pipeline_wait() returns as soon as that drain is done (the scenarios
+ *      allow 1 s for drains that need a few tens of ms); every thread the
+ *      pipeline started has ended by then.
  *  R8. SIGTERM: (a) pipeline_start() blocks SIGTERM in the calling thread
  *      before it creates any thread, so all of its threads inherit the
  *      mask, and one of them waits for the signal (sigwait). (b) A SIGTERM
