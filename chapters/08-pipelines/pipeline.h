@@ -20,9 +20,12 @@
  *	persisters --> results --> collector (fan-in: the report)
  *
  * Contract:
- *  R1. A channel holds at most `capacity` items: channel_send() blocks while
- *      it is full, channel_recv() blocks while it is empty and open. Items
- *      come out in the order they went in.
+ *  R1. (a) A channel holds at most `capacity` items: channel_send() blocks
+ *      while it is full, and every item sent comes out exactly once, however
+ *      many senders and receivers share it. (b) channel_recv() blocks while
+ *      the channel is empty and open: it never returns EPIPE before
+ *      channel_close(), also when a woken receiver finds that another one
+ *      took the item first. (c) Items come out in the order they went in.
  *  R2. The sender closes. channel_close() marks the channel closed; closing
  *      it again returns EPIPE. A closed channel drains: channel_recv() still
  *      returns every queued item, in order, then EPIPE; a receiver waiting
@@ -47,13 +50,19 @@
  *  R7. pipeline_shutdown() stops the intake: once it has returned,
  *      pipeline_submit() returns EPIPE. Everything already accepted, queued
  *      or inside a worker, is still persisted (drained, never dropped), and
- *      pipeline_wait() returns within the time the slowest stage needs for
- *      it; every thread the pipeline started has ended by then.
- *  R8. SIGTERM: pipeline_start() blocks SIGTERM in the calling thread
+ *      pipeline_wait() returns as soon as that drain is done (the scenarios
+ *      allow 1 s for drains that need a few tens of ms); every thread the
+ *      pipeline started has ended by then.
+ *  R8. SIGTERM: (a) pipeline_start() blocks SIGTERM in the calling thread
  *      before it creates any thread, so all of its threads inherit the
- *      mask, and one of them waits for the signal (sigwait). A SIGTERM sent
- *      to the process then acts as pipeline_shutdown(), and
- *      report->by_signal is true.
+ *      mask, and one of them waits for the signal (sigwait). (b) A SIGTERM
+ *      sent to the process then acts as pipeline_shutdown(), and
+ *      report->by_signal is true; it is false when pipeline_shutdown() came
+ *      first (a SIGTERM arriving during that drain is taken by the
+ *      pipeline and changes nothing). (c) The block is undone: when
+ *      pipeline_wait() returns in the thread that called pipeline_start(),
+ *      or pipeline_start() fails, that thread's signal mask is what it was
+ *      before pipeline_start().
  *  R9. pipeline_start() returns EINVAL, and starts no thread, when a worker
  *      count or the capacity is 0; pipeline_submit(p, NULL) returns EINVAL.
  *  R10. (throughput) n submissions take close to

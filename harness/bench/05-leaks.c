@@ -47,6 +47,61 @@ static void run_baseline(void)
 	}
 }
 
+/*
+ * The harness's own version, for the reference time: the same 8 handlers,
+ * and the same thread per session, which is handed the session's reminders
+ * at once (the handler knows them all up front) and joined at its close.
+ */
+struct ref_session {
+	int sock;
+	size_t first;
+};
+
+static void *ref_pusher(void *arg)
+{
+	struct ref_session *s = arg;
+
+	for (size_t m = 0; m < REMINDERS; m++)
+		push_send(s->sock, s->first + m);
+	return NULL;
+}
+
+static void *ref_handler(void *arg)
+{
+	size_t index = (size_t)(uintptr_t)arg;
+
+	for (size_t s = 0; s < SESSIONS; s++) {
+		size_t number = index * SESSIONS + s;
+		struct ref_session session = {
+			.sock = push_connect(number + 1),
+			.first = number * REMINDERS,
+		};
+		pthread_t pusher;
+
+		if (pthread_create(&pusher, NULL, ref_pusher, &session) == 0)
+			pthread_join(pusher, NULL);
+		else
+			ref_pusher(&session);
+		if (session.sock >= 0)
+			close(session.sock);
+	}
+	return NULL;
+}
+
+static void run_reference(void)
+{
+	pthread_t tids[HANDLERS];
+	size_t started;
+
+	for (started = 0; started < HANDLERS; started++)
+		if (pthread_create(&tids[started], NULL, ref_handler, (void *)(uintptr_t)started))
+			break;
+	for (size_t i = started; i < HANDLERS; i++)
+		ref_handler((void *)(uintptr_t)i);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+}
+
 static void *handler(void *arg)
 {
 	size_t index = (size_t)(uintptr_t)arg;
@@ -141,6 +196,7 @@ const struct bench chapter_bench = {
 	.trials = 5,
 	.setup = setup,
 	.run_baseline = run_baseline,
+	.run_reference = run_reference,
 	.run_submission = run_submission,
 	.verify = verify,
 	.teardown = teardown,

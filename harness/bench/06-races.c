@@ -8,6 +8,7 @@
  * The enrolments are too few and too short to matter to the ideal.
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -50,6 +51,54 @@ static void run_baseline(void)
 	for (unsigned r = 0; r < READERS; r++)
 		for (unsigned i = 0; i < READS; i++)
 			site_registry_lists((r + i) % SITES);
+}
+
+/*
+ * The harness's own version, for the reference time: the same threads over
+ * a plain array of counts under a read-write lock, held only for the
+ * look-up or the increment, never during a registry round trip.
+ */
+static pthread_rwlock_t ref_lock = PTHREAD_RWLOCK_INITIALIZER;
+static unsigned ref_counts[SITES];
+
+static void *ref_thread(void *arg)
+{
+	unsigned index = (unsigned)(uintptr_t)arg;
+
+	if (index == READERS) {
+		for (unsigned i = 0; i < ENROLMENTS; i++) {
+			pthread_rwlock_wrlock(&ref_lock);
+			ref_counts[i % SITES]++;
+			pthread_rwlock_unlock(&ref_lock);
+		}
+		return NULL;
+	}
+	for (unsigned i = 0; i < READS; i++) {
+		unsigned site = (index + i) % SITES, n;
+
+		pthread_rwlock_rdlock(&ref_lock);
+		n = ref_counts[site];
+		pthread_rwlock_unlock(&ref_lock);
+		if (site_registry_lists(site) && n == 0)
+			abort();	/* cannot happen: every site starts at 1 */
+	}
+	return NULL;
+}
+
+static void run_reference(void)
+{
+	pthread_t tids[READERS + 1];
+	unsigned started;
+
+	for (unsigned s = 0; s < SITES; s++)
+		ref_counts[s] = 1;
+	for (started = 0; started <= READERS; started++)
+		if (pthread_create(&tids[started], NULL, ref_thread, (void *)(uintptr_t)started))
+			break;
+	for (unsigned i = started; i <= READERS; i++)
+		ref_thread((void *)(uintptr_t)i);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
 }
 
 static void *reader_thread(void *arg)
@@ -147,6 +196,7 @@ const struct bench chapter_bench = {
 	.trials = 5,
 	.setup = setup,
 	.run_baseline = run_baseline,
+	.run_reference = run_reference,
 	.run_submission = run_submission,
 	.verify = verify,
 	.teardown = teardown,

@@ -8,6 +8,9 @@
  * 200 * 5 ms / 32 = 31 ms). A permit held while filing stretches each slot to
  * 5 ms: 100 ms.
  */
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -66,6 +69,53 @@ static void run_baseline(void)
 			outcome = adverse ? SCREENING_ADVERSE : SCREENING_CLEAR;
 		file_screening(&subs[i], outcome);
 	}
+}
+
+/*
+ * The harness's own version, for the reference time: NTHREADS threads take
+ * submissions from a shared index; a POSIX semaphore with MAX_CALLS permits
+ * is held around the model call only.
+ */
+static sem_t ref_permits;
+static atomic_size_t ref_next;
+
+static void *ref_thread(void *arg)
+{
+	size_t i;
+
+	(void)arg;
+	while ((i = atomic_fetch_add(&ref_next, 1)) < N) {
+		enum screening_outcome outcome = SCREENING_UNCHECKED;
+		bool adverse;
+		int err;
+
+		while (sem_wait(&ref_permits) != 0)
+			;
+		err = ai_screen(&subs[i], &adverse);
+		sem_post(&ref_permits);
+		if (err == 0)
+			outcome = adverse ? SCREENING_ADVERSE : SCREENING_CLEAR;
+		file_screening(&subs[i], outcome);
+	}
+	return NULL;
+}
+
+static void run_reference(void)
+{
+	pthread_t tids[NTHREADS];
+	unsigned started;
+
+	atomic_store(&ref_next, 0);
+	if (sem_init(&ref_permits, 0, MAX_CALLS) != 0)
+		return;
+	for (started = 0; started < NTHREADS; started++)
+		if (pthread_create(&tids[started], NULL, ref_thread, NULL))
+			break;
+	if (started == 0)
+		ref_thread(NULL);
+	for (unsigned t = 0; t < started; t++)
+		pthread_join(tids[t], NULL);
+	sem_destroy(&ref_permits);
 }
 
 static void run_submission(void)
@@ -130,6 +180,7 @@ const struct bench chapter_bench = {
 	.trials = 5,
 	.setup = setup,
 	.run_baseline = run_baseline,
+	.run_reference = run_reference,
 	.run_submission = run_submission,
 	.verify = verify,
 	.teardown = teardown,

@@ -7,6 +7,7 @@
  * stage with all its workers busy, max over the stages of
  * (calls * latency / workers): here the database, 160 * 5 ms / 10 = 80 ms.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -51,6 +52,117 @@ static void run_baseline(void)
 		if (validate_submission(&subs[i]))
 			score = score_submission(&subs[i]);
 		persist_submission(&subs[i], score);
+	}
+}
+
+/*
+ * The harness's own version, for the reference time: the same three stages
+ * with the same worker counts, joined by simple locked queues of submission
+ * indices (room for all N, so a queue never blocks its sender); the last
+ * worker of a stage to leave closes the next queue.
+ */
+struct ref_queue {
+	pthread_mutex_t lock;
+	pthread_cond_t ready;
+	size_t item[N], head, tail;
+	bool closed;
+};
+
+struct ref_stage {
+	struct ref_queue *in, *out;
+	int kind;		/* 0 validate, 1 score, 2 persist */
+	unsigned workers_left;	/* in->lock */
+};
+
+static struct ref_queue ref_queues[3];
+static struct ref_stage ref_stages[3];
+static int ref_scores[N];
+
+static void ref_push(struct ref_queue *q, size_t i)
+{
+	pthread_mutex_lock(&q->lock);
+	q->item[q->tail++] = i;
+	pthread_cond_signal(&q->ready);
+	pthread_mutex_unlock(&q->lock);
+}
+
+static void ref_close(struct ref_queue *q)
+{
+	pthread_mutex_lock(&q->lock);
+	q->closed = true;
+	pthread_cond_broadcast(&q->ready);
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* The next index from q, or false once q is closed and empty. */
+static bool ref_pop(struct ref_queue *q, size_t *i)
+{
+	bool got;
+
+	pthread_mutex_lock(&q->lock);
+	while (q->head == q->tail && !q->closed)
+		pthread_cond_wait(&q->ready, &q->lock);
+	got = q->head < q->tail;
+	if (got)
+		*i = q->item[q->head++];
+	pthread_mutex_unlock(&q->lock);
+	return got;
+}
+
+static void *ref_worker(void *arg)
+{
+	struct ref_stage *st = arg;
+	bool last;
+	size_t i;
+
+	while (ref_pop(st->in, &i)) {
+		if (st->kind == 0) {
+			ref_scores[i] = validate_submission(&subs[i]) ? 0 : EPRO_REJECTED;
+		} else if (st->kind == 1) {
+			if (ref_scores[i] != EPRO_REJECTED)
+				ref_scores[i] = score_submission(&subs[i]);
+		} else {
+			persist_submission(&subs[i], ref_scores[i]);
+		}
+		if (st->out)
+			ref_push(st->out, i);
+	}
+	pthread_mutex_lock(&st->in->lock);
+	last = --st->workers_left == 0;
+	pthread_mutex_unlock(&st->in->lock);
+	if (last && st->out)
+		ref_close(st->out);
+	return NULL;
+}
+
+static void run_reference(void)
+{
+	unsigned counts[3] = { cfg.validators, cfg.scorers, cfg.persisters };
+	pthread_t tids[64];
+	unsigned started = 0;
+
+	for (int s = 0; s < 3; s++) {
+		struct ref_queue *q = &ref_queues[s];
+
+		pthread_mutex_init(&q->lock, NULL);
+		pthread_cond_init(&q->ready, NULL);
+		q->head = q->tail = 0;
+		q->closed = false;
+		ref_stages[s] = (struct ref_stage){ q, s < 2 ? &ref_queues[s + 1] : NULL, s,
+						    counts[s] };
+	}
+	for (int s = 0; s < 3; s++)
+		for (unsigned w = 0; w < counts[s] && started < 64; w++)
+			if (pthread_create(&tids[started], NULL, ref_worker, &ref_stages[s]) == 0)
+				started++;
+	for (size_t i = 0; i < N; i++)
+		ref_push(&ref_queues[0], i);
+	ref_close(&ref_queues[0]);
+	for (unsigned t = 0; t < started; t++)
+		pthread_join(tids[t], NULL);
+	for (int s = 0; s < 3; s++) {
+		pthread_cond_destroy(&ref_queues[s].ready);
+		pthread_mutex_destroy(&ref_queues[s].lock);
 	}
 }
 
@@ -163,6 +275,7 @@ const struct bench chapter_bench = {
 	.trials = 5,
 	.setup = setup,
 	.run_baseline = run_baseline,
+	.run_reference = run_reference,
 	.run_submission = run_submission,
 	.verify = verify,
 	.teardown = teardown,

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "census.h"
 #include "clock.h"
@@ -157,16 +158,23 @@ static void wait_new_threads_parked(const struct tidset *before, unsigned timeou
 	}
 }
 
-/* Prepares a gateway for reminder ids 0..nreminders-1, 1 ms per push. */
-static int gateway_start(struct baseline *b, size_t nreminders, size_t refuse_every)
+/* Prepares a gateway for reminder ids 0..nreminders-1, latency_ms per push. */
+static int gateway_start_slow(struct baseline *b, size_t nreminders, size_t refuse_every,
+			      unsigned latency_ms)
 {
 	push_refuse_every = refuse_every;
 	push_reset();
 	b->threads = census_threads();
 	b->descriptors = descriptors_open();
 	tidset_take(&b->tids);
-	return service_init(&push_gateway, "the push gateway", 1 * MS, SERVICE_NO_LIMIT,
-			    nreminders);
+	return service_init(&push_gateway, "the push gateway", (uint64_t)latency_ms * MS,
+			    SERVICE_NO_LIMIT, nreminders);
+}
+
+/* A gateway for reminder ids 0..nreminders-1, 1 ms per push. */
+static int gateway_start(struct baseline *b, size_t nreminders, size_t refuse_every)
+{
+	return gateway_start_slow(b, nreminders, refuse_every, 1);
 }
 
 /*
@@ -198,7 +206,10 @@ static uint32_t once(size_t item, void *ctx)
 	return 1;
 }
 
-/* Checks R1 on the gateway: every reminder pushed once, on an open socket. */
+/*
+ * Checks R1 on the gateway: every reminder pushed once (clause), on an open
+ * socket (R1b).
+ */
 static void check_pushed_once(struct check *c, const char *clause, size_t nreminders,
 			      size_t nconnections)
 {
@@ -206,7 +217,7 @@ static void check_pushed_once(struct check *c, const char *clause, size_t nremin
 	size_t bad;
 
 	if (push_bad_sends())
-		return check_fail(c, clause, "%llu reminders were pushed on a closed socket "
+		return check_fail(c, "R1b", "%llu reminders were pushed on a closed socket "
 				  "(push_send returned EBADF); the socket must stay open "
 				  "until the notifier is done with it",
 				  (unsigned long long)push_bad_sends());
@@ -230,6 +241,21 @@ static int session(size_t patient, size_t first_reminder, size_t reminders)
 		err = connection_notify(conn, first_reminder + m);
 	connection_close(conn);
 	return err;
+}
+
+/*
+ * How many handlers a clinic runs at once. Under Helgrind, one: glibc hands
+ * the stack (and descriptor) of a joined thread to the next pthread_create()
+ * under an internal lock Helgrind cannot see, so notifiers created by two
+ * handlers in turn look like a race inside pthread_create() (seen in about
+ * one Helgrind run in five, on correct code). What Helgrind must judge, a
+ * connection's handler and its notifier, is the same with one handler.
+ */
+static unsigned clinic_handlers(unsigned wanted)
+{
+	const char *preload = getenv("LD_PRELOAD");
+
+	return preload && strstr(preload, "vgpreload_helgrind") ? 1 : wanted;
 }
 
 /* The load of a clinic: handlers serving sessions one after another. */
@@ -283,56 +309,123 @@ static int clinic_run(const struct clinic *k)
 	return err;
 }
 
+/*
+ * Five connections: one never gets a reminder, one gets exactly one, and a
+ * prime number of reminders is dealt round-robin over the other three, so
+ * they do not get the same count. All are closed with reminders queued.
+ */
 static void every_reminder_pushed_once(struct check *c, const struct scenario_env *env)
 {
-	struct connection *conns[3];
+	struct connection *conns[5];
 	struct baseline b;
-	size_t n = env->small ? 12 : 60, opened;
+	size_t n = env->small ? 13 : 61, opened;
 	int err = 0;
 
-	if (gateway_start(&b, n, 0))
-		return check_fail(c, "R1", "out of memory in the harness");
-	for (opened = 0; opened < 3 && !err; opened++)
+	if (gateway_start(&b, n + 1, 0))
+		return check_fail(c, "R1a", "out of memory in the harness");
+	for (opened = 0; opened < 5 && !err; opened++)
 		err = connection_open(opened + 1, &conns[opened]);
 	if (err) {
 		opened--;
-		check_fail(c, "R1", "connection_open(patient %zu) returned %d; expected 0",
+		check_fail(c, "R1a", "connection_open(patient %zu) returned %d; expected 0",
 			   opened + 1, err);
 	}
-	/* Interleaved: each connection gets every third reminder. */
-	for (size_t i = 0; i < n && !err; i++) {
-		err = connection_notify(conns[i % 3], i);
+	/* Reminder n goes alone to connection 1; connection 0 gets none. */
+	if (!err) {
+		err = connection_notify(conns[1], n);
 		if (err)
-			check_fail(c, "R1", "connection_notify(reminder %zu) returned %d; "
+			check_fail(c, "R1a", "connection_notify(reminder %zu) returned %d; "
+				   "expected 0", n, err);
+	}
+	for (size_t i = 0; i < n && !err; i++) {
+		err = connection_notify(conns[2 + i % 3], i);
+		if (err)
+			check_fail(c, "R1a", "connection_notify(reminder %zu) returned %d; "
 				   "expected 0", i, err);
 	}
 	for (size_t k = 0; k < opened; k++)
 		connection_close(conns[k]);
 	if (!c->failed)
-		check_pushed_once(c, "R1", n, 3);
+		check_pushed_once(c, "R1a", n + 1, 5);
 	gateway_finish(&b);
 }
 
+/*
+ * A connection whose notifier is in a 200 ms push gets another reminder:
+ * connection_notify() must not wait for the push in progress (R1c).
+ */
+static void notify_does_not_wait_for_a_push(struct check *c, const struct scenario_env *env)
+{
+	double factor = scenario_timeout_factor();
+	struct connection *conn;
+	struct baseline b;
+	uint64_t deadline, start;
+	double took_ms;
+	int err;
+
+	(void)env;
+	if (gateway_start_slow(&b, 2, 0, 200))
+		return check_fail(c, "R1c", "out of memory in the harness");
+	err = connection_open(1, &conn);
+	if (err) {
+		check_fail(c, "R1c", "connection_open(patient 1) returned %d; expected 0", err);
+		gateway_finish(&b);
+		return;
+	}
+	err = connection_notify(conn, 0);
+	deadline = world_now_ns() + (uint64_t)(1000 * factor) * MS;
+	while (!err && service_in_flight(&push_gateway) < 1 && world_now_ns() < deadline)
+		world_sleep_ns(1 * MS);
+	start = world_now_ns();
+	if (!err)
+		err = connection_notify(conn, 1);
+	took_ms = (double)(world_now_ns() - start) / 1e6;
+	connection_close(conn);
+	if (err)
+		check_fail(c, "R1c", "connection_notify() returned %d; expected 0", err);
+	else if (took_ms > 50 * factor)
+		check_fail(c, "R1c", "connection_notify() took %.0f ms while the notifier "
+			   "was in a 200 ms push; expected it to return within 50 ms: no "
+			   "lock it needs may be held during push_send()", took_ms);
+	else
+		check_pushed_once(c, "R1a", 2, 1);
+	gateway_finish(&b);
+}
+
+/*
+ * Sessions with 2, 0, 1, ... reminders on a slow gateway (50 ms a push):
+ * right after each connection_close() the thread count must be back where
+ * it was, allowing only the moment the kernel takes to drop a joined thread
+ * (R2 says 20 ms). A notifier that was let go to finish on its own is still
+ * pushing then.
+ */
 static void notifier_ends_with_its_connection(struct check *c, const struct scenario_env *env)
 {
+	static const size_t reminders[] = { 2, 0, 1, 2, 0, 1, 2 };
 	struct baseline b;
-	int rounds = env->small ? 3 : 10, after, err = 0;
+	int rounds = env->small ? 3 : 7, err = 0;
 	char where[512];
 
-	if (gateway_start(&b, (size_t)rounds * 2, 0))
+	if (gateway_start_slow(&b, (size_t)rounds * 2, 0, 50))
 		return check_fail(c, "R2", "out of memory in the harness");
-	for (int r = 0; r < rounds && !err; r++)
-		err = session((size_t)r + 1, (size_t)r * 2, 2);
-	after = census_settle(b.threads, 300);
-	describe_leftovers(&b.tids, where, sizeof(where));
-	if (err)
-		check_fail(c, "R2", "a session (open, 2 reminders, close) returned %d; "
-			   "expected 0", err);
-	else if (after > b.threads)
-		check_fail(c, "R2", "%d threads were still running after connection_close() "
-			   "returned for all %d connections (threads before: %d, after: %d): "
-			   "%s; expected every notifier to have ended", after - b.threads,
-			   rounds, b.threads, after, where);
+	for (int r = 0; r < rounds && !err && !c->failed; r++) {
+		int after;
+
+		err = session((size_t)r + 1, (size_t)r * 2, reminders[r]);
+		after = census_settle(b.threads, 20);
+		if (err) {
+			check_fail(c, "R2", "a session (open, %zu reminders, close) returned "
+				   "%d; expected 0", reminders[r], err);
+		} else if (after > b.threads) {
+			describe_leftovers(&b.tids, where, sizeof(where));
+			check_fail(c, "R2", "%d threads were still running 20 ms after "
+				   "connection_close() returned (session %d, %zu reminders; "
+				   "threads before: %d, after: %d): %s; expected the notifier "
+				   "to have ended before connection_close() returned",
+				   after - b.threads, r + 1, reminders[r], b.threads, after,
+				   where);
+		}
+	}
 	gateway_finish(&b);
 }
 
@@ -343,17 +436,19 @@ static void socket_closed_with_its_connection(struct check *c, const struct scen
 
 	if (gateway_start(&b, (size_t)rounds * 2, 0))
 		return check_fail(c, "R3", "out of memory in the harness");
-	for (int r = 0; r < rounds && !err; r++)
-		err = session((size_t)r + 1, (size_t)r * 2, 2);
-	after = descriptors_open();
+	after = b.descriptors;
+	for (int r = 0; r < rounds && !err && after == b.descriptors; r++) {
+		err = session((size_t)r + 1, (size_t)r * 2, (size_t)r % 3);
+		after = descriptors_open();
+	}
 	if (err)
-		check_fail(c, "R3", "a session (open, 2 reminders, close) returned %d; "
+		check_fail(c, "R3", "a session (open, 0-2 reminders, close) returned %d; "
 			   "expected 0", err);
 	else if (after != b.descriptors)
 		check_fail(c, "R3", "%d descriptors were still open after connection_close() "
-			   "returned for all %d connections (before: %d, after: %d); expected "
-			   "each connection's socket to be closed", after - b.descriptors,
-			   rounds, b.descriptors, after);
+			   "returned (counted at once, over up to %d connections; before: "
+			   "%d, after: %d); expected each connection's socket to be closed "
+			   "before connection_close() returns", after - b.descriptors, rounds, b.descriptors, after);
 	gateway_finish(&b);
 }
 
@@ -370,7 +465,7 @@ static void close_wakes_a_waiting_notifier(struct check *c, const struct scenari
 
 	(void)env;
 	if (gateway_start(&b, 2, 0))
-		return check_fail(c, "R4", "out of memory in the harness");
+		return check_fail(c, "R4a", "out of memory in the harness");
 	for (size_t k = 0; k < 2 && !c->failed; k++) {
 		struct connection *conn;
 		struct tidset before;
@@ -381,7 +476,7 @@ static void close_wakes_a_waiting_notifier(struct check *c, const struct scenari
 		tidset_take(&before);
 		err = connection_open(k + 1, &conn);
 		if (err) {
-			check_fail(c, "R4", "connection_open(patient %zu) returned %d; expected 0",
+			check_fail(c, "R4a", "connection_open(patient %zu) returned %d; expected 0",
 				   k + 1, err);
 			break;
 		}
@@ -397,11 +492,56 @@ static void close_wakes_a_waiting_notifier(struct check *c, const struct scenari
 		connection_close(conn);
 		took_ms = (double)(world_now_ns() - start) / 1e6;
 		if (took_ms > 250 * factor)
-			check_fail(c, "R4", "connection_close() took %.0f ms on a connection "
+			check_fail(c, "R4a", "connection_close() took %.0f ms on a connection "
 				   "whose notifier was waiting (%s); expected it to return at "
 				   "once", took_ms, k ? "its one reminder already pushed" :
 				   "no reminder ever came");
 	}
+	gateway_finish(&b);
+}
+
+/* CPU time of the whole process so far, in ms. */
+static double process_cpu_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/*
+ * An idle connection (its notifier parked, no reminder pending) is left for
+ * 400 ms: the process must not burn CPU meanwhile (R4b says under 60 ms). A
+ * notifier that polls for reminders instead of sleeping on a wait burns a
+ * whole core.
+ */
+static void idle_notifier_sleeps(struct check *c, const struct scenario_env *env)
+{
+	double factor = scenario_timeout_factor(), cpu_ms;
+	struct connection *conn;
+	struct tidset before;
+	struct baseline b;
+	int err;
+
+	(void)env;
+	if (gateway_start(&b, 1, 0))
+		return check_fail(c, "R4b", "out of memory in the harness");
+	tidset_take(&before);
+	err = connection_open(1, &conn);
+	if (err) {
+		check_fail(c, "R4b", "connection_open(patient 1) returned %d; expected 0", err);
+		gateway_finish(&b);
+		return;
+	}
+	wait_new_threads_parked(&before, (unsigned)(200 * factor));
+	cpu_ms = process_cpu_ms();
+	world_sleep_ns(400 * MS);
+	cpu_ms = process_cpu_ms() - cpu_ms;
+	connection_close(conn);
+	if (cpu_ms >= 60)
+		check_fail(c, "R4b", "an idle connection (no reminder pending) cost %.0f ms of "
+			   "CPU time over 400 ms; expected under 60 ms: a notifier with "
+			   "nothing to push must sleep on a wait, not poll", cpu_ms);
 	gateway_finish(&b);
 }
 
@@ -413,29 +553,29 @@ static void refused_connection_leaves_nothing(struct check *c, const struct scen
 
 	(void)env;
 	if (gateway_start(&b, 1, 4))
-		return check_fail(c, "R5", "out of memory in the harness");
+		return check_fail(c, "R5a", "out of memory in the harness");
 	for (size_t patient = 4; patient <= 12 && !c->failed; patient += 4) {
 		err = connection_open(patient, &conn);
 		if (err != ECONNREFUSED)
-			check_fail(c, "R5", "connection_open(patient %zu) returned %d when the "
+			check_fail(c, "R5a", "connection_open(patient %zu) returned %d when the "
 				   "app refused the connection; expected ECONNREFUSED (%d)",
 				   patient, err, ECONNREFUSED);
 		else if (conn != sentinel)
-			check_fail(c, "R5", "connection_open(patient %zu) failed but changed "
+			check_fail(c, "R5a", "connection_open(patient %zu) failed but changed "
 				   "*out; expected it untouched", patient);
 	}
 	threads = census_settle(b.threads, 300);
 	fds = descriptors_open();
 	if (threads > b.threads)
-		check_fail(c, "R5", "%d threads were running after 3 refused "
+		check_fail(c, "R5b", "%d threads were running after 3 refused "
 			   "connection_open() calls (before: %d); expected none left behind",
 			   threads - b.threads, b.threads);
 	else if (fds != b.descriptors)
-		check_fail(c, "R5", "%d descriptors were open after 3 refused "
+		check_fail(c, "R5b", "%d descriptors were open after 3 refused "
 			   "connection_open() calls (before: %d, after: %d); expected none "
 			   "left behind", fds - b.descriptors, b.descriptors, fds);
 	if (service_calls(&push_gateway))
-		check_fail(c, "R5", "%llu reminders were pushed with no connection open",
+		check_fail(c, "R5b", "%llu reminders were pushed with no connection open",
 			   (unsigned long long)service_calls(&push_gateway));
 	gateway_finish(&b);
 }
@@ -443,8 +583,8 @@ static void refused_connection_leaves_nothing(struct check *c, const struct scen
 static void many_sessions_leave_no_trace(struct check *c, const struct scenario_env *env)
 {
 	struct clinic k = {
-		.handlers = env->small ? 4 : 8,
-		.sessions = env->small ? 5 : 25,
+		.handlers = clinic_handlers(env->small ? 3 : 7),
+		.sessions = env->small ? 5 : 23,
 		.reminders = 2,
 	};
 	size_t connections = k.handlers * k.sessions;
@@ -478,7 +618,7 @@ static void many_sessions_leave_no_trace(struct check *c, const struct scenario_
 static void busy_clinic_workload_is_right(struct check *c, const struct scenario_env *env)
 {
 	struct clinic k = {
-		.handlers = env->small ? 4 : 8,
+		.handlers = clinic_handlers(env->small ? 4 : 8),
 		.sessions = env->small ? 2 : 6,
 		.reminders = env->small ? 3 : 5,
 	};
@@ -497,11 +637,13 @@ static void busy_clinic_workload_is_right(struct check *c, const struct scenario
 }
 
 const struct scenario chapter_scenarios[] = {
-	{ "every_reminder_pushed_once", "R1", 3.0, every_reminder_pushed_once },
+	{ "every_reminder_pushed_once", "R1a R1b", 3.0, every_reminder_pushed_once },
+	{ "notify_does_not_wait_for_a_push", "R1c", 3.0, notify_does_not_wait_for_a_push },
 	{ "notifier_ends_with_its_connection", "R2", 3.0, notifier_ends_with_its_connection },
 	{ "socket_closed_with_its_connection", "R3", 3.0, socket_closed_with_its_connection },
-	{ "close_wakes_a_waiting_notifier", "R4", 3.0, close_wakes_a_waiting_notifier },
-	{ "refused_connection_leaves_nothing", "R5", 3.0, refused_connection_leaves_nothing },
+	{ "close_wakes_a_waiting_notifier", "R4a", 3.0, close_wakes_a_waiting_notifier },
+	{ "idle_notifier_sleeps", "R4b", 3.0, idle_notifier_sleeps },
+	{ "refused_connection_leaves_nothing", "R5a R5b", 3.0, refused_connection_leaves_nothing },
 	{ "many_sessions_leave_no_trace", "R6", 3.0, many_sessions_leave_no_trace },
 	{ "busy_clinic_workload_is_right", "R7", 3.0, busy_clinic_workload_is_right },
 };

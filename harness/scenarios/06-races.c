@@ -117,7 +117,7 @@ static void hammer_enrol(struct crowd *k, unsigned index)
 
 static void concurrent_enrolments_all_count(struct check *c, const struct scenario_env *env)
 {
-	unsigned nthreads = env->small ? 4 : 8;
+	unsigned nthreads = env->small ? 3 : 7;
 	struct hammer h = { .per_thread = env->small ? 600 : 6000 };
 	unsigned expected[HAMMER_SITES] = { 0 };
 
@@ -169,7 +169,7 @@ static void first_enrolments_add_one_entry(struct check *c, const struct scenari
 	size_t rounds = env->small ? 1 : 2;
 
 	if (world_start(1 * MS))
-		return check_fail(c, "R2", "the harness could not set up the registry");
+		return check_fail(c, "R2a", "the harness could not set up the registry");
 	for (size_t round = 0; round < rounds && !c->failed; round++) {
 		struct first_race r = { .site = 10 + (unsigned)round };
 		unsigned n = racers[round], got;
@@ -182,22 +182,22 @@ static void first_enrolments_add_one_entry(struct check *c, const struct scenari
 		 */
 		site_registry_gather(n, 300 * MS);
 		if (crowd_run(n, first_enrol, &r)) {
-			check_fail(c, "R2", "the harness could not start its threads");
+			check_fail(c, "R2a", "the harness could not start its threads");
 			break;
 		}
 		site_registry_gather(0, 0);
 		sites = site_cache_sites() - before;
 		got = site_enrolled(r.site);
 		if (atomic_load(&r.errors))
-			check_fail(c, "R2", "%u of %u first enrolments at site %u failed; "
+			check_fail(c, "R2a", "%u of %u first enrolments at site %u failed; "
 				   "expected all to return 0", atomic_load(&r.errors), n, r.site);
 		else if (sites != 1)
-			check_fail(c, "R2", "%u threads enrolled the first patients of new "
+			check_fail(c, "R2a", "%u threads enrolled the first patients of new "
 				   "site %u at the same moment and the cache gained %zu "
 				   "entries; expected exactly 1 (look-up and add must be one "
 				   "step)", n, r.site, sites);
 		else if (got != n)
-			check_fail(c, "R2", "%u threads enrolled the first patients of new "
+			check_fail(c, "R2b", "%u threads enrolled the first patients of new "
 				   "site %u at the same moment; site_enrolled(%u) says %u, "
 				   "expected %u", n, r.site, r.site, got, n);
 	}
@@ -211,10 +211,10 @@ static void reads_return_the_count(struct check *c, const struct scenario_env *e
 
 	(void)env;
 	if (world_start(1 * MS))
-		return check_fail(c, "R3", "the harness could not set up the registry");
+		return check_fail(c, "R3a", "the harness could not set up the registry");
 	got = site_enrolled(3);
 	if (got != 0) {
-		check_fail(c, "R3", "site_enrolled(3) on an empty cache returned %u; "
+		check_fail(c, "R3a", "site_enrolled(3) on an empty cache returned %u; "
 			   "expected 0", got);
 		goto out;
 	}
@@ -223,13 +223,14 @@ static void reads_return_the_count(struct check *c, const struct scenario_env *e
 	site_enrol(4);
 	got = site_enrolled(3);
 	if (got != 3)
-		check_fail(c, "R3", "after 3 enrolments at site 3, site_enrolled(3) "
+		check_fail(c, "R3a", "after 3 enrolments at site 3, site_enrolled(3) "
 			   "returned %u; expected 3", got);
 	else if ((got = site_enrolled(5)) != 0)
-		check_fail(c, "R3", "site_enrolled(5), a site never enrolled, returned "
+		check_fail(c, "R3a", "site_enrolled(5), a site never enrolled, returned "
 			   "%u; expected 0", got);
 	else if (site_cache_sites() != 2)
-		check_fail(c, "R3", "after enrolments at sites 3 and 4, "
+		check_fail(c, "R3a", "after enrolments at sites 3 and 4 and reads of sites "
+			   "3 and 5, "
 			   "site_cache_sites() returned %zu; expected 2", site_cache_sites());
 out:
 	world_finish();
@@ -289,16 +290,16 @@ static void reads_during_enrolments(struct check *c, const struct scenario_env *
 	unsigned got;
 
 	if (world_start(200 * US))
-		return check_fail(c, "R3", "the harness could not set up the registry");
+		return check_fail(c, "R3b", "the harness could not set up the registry");
 	if (crowd_run(4, watch_thread, &w))
-		check_fail(c, "R3", "the harness could not start its threads");
+		check_fail(c, "R3b", "the harness could not start its threads");
 	else if (atomic_load(&w.bad_reads))
-		check_fail(c, "R3", "a dashboard read site_enrolled(%d) = %u while %u "
+		check_fail(c, "R3b", "a dashboard read site_enrolled(%d) = %u while %u "
 			   "enrolments had returned and %u had started (its previous "
 			   "read said %u); expected a value between the two, never going "
 			   "down", WATCHED_SITE, w.bad_value, w.bad_low, w.bad_high, w.bad_prev);
 	else if ((got = site_enrolled(WATCHED_SITE)) != w.enrolments)
-		check_fail(c, "R3", "after %u enrolments at site %d, site_enrolled(%d) "
+		check_fail(c, "R3b", "after %u enrolments at site %d, site_enrolled(%d) "
 			   "returned %u; expected %u", w.enrolments, WATCHED_SITE,
 			   WATCHED_SITE, got, w.enrolments);
 	world_finish();
@@ -457,13 +458,129 @@ static void read_mostly_workload_is_right(struct check *c, const struct scenario
 	world_finish();
 }
 
+/* R7a: an enrolment at a cached site while dashboards read without pause. */
+struct busy_reads {
+	uint64_t run_ns;
+	uint64_t readers_stop_ns;	/* the readers stop then, whatever happens */
+	atomic_bool done;
+	uint64_t worst_ns;
+	unsigned enrolments;
+	atomic_uint errors;
+};
+
+static void busy_reads_thread(struct crowd *k, unsigned index)
+{
+	struct busy_reads *r = k->ctx;
+
+	if (index == 0) {
+		uint64_t end = world_now_ns() + r->run_ns;
+
+		/* Let the readers get going first. */
+		world_sleep_ns(10 * MS);
+		while (world_now_ns() < end) {
+			uint64_t start = world_now_ns(), took;
+
+			if (site_enrol(1) != 0)
+				atomic_fetch_add(&r->errors, 1);
+			took = world_now_ns() - start;
+			if (took > r->worst_ns)
+				r->worst_ns = took;
+			r->enrolments++;
+			world_sleep_ns(5 * MS);
+		}
+		atomic_store(&r->done, true);
+		return;
+	}
+	while (!atomic_load(&r->done) && world_now_ns() < r->readers_stop_ns)
+		site_enrolled(1 + index % 2);
+}
+
+static void enrolment_does_not_wait_for_reads(struct check *c, const struct scenario_env *env)
+{
+	double factor = scenario_timeout_factor();
+	struct busy_reads r = { .run_ns = (env->small ? 150 : 300) * (uint64_t)MS };
+	unsigned readers = env->small ? 3 : 6;
+	uint64_t calls;
+
+	if (world_start(5 * MS))
+		return check_fail(c, "R7a", "the harness could not set up the registry");
+	site_enrol(1);
+	site_enrol(2);
+	calls = service_calls_for(&site_registry, 1);
+	r.readers_stop_ns = world_now_ns() + r.run_ns + 50 * MS;
+	if (crowd_run(readers + 1, busy_reads_thread, &r))
+		check_fail(c, "R7a", "the harness could not start its threads");
+	else if (atomic_load(&r.errors))
+		check_fail(c, "R7a", "site_enrol(1) failed %u times; expected 0",
+			   atomic_load(&r.errors));
+	else if ((double)r.worst_ns / 1e6 > 20 * factor)
+		check_fail(c, "R7a", "site_enrol(1), a cached site, took up to %.0f ms while "
+			   "%u dashboards read sites 1 and 2 without pause (registry round "
+			   "trip 5 ms); expected at most 20 ms: no lock may be held during a "
+			   "registry call (a read lock held across it lets readers starve "
+			   "the enrolments)", (double)r.worst_ns / 1e6, readers);
+	else if (site_enrolled(1) != r.enrolments + 1)
+		check_fail(c, "R1", "after %u enrolments at site 1, site_enrolled(1) says "
+			   "%u", r.enrolments + 1, site_enrolled(1));
+	(void)calls;
+	world_finish();
+}
+
+/* R7b: a dashboard read while a first enrolment asks the registry. */
+struct add_and_read {
+	double read_ms;
+	int add_err;
+};
+
+static void add_and_read_thread(struct crowd *k, unsigned index)
+{
+	struct add_and_read *a = k->ctx;
+
+	if (index == 0) {
+		a->add_err = site_enrol(20);
+	} else {
+		uint64_t start = world_now_ns() + 1000 * (uint64_t)MS;
+
+		/* Read once the first enrolment is in its registry round trip. */
+		while (service_in_flight(&site_registry) < 1 && world_now_ns() < start)
+			world_sleep_ns(1 * MS);
+		world_sleep_ns(5 * MS);
+		start = world_now_ns();
+		site_enrolled(1);
+		a->read_ms = (double)(world_now_ns() - start) / 1e6;
+	}
+}
+
+static void read_does_not_wait_for_an_add(struct check *c, const struct scenario_env *env)
+{
+	double factor = scenario_timeout_factor();
+	struct add_and_read a = { 0 };
+
+	(void)env;
+	if (world_start(150 * MS))
+		return check_fail(c, "R7b", "the harness could not set up the registry");
+	site_enrol(1);
+	if (crowd_run(2, add_and_read_thread, &a))
+		check_fail(c, "R7b", "the harness could not start its threads");
+	else if (a.add_err)
+		check_fail(c, "R7b", "site_enrol(20) returned %d; expected 0", a.add_err);
+	else if (a.read_ms > 150 + 80 * factor)
+		check_fail(c, "R7b", "site_enrolled(1) took %.0f ms while a first enrolment "
+			   "at site 20 was asking the registry (round trip 150 ms); expected "
+			   "at most 230 ms: its own round trip, not someone else's too",
+			   a.read_ms);
+	world_finish();
+}
+
 const struct scenario chapter_scenarios[] = {
 	{ "concurrent_enrolments_all_count", "R1", 3.0, concurrent_enrolments_all_count },
-	{ "first_enrolments_add_one_entry", "R2", 3.0, first_enrolments_add_one_entry },
-	{ "reads_return_the_count", "R3", 3.0, reads_return_the_count },
-	{ "reads_during_enrolments", "R3", 3.0, reads_during_enrolments },
+	{ "first_enrolments_add_one_entry", "R2a R2b", 3.0, first_enrolments_add_one_entry },
+	{ "reads_return_the_count", "R3a", 3.0, reads_return_the_count },
+	{ "reads_during_enrolments", "R3b", 3.0, reads_during_enrolments },
 	{ "unlisted_site_is_refused", "R4", 3.0, unlisted_site_is_refused },
 	{ "api_calls_counts_every_call", "R5", 3.0, api_calls_counts_every_call },
 	{ "read_mostly_workload_is_right", "R6", 3.0, read_mostly_workload_is_right },
+	{ "enrolment_does_not_wait_for_reads", "R7a", 3.0, enrolment_does_not_wait_for_reads },
+	{ "read_does_not_wait_for_an_add", "R7b", 3.0, read_does_not_wait_for_an_add },
 };
 const size_t chapter_scenario_count = sizeof(chapter_scenarios) / sizeof(chapter_scenarios[0]);

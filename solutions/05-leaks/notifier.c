@@ -87,17 +87,27 @@ int connection_open(size_t patient, struct connection **out)
 		free(conn);
 		return err;
 	}
-	pthread_mutex_init(&conn->lock, NULL);
-	pthread_cond_init(&conn->arrived, NULL);
-
+	err = pthread_mutex_init(&conn->lock, NULL);
+	if (err)
+		goto no_lock;
+	err = pthread_cond_init(&conn->arrived, NULL);
+	if (err)
+		goto no_cond;
 	err = pthread_create(&conn->notifier, NULL, notifier, conn);
-	if (err) {
-		close(conn->sock);
-		connection_free(conn);
-		return err;
-	}
+	if (err)
+		goto no_thread;
 	*out = conn;
 	return 0;
+
+	/* Undo what was set up, newest first: nothing is left behind (R5). */
+no_thread:
+	pthread_cond_destroy(&conn->arrived);
+no_cond:
+	pthread_mutex_destroy(&conn->lock);
+no_lock:
+	close(conn->sock);
+	free(conn);
+	return err;
 }
 
 int connection_notify(struct connection *conn, size_t reminder)

@@ -13,14 +13,15 @@
  *  R1. Every site_enrol(site) that returns 0 raises that site's count by
  *      exactly one, however many threads enrol at the same site at once: no
  *      enrolment is ever lost.
- *  R2. A site has at most one entry. When the first enrolments at a new site
- *      race each other, the cache still gains one entry for it
- *      (site_cache_sites() counts it once) and every one of them counts.
- *  R3. site_enrolled(site) returns the site's count: 0 for a site never
- *      enrolled; while enrolments run, a value between the number of
- *      site_enrol(site) calls that had returned before it started and the
- *      number that had started before it returned, never going down from one
- *      read to the next.
+ *  R2. (a) A site has at most one entry: when the first enrolments at a
+ *      new site race each other, the cache still gains one entry for it
+ *      (site_cache_sites() counts it once). (b) Every one of those racing
+ *      enrolments counts: n of them leave the site's count at n.
+ *  R3. (a) site_enrolled(site) returns the site's count, and 0 for a site
+ *      never enrolled, for which it adds no entry. (b) While enrolments run,
+ *      it returns a value between the number of site_enrol(site) calls that
+ *      had returned before it started and the number that had started
+ *      before it returned, never going down from one read to the next.
  *  R4. site_enrol(site) asks the registry (site_registry_lists) before it adds
  *      a site it has not seen; for a site the registry does not list it
  *      returns ENOENT and adds nothing.
@@ -31,6 +32,12 @@
  *      confirms its entry with the registry (one round trip, L), and p
  *      threads doing n reads with rare enrolments in between take close to
  *      n * L / p, with the counts still right.
+ *  R7. No lock is held during a registry round trip, so nobody waits for
+ *      another thread's: (a) site_enrol() at a site already in the cache
+ *      makes no registry call and returns within 20 ms even while dashboards
+ *      read without pause (registry round trip 5 ms); (b) site_enrolled()
+ *      returns within its own round trip plus 80 ms even while a first
+ *      enrolment at another site is asking the registry.
  *
  * Safety:
  *  There is one cache per process; its state is private to site_cache.c.
@@ -38,7 +45,7 @@
  *  site_cache_api_calls() are thread-safe and may be called from any number
  *  of threads at once. site_cache_init() and site_cache_destroy() are not:
  *  call them while no other cache function runs. site_enrol() and
- *  site_enrolled() block for one registry round trip at most.
+ *  site_enrolled() block for their own registry round trip at most (R7).
  */
 #ifndef SITE_CACHE_H
 #define SITE_CACHE_H

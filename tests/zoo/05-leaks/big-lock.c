@@ -2,6 +2,7 @@
  * zoo: correct, but one lock shared by every connection is held around
  * push_send(): the handlers of different patients wait for each other
  * loses: throughput
+ * breaks: R7
  *
  * notifier.c - per-connection reminder pushes for the ePRO app
  *

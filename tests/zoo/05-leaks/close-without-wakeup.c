@@ -2,6 +2,7 @@
  * zoo: connection_close() sets `closed` but signals nobody, then joins a
  * notifier that is asleep waiting for a reminder: it never wakes
  * loses: correctness tsan helgrind leaks throughput
+ * breaks: R4a R2
  *
  * notifier.c - per-connection reminder pushes for the ePRO app
  *

@@ -3,6 +3,7 @@
  * the app refuses the connection it returns the error and forgets the
  * notifier: a thread and the connection leak on every refusal
  * loses: correctness leaks throughput
+ * breaks: R5b
  *
  * notifier.c - per-connection reminder pushes for the ePRO app
  *

@@ -3,6 +3,7 @@
  * locks to signal); the notifier reads it under the lock: a data race
  * loses: tsan helgrind
  * may-lose: correctness throughput
+ * breaks: R4a
  *
  * notifier.c - per-connection reminder pushes for the ePRO app
  *

@@ -2,6 +2,7 @@
  * zoo: every thread ends and every socket is closed, but the notifier
  * never frees a reminder after pushing it: heap memory leaks
  * loses: leaks
+ * breaks: R6
  *
  * notifier.c - per-connection reminder pushes for the ePRO app
  *

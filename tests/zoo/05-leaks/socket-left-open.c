@@ -2,6 +2,7 @@
  * zoo: stops and joins the notifier and frees the connection, but never
  * closes its socket: one descriptor leaks per connection
  * loses: correctness leaks throughput
+ * breaks: R3 R6
  *
  * notifier.c - per-connection reminder pushes for the ePRO app
  *

@@ -1,13 +1,17 @@
 /*
- * zoo: one global mutex for reads and writes: correct, but the dashboards
- *      wait for each other
- * loses: throughput
+ * zoo: one global mutex for reads and writes, held during the registry
+ *      check too: the dashboards wait for each other
+ * loses: correctness throughput
+ * breaks: R6 R7a
  *
  * site_cache.c - the site enrolment cache
  *
- * A linked list of sites with their enrolment counts. The dashboards read
- * it under the read lock, all at once; an enrolment takes the write lock for
- * the whole find-or-add and the increment, so nothing can slip in between.
+ * A linked list of sites with their enrolment counts. The dashboards look
+ * their site up under the read lock, all at once; an enrolment takes the
+ * write lock for the look-up and the increment, so nothing can slip in
+ * between. No lock is held during a registry round trip: a first enrolment
+ * asks the registry unlocked and looks again under the write lock before it
+ * adds the site.
  */
 #include "site_cache.h"
 
@@ -44,33 +48,6 @@ static struct site_entry *site_find(unsigned site)
 	return NULL;
 }
 
-/*
- * The entry of site, added with a count of 0 if there is none yet and the
- * registry lists the site. NULL with *err set otherwise. Called with
- * cache.lock held for writing: the check and the add are one critical section.
- */
-static struct site_entry *site_get_or_add(unsigned site, int *err)
-{
-	struct site_entry *e = site_find(site);
-
-	if (e)
-		return e;
-	if (!site_registry_lists(site)) {
-		*err = ENOENT;
-		return NULL;
-	}
-	e = calloc(1, sizeof(*e));
-	if (!e) {
-		*err = ENOMEM;
-		return NULL;
-	}
-	e->site = site;
-	e->next = cache.sites;
-	cache.sites = e;
-	cache.nsites++;
-	return e;
-}
-
 int site_cache_init(void)
 {
 	cache.sites = NULL;
@@ -95,17 +72,43 @@ void site_cache_destroy(void)
 
 int site_enrol(unsigned site)
 {
-	struct site_entry *e;
-	int err = 0;
+	struct site_entry *e, *fresh;
 
 	atomic_fetch_add(&api_calls, 1);
-	/* Find-or-add and the increment under one write lock: no lost update. */
+	/* A site already cached: the increment under the write lock, nothing else. */
 	pthread_mutex_lock(&cache.lock);
-	e = site_get_or_add(site, &err);
+	e = site_find(site);
 	if (e)
 		e->enrolled++;
 	pthread_mutex_unlock(&cache.lock);
-	return e ? 0 : err;
+	if (e)
+		return 0;
+
+	/*
+	 * A new site: ask the registry with no lock held, so that nobody waits
+	 * for our round trip, and prepare the entry outside the lock too.
+	 */
+	if (!site_registry_lists(site))
+		return ENOENT;
+	fresh = calloc(1, sizeof(*fresh));
+	if (!fresh)
+		return ENOMEM;
+	fresh->site = site;
+
+	/* Look again: another first enrolment may have added it meanwhile. */
+	pthread_mutex_lock(&cache.lock);
+	e = site_find(site);
+	if (!e) {
+		fresh->next = cache.sites;
+		cache.sites = fresh;
+		cache.nsites++;
+		e = fresh;
+		fresh = NULL;
+	}
+	e->enrolled++;
+	pthread_mutex_unlock(&cache.lock);
+	free(fresh);
+	return 0;
 }
 
 unsigned site_enrolled(unsigned site)
@@ -114,7 +117,7 @@ unsigned site_enrolled(unsigned site)
 	unsigned n = 0;
 
 	atomic_fetch_add(&api_calls, 1);
-	/* Readers share the lock: the dashboards' lookups run side by side. */
+	/* One lock for everything: simple and safe. */
 	pthread_mutex_lock(&cache.lock);
 	e = site_find(site);
 	if (e && site_registry_lists(site))

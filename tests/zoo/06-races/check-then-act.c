@@ -1,14 +1,18 @@
 /*
- * zoo: every access is locked, but the look-up (read lock) and the add (write
- *      lock) are two critical sections: racing first enrolments both add the
+ * zoo: every access is locked, but the look-up and the add (after the registry
+ *      call) are two critical sections: racing first enrolments both add the
  *      site; no race tool reports it
  * loses: correctness throughput
+ * breaks: R2a
  *
  * site_cache.c - the site enrolment cache
  *
- * A linked list of sites with their enrolment counts. The dashboards read
- * it under the read lock, all at once; an enrolment takes the write lock for
- * the whole find-or-add and the increment, so nothing can slip in between.
+ * A linked list of sites with their enrolment counts. The dashboards look
+ * their site up under the read lock, all at once; an enrolment takes the
+ * write lock for the look-up and the increment, so nothing can slip in
+ * between. No lock is held during a registry round trip: a first enrolment
+ * asks the registry unlocked and looks again under the write lock before it
+ * adds the site.
  */
 #include "site_cache.h"
 
@@ -45,32 +49,6 @@ static struct site_entry *site_find(unsigned site)
 	return NULL;
 }
 
-/*
- * Adds a new entry for site with a count of 0, once the registry lists it.
- * NULL with *err set otherwise.
- */
-static struct site_entry *site_add(unsigned site, int *err)
-{
-	struct site_entry *e;
-
-	if (!site_registry_lists(site)) {
-		*err = ENOENT;
-		return NULL;
-	}
-	e = calloc(1, sizeof(*e));
-	if (!e) {
-		*err = ENOMEM;
-		return NULL;
-	}
-	e->site = site;
-	pthread_rwlock_wrlock(&cache.lock);
-	e->next = cache.sites;
-	cache.sites = e;
-	cache.nsites++;
-	pthread_rwlock_unlock(&cache.lock);
-	return e;
-}
-
 int site_cache_init(void)
 {
 	cache.sites = NULL;
@@ -95,21 +73,37 @@ void site_cache_destroy(void)
 
 int site_enrol(unsigned site)
 {
-	struct site_entry *e;
-	int err = 0;
+	struct site_entry *e, *fresh;
 
 	atomic_fetch_add(&api_calls, 1);
-	pthread_rwlock_rdlock(&cache.lock);
-	e = site_find(site);
-	pthread_rwlock_unlock(&cache.lock);
-	if (!e)
-		e = site_add(site, &err);
-	if (!e)
-		return err;
+	/* A site already cached: the increment under the write lock, nothing else. */
 	pthread_rwlock_wrlock(&cache.lock);
-	e->enrolled++;
+	e = site_find(site);
+	if (e)
+		e->enrolled++;
 	pthread_rwlock_unlock(&cache.lock);
-	return err;
+	if (e)
+		return 0;
+
+	/*
+	 * A new site: ask the registry with no lock held, so that nobody waits
+	 * for our round trip, and prepare the entry outside the lock too.
+	 */
+	if (!site_registry_lists(site))
+		return ENOENT;
+	fresh = calloc(1, sizeof(*fresh));
+	if (!fresh)
+		return ENOMEM;
+	fresh->site = site;
+
+	/* We know it is missing: add it with our enrolment counted. */
+	fresh->enrolled = 1;
+	pthread_rwlock_wrlock(&cache.lock);
+	fresh->next = cache.sites;
+	cache.sites = fresh;
+	cache.nsites++;
+	pthread_rwlock_unlock(&cache.lock);
+	return 0;
 }
 
 unsigned site_enrolled(unsigned site)
@@ -118,12 +112,15 @@ unsigned site_enrolled(unsigned site)
 	unsigned n = 0;
 
 	atomic_fetch_add(&api_calls, 1);
-	/* Readers share the lock: the dashboards' lookups run side by side. */
+	/* Readers share the lock, and only for the look-up. */
 	pthread_rwlock_rdlock(&cache.lock);
 	e = site_find(site);
-	if (e && site_registry_lists(site))
+	if (e)
 		n = e->enrolled;
 	pthread_rwlock_unlock(&cache.lock);
+	/* The registry round trip with no lock held: enrolments go on meanwhile. */
+	if (e && !site_registry_lists(site))
+		n = 0;
 	return n;
 }
 

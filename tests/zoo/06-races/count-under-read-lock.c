@@ -4,12 +4,16 @@
  *      count++
  * loses: tsan helgrind
  * may-lose: correctness throughput
+ * breaks: R1
  *
  * site_cache.c - the site enrolment cache
  *
- * A linked list of sites with their enrolment counts. The dashboards read
- * it under the read lock, all at once; an enrolment takes the write lock for
- * the whole find-or-add and the increment, so nothing can slip in between.
+ * A linked list of sites with their enrolment counts. The dashboards look
+ * their site up under the read lock, all at once; an enrolment takes the
+ * write lock for the look-up and the increment, so nothing can slip in
+ * between. No lock is held during a registry round trip: a first enrolment
+ * asks the registry unlocked and looks again under the write lock before it
+ * adds the site.
  */
 #include "site_cache.h"
 
@@ -46,33 +50,6 @@ static struct site_entry *site_find(unsigned site)
 	return NULL;
 }
 
-/*
- * The entry of site, added with a count of 0 if there is none yet and the
- * registry lists the site. NULL with *err set otherwise. Called with
- * cache.lock held for writing: the check and the add are one critical section.
- */
-static struct site_entry *site_get_or_add(unsigned site, int *err)
-{
-	struct site_entry *e = site_find(site);
-
-	if (e)
-		return e;
-	if (!site_registry_lists(site)) {
-		*err = ENOENT;
-		return NULL;
-	}
-	e = calloc(1, sizeof(*e));
-	if (!e) {
-		*err = ENOMEM;
-		return NULL;
-	}
-	e->site = site;
-	e->next = cache.sites;
-	cache.sites = e;
-	cache.nsites++;
-	return e;
-}
-
 int site_cache_init(void)
 {
 	cache.sites = NULL;
@@ -97,10 +74,10 @@ void site_cache_destroy(void)
 
 int site_enrol(unsigned site)
 {
-	struct site_entry *e;
-	int err = 0;
+	struct site_entry *e, *fresh;
 
 	atomic_fetch_add(&api_calls, 1);
+	/* A site already cached: the list does not change, the read lock will do. */
 	pthread_rwlock_rdlock(&cache.lock);
 	e = site_find(site);
 	if (e)
@@ -108,12 +85,32 @@ int site_enrol(unsigned site)
 	pthread_rwlock_unlock(&cache.lock);
 	if (e)
 		return 0;
+
+	/*
+	 * A new site: ask the registry with no lock held, so that nobody waits
+	 * for our round trip, and prepare the entry outside the lock too.
+	 */
+	if (!site_registry_lists(site))
+		return ENOENT;
+	fresh = calloc(1, sizeof(*fresh));
+	if (!fresh)
+		return ENOMEM;
+	fresh->site = site;
+
+	/* Look again: another first enrolment may have added it meanwhile. */
 	pthread_rwlock_wrlock(&cache.lock);
-	e = site_get_or_add(site, &err);
-	if (e)
-		e->enrolled++;
+	e = site_find(site);
+	if (!e) {
+		fresh->next = cache.sites;
+		cache.sites = fresh;
+		cache.nsites++;
+		e = fresh;
+		fresh = NULL;
+	}
+	e->enrolled++;
 	pthread_rwlock_unlock(&cache.lock);
-	return e ? 0 : err;
+	free(fresh);
+	return 0;
 }
 
 unsigned site_enrolled(unsigned site)
@@ -122,12 +119,15 @@ unsigned site_enrolled(unsigned site)
 	unsigned n = 0;
 
 	atomic_fetch_add(&api_calls, 1);
-	/* Readers share the lock: the dashboards' lookups run side by side. */
+	/* Readers share the lock, and only for the look-up. */
 	pthread_rwlock_rdlock(&cache.lock);
 	e = site_find(site);
-	if (e && site_registry_lists(site))
+	if (e)
 		n = e->enrolled;
 	pthread_rwlock_unlock(&cache.lock);
+	/* The registry round trip with no lock held: enrolments go on meanwhile. */
+	if (e && !site_registry_lists(site))
+		n = 0;
 	return n;
 }
 

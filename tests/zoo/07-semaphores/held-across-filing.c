@@ -2,6 +2,7 @@
  * zoo: the permit is returned only after the outcome is filed, so every
  * filing keeps a model slot idle
  * loses: correctness throughput
+ * breaks: R9
  *
  * permits.c - a counting semaphore, and the adverse-event screening batch
  *

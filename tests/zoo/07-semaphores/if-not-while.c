@@ -2,6 +2,7 @@
  * zoo: acquire waits with "if" instead of "while", and release wakes every
  * waiter: all of them take the one permit that was returned
  * loses: correctness throughput
+ * breaks: R2a R3
  *
  * permits.c - a counting semaphore, and the adverse-event screening batch
  *

@@ -2,6 +2,7 @@
  * zoo: a failed model call returns early without its permit; once max_calls
  * calls have failed, every thread waits for a permit that never comes back
  * loses: correctness throughput
+ * breaks: R8
  *
  * permits.c - a counting semaphore, and the adverse-event screening batch
  *

@@ -1,6 +1,7 @@
 /*
  * zoo: a single permit: correct, but one model call at a time
  * loses: throughput
+ * breaks: R9
  *
  * permits.c - a counting semaphore, and the adverse-event screening batch
  *

@@ -1,6 +1,7 @@
 /*
  * zoo: the semaphore gets one permit per thread instead of the model limit
  * loses: correctness throughput
+ * breaks: R7
  *
  * permits.c - a counting semaphore, and the adverse-event screening batch
  *

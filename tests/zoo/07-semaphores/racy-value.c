@@ -2,6 +2,7 @@
  * zoo: semaphore_value() reads the count without the lock
  * loses: tsan helgrind
  * may-lose: correctness throughput
+ * breaks: R4
  *
  * permits.c - a counting semaphore, and the adverse-event screening batch
  *

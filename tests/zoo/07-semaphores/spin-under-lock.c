@@ -2,6 +2,7 @@
  * zoo: acquire waits for a permit by spinning with the lock held, so no
  * release can ever get in: a deadlock as soon as a thread has to wait
  * loses: correctness tsan helgrind throughput
+ * breaks: R2a
  *
  * permits.c - a counting semaphore, and the adverse-event screening batch
  *

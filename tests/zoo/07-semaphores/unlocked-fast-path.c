@@ -2,6 +2,7 @@
  * zoo: acquire checks for a free permit without the lock and takes it in a
  * second critical section: two threads can take the last permit
  * loses: correctness tsan helgrind throughput
+ * breaks: R3
  *
  * permits.c - a counting semaphore, and the adverse-event screening batch
  *

@@ -3,6 +3,7 @@
  * and pipeline_submit() reads the flag without it as a fast path
  * loses: tsan helgrind
  * may-lose: correctness throughput leaks
+ * breaks: R7
  *
  * pipeline.c - the ePRO pipeline: bounded channels, a pool of workers per
  * stage, a collector, and a thread that turns SIGTERM into a shutdown
@@ -22,17 +23,34 @@ int channel_init(struct channel *ch, size_t capacity)
 {
 	if (capacity == 0)
 		return EINVAL;
+	int err;
+
 	ch->slots = calloc(capacity, sizeof(*ch->slots));
 	if (!ch->slots)
 		return ENOMEM;
-	pthread_mutex_init(&ch->lock, NULL);
-	pthread_cond_init(&ch->not_empty, NULL);
-	pthread_cond_init(&ch->not_full, NULL);
+	err = pthread_mutex_init(&ch->lock, NULL);
+	if (err)
+		goto no_lock;
+	err = pthread_cond_init(&ch->not_empty, NULL);
+	if (err)
+		goto no_not_empty;
+	err = pthread_cond_init(&ch->not_full, NULL);
+	if (err)
+		goto no_not_full;
 	ch->capacity = capacity;
 	ch->head = 0;
 	ch->count = 0;
 	ch->closed = false;
 	return 0;
+
+no_not_full:
+	pthread_cond_destroy(&ch->not_empty);
+no_not_empty:
+	pthread_mutex_destroy(&ch->lock);
+no_lock:
+	free(ch->slots);
+	ch->slots = NULL;
+	return err;
 }
 
 void channel_destroy(struct channel *ch)
@@ -131,6 +149,8 @@ struct pipeline {
 	pthread_t collector;		/* I */
 	pthread_t signal_waiter;	/* I */
 	bool have_collector, have_waiter;	/* I */
+	pthread_t starter;		/* I: the thread that called pipeline_start() */
+	sigset_t caller_mask;		/* I: its signal mask before the call */
 
 	pthread_mutex_t lock;
 	pthread_cond_t stopping_changed;	/* L: signalled when stopping is set */
@@ -264,6 +284,8 @@ static void abandon_start(struct pipeline *p)
 		pthread_kill(p->signal_waiter, SIGTERM);
 		pthread_join(p->signal_waiter, NULL);
 	}
+	/* Every thread is gone: give the caller its own mask back (R8c). */
+	pthread_sigmask(SIG_SETMASK, &p->caller_mask, NULL);
 	pipeline_free(p);
 }
 
@@ -271,36 +293,54 @@ int pipeline_start(struct pipeline **out, const struct pipeline_config *cfg)
 {
 	unsigned counts[3] = { cfg->validators, cfg->scorers, cfg->persisters };
 	stage_step_fn *steps[3] = { validate_step, score_step, persist_step };
+	struct channel *channels[4];
 	struct pipeline *p;
 	sigset_t set;
-	int err = 0;
+	int err = 0, ready = 0;
 
 	if (!cfg->validators || !cfg->scorers || !cfg->persisters || !cfg->capacity)
 		return EINVAL;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return ENOMEM;
+	channels[0] = &p->intake;
+	channels[1] = &p->validated;
+	channels[2] = &p->scored;
+	channels[3] = &p->results;
 	p->workers = calloc((size_t)counts[0] + counts[1] + counts[2], sizeof(*p->workers));
-	if (!p->workers || channel_init(&p->intake, cfg->capacity) ||
-	    channel_init(&p->validated, cfg->capacity) ||
-	    channel_init(&p->scored, cfg->capacity) ||
-	    channel_init(&p->results, cfg->capacity)) {
-		free(p->intake.slots);
-		free(p->validated.slots);
-		free(p->scored.slots);
+	err = p->workers ? 0 : ENOMEM;
+	for (int c = 0; c < 4 && !err; c++) {
+		err = channel_init(channels[c], cfg->capacity);
+		if (!err)
+			ready = c + 1;
+	}
+	if (!err)
+		err = pthread_mutex_init(&p->lock, NULL);
+	if (!err) {
+		err = pthread_cond_init(&p->stopping_changed, NULL);
+		if (err)
+			pthread_mutex_destroy(&p->lock);
+	}
+	if (err) {
+		/* Undo what was set up: nothing is left behind. */
+		while (ready > 0)
+			channel_destroy(channels[--ready]);
 		free(p->workers);
 		free(p);
-		return ENOMEM;
+		return err;
 	}
-	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->stopping_changed, NULL);
 	p->stages[0] = (struct stage){ p, &p->intake, &p->validated, steps[0], counts[0] };
 	p->stages[1] = (struct stage){ p, &p->validated, &p->scored, steps[1], counts[1] };
 	p->stages[2] = (struct stage){ p, &p->scored, &p->results, steps[2], counts[2] };
 
 	/* Block SIGTERM before creating threads: they all inherit the mask. */
 	sigterm_set(&set);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	p->starter = pthread_self();
+	err = pthread_sigmask(SIG_BLOCK, &set, &p->caller_mask);
+	if (err) {
+		pipeline_free(p);
+		return err;
+	}
 
 	err = pthread_create(&p->signal_waiter, NULL, signal_waiter, p);
 	p->have_waiter = err == 0;
@@ -377,6 +417,9 @@ int pipeline_wait(struct pipeline *p, struct pipeline_report *report)
 	report->persisted = p->persisted;
 	report->rejected = p->rejected;
 	report->by_signal = by_signal;
+	/* Every thread is gone: give the starter its own mask back (R8c). */
+	if (pthread_equal(pthread_self(), p->starter))
+		pthread_sigmask(SIG_SETMASK, &p->caller_mask, NULL);
 	pipeline_free(p);
 	return 0;
 }
