@@ -36,4 +36,11 @@ void gate_leaks(const struct workspace *w, const struct scenario_list *list,
 		struct gate_result *g);
 void gate_throughput(const struct workspace *w, struct gate_result *g);
 
+/*
+ * The share of the throughput points for efficiency eff, when the serial
+ * baseline's efficiency earns none and `full` earns all (harness/README.md,
+ * Points). Exported for tests.
+ */
+double throughput_fraction(double eff, double serial_eff, double full);
+
 #endif

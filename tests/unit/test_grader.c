@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "chapter.h"
+#include "gates.h"
 #include "result.h"
 #include "workspace.h"
 
@@ -108,4 +109,17 @@ Test(workspace, rewrites_copies_to_the_learners_paths)
 	cr_assert(workspace_is_learner_file(&w, "/b/01/src/clean.c"));
 	cr_assert_not(workspace_is_learner_file(&w, "/b/01/srcx/clean.c"));
 	free(text);
+}
+
+Test(throughput, points_run_from_serial_to_the_harness_version)
+{
+	double serial = 0.11, reference = 0.85, full = 0.9 * reference;
+
+	cr_assert_float_eq(throughput_fraction(serial, serial, full), 0.0, 1e-9);
+	cr_assert_float_eq(throughput_fraction(reference, serial, full), 1.0, 1e-9);
+	cr_assert_float_eq(throughput_fraction(full, serial, full), 1.0, 1e-9);
+	/* A third slower than the reference keeps about half, not most. */
+	cr_assert_lt(throughput_fraction(reference * 2 / 3, serial, full), 0.55);
+	cr_assert_gt(throughput_fraction(reference * 2 / 3, serial, full), 0.4);
+	cr_assert_float_eq(throughput_fraction(0.01, serial, full), 0.0, 1e-9);
 }
