@@ -3,6 +3,7 @@
  * woken when another worker has already taken the record reads an empty
  * slot, or reports the end while the queue is still open
  * loses: correctness throughput
+ * breaks: R2a
  *
  * pool.c - the nightly import: a bounded queue of records, and a pool of
  * workers that store them

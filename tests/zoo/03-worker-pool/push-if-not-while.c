@@ -3,6 +3,7 @@
  * that finds the queue full again (spurious, or taken by another producer)
  * writes past the last slot
  * loses: correctness throughput
+ * breaks: R1a
  *
  * pool.c - the nightly import: a bounded queue of records, and a pool of
  * workers that store them

@@ -3,6 +3,7 @@
  * that finds the queue full again (spurious, or another pusher was first)
  * stores the item over the oldest one and counts past the capacity
  * loses: correctness throughput
+ * breaks: R5b
  *
  * context.c - cancellation contexts, a queue that answers to one, an error
  * group, and the nightly validation batch

@@ -3,6 +3,7 @@
  * wake-up that finds the channel empty again (spurious, or another worker
  * took the item) reports the channel closed, and that worker stops early
  * loses: correctness throughput
+ * breaks: R1b
  * may-lose: tsan helgrind leaks
  *
  * pipeline.c - the ePRO pipeline: bounded channels, a pool of workers per
