@@ -584,6 +584,7 @@ static void blocked_waits_use_no_cpu(struct check *c, const struct scenario_env 
 	struct idle *s = calloc(1, sizeof(*s));
 	struct runner *all[3];
 	double cpu0, cpu1, wall;
+	long wakes0, wakes1;
 	uint64_t t0;
 
 	(void)env;
@@ -603,8 +604,10 @@ static void blocked_waits_use_no_cpu(struct check *c, const struct scenario_env 
 		runner_wait_blocked(all[i]);
 
 	cpu0 = cpu_ms();
+	wakes0 = census_wakeups();
 	t0 = world_now_ns();
 	world_sleep_ns(100 * MS);
+	wakes1 = census_wakeups();
 	cpu1 = cpu_ms();
 	wall = ms(world_now_ns() - t0);
 
@@ -631,6 +634,16 @@ static void blocked_waits_use_no_cpu(struct check *c, const struct scenario_env 
 	       "deadline pending, the process used %.1f ms of CPU in %.0f ms; expected "
 	       "almost none (under 10 ms): something polls instead of sleeping on a "
 	       "condition variable", cpu1 - cpu0, wall);
+	/*
+	 * A poller that sleeps between looks uses little CPU but wakes every
+	 * few milliseconds. The harness's own threads wake about 6 times in
+	 * 100 ms (the watchdog every 20 ms, this thread once).
+	 */
+	EXPECT(c, wakes0 < 0 || wakes1 - wakes0 <= 25, "R4", "while threads were blocked in "
+	       "ctx_wait(), queue_push() on a full queue and queue_pop() on an empty one, the "
+	       "process's threads woke %ld times in %.0f ms; a thread asleep on a condition "
+	       "variable does not wake until it is signalled: something polls (sleeps and "
+	       "looks again) instead of waiting", wakes1 - wakes0, wall);
 }
 
 /* ---- R5: the queue ----------------------------------------------------- */
