@@ -49,7 +49,10 @@
  *  R8. (a) store_all() returns 0 for any n and any queue_capacity of at
  *      least 1: n may be 0, 1, smaller than workers, and need not be a
  *      multiple of workers or of the capacity. (b) It returns EINVAL, and
- *      stores nothing, when workers or queue_capacity is 0.
+ *      stores nothing, when workers or queue_capacity is 0. (c) When a
+ *      worker thread cannot be started, it returns that pthread_create()
+ *      error once the threads it did start have ended, and report->stored
+ *      counts the records stored.
  *  R9. (throughput) A batch takes close to n * L / workers, where L is the
  *      latency of one insert, because every connection is kept busy.
  *

@@ -21,6 +21,7 @@
 
 #include "census.h"
 #include "clock.h"
+#include "perturb.h"
 #include "pool.h"
 #include "scenario.h"
 
@@ -767,6 +768,32 @@ static void any_batch_size_works(struct check *c, const struct scenario_env *env
 	}
 }
 
+static void a_failed_thread_start_is_reported(struct check *c, const struct scenario_env *env)
+{
+	struct batch_run run;
+	int err;
+
+	(void)env;
+	perturb_fail_create_after(2);	/* the third thread cannot start: EAGAIN */
+	err = batch_start(&run, 23, 6, 4, 1 * MS);
+	perturb_fail_create_after(0);
+	if (err)
+		return check_fail(c, "R8c", "out of memory in the harness");
+	if (run.ret != EAGAIN)
+		check_fail(c, "R8c", "store_all(n=23, workers=6) returned %d when its third "
+			   "pthread_create() failed with EAGAIN; expected that error (%d)", run.ret,
+			   EAGAIN);
+	else if (run.threads_at_return > run.threads_before)
+		check_fail(c, "R8c", "%d of the threads store_all() did start were still running "
+			   "when it returned after a failed pthread_create(); join them first",
+			   run.threads_at_return - run.threads_before);
+	else if (run.report.stored != run.stores_at_return)
+		check_fail(c, "R8c", "after a failed pthread_create(), report->stored said %zu; "
+			   "the database had seen %llu stores", run.report.stored,
+			   (unsigned long long)run.stores_at_return);
+	batch_finish(&run);
+}
+
 const struct scenario chapter_scenarios[] = {
 	{ "full_queue_blocks_the_producer", "R1a R1b", 3.0, full_queue_blocks_the_producer },
 	{ "jobs_come_out_in_order_once_each", "R2a R2b", 3.0, jobs_come_out_in_order_once_each },
@@ -780,6 +807,7 @@ const struct scenario chapter_scenarios[] = {
 	{ "no_thread_outlives_the_batch", "R7a R7b", 3.0, no_thread_outlives_the_batch },
 	{ "any_batch_size_works", "R8a", 3.0, any_batch_size_works },
 	{ "zero_workers_or_capacity_is_einval", "R8b", 3.0, zero_workers_or_capacity_is_einval },
+	{ "a_failed_thread_start_is_reported", "R8c", 3.0, a_failed_thread_start_is_reported },
 };
 const size_t chapter_scenario_count = sizeof(chapter_scenarios) / sizeof(chapter_scenarios[0]);
 
