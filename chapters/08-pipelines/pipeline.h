@@ -80,7 +80,8 @@
  *  (back-pressure). The submission stays owned by the caller and must stay
  *  valid and unchanged until pipeline_wait() returns.
  *  Signals: SIGTERM stays blocked in the thread that called
- *  pipeline_start(). Threads the process created before that call must
+ *  pipeline_start() until pipeline_wait() returns there (R8c). Threads the
+ *  process created before that call must
  *  block SIGTERM themselves (best: block it in main() before creating any
  *  thread), or the kernel may deliver the signal to one of them and its
  *  default action ends the process. One pipeline at a time may wait for
