@@ -1,0 +1,19 @@
+/*
+ * attack: includes the hidden reference through the digraph spelling %: of '#', split over a line continuation, trying relative and absolute paths to the solutions folder (red team: written without reading the defences)
+ * chapter: 07-semaphores permits.c
+ * cheats: correctness
+ * reason: includes "../../solutions/07-semaphores/permits.c"
+ * bound: 60
+ */
+%:inc\
+lude "permits.h"
+%:if __has_include("../../solutions/07-semaphores/permits.c")
+%:inc\
+lude "../../solutions/07-semaphores/permits.c"
+%:elif __has_include("../../../solutions/07-semaphores/permits.c")
+%:inc\
+lude "../../../solutions/07-semaphores/permits.c"
+%:else
+%:inc\
+lude "/work/wt-redteam/solutions/07-semaphores/permits.c"
+%:endif
