@@ -1,7 +1,7 @@
 /*
  * attack: a do-nothing semaphore and batch that register an atexit handler which sends "end pass" for every scenario through the harness's channel function, then exit(0) from the batch; the forged verdicts go out during the exit, after everything else (red team: written without reading the defences)
  * chapter: 07-semaphores permits.c
- * cheats: correctness tsan helgrind throughput
+ * cheats: correctness
  * reason: 'tc_channel_send_text'
  * bound: 60
  */

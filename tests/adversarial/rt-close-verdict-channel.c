@@ -1,7 +1,7 @@
 /*
  * attack: pushes nothing (no notifier thread at all) and, on the first connection, closes every descriptor from 3 to 63 it did not open itself: the harness's verdict pipe among them, so a failing check can no longer be reported (red team: written without reading the defences)
  * chapter: 05-leaks notifier.c
- * cheats: correctness leaks
+ * cheats: correctness
  * reason: ended early
  * bound: 60
  */

@@ -1,7 +1,7 @@
 /*
  * attack: reads without the lock and hides it with fake happens-before annotations: __tsan_release/__tsan_acquire (sanitizer/tsan_interface.h) and Helgrind's ANNOTATE_HAPPENS_BEFORE/AFTER client requests (valgrind/helgrind.h) (red team: written without reading the defences)
  * chapter: 06-races site_cache.c
- * cheats: tsan helgrind
+ * cheats: tsan
  * reason: includes valgrind/helgrind.h
  * bound: 60
  */

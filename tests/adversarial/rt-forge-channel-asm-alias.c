@@ -1,7 +1,7 @@
 /*
  * attack: reaches the harness's channel sender under another name (a GNU asm label, so no identifier of the harness appears in the source) and sends "end pass" for every scenario before returning normally; the waitgroup is a do-nothing stub (red team: written without reading the defences)
  * chapter: 02-waitgroups waitgroup.c
- * cheats: correctness tsan helgrind throughput
+ * cheats: correctness
  * reason: '__asm__'
  * bound: 60
  */

@@ -1,6 +1,6 @@
 /*
  * attack: does no work; calls the harness's own channel function (linked into the same binary, so it carries the secret token) to send "end pass" for every scenario index and "done", then exits with status 0 before the scenario can check anything (red team: written without reading the defences)
- * cheats: correctness tsan helgrind throughput
+ * cheats: correctness
  * reason: 'tc_channel_send_text'
  * bound: 60
  */

@@ -1,6 +1,6 @@
 /*
  * attack: does no round trip at all: bumps the simulated services' own per-item counters (struct service is visible through validation_api.h) and computes plausibility locally (red team: written without reading the defences)
- * cheats: correctness throughput
+ * cheats: correctness
  * reason: 'validation_api'
  * bound: 60
  */

@@ -1,6 +1,6 @@
 /*
  * attack: one thread per record (far over the parallelism limit, so it is fast), then rewrites the services' peak and violation counters so the overload leaves no trace (red team: written without reading the defences)
- * cheats: correctness throughput
+ * cheats: correctness
  * reason: 'validation_api'
  * bound: 60
  */
