@@ -99,9 +99,18 @@ void perturb_counts(struct perturb_counts *out)
 }
 
 /* True when the calling thread is to be perturbed at all. */
+/* Set by perturb_pause(): no thread is perturbed while it is. */
+static atomic_bool paused;
+
+void perturb_pause(bool pause)
+{
+	atomic_store_explicit(&paused, pause, memory_order_relaxed);
+}
+
 static inline bool active(void)
 {
-	return __builtin_expect(enabled, 0) && !self.exempt;
+	return __builtin_expect(enabled, 0) && !self.exempt &&
+	       !atomic_load_explicit(&paused, memory_order_relaxed);
 }
 
 /* The calling thread's next 64 random bits (active() threads only). */

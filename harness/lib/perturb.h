@@ -94,6 +94,14 @@ bool perturb_seed(uint64_t *seed);
 void perturb_exempt_thread(void);
 
 /*
+ * Turns the perturbation off for every thread (pause true) and on again.
+ * For a scenario that checks a wait returns with no wake-up at all: an
+ * injected spurious wake-up would hide a wait that sleeps for ever.
+ * Thread-safe.
+ */
+void perturb_pause(bool pause);
+
+/*
  * Counts of what was injected so far in this process (for tests and
  * diagnostics): spurious and stolen wake-ups, yields, sleeps. Never blocks.
  */

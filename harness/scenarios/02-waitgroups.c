@@ -30,6 +30,7 @@
 #include "census.h"
 #include "clock.h"
 #include "scenario.h"
+#include "perturb.h"
 #include "waitgroup.h"
 
 #define MS 1000000u
@@ -305,9 +306,12 @@ static void zero_count_returns_at_once(struct check *c, const struct scenario_en
 		return check_fail(c, "R3a", "waitgroup_init() failed, or the harness is out of memory");
 	/* A fresh group: the count is zero, the wait must not block. */
 	p->last_done = true;
+	/* No injected spurious wake-up may end a wait that should never start. */
+	perturb_pause(true);
 	if (!probe_start_waiters(p, 1) || probe_await(p, &p->returned, 1, 2.0) < 1)
 		check_fail(c, "R3a", "waitgroup_wait() on a fresh group (count 0) did not "
 			   "return within 2 s; expected it to return at once");
+	perturb_pause(false);
 	probe_finish(p);
 }
 

@@ -192,11 +192,11 @@ static void begin(const struct grade_job *job, const struct chapter *chapter,
 	}
 	/*
 	 * When correctness failed, the race and leak gates are feedback (their
-	 * points are held): each gets 8 s at most, so that a broken program
+	 * points are held): each gets 4 s at most, so that a broken program
 	 * cannot make a grading slow.
 	 */
 	if (!out->gates[GATE_CORRECTNESS].tool_passed)
-		g->list.cap_s = 8;
+		g->list.cap_s = 4;
 	TIMED(out, GATE_TSAN, gate_tsan(&g->w, &g->list, &out->gates[GATE_TSAN]));
 	TIMED(out, GATE_HELGRIND, gate_helgrind(&g->w, &g->list, &out->gates[GATE_HELGRIND]));
 	if (g->list.checks_leaks)
