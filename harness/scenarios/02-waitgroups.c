@@ -268,6 +268,7 @@ static void reuse_at_once_releases_every_waiter(struct check *c, const struct sc
 	if (!p)
 		return check_fail(c, "R2b", "waitgroup_init() failed, or the harness is out of memory");
 	/* The waiters share this thread's CPU and yield it to this thread. */
+	perturb_pause(true);	/* the order below is the test: nothing may reorder it */
 	pinned = pin_to_one_cpu(&saved);
 	p->humble = true;
 	waitgroup_add(&p->wg, 1);
@@ -277,6 +278,7 @@ static void reuse_at_once_releases_every_waiter(struct check *c, const struct sc
 		probe_done(p, true);
 		if (pinned)
 			sched_setaffinity(0, sizeof(saved), &saved);
+		perturb_pause(false);
 		return probe_finish(p);
 	}
 	pause_ms(20);
@@ -286,6 +288,7 @@ static void reuse_at_once_releases_every_waiter(struct check *c, const struct sc
 	if (pinned)
 		sched_setaffinity(0, sizeof(saved), &saved);
 	back = probe_await(p, &p->returned, waiters, 2.0);
+	perturb_pause(false);
 	if (back < waiters)
 		check_fail(c, "R2b", "%d waiters were blocked when the count fell to zero, and "
 			   "waitgroup_add(1) followed at once; %d of them returned within 2 s; "

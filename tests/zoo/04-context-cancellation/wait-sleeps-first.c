@@ -5,7 +5,8 @@
  *      wait on a ctx that is already done sleeps until a wake-up that never
  *      comes
  * breaks: R1c
- * loses: correctness tsan helgrind throughput
+ * loses: correctness throughput
+ * may-lose: tsan helgrind
  *
  * context.c - cancellation contexts, a queue that answers to one, an error
  * group, and the nightly validation batch
