@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "../world/random.h"
+#include "build_pool.h"
 #include "gates.h"
 #include "policy.h"
 #include "sandbox.h"
@@ -48,28 +49,58 @@ static char *head_lines(const char *log, int lines)
 	return strndup(log, p && *p ? (size_t)(p - log) : strlen(log));
 }
 
-/* Builds one flavour; on failure fails the remaining gates with the log. */
-static bool build(struct workspace *w, enum flavor f, struct chapter_result *out)
+/* Fails the remaining gates with flavour f's build log. */
+static void build_failed(enum flavor f, const char *log, struct chapter_result *out)
 {
 	static const char *const flavor_names[FLAVOR_COUNT] = {
 		"the Criterion suite", "the ThreadSanitizer driver",
 		"the Helgrind driver", "the benchmark", "the leak driver",
 		"the ThreadSanitizer benchmark",
 	};
-	char *log = NULL, *head, summary[256];
+	char *head, summary[256];
 
-	if (workspace_build(w, f, &log)) {
-		free(log);
-		return true;
-	}
 	head = head_lines(log ? log : "", 40);
 	snprintf(summary, sizeof(summary), "%s did not build with your code%s",
 		 flavor_names[f], log && strstr(log, "multiple definition") ?
 		 " (it defines a name the harness already provides)" : "");
 	fail_remaining(out, summary, head);
 	free(head);
+}
+
+/* Builds one flavour; on failure fails the remaining gates with the log. */
+static bool build(struct workspace *w, enum flavor f, struct chapter_result *out)
+{
+	char *log = NULL;
+	bool ok = workspace_build(w, f, &log);
+
+	if (!ok)
+		build_failed(f, log, out);
 	free(log);
-	return false;
+	return ok;
+}
+
+/*
+ * Builds every flavour the chapter needs, several at once (build_pool.h);
+ * a failure is reported for the first flavour in the usual order.
+ */
+static bool build_all(struct workspace *w, bool leaks, struct chapter_result *out)
+{
+	static const enum flavor order[] = { FLAVOR_HELGRIND, FLAVOR_SUITE, FLAVOR_TSAN,
+					     FLAVOR_BENCH, FLAVOR_TSAN_BENCH, FLAVOR_LEAKS };
+	size_t n = sizeof(order) / sizeof(order[0]) - (leaks ? 0 : 1);
+	bool ok[6], all, reported = false;
+	char *logs[6];
+
+
+	all = build_pool_run(w, order, n, ok, logs);
+	for (size_t i = 0; i < n; i++) {
+		if (!ok[i] && !reported) {
+			build_failed(order[i], logs[i], out);
+			reported = true;
+		}
+		free(logs[i]);
+	}
+	return all;
 }
 
 /* Runs one gate and times it. */
@@ -162,17 +193,16 @@ static void begin(const struct grade_job *job, const struct chapter *chapter,
 		free(log);
 		return;
 	}
-	/* The plain driver lists the scenarios and says which gates apply. */
-	if (!build(&g->w, FLAVOR_HELGRIND, out))
+	if (!build_all(&g->w, chapter_has_leaks_gate(chapter), out))
 		return;
+	/* The plain driver lists the scenarios and says which gates apply. */
 	if (!scenarios_list(&g->w, &g->list)) {
 		fail_remaining(out, "the harness could not list the scenarios", NULL);
 		return;
 	}
 	out->gates[GATE_LEAKS].applies = g->list.checks_leaks;
-	if (!build(&g->w, FLAVOR_SUITE, out) || !build(&g->w, FLAVOR_TSAN, out) ||
-	    !build(&g->w, FLAVOR_BENCH, out) || !build(&g->w, FLAVOR_TSAN_BENCH, out) ||
-	    (g->list.checks_leaks && !build(&g->w, FLAVOR_LEAKS, out)))
+	if (g->list.checks_leaks && !g->w.stamps[FLAVOR_LEAKS].built &&
+	    !build(&g->w, FLAVOR_LEAKS, out))
 		return;
 	g->built = true;
 
