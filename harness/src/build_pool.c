@@ -68,12 +68,13 @@ static void *worker(void *arg)
 }
 
 bool build_pool_run(struct workspace *w, const enum flavor *flavours, size_t n, bool *ok,
-		    char **logs)
+		    char **logs, void (*beside)(void *), void *arg)
 {
 	struct pool p = { .w = w, .flavours = flavours, .n = n, .ok = ok, .logs = logs };
 	pthread_t threads[4];
 	struct builder builders[4];
 	size_t started = 0, width = build_pool_width();
+	unsigned first = beside ? 1 : 0;	/* beside() keeps the sandbox uid */
 	bool all = true;
 
 	atomic_init(&p.next, 0);
@@ -81,15 +82,21 @@ bool build_pool_run(struct workspace *w, const enum flavor *flavours, size_t n, 
 		ok[i] = false;
 		logs[i] = NULL;
 	}
-	/* Helpers beyond the calling thread, which builds too. */
 	for (unsigned k = 0; k < 4; k++)
-		builders[k] = (struct builder){ .pool = &p, .k = k };
-	while (started + 1 < width && started + 1 < n &&
-	       pthread_create(&threads[started], NULL, worker, &builders[started + 1]) == 0)
+		builders[k] = (struct builder){ .pool = &p, .k = k + first };
+	/* Helpers beyond the calling thread, which builds too unless busy beside. */
+	while (started + 1 - first < width && started + 1 - first < n &&
+	       pthread_create(&threads[started], NULL, worker, &builders[started + 1 - first]) == 0)
 		started++;
-	worker(&builders[0]);
+	if (beside)
+		beside(arg);
+	else
+		worker(&builders[0]);
 	for (size_t i = 0; i < started; i++)
 		pthread_join(threads[i], NULL);
+	/* A helper that could not start its out dir left flavours unbuilt: build them here. */
+	if (beside && p.next < n)
+		worker(&builders[0]);
 	for (size_t i = 0; i < n; i++)
 		all = all && ok[i];
 	return all;

@@ -24,10 +24,13 @@ unsigned build_pool_width(void);
 
 /*
  * Builds flavours[0..n) of w, up to build_pool_width() at a time; ok[i] and
- * logs[i] receive workspace_build()'s result for flavours[i]. Returns true
- * when every build succeeded.
+ * logs[i] receive workspace_build()'s result for flavours[i]. With beside
+ * (may be NULL), the calling thread runs beside(arg) meanwhile, as the only
+ * user of the workspace's sandbox uid (the builders take others), and
+ * blocks until it and the builds have ended. Returns true when every build
+ * succeeded.
  */
 bool build_pool_run(struct workspace *w, const enum flavor *flavours, size_t n, bool *ok,
-		    char **logs);
+		    char **logs, void (*beside)(void *), void *arg);
 
 #endif

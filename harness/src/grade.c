@@ -79,20 +79,45 @@ static bool build(struct workspace *w, enum flavor f, struct chapter_result *out
 	return ok;
 }
 
+/* The policy check (policy.h), run beside the builds. */
+struct policy_run {
+	struct workspace *w;
+	char *log;		/* policy_check()'s answer */
+};
+
+static void run_policy(void *arg)
+{
+	struct policy_run *p = arg;
+
+	p->log = policy_check(p->w);
+}
+
 /*
- * Builds every flavour the chapter needs, several at once (build_pool.h);
- * a failure is reported for the first flavour in the usual order.
+ * Checks the learner's code against the policy while building every
+ * flavour the chapter needs, several at once (build_pool.h): compiling runs
+ * nothing of the learner's, and no gate starts unless both succeeded. A
+ * policy refusal is reported first, then the first flavour that failed in
+ * the usual order.
  */
-static bool build_all(struct workspace *w, bool leaks, struct chapter_result *out)
+static bool check_and_build(struct workspace *w, bool leaks, struct chapter_result *out)
 {
 	static const enum flavor order[] = { FLAVOR_HELGRIND, FLAVOR_SUITE, FLAVOR_TSAN,
 					     FLAVOR_BENCH, FLAVOR_TSAN_BENCH, FLAVOR_LEAKS };
 	size_t n = sizeof(order) / sizeof(order[0]) - (leaks ? 0 : 1);
+	struct policy_run policy = { .w = w };
 	bool ok[6], all, reported = false;
 	char *logs[6];
 
+	all = build_pool_run(w, order, n, ok, logs, run_policy, &policy);
+	if (policy.log) {
+		char summary[512];
 
-	all = build_pool_run(w, order, n, ok, logs);
+		snprintf(summary, sizeof(summary), "not graded: %.480s", policy.log);
+		fail_remaining(out, summary, policy.log);
+		free(policy.log);
+		reported = true;
+		all = false;
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (!ok[i] && !reported) {
 			build_failed(order[i], logs[i], out);
@@ -184,16 +209,7 @@ static void begin(const struct grade_job *job, const struct chapter *chapter,
 		return;
 	}
 	free(log);
-	log = policy_check(&g->w);
-	if (log) {
-		char summary[512];
-
-		snprintf(summary, sizeof(summary), "not graded: %.480s", log);
-		fail_remaining(out, summary, log);
-		free(log);
-		return;
-	}
-	if (!build_all(&g->w, chapter_has_leaks_gate(chapter), out))
+	if (!check_and_build(&g->w, chapter_has_leaks_gate(chapter), out))
 		return;
 	/* The plain driver lists the scenarios and says which gates apply. */
 	if (!scenarios_list(&g->w, &g->list)) {
