@@ -24,6 +24,9 @@
 #   STRICT=1          exit non-zero when the score is short of the maximum
 #   REQUIRE_SANDBOX=1 refuse to run learner code when a sandbox layer is missing
 #   RUNS=N            repetitions for make soak (default 5)
+#   VERBOSE=1         make grade: full feedback, with everything your code
+#                     printed in each test (otherwise the first 40 lines of
+#                     each failed test)
 #   SEED=N|off        the perturbation seed of the correctness and race gates
 #                     (default: one per grading, shown in the feedback)
 #   CC=compiler       the C compiler (default cc)
@@ -48,7 +51,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
-.PHONY: all grade grade-batch test unit selfcheck soak coverage doctor deps clean gradescope-check adversarial integrity docs
+.PHONY: all grade grade-batch test unit selfcheck soak coverage doctor deps clean gradescope-check adversarial integrity docs feedback
 
 all: $(BIN)/grade
 
@@ -68,7 +71,8 @@ grade: deps
 	$(Q)$(BIN)/grade --root . $(if $(CH),--chapters "$(CH)") \
 		$(if $(SUBMISSION),--submission "$(SUBMISSION)") \
 		$(if $(REPORT),--report "$(REPORT)") $(if $(JUNIT),--junit "$(JUNIT)") \
-		$(if $(STRICT),--strict) $(if $(REQUIRE_SANDBOX),--require-sandbox) $(if $(SEED),--seed "$(SEED)")
+		$(if $(STRICT),--strict) $(if $(REQUIRE_SANDBOX),--require-sandbox) $(if $(SEED),--seed "$(SEED)") \
+		$(if $(VERBOSE),-v)
 
 grade-batch: deps
 	$(Q)test -n "$(DIR)" || { echo "usage: make grade-batch DIR=<folder of submissions>"; exit 2; }
@@ -82,6 +86,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory gradescope-check
 	$(Q)$(MAKE) --no-print-directory integrity
 	$(Q)$(MAKE) --no-print-directory docs
+	$(Q)$(MAKE) --no-print-directory feedback
 	$(Q)$(MAKE) --no-print-directory adversarial
 	$(Q)$(MAKE) --no-print-directory selfcheck
 

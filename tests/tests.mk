@@ -72,3 +72,8 @@ docs: $(BIN)/grade
 # Attacks on the grader (tests/adversarial/): each must be caught, in time.
 adversarial: $(BIN)/grade $(BIN)/selfcheck
 	$(Q)$(BIN)/selfcheck $(BIN)/grade $(CURDIR) --adversarial $(NAME)
+
+# What the grader tells a learner (tests/feedback.sh): their own output,
+# TEST=, crash causes, throughput causes.
+feedback: $(BIN)/grade
+	$(Q)bash tests/feedback.sh $(NAME)

@@ -13,6 +13,7 @@
 
 #include "evidence.h"
 #include "feedback.h"
+#include "learner_output.h"
 #include "proc.h"
 
 /* Slow-down factors for the scenario watchdog (see harness/README.md). */
@@ -203,12 +204,15 @@ void gate_correctness(const struct workspace *w, const struct scenario_list *lis
 		if (out == OUT_PASS) {
 			passed++;
 			gate_add_detail(g, "PASS %s (%s)", list->name[i], list->clause[i]);
+			if (list->all_output)
+				learner_output_add(g, r.output, i, true);
 			continue;
 		}
 		if (out == OUT_TIMEOUT || out == OUT_CRASH || out == OUT_EARLY)
 			g->halted = g->halted || out != OUT_CRASH;
 		gate_add_detail(g, "FAIL %s (%s): %s", list->name[i], list->clause[i],
 				why ? why : "?");
+		learner_output_add(g, r.output, i, list->all_output);
 		if (!first_text && asprintf(&first_text, "%s: %s", list->name[i],
 					    why ? why : "?") < 0)
 			first_text = NULL;

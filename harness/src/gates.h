@@ -21,6 +21,7 @@ struct scenario_list {
 	double total_timeout_s;
 	bool checks_leaks;	/* the chapter has the leaks gate */
 	double cap_s;		/* > 0: no race or leak run may take longer */
+	bool all_output;	/* show all the learner printed (-v), not the first lines */
 };
 
 /* Asks the (plain) race driver for the scenario list. False on failure. */

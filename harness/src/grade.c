@@ -217,6 +217,7 @@ static void begin(const struct grade_job *job, const struct chapter *chapter,
 		return;
 	}
 	out->gates[GATE_LEAKS].applies = g->list.checks_leaks;
+	g->list.all_output = job->all_output;
 	if (g->list.checks_leaks && !g->w.stamps[FLAVOR_LEAKS].built &&
 	    !build(&g->w, FLAVOR_LEAKS, out))
 		return;

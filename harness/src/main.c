@@ -10,7 +10,9 @@
  *	    --strict		exit 1 when the score is short of the maximum
  *	    --root DIR		the workbook (default: .)
  *	    --build DIR		where to build (default: ROOT/build/grade)
- *	-v, --verbose		full feedback for every chapter
+ *	-v, --verbose		full feedback for every chapter, with all that
+ *				the learner's code printed in each test (without
+ *				it, the first 40 lines of each failed test)
  *	    --gradescope FILE	also write Gradescope's results.json to FILE
  *	    --classroom FILE	also write GitHub Classroom's reporter JSON to FILE
  *	    --junit FILE	also write a JUnit XML report to FILE
@@ -117,7 +119,7 @@ int main(int argc, char **argv)
 	unsigned jobs = 2;
 	int passed_gates, failed_gates;
 	bool strict = false, verbose = false, only_submitted = false, *selected;
-	bool require_sandbox = false;
+	bool require_sandbox = false, all_output = false;
 	char *root, *build_root, *submission_abs = NULL, *cache_root = NULL;
 	struct chapter *chapters;
 	struct chapter_result *results;
@@ -134,7 +136,7 @@ int main(int argc, char **argv)
 		case 'S': strict = true; break;
 		case 'R': root_arg = optarg; break;
 		case 'B': build_arg = optarg; break;
-		case 'v': verbose = true; break;
+		case 'v': verbose = all_output = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'G': gradescope = optarg; break;
 		case 'K': classroom = optarg; break;
@@ -228,6 +230,7 @@ int main(int argc, char **argv)
 	job = (struct grade_job){ .root = root, .build_root = build_root,
 				  .cache_root = cache_root, .submission_root = submission_abs,
 				  .require_sandbox = require_sandbox,
+				  .all_output = all_output,
 				  .seed = seed };
 	for (size_t i = 0; i < n; i++) {
 		if (!selected[i])

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# feedback.sh - what the grader tells a learner about a failing program
+#
+# Grades the fixtures in tests/feedback/<chapter>/ (whole learner files, like
+# the zoo's) and checks the words of the feedback, not only the scores:
+#   - the learner's own output, labelled, prefixed and cleaned, capped
+#     unless -v (issue 11, finding 1);
+#   - TEST= runs only the scenarios asked for and says it was partial
+#     (finding 2);
+#   - a crash names its likely cause and the learner's own frame, never a
+#     glibc internal name, never "waiting" for a crashed thread (finding 3);
+#   - a throughput FAIL says what the measurements point to (finding 8).
+# Usage: tests/feedback.sh [NAME...]   (NAME: a case below; default all)
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+tmp=$(mktemp -d /tmp/threadclinic-feedback-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+
+ok() { echo "ok   $1"; passed=$((passed + 1)); }
+bad() { echo "FAIL $1"; failed=$((failed + 1)); }
+
+# grade CHAPTER FIXTURE OUT [grader options...]: grades tests/feedback/CHAPTER/FIXTURE
+# (a .c file) as the chapter's learner file; the output goes to OUT.
+grade() {
+	local ch=$1 fixture=$2 out=$3 file
+	shift 3
+	file=$(cd "$top/chapters/$ch" && ls *.c)
+	rm -rf "$tmp/sub" && mkdir -p "$tmp/sub/$ch"
+	cp "$top/tests/feedback/$ch/$fixture" "$tmp/sub/$ch/$file"
+	"$top/build/bin/grade" --root "$top" --build "$tmp/build" -s "$tmp/sub" -C "$ch" \
+		--seed off "$@" >"$out" 2>&1
+}
+
+# expect NAME FILE REGEX: FILE has a line matching REGEX (grep -E).
+expect() {
+	if grep -qE -- "$3" "$2"; then ok "$1"; else bad "$1 (no line matches /$3/)"; fi
+}
+
+# refuse NAME FILE REGEX: no line of FILE matches REGEX.
+refuse() {
+	if grep -qE -- "$3" "$2"; then
+		bad "$1 (a line matches /$3/: $(grep -m1 -E -- "$3" "$2"))"
+	else
+		ok "$1"
+	fi
+}
+
+case_output() {
+	local out=$tmp/output.txt all=$tmp/output-all.txt
+	grade 01-serial-to-parallel prints.c "$out"
+	expect "output: labelled as the learner's" "$out" '^        your program printed:$'
+	expect "output: stderr shown, prefixed" "$out" '^        \| debug: clean_records n=[0-9]+ parallelism=[0-9]+$'
+	expect "output: escape sequences and bells dropped" "$out" '^        \| red and a bell$'
+	refuse "output: no control character reaches the terminal" "$out" $'[\x01-\x08\x0b-\x1f\x7f]'
+	refuse "output: cannot forge a grader line" "$out" '^  correctness  PASS'
+	expect "output: capped at 40 lines per test" "$out" '^        \| \.\.\. and [0-9]+ more lines \(VERBOSE=1 shows all of it\)$'
+	refuse "output: capped (line 60 not shown)" "$out" 'line 60 of 60'
+	grade 01-serial-to-parallel prints.c "$all" -v
+	expect "output: -v shows all of it" "$all" '^        \| line 60 of 60$'
+	refuse "output: -v leaves nothing out" "$all" 'more lines \(VERBOSE=1'
+}
+
+cases=${*:-output}
+for c in $cases; do
+	"case_$c"
+done
+echo "feedback: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
