@@ -22,13 +22,17 @@ ok() { echo "ok   $1"; passed=$((passed + 1)); }
 bad() { echo "FAIL $1"; failed=$((failed + 1)); }
 
 # grade CHAPTER FIXTURE OUT [grader options...]: grades tests/feedback/CHAPTER/FIXTURE
-# (a .c file) as the chapter's learner file; the output goes to OUT.
+# (a .c file; zoo/NAME: tests/zoo/CHAPTER/NAME) as the chapter's learner file;
+# the output goes to OUT.
 grade() {
 	local ch=$1 fixture=$2 out=$3 file
 	shift 3
 	file=$(cd "$top/chapters/$ch" && ls *.c)
 	rm -rf "$tmp/sub" && mkdir -p "$tmp/sub/$ch"
-	cp "$top/tests/feedback/$ch/$fixture" "$tmp/sub/$ch/$file"
+	case $fixture in
+	zoo/*) cp "$top/tests/zoo/$ch/${fixture#zoo/}" "$tmp/sub/$ch/$file" ;;
+	*) cp "$top/tests/feedback/$ch/$fixture" "$tmp/sub/$ch/$file" ;;
+	esac
 	"$top/build/bin/grade" --root "$top" --build "$tmp/build" -s "$tmp/sub" -C "$ch" \
 		--seed off "$@" >"$out" 2>&1
 }
@@ -62,7 +66,22 @@ case_output() {
 	refuse "output: -v leaves nothing out" "$all" 'more lines \(VERBOSE=1'
 }
 
-cases=${*:-output}
+case_throughput() {
+	local out=$tmp/throughput.txt
+	grade 03-worker-pool zoo/store-under-lock.c "$out"
+	expect "throughput: a lock across the call reads as serialised" "$out" \
+		'likely cause: your code ran only [0-9.]+x as fast as the serial baseline.*lock held across the service call'
+	expect "throughput: one connection at a time is below the limit" "$out" \
+		'likely cause: at most 1 call was in flight at once, of the 8 allowed'
+	grade 03-worker-pool half-the-workers.c "$out"
+	expect "throughput: half the workers is below the limit" "$out" \
+		'likely cause: at most 4 calls were in flight at once, of the 8 allowed'
+	refuse "throughput: half the workers is not serialised" "$out" 'calls went one at a time'
+	grade 01-serial-to-parallel zoo/serial.c "$out"
+	expect "throughput: one thread reads as serialised" "$out" 'likely cause: your code ran only'
+}
+
+cases=${*:-output throughput}
 for c in $cases; do
 	"case_$c"
 done

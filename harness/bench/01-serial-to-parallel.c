@@ -128,4 +128,5 @@ const struct bench chapter_bench = {
 	.run_submission = run_submission,
 	.verify = verify,
 	.teardown = teardown,
+	.watched = &validation_api,
 };

@@ -166,4 +166,5 @@ const struct bench chapter_bench = {
 	.run_submission = run_submission,
 	.verify = verify,
 	.teardown = teardown,
+	.watched = &wearables_api,
 };

@@ -137,4 +137,5 @@ const struct bench chapter_bench = {
 	.run_submission = run_submission,
 	.verify = verify,
 	.teardown = teardown,
+	.watched = &records_db,
 };

@@ -184,4 +184,5 @@ const struct bench chapter_bench = {
 	.run_submission = run_submission,
 	.verify = verify,
 	.teardown = teardown,
+	.watched = &ai_model,
 };

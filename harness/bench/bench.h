@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct service;
+
 struct bench {
 	const char *workload;		/* one line: items, latency, parallelism */
 	/* n * L / p: the best possible time, in seconds (called after setup) */
@@ -45,6 +47,13 @@ struct bench {
 	bool (*verify)(char *problem, size_t size);
 	/* Releases what setup() took. */
 	void (*teardown)(void);
+	/*
+	 * The service whose limit is the parallelism the learner is given, or
+	 * NULL: its peak calls in flight during the learner's runs is reported
+	 * ("peak", "limit"), so that a slow result can say whether the code
+	 * used the parallelism it had.
+	 */
+	struct service *watched;
 };
 
 extern const struct bench chapter_bench;

@@ -55,6 +55,7 @@ static double time_once(void (*run)(void))
 struct figures {
 	double baseline[MAX_TRIALS], reference[MAX_TRIALS], measured[MAX_TRIALS], ideal;
 	unsigned trials;
+	unsigned peak, limit;	/* the watched service's highest calls in flight, its limit */
 	bool valid, harness_failed;
 	char problem[512];
 	char confined[300];
@@ -95,6 +96,12 @@ static void *run_trials(void *arg)
 
 		f->ideal = b->ideal_s();
 		f->measured[t] = time_once(b->run_submission);
+		if (b->watched) {
+			unsigned peak = service_peak(b->watched);
+
+			f->peak = peak > f->peak ? peak : f->peak;
+			f->limit = b->watched->limit;
+		}
 		busy_at_return = service_busy_now(&busy_name);
 		f->valid = b->verify(f->problem, sizeof(f->problem));
 		b->teardown();
@@ -191,6 +198,10 @@ int main(int argc, char **argv)
 			   "target_efficiency", b->target_efficiency,
 			   "workload", b->workload, "valid", f->valid,
 			   "problem", f->problem, "trials", (int)f->trials);
+	if (result && b->watched) {
+		json_object_set_new(result, "peak", json_integer(f->peak));
+		json_object_set_new(result, "limit", json_integer(f->limit));
+	}
 	text = result ? json_dumps(result, JSON_COMPACT) : NULL;
 	if (!text) {
 		fprintf(stderr, "bench: cannot format the figures\n");

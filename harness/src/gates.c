@@ -15,6 +15,7 @@
 #include "feedback.h"
 #include "learner_output.h"
 #include "proc.h"
+#include "throughput_cause.h"
 
 /* Slow-down factors for the scenario watchdog (see harness/README.md). */
 #define TSAN_TIMEOUT_FACTOR 2
@@ -718,6 +719,8 @@ static void throughput_figures(struct gate_result *g, json_t *figures)
 			 "%.3f s; efficiency %.0f%% (serial %.0f%%, reference %.0f%%)", measured,
 			 base, reference > 0 ? reference : ideal, eff * 100, floor_eff * 100,
 			 ref_eff * 100);
+	if (!g->tool_passed)
+		throughput_cause(g, figures);
 	json_object_set_new(figures, "floor_efficiency", json_real(floor_eff));
 	json_object_set_new(figures, "reference_efficiency", json_real(ref_eff));
 }
