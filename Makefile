@@ -24,6 +24,9 @@
 #   STRICT=1          exit non-zero when the score is short of the maximum
 #   REQUIRE_SANDBOX=1 refuse to run learner code when a sandbox layer is missing
 #   RUNS=N            repetitions for make soak (default 5)
+#   TEST=NAMES        make grade CH=NN: only these scenarios (names, or clauses:
+#                     TEST=R4 runs R4a, R4b, ...), on every gate but throughput;
+#                     a partial run, not a grade
 #   VERBOSE=1         make grade: full feedback, with everything your code
 #                     printed in each test (otherwise the first 40 lines of
 #                     each failed test)
@@ -72,7 +75,7 @@ grade: deps
 		$(if $(SUBMISSION),--submission "$(SUBMISSION)") \
 		$(if $(REPORT),--report "$(REPORT)") $(if $(JUNIT),--junit "$(JUNIT)") \
 		$(if $(STRICT),--strict) $(if $(REQUIRE_SANDBOX),--require-sandbox) $(if $(SEED),--seed "$(SEED)") \
-		$(if $(VERBOSE),-v)
+		$(if $(VERBOSE),-v) $(if $(TEST),--test "$(TEST)")
 
 grade-batch: deps
 	$(Q)test -n "$(DIR)" || { echo "usage: make grade-batch DIR=<folder of submissions>"; exit 2; }

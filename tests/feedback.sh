@@ -22,7 +22,8 @@ ok() { echo "ok   $1"; passed=$((passed + 1)); }
 bad() { echo "FAIL $1"; failed=$((failed + 1)); }
 
 # grade CHAPTER FIXTURE OUT [grader options...]: grades tests/feedback/CHAPTER/FIXTURE
-# (a .c file; zoo/NAME: tests/zoo/CHAPTER/NAME) as the chapter's learner file;
+# (a .c file; zoo/NAME: tests/zoo/CHAPTER/NAME; solution; starter) as the
+# chapter's learner file;
 # the output goes to OUT.
 grade() {
 	local ch=$1 fixture=$2 out=$3 file
@@ -31,6 +32,8 @@ grade() {
 	rm -rf "$tmp/sub" && mkdir -p "$tmp/sub/$ch"
 	case $fixture in
 	zoo/*) cp "$top/tests/zoo/$ch/${fixture#zoo/}" "$tmp/sub/$ch/$file" ;;
+	solution) cp "$top/solutions/$ch/$file" "$tmp/sub/$ch/$file" ;;
+	starter) cp "$top/chapters/$ch/$file" "$tmp/sub/$ch/$file" ;;
 	*) cp "$top/tests/feedback/$ch/$fixture" "$tmp/sub/$ch/$file" ;;
 	esac
 	"$top/build/bin/grade" --root "$top" --build "$tmp/build" -s "$tmp/sub" -C "$ch" \
@@ -81,7 +84,34 @@ case_throughput() {
 	expect "throughput: one thread reads as serialised" "$out" 'likely cause: your code ran only'
 }
 
-cases=${*:-output throughput}
+case_test() {
+	local out=$tmp/test.txt
+	grade 03-worker-pool solution "$out" --test jobs_come_out_in_order_once_each -r "$tmp/p.json"
+	expect "TEST=name: runs that scenario alone" "$out" '^  correctness  PASS  40/40  1 of 1 tests pass'
+	expect "TEST=name: the race gates run it too" "$out" '^  helgrind     PASS  15/15  no Helgrind error \(1 scenarios'
+	expect "TEST=name: no throughput, and says so" "$out" '^  throughput   --  .*not measured in a partial run'
+	expect "TEST=name: the total says it is not a grade" "$out" '^  total        [0-9]+/100 \(partial run: not a grade\)$'
+	expect "TEST=name: the closing line says partial" "$out" '^partial run \(TEST=jobs_come_out_in_order_once_each\)'
+	if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d.get("partial") is True else 1)' "$tmp/p.json"; then
+		ok "TEST=name: the JSON report is marked partial"
+	else
+		bad "TEST=name: the JSON report is marked partial"
+	fi
+	grade 03-worker-pool starter "$out" --test R4
+	expect "TEST=clause: R4 runs R4a" "$out" 'FAIL close_wakes_every_blocked_worker \(R4a\)'
+	expect "TEST=clause: R4 runs R4b" "$out" 'FAIL close_wakes_a_blocked_producer \(R4b\)'
+	expect "TEST=clause: nothing else" "$out" '^  correctness  FAIL   0/40  2 of 2 tests fail'
+	grade 03-worker-pool starter "$out" --test no_such_test
+	expect "TEST=unknown: lists the scenarios" "$out" 'TEST=no_such_test names no scenario of this chapter; its scenarios are:'
+	if "$top/build/bin/grade" --root "$top" --build "$tmp/build" -C 03 --test R4 \
+		--gradescope "$tmp/gs.json" >"$out" 2>&1; then
+		bad "TEST=: refuses to write a Gradescope result"
+	else
+		ok "TEST=: refuses to write a Gradescope result"
+	fi
+}
+
+cases=${*:-output test throughput}
 for c in $cases; do
 	"case_$c"
 done

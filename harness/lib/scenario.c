@@ -42,3 +42,24 @@ double scenario_timeout_factor(void)
 
 	return factor > 0 ? factor : 1.0;
 }
+
+bool scenario_selected(size_t index)
+{
+	const char *only = getenv("TC_ONLY");
+
+	if (!only || !*only)
+		return true;
+	for (const char *p = only; *p;) {
+		char *end;
+		unsigned long long at = strtoull(p, &end, 10);
+
+		if (end == p)
+			return false;
+		if (at == index)
+			return true;
+		p = *end == ',' ? end + 1 : end;
+		if (*end && *end != ',')
+			return false;
+	}
+	return false;
+}

@@ -93,4 +93,11 @@ void check_fail(struct check *c, const char *clause, const char *fmt, ...)
  */
 double scenario_timeout_factor(void);
 
+/*
+ * False when the grader asked for some scenarios only (make grade TEST=...:
+ * TC_ONLY, a comma-separated list of indices, in the environment) and
+ * `index` is not one of them; true otherwise. Thread-safe (reads only).
+ */
+bool scenario_selected(size_t index);
+
 #endif

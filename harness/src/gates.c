@@ -43,6 +43,7 @@ bool scenarios_list(const struct workspace *w, struct scenario_list *list)
 	char *line, *save = NULL;
 
 	memset(list, 0, sizeof(*list));
+	snprintf(list->only_env, sizeof(list->only_env), "TC_ONLY=");
 	if (!workspace_binary_intact(w, FLAVOR_HELGRIND))
 		return false;
 	proc_run(argv, &o, &r);
@@ -60,6 +61,7 @@ bool scenarios_list(const struct workspace *w, struct scenario_list *list)
 		}
 		if (sscanf(line, "%15[^\t]\t%127[^\t]\t%lf", list->clause[i], list->name[i],
 			   &list->timeout_s[i]) == 3) {
+			list->index[i] = i;
 			list->total_timeout_s += list->timeout_s[i];
 			list->n++;
 		}
@@ -176,7 +178,8 @@ void gate_correctness(const struct workspace *w, const struct scenario_list *lis
 	const char *argv[] = { w->binaries[FLAVOR_SUITE], "--jobs=1", "--ascii", NULL };
 	char *hurry = fresh_path(w, "hurry-correctness");
 	char *env_hurry = env_entry("TC_HURRY_FILE", hurry ? hurry : "");
-	const char *env[] = { env_hurry, "TC_TIMEOUT_FACTOR=1", w->seed_env, NULL };
+	const char *env[] = { env_hurry, "TC_TIMEOUT_FACTOR=1", w->seed_env, list->only_env,
+			      NULL };
 	struct proc_opts o = {
 		.sandbox = &w->sandbox,
 		.cwd = w->scratch_dir,
@@ -200,20 +203,20 @@ void gate_correctness(const struct workspace *w, const struct scenario_list *lis
 	g->ran = true;
 	for (size_t i = 0; i < list->n; i++) {
 		char *why;
-		enum outcome out = scenario_outcome(w, &e, i, &why);
+		enum outcome out = scenario_outcome(w, &e, list->index[i], &why);
 
 		if (out == OUT_PASS) {
 			passed++;
 			gate_add_detail(g, "PASS %s (%s)", list->name[i], list->clause[i]);
 			if (list->all_output)
-				learner_output_add(g, r.output, i, true);
+				learner_output_add(g, r.output, list->index[i], true);
 			continue;
 		}
 		if (out == OUT_TIMEOUT || out == OUT_CRASH || out == OUT_EARLY)
 			g->halted = g->halted || out != OUT_CRASH;
 		gate_add_detail(g, "FAIL %s (%s): %s", list->name[i], list->clause[i],
 				why ? why : "?");
-		learner_output_add(g, r.output, i, list->all_output);
+		learner_output_add(g, r.output, list->index[i], list->all_output);
 		if (!first_text && asprintf(&first_text, "%s: %s", list->name[i],
 					    why ? why : "?") < 0)
 			first_text = NULL;
@@ -276,7 +279,7 @@ static bool driver_failed(const struct workspace *w, const struct scenario_list 
 	}
 	for (size_t i = 0; i < list->n; i++) {
 		char *why, *nl;
-		enum outcome out = scenario_outcome(w, e, i, &why);
+		enum outcome out = scenario_outcome(w, e, list->index[i], &why);
 
 		if (out != OUT_TIMEOUT && out != OUT_CRASH && out != OUT_EARLY) {
 			free(why);
@@ -401,7 +404,7 @@ void gate_tsan(const struct workspace *w, const struct scenario_list *list,
 		env_hurry, "TC_TIMEOUT_FACTOR=2",
 		"TSAN_OPTIONS=halt_on_error=0 exitcode=66 atexit_sleep_ms=0 "
 		"second_deadlock_stack=1 log_path=stderr suppressions=/dev/fd/4",
-		w->seed_env, NULL,
+		w->seed_env, list->only_env, NULL,
 	};
 	int supp = open_trusted(w, "harness/supp/tsan.supp");
 	struct proc_opts o = {
@@ -460,7 +463,7 @@ void gate_tsan(const struct workspace *w, const struct scenario_list *list,
 					 "workload)", list->n);
 		}
 	}
-	if (g->tool_passed && !list->cap_s)
+	if (g->tool_passed && !list->cap_s && !list->partial)
 		tsan_at_scale(w, env, g);
 	free(log);
 	free(summary);
@@ -514,7 +517,7 @@ void gate_helgrind(const struct workspace *w, const struct scenario_list *list,
 			w->binaries[FLAVOR_HELGRIND], NULL,
 		};
 		const char *env[] = { env_hurry, "TC_TIMEOUT_FACTOR=3", "TC_NO_STACKS=1",
-				      "TC_NO_SECCOMP=1", w->seed_env, NULL };
+				      "TC_NO_SECCOMP=1", w->seed_env, list->only_env, NULL };
 		struct proc_opts o = {
 			.sandbox = &w->sandbox,
 			.cwd = w->scratch_dir,
@@ -576,7 +579,7 @@ static int report_leftovers(const struct workspace *w, const struct scenario_lis
 	*heap_only = false;
 
 	for (size_t i = 0; i < list->n; i++) {
-		const struct scenario_evidence *s = &e->at[i];
+		const struct scenario_evidence *s = &e->at[list->index[i]];
 		int threads = 0, fds = 0;
 		char what[240];
 
@@ -623,7 +626,7 @@ void gate_leaks(const struct workspace *w, const struct scenario_list *list,
 	char *hurry = fresh_path(w, "hurry-leaks");
 	char *env_hurry = env_entry("TC_HURRY_FILE", hurry ? hurry : "");
 	const char *env[] = { env_hurry, "LSAN_OPTIONS=exitcode=23 log_path=stderr",
-			      "TC_LEAK_CHECK=1", "TC_TIMEOUT_FACTOR=2", NULL };
+			      "TC_LEAK_CHECK=1", "TC_TIMEOUT_FACTOR=2", list->only_env, NULL };
 	struct proc_opts o = {
 		.sandbox = &w->sandbox,
 		.cwd = w->scratch_dir,

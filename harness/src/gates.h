@@ -22,6 +22,9 @@ struct scenario_list {
 	bool checks_leaks;	/* the chapter has the leaks gate */
 	double cap_s;		/* > 0: no race or leak run may take longer */
 	bool all_output;	/* show all the learner printed (-v), not the first lines */
+	size_t index[64];	/* each entry's scenario index in the chapter */
+	bool partial;		/* some scenarios only (TEST=): test_filter.h */
+	char only_env[400];	/* "TC_ONLY=<indices>" for every run; "TC_ONLY=": all */
 };
 
 /* Asks the (plain) race driver for the scenario list. False on failure. */

@@ -8,6 +8,7 @@
 
 #include "../world/random.h"
 #include "build_pool.h"
+#include "test_filter.h"
 #include "gates.h"
 #include "policy.h"
 #include "sandbox.h"
@@ -218,6 +219,16 @@ static void begin(const struct grade_job *job, const struct chapter *chapter,
 	}
 	out->gates[GATE_LEAKS].applies = g->list.checks_leaks;
 	g->list.all_output = job->all_output;
+	if (job->tests && *job->tests) {
+		char why[4096];
+
+		out->partial = strdup(job->tests);
+		if (!test_filter_apply(&g->list, job->tests, why, sizeof(why))) {
+			fail_remaining(out, "not run: TEST= names no scenario (see correctness)", NULL);
+			gate_add_detail(&out->gates[GATE_CORRECTNESS], "%s", why);
+			return;
+		}
+	}
 	if (g->list.checks_leaks && !g->w.stamps[FLAVOR_LEAKS].built &&
 	    !build(&g->w, FLAVOR_LEAKS, out))
 		return;
@@ -267,7 +278,10 @@ void grade_throughput(struct grading *g)
 
 	if (!g->built)
 		return;
-	if (out->gates[GATE_CORRECTNESS].tool_passed) {
+	if (g->list.partial) {
+		gate_set_summary(&out->gates[GATE_THROUGHPUT], "not measured in a partial run "
+				 "(TEST=): the benchmark needs the whole program");
+	} else if (out->gates[GATE_CORRECTNESS].tool_passed) {
 		workspace_unseal(&g->w);
 		TIMED(out, GATE_THROUGHPUT, gate_throughput(&g->w, &out->gates[GATE_THROUGHPUT]));
 		g->throughput_s = out->gates[GATE_THROUGHPUT].seconds;

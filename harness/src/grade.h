@@ -28,6 +28,8 @@ struct grade_job {
 	unsigned slot;			/* 0, 1, ...: one per concurrent grading */
 	bool require_sandbox;		/* a missing sandbox layer is an error */
 	bool all_output;		/* -v: all the learner's printed output */
+	const char *tests;		/* TEST=: scenarios to run (test_filter.h),
+					   or NULL: all, a full grade */
 	const char *seed;		/* the perturbation seed of the scenario gates
 					   (decimal), "off", or NULL: one from the clock */
 };

@@ -25,6 +25,9 @@
  *				files for
  *	    --require-sandbox	refuse to run learner code when a sandbox layer
  *				(own uid, namespaces, seccomp) is missing
+ *	    --test LIST		some scenarios only (names, or clauses: "R4" takes
+ *				R4a and R4b), on every gate that runs scenarios;
+ *				no throughput; a partial run, not a grade
  *	    --seed N|off	the perturbation seed of the correctness and race
  *				gates (harness/lib/perturb.h); default: one per
  *				grading from the clock, shown in the details
@@ -51,6 +54,7 @@ static void usage(FILE *out)
 	fputs("usage: grade [-C CHAPTERS] [-s SUBMISSION] [-r REPORT.json] [--strict]\n"
 	      "             [--root DIR] [--build DIR] [-v] [--gradescope FILE]\n"
 	      "             [--classroom FILE] [--junit FILE] [--require-sandbox] [--seed N|off]\n"
+	      "             [--test NAMES|CLAUSES] [-v]\n"
 	      "       grade --batch DIR [--gradebook PREFIX] [-j N] [-C CHAPTERS]\n", out);
 }
 
@@ -111,11 +115,13 @@ int main(int argc, char **argv)
 		{ "require-sandbox", no_argument, NULL, 'Q' },
 		{ "require-sandbox", no_argument, NULL, 'Q' },
 		{ "seed", required_argument, NULL, 'E' },
+		{ "test", required_argument, NULL, 'T' },
 		{ 0 },
 	};
 	const char *chapters_arg = NULL, *submission = NULL, *report = NULL;
 	const char *root_arg = ".", *build_arg = NULL, *gradescope = NULL, *classroom = NULL;
 	const char *junit = NULL, *batch_dir = NULL, *gradebook = NULL, *seed = NULL;
+	const char *tests = NULL;
 	unsigned jobs = 2;
 	int passed_gates, failed_gates;
 	bool strict = false, verbose = false, only_submitted = false, *selected;
@@ -146,6 +152,7 @@ int main(int argc, char **argv)
 		case 'j': jobs = (unsigned)atoi(optarg); break;
 		case 'O': only_submitted = true; break;
 		case 'Q': require_sandbox = true; break;
+		case 'T': tests = optarg; break;
 		case 'E':
 			if (!*optarg || (strcmp(optarg, "off") != 0 &&
 					  optarg[strspn(optarg, "0123456789")])) {
@@ -156,6 +163,11 @@ int main(int argc, char **argv)
 			break;
 		default: usage(stderr); return 2;
 		}
+	}
+	if (tests && (gradescope || classroom || batch_dir)) {
+		fprintf(stderr, "grade: --test runs some scenarios only, which is not a grade; "
+			"it cannot go to --gradescope, --classroom or --batch\n");
+		return 2;
 	}
 	root = realpath(root_arg, NULL);
 	if (!root) {
@@ -231,6 +243,7 @@ int main(int argc, char **argv)
 				  .cache_root = cache_root, .submission_root = submission_abs,
 				  .require_sandbox = require_sandbox,
 				  .all_output = all_output,
+				  .tests = tests,
 				  .seed = seed };
 	for (size_t i = 0; i < n; i++) {
 		if (!selected[i])
@@ -245,6 +258,10 @@ int main(int argc, char **argv)
 		graded++;
 	}
 	report_print_table(stdout, results, graded);
+	if (tests && *tests)
+		printf("\npartial run (TEST=%s): only the scenarios named ran, and no throughput; "
+		       "this is feedback, not a grade (make grade CH=NN without TEST grades)\n",
+		       tests);
 	if (!verbose && score < max)
 		printf("\nFor full feedback on one chapter: make grade CH=NN\n");
 	if ((report && report_write_json(report, results, graded) != 0) ||

@@ -44,6 +44,8 @@ struct chapter_result {
 	int score, max_score;
 	double seconds;		/* grading time, building included */
 	char *sandbox;		/* which sandbox layers were active, or NULL */
+	char *partial;		/* TEST=: "<selectors>", a partial run (not a
+				   grade), or NULL */
 };
 
 /* "correctness", "tsan", "helgrind", "leaks", "throughput" */
