@@ -217,7 +217,7 @@ static void begin(const struct grade_job *job, const struct chapter *chapter,
 		fail_remaining(out, "the harness could not list the scenarios", NULL);
 		return;
 	}
-	out->gates[GATE_LEAKS].applies = g->list.checks_leaks;
+	out->gates[GATE_LEAKS].applies = g->list.checks_leaks = chapter_has_leaks_gate(chapter);
 	g->list.all_output = job->all_output;
 	if (job->tests && *job->tests) {
 		char why[4096];
