@@ -54,7 +54,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
-.PHONY: all grade grade-batch test unit selfcheck soak coverage doctor deps clean gradescope-check adversarial integrity docs feedback
+.PHONY: all grade grade-batch test unit selfcheck soak coverage doctor deps clean gradescope-check adversarial integrity docs feedback world-docs
 
 all: $(BIN)/grade
 

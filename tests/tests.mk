@@ -66,9 +66,16 @@ gradescope-check: $(BIN)/check_results
 integrity: $(BIN)/grade
 	$(Q)bash tests/integrity.sh
 
-# The grader output README.md shows is the grader's output.
+# The grader output README.md shows is the grader's output; every world
+# function is readable from its chapter; no lesson sends the learner into harness/.
 docs: $(BIN)/grade
 	$(Q)bash tests/docs.sh
+	$(Q)bash tests/world_docs.sh
+
+# chapters/*/WORLD.md: the world headers each chapter's header includes,
+# readable from the chapter (tests/world_docs.sh checks them).
+world-docs:
+	$(Q)bash tests/world_docs.sh --write
 
 # Attacks on the grader (tests/adversarial/): each must be caught, in time.
 adversarial: $(BIN)/grade $(BIN)/selfcheck
