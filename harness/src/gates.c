@@ -172,6 +172,13 @@ static bool binary_ready(const struct workspace *w, enum flavor f, struct gate_r
 	return false;
 }
 
+double correctness_fraction(bool all_passed, size_t passed, size_t counted)
+{
+	if (all_passed)
+		return 1;
+	return counted ? (double)passed / (double)counted : 0;
+}
+
 void gate_correctness(const struct workspace *w, const struct scenario_list *list,
 		      struct gate_result *g)
 {
@@ -190,7 +197,7 @@ void gate_correctness(const struct workspace *w, const struct scenario_list *lis
 	};
 	struct proc_result r;
 	struct evidence e;
-	size_t passed = 0;
+	size_t passed = 0, counted = 0, counted_passed = 0, free_failed = 0;
 	char *first_text = NULL;
 
 	if (!binary_ready(w, FLAVOR_SUITE, g)) {
@@ -205,13 +212,16 @@ void gate_correctness(const struct workspace *w, const struct scenario_list *lis
 		char *why;
 		enum outcome out = scenario_outcome(w, &e, list->index[i], &why);
 
+		counted += !list->free_pass[i];
 		if (out == OUT_PASS) {
 			passed++;
+			counted_passed += !list->free_pass[i];
 			gate_add_detail(g, "PASS %s (%s)", list->name[i], list->clause[i]);
 			if (list->all_output)
 				learner_output_add(g, r.output, list->index[i], true);
 			continue;
 		}
+		free_failed += list->free_pass[i];
 		if (out == OUT_TIMEOUT || out == OUT_CRASH || out == OUT_EARLY)
 			g->halted = g->halted || out != OUT_CRASH;
 		gate_add_detail(g, "FAIL %s (%s): %s", list->name[i], list->clause[i],
@@ -228,7 +238,9 @@ void gate_correctness(const struct workspace *w, const struct scenario_list *lis
 	if (r.end == PROC_STOPPED || r.end == PROC_TIMED_OUT)
 		g->halted = true;
 	g->tool_passed = list->n && passed == list->n && r.end != PROC_STOPPED && !e.overflowed;
-	g->fraction = g->tool_passed ? 1 : 0;
+	/* A run that stopped itself or overflowed its channel earns nothing. */
+	g->fraction = r.end == PROC_STOPPED || e.overflowed ? 0 :
+		      correctness_fraction(g->tool_passed, counted_passed, counted + free_failed);
 	if (r.out_of_memory)
 		gate_add_detail(g, "the tests used more memory than allowed (%lu MiB) and were "
 				"stopped", w->sandbox.max_memory_mb);
@@ -247,8 +259,10 @@ void gate_correctness(const struct workspace *w, const struct scenario_list *lis
 
 		if (nl)
 			*nl = '\0';
-		gate_set_summary(g, "%zu of %zu tests fail; first: %s", list->n - passed,
-				 list->n, first_text ? first_text : "?");
+		gate_set_summary(g, "%zu of %zu tests fail (points for %zu of the %zu that earn "
+				 "points%s); first: %s", list->n - passed, list->n, counted_passed,
+				 counted + free_failed, free_failed ? ", counting the ones the starter "
+				 "passed and yours fails" : "", first_text ? first_text : "?");
 	}
 	free(first_text);
 	evidence_free(&e);

@@ -25,6 +25,7 @@ struct scenario_list {
 	size_t index[64];	/* each entry's scenario index in the chapter */
 	bool partial;		/* some scenarios only (TEST=): test_filter.h */
 	char only_env[400];	/* "TC_ONLY=<indices>" for every run; "TC_ONLY=": all */
+	bool free_pass[64];	/* the starter passes it already: no points */
 };
 
 /* Asks the (plain) race driver for the scenario list. False on failure. */
@@ -46,5 +47,15 @@ void gate_throughput(const struct workspace *w, struct gate_result *g);
  * Points). Exported for tests.
  */
 double throughput_fraction(double eff, double serial_eff, double full);
+
+/*
+ * The share of the correctness points: 1 when every test passed (all_passed
+ * also requires the run itself to have ended well); otherwise `passed` of
+ * the `counted` tests: those the unmodified starter fails, plus those it
+ * passes that this code fails (the manifest's "starter"."passes" and
+ * "vacuous" earn nothing, but breaking them costs: harness/README.md,
+ * Points). Exported for tests.
+ */
+double correctness_fraction(bool all_passed, size_t passed, size_t counted);
 
 #endif

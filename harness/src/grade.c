@@ -219,6 +219,12 @@ static void begin(const struct grade_job *job, const struct chapter *chapter,
 	}
 	out->gates[GATE_LEAKS].applies = g->list.checks_leaks = chapter_has_leaks_gate(chapter);
 	g->list.all_output = job->all_output;
+	for (size_t i = 0; i < g->list.n; i++)
+		g->list.free_pass[i] = manifest_lists(chapter->manifest.starter_passes,
+						      chapter->manifest.nstarter_passes,
+						      g->list.name[i]) ||
+				       manifest_lists(chapter->manifest.vacuous,
+						      chapter->manifest.nvacuous, g->list.name[i]);
 	if (job->tests && *job->tests) {
 		char why[4096];
 

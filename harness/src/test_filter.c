@@ -68,6 +68,7 @@ bool test_filter_apply(struct scenario_list *list, const char *selectors, char *
 			memcpy(list->name[k], list->name[i], sizeof(list->name[k]));
 			list->timeout_s[k] = list->timeout_s[i];
 			list->index[k] = list->index[i];
+			list->free_pass[k] = list->free_pass[i];
 		}
 		list->total_timeout_s += list->timeout_s[k];
 		used += (size_t)snprintf(list->only_env + used, sizeof(list->only_env) - used,

@@ -7,6 +7,7 @@
 
 #include "learner_output.h"
 #include "test_filter.h"
+#include "gates.h"
 #include "throughput_cause.h"
 
 #define BEGIN(i) "\n\036tc-output begin " #i "\036\n"
@@ -121,4 +122,12 @@ Test(throughput_cause, nothing_for_a_parallel_run)
 	throughput_cause(&g, f);
 	cr_assert_null(g.details);
 	json_decref(f);
+}
+
+Test(correctness_fraction, proportional_among_the_counted)
+{
+	cr_assert_float_eq(correctness_fraction(true, 0, 0), 1.0, 1e-9);
+	cr_assert_float_eq(correctness_fraction(false, 0, 4), 0.0, 1e-9);
+	cr_assert_float_eq(correctness_fraction(false, 3, 4), 0.75, 1e-9);
+	cr_assert_float_eq(correctness_fraction(false, 0, 0), 0.0, 1e-9);
 }
