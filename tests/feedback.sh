@@ -128,7 +128,27 @@ case_points() {
 		'^  (tsan|helgrind|leaks) +(PASS|HELD) +[1-9]'
 }
 
-cases=${*:-output test points throughput}
+case_crash() {
+	local out=$tmp/crash.txt
+	grade 01-serial-to-parallel returned-stack.c "$out"
+	expect "crash: the crashed thread is named as crashed, at the learner's line" "$out" \
+		'clean_thread\(\) at [^ ]*clean\.c:[0-9]+, crashed in pthread_mutex_lock'
+	expect "crash: a thread's argument on a returned stack is named" "$out" \
+		'likely cause: .*Did you join before returning\?'
+	refuse "crash: a crashed thread is never called waiting" "$out" 'crashed.*waiting|waiting.*crashed'
+	expect "crash: the joining thread is in pthread_join (its public name)" "$out" \
+		'clean_records\(\) at [^ ]*clean\.c:[0-9]+, waiting in pthread_join$'
+	refuse "crash: no glibc or wrapper internal names" "$out" \
+		'pthread_clockjoin_ex|futex_|pthread_cond_wait_common|lll_lock|wrap_pthread|__pthread'
+	grade 01-serial-to-parallel destroyed-mutex.c "$out"
+	expect "tsan: an invalid mutex shows the learner's file:line" "$out" \
+		'^  tsan .*use of an invalid mutex at [^ ]*clean\.c:[0-9]+'
+	expect "tsan: an invalid mutex names the likely cause" "$out" \
+		'likely cause: the mutex is destroyed or was never initialised'
+	refuse "tsan: not 'outside your file' when a frame is the learner's" "$out" 'outside your file'
+}
+
+cases=${*:-output test points crash throughput}
 for c in $cases; do
 	"case_$c"
 done

@@ -100,10 +100,13 @@ static enum outcome scenario_outcome(const struct workspace *w, const struct evi
 	} else if (s->crash) {
 		int sig = atoi(s->crash);
 		char *stacks = s->stacks ? stacks_reduce(w, s->stacks) : strdup("");
+		char *cause = stacks_crash_cause(w, s->stacks ? s->stacks : "", sig);
 
-		rc = asprintf(why, "crashed (SIG%s)%s\n%s",
+		rc = asprintf(why, "crashed (SIG%s)%s\n%s%s%s",
 			      sigabbrev_np(sig) ? sigabbrev_np(sig) : "?",
-			      s->stacks ? "; where the threads were:" : "", stacks);
+			      s->stacks ? "; where the threads were:" : "", stacks,
+			      cause ? "  " : "", cause ? cause : "");
+		free(cause);
 		free(stacks);
 		o = OUT_CRASH;
 	} else if (s->early) {
