@@ -211,7 +211,7 @@ void gate_correctness(const struct workspace *w, const struct scenario_list *lis
 	};
 	struct proc_result r;
 	struct evidence e;
-	size_t passed = 0, counted = 0, counted_passed = 0, free_failed = 0;
+	size_t passed = 0, counted = 0, counted_passed = 0, free_failed = 0, unproven = 0;
 	char *first_text = NULL;
 
 	if (!binary_ready(w, FLAVOR_SUITE, g)) {
@@ -236,6 +236,7 @@ void gate_correctness(const struct workspace *w, const struct scenario_list *lis
 			continue;
 		}
 		free_failed += list->free_pass[i];
+		unproven += out == OUT_EARLY || out == OUT_NOT_RUN;
 		if (out == OUT_TIMEOUT || out == OUT_CRASH || out == OUT_EARLY)
 			g->halted = g->halted || out != OUT_CRASH;
 		gate_add_detail(g, "FAIL %s (%s): %s", list->name[i], list->clause[i],
@@ -252,8 +253,12 @@ void gate_correctness(const struct workspace *w, const struct scenario_list *lis
 	if (r.end == PROC_STOPPED || r.end == PROC_TIMED_OUT)
 		g->halted = true;
 	g->tool_passed = list->n && passed == list->n && r.end != PROC_STOPPED && !e.overflowed;
-	/* A run that stopped itself or overflowed its channel earns nothing. */
-	g->fraction = r.end == PROC_STOPPED || e.overflowed ? 0 :
+	/*
+	 * A run that stopped itself, overflowed its channel, or has a test that
+	 * ended early or never reported earns nothing: partial credit is only
+	 * for evidence the harness could read to its end.
+	 */
+	g->fraction = r.end == PROC_STOPPED || e.overflowed || unproven ? 0 :
 		      correctness_fraction(g->tool_passed, counted_passed, counted + free_failed);
 	if (r.out_of_memory)
 		gate_add_detail(g, "the tests used more memory than allowed (%lu MiB) and were "

@@ -213,7 +213,8 @@ static void read_starter(struct reader *r, json_t *root, struct chapter_manifest
 	only_keys(r, s, "\"starter\"", starter_keys);
 	m->loses = strings(r, s, "loses", true, false, &m->nloses);
 	m->may_lose = strings(r, s, "may_lose", true, true, &m->nmay_lose);
-	m->starter_passes = strings(r, s, "passes", false, true, &m->nstarter_passes);
+	if (json_object_get(s, "passes"))
+		m->starter_passes = strings(r, s, "passes", false, true, &m->nstarter_passes);
 	if (json_object_get(s, "vacuous"))
 		m->vacuous = strings(r, s, "vacuous", false, true, &m->nvacuous);
 	if (!r->failed && manifest_lists(m->loses, m->nloses, "leaks") && !m->leaks_gate)
