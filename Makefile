@@ -4,7 +4,8 @@
 #   make grade        grade every chapter of chapters/ as it stands (a table)
 #   make grade CH=03  one chapter (or several: CH="01 02"), with full feedback
 #   make grade-batch DIR=subs  grade every submission folder in subs/ into a
-#                     CSV and JSON gradebook (build/gradebook.{csv,json})
+#                     CSV and JSON gradebook of its own
+#                     (build/grade/gradebook-<UTC time>.{csv,json})
 #   make gradescope   the Gradescope autograder bundle (build/gradescope/)
 #   make test         the project's own tests: unit tests and the self-check
 #   make soak RUNS=5  the self-check RUNS times, with pass rates
@@ -19,6 +20,7 @@
 #   REPORT=FILE       also write the results as JSON to FILE
 #   JUNIT=FILE        also write a JUnit XML report to FILE
 #   GRADEBOOK=PREFIX  where make grade-batch writes PREFIX.csv and PREFIX.json
+#                     (refused when either exists: a gradebook is never replaced)
 #   JOBS=N            gradings at once in grade-batch's first phase (default 2)
 #   HIDDEN=DIR        make gradescope: DIR/<chapter>.c are hidden tests
 #   STRICT=1          exit non-zero when the score is short of the maximum
@@ -34,7 +36,7 @@ BUILD    := build
 BIN      := $(BUILD)/bin
 CFLAGS   := -std=gnu11 -O2 -g -Wall -Wextra -Werror -pthread -MMD -MP
 XML_CFLAGS := $(shell pkg-config --cflags libxml-2.0 2>/dev/null || echo -I/usr/include/libxml2)
-LIBS     := -ljansson -lxml2 -lm
+LIBS     := -ljansson -lxml2 -lnettle -lm
 RUNS     ?= 5
 
 GRADER_SRC := $(wildcard harness/src/*.c)
@@ -48,7 +50,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
-.PHONY: all grade grade-batch test unit selfcheck soak coverage doctor deps clean gradescope-check adversarial integrity docs
+.PHONY: all grade grade-batch test unit selfcheck soak coverage doctor deps clean gradescope-check adversarial integrity docs instructor
 
 all: $(BIN)/grade
 
@@ -74,12 +76,13 @@ grade-batch: deps
 	$(Q)test -n "$(DIR)" || { echo "usage: make grade-batch DIR=<folder of submissions>"; exit 2; }
 	$(Q)$(MAKE) --no-print-directory $(BIN)/grade
 	$(Q)$(BIN)/grade --root . --batch "$(DIR)" $(if $(CH),--chapters "$(CH)") \
-		--gradebook "$(or $(GRADEBOOK),$(BUILD)/gradebook)" --jobs $(or $(JOBS),2) \
+		$(if $(GRADEBOOK),--gradebook "$(GRADEBOOK)") --jobs $(or $(JOBS),2) \
 		$(if $(REQUIRE_SANDBOX),--require-sandbox) $(if $(SEED),--seed "$(SEED)")
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory gradescope-check
+	$(Q)$(MAKE) --no-print-directory instructor
 	$(Q)$(MAKE) --no-print-directory integrity
 	$(Q)$(MAKE) --no-print-directory docs
 	$(Q)$(MAKE) --no-print-directory adversarial

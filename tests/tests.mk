@@ -72,3 +72,8 @@ docs: $(BIN)/grade
 # Attacks on the grader (tests/adversarial/): each must be caught, in time.
 adversarial: $(BIN)/grade $(BIN)/selfcheck
 	$(Q)$(BIN)/selfcheck $(BIN)/grade $(CURDIR) --adversarial $(NAME)
+
+# The instructor's side (issue 12): layouts, the gradebook, hidden tests, the
+# course policy, reproducing a failure, a bundle built outside git.
+instructor: $(BIN)/grade $(BIN)/check_results
+	$(Q)bash tests/instructor.sh

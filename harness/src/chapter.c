@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "chapter.h"
+#include "layout.h"
 #include "workspace.h"
 
 #include <ctype.h>
@@ -60,6 +61,18 @@ static bool is_c_source(const char *name)
 	return name[0] != '.' && ends_with(name, ".c");
 }
 
+/* Points learner_dir at wherever the submission's layout keeps the files. */
+static bool chapter_use_layout(struct chapter *c, const char *submission)
+{
+	char *found = layout_find(submission, c->id, c->sources, c->nsources);
+
+	if (!found)
+		return false;
+	free(c->learner_dir);
+	c->learner_dir = found;
+	return true;
+}
+
 int chapters_discover(const char *root, const char *submission,
 		      struct chapter **out, size_t *n)
 {
@@ -91,6 +104,8 @@ int chapters_discover(const char *root, const char *submission,
 		    asprintf(&c->bench, "%s/harness/bench/%s.c", root, c->id) < 0)
 			return ENOMEM;
 		list_dir(c->header_dir, is_c_source, &c->sources, &c->nsources);
+		if (submission && !chapter_use_layout(c, submission))
+			return ENOMEM;
 	}
 	free(ids);
 	free(dir);

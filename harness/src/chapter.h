@@ -25,7 +25,8 @@ struct chapter {
 
 /*
  * Lists <root>/chapters/NN-* in order. Learner files are read from
- * <submission>/<id>/ when submission is not NULL, else from the chapter.
+ * the submission when it is not NULL, in any layout layout.h accepts
+ * (NN-slug/, chapters/NN-slug/, flat, nested), else from the chapter.
  * Returns 0, or an errno value.
  */
 int chapters_discover(const char *root, const char *submission,

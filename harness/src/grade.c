@@ -85,12 +85,14 @@ static bool build(struct workspace *w, enum flavor f, struct chapter_result *out
  * line in the correctness details saying how to replay it.
  */
 static void choose_seed(const struct grade_job *job, struct workspace *w,
-			struct gate_result *correctness)
+			struct chapter_result *out)
 {
+	struct gate_result *correctness = &out->gates[GATE_CORRECTNESS];
 	unsigned long long seed;
 
 	if (job->seed && strcmp(job->seed, "off") == 0) {
 		snprintf(w->seed_env, sizeof(w->seed_env), "TC_SEED=");
+		snprintf(out->seed, sizeof(out->seed), "off");
 		return;
 	}
 	if (job->seed) {
@@ -104,6 +106,7 @@ static void choose_seed(const struct grade_job *job, struct workspace *w,
 		seed = 1 + world_random(&mix) % 999999;
 	}
 	snprintf(w->seed_env, sizeof(w->seed_env), "TC_SEED=%llu", seed);
+	snprintf(out->seed, sizeof(out->seed), "%llu", seed);
 	gate_add_detail(correctness, "perturbation seed %llu: replay with make grade SEED=%llu",
 			seed, seed);
 }
@@ -134,7 +137,7 @@ static void begin(const struct grade_job *job, const struct chapter *chapter,
 			return;
 		}
 	}
-	choose_seed(job, &g->w, &out->gates[GATE_CORRECTNESS]);
+	choose_seed(job, &g->w, out);
 	log = policy_check_source(&g->w);
 	if (log) {
 		char summary[512];

@@ -17,7 +17,7 @@
  *	    --batch DIR		grade every submission folder in DIR into a
  *				gradebook (PREFIX.csv and PREFIX.json)
  *	    --gradebook PREFIX	where the batch gradebook goes (default:
- *				BUILD/gradebook)
+ *				BUILD/gradebook-<UTC time>); never replaced
  *	-j, --jobs N		batch gradings at once in phase one (default 2)
  *	    --only-submitted	batch: grade only the chapters a submission has
  *				files for
@@ -35,12 +35,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libxml/parser.h>
 
 #include "batch.h"
 #include "chapter.h"
 #include "grade.h"
+#include "gradebook.h"
 #include "report.h"
 #include "workspace.h"
 
@@ -187,9 +189,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "grade: the batch directory %s does not exist\n", batch_dir);
 			return 2;
 		}
-		if (gradebook)
-			prefix = strdup(gradebook);
-		else if (asprintf(&prefix, "%s/gradebook", build_root) < 0)
+		prefix = gradebook ? strdup(gradebook) :
+				     gradebook_default_prefix(build_root, time(NULL));
+		if (!prefix)
 			return 2;
 		if (asprintf(&csv, "%s.csv", prefix) < 0 || asprintf(&json, "%s.json", prefix) < 0)
 			return 2;

@@ -133,6 +133,7 @@ json_t *report_chapter_json(const struct chapter_result *c)
 	json_object_set_new(ch, "score", json_integer(c->score));
 	if (c->sandbox)
 		json_object_set_new(ch, "sandbox", json_string(c->sandbox));
+	json_object_set_new(ch, "seed", json_string(c->seed));
 	json_object_set_new(ch, "max_score", json_integer(c->max_score));
 	json_object_set_new(ch, "seconds", json_real(c->seconds));
 	json_object_set_new(ch, "checks", checks);
