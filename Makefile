@@ -26,6 +26,9 @@
 #   STRICT=1          exit non-zero when the score is short of the maximum
 #   REQUIRE_SANDBOX=1 refuse to run learner code when a sandbox layer is missing
 #   RUNS=N            repetitions for make soak (default 5)
+#   COURSE=FILE       the course policy (default: course.json when it exists;
+#                     harness/README.md, "Course policy")
+#   ASSIGNMENT=NAME   grade the chapters of the course policy's assignment NAME
 #   SEED=N|off        the perturbation seed of the correctness and race gates
 #                     (default: one per grading, shown in the feedback)
 #   CC=compiler       the C compiler (default cc)
@@ -41,6 +44,8 @@ RUNS     ?= 5
 
 GRADER_SRC := $(wildcard harness/src/*.c)
 GRADER_OBJ := $(GRADER_SRC:%.c=$(BUILD)/obj/%.o)
+
+COURSE_ARGS = $(if $(COURSE),--course "$(COURSE)") $(if $(ASSIGNMENT),--assignment "$(ASSIGNMENT)")
 
 ifeq ($(V),1)
 Q :=
@@ -70,14 +75,15 @@ grade: deps
 	$(Q)$(BIN)/grade --root . $(if $(CH),--chapters "$(CH)") \
 		$(if $(SUBMISSION),--submission "$(SUBMISSION)") \
 		$(if $(REPORT),--report "$(REPORT)") $(if $(JUNIT),--junit "$(JUNIT)") \
-		$(if $(STRICT),--strict) $(if $(REQUIRE_SANDBOX),--require-sandbox) $(if $(SEED),--seed "$(SEED)")
+		$(if $(STRICT),--strict) $(if $(REQUIRE_SANDBOX),--require-sandbox) $(if $(SEED),--seed "$(SEED)") \
+		$(COURSE_ARGS)
 
 grade-batch: deps
 	$(Q)test -n "$(DIR)" || { echo "usage: make grade-batch DIR=<folder of submissions>"; exit 2; }
 	$(Q)$(MAKE) --no-print-directory $(BIN)/grade
 	$(Q)$(BIN)/grade --root . --batch "$(DIR)" $(if $(CH),--chapters "$(CH)") \
 		$(if $(GRADEBOOK),--gradebook "$(GRADEBOOK)") --jobs $(or $(JOBS),2) \
-		$(if $(REQUIRE_SANDBOX),--require-sandbox) $(if $(SEED),--seed "$(SEED)")
+		$(if $(REQUIRE_SANDBOX),--require-sandbox) $(if $(SEED),--seed "$(SEED)") $(COURSE_ARGS)
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory unit

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "course.h"
 #include "grade.h"
 #include "gradebook.h"
 #include "report.h"
@@ -260,6 +261,7 @@ int batch_grade(const struct batch_opts *o)
 				chapter_result_init(&subs[i].results[k], c->id,
 						    chapter_has_leaks_gate(c));
 				chapter_result_finish(&subs[i].results[k]);
+				course_score(&subs[i].results[k]);
 				continue;
 			}
 			grade_throughput(g);

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "../world/random.h"
+#include "course.h"
 #include "gates.h"
 #include "policy.h"
 #include "sandbox.h"
@@ -179,8 +180,9 @@ static void begin(const struct grade_job *job, const struct chapter *chapter,
 		return;
 	g->built = true;
 
-	TIMED(out, GATE_CORRECTNESS, gate_correctness(&g->w, &g->list,
-						      &out->gates[GATE_CORRECTNESS]));
+	if (course_mode(chapter->id, GATE_CORRECTNESS) != COURSE_OFF)
+		TIMED(out, GATE_CORRECTNESS, gate_correctness(&g->w, &g->list,
+							      &out->gates[GATE_CORRECTNESS]));
 	/*
 	 * A program that hangs, stops itself or ends early under the tests does
 	 * so under the race tools too (they watch the same scenarios): say so
@@ -200,9 +202,12 @@ static void begin(const struct grade_job *job, const struct chapter *chapter,
 	 */
 	if (!out->gates[GATE_CORRECTNESS].tool_passed)
 		g->list.cap_s = 4;
-	TIMED(out, GATE_TSAN, gate_tsan(&g->w, &g->list, &out->gates[GATE_TSAN]));
-	TIMED(out, GATE_HELGRIND, gate_helgrind(&g->w, &g->list, &out->gates[GATE_HELGRIND]));
-	if (g->list.checks_leaks)
+	if (course_mode(chapter->id, GATE_TSAN) != COURSE_OFF)
+		TIMED(out, GATE_TSAN, gate_tsan(&g->w, &g->list, &out->gates[GATE_TSAN]));
+	if (course_mode(chapter->id, GATE_HELGRIND) != COURSE_OFF)
+		TIMED(out, GATE_HELGRIND, gate_helgrind(&g->w, &g->list,
+							&out->gates[GATE_HELGRIND]));
+	if (g->list.checks_leaks && course_mode(chapter->id, GATE_LEAKS) != COURSE_OFF)
 		TIMED(out, GATE_LEAKS, gate_leaks(&g->w, &g->list, &out->gates[GATE_LEAKS]));
 	workspace_seal(&g->w);
 }
@@ -221,7 +226,7 @@ void grade_throughput(struct grading *g)
 {
 	struct chapter_result *out = &g->result;
 
-	if (!g->built)
+	if (!g->built || course_mode(out->id, GATE_THROUGHPUT) == COURSE_OFF)
 		return;
 	if (out->gates[GATE_CORRECTNESS].tool_passed) {
 		workspace_unseal(&g->w);
@@ -237,7 +242,9 @@ void grade_end(struct grading *g, struct chapter_result *out)
 {
 	g->result.seconds = g->phase_one_s + g->throughput_s;
 	workspace_close(&g->w);
+	course_throughput_target_apply(&g->result.gates[GATE_THROUGHPUT]);
 	chapter_result_finish(&g->result);
+	course_score(&g->result);
 	*out = g->result;
 	memset(&g->result, 0, sizeof(g->result));
 }
@@ -251,6 +258,7 @@ void grade_chapter(const struct grade_job *job, const struct chapter *chapter,
 		chapter_result_init(out, chapter->id, chapter_has_leaks_gate(chapter));
 		fail_remaining(out, "the grader ran out of memory", NULL);
 		chapter_result_finish(out);
+		course_score(out);
 		return;
 	}
 	grade_begin(job, chapter, g);

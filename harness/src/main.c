@@ -23,6 +23,10 @@
  *				files for
  *	    --require-sandbox	refuse to run learner code when a sandbox layer
  *				(own uid, namespaces, seccomp) is missing
+ *	    --course FILE	the course policy (harness/src/course.h); default:
+ *				ROOT/course.json when it exists
+ *	    --assignment NAME	grade the chapters of the policy's assignment NAME
+ *	    --check-course	check the course policy, then exit
  *	    --seed N|off	the perturbation seed of the correctness and race
  *				gates (harness/lib/perturb.h); default: one per
  *				grading from the clock, shown in the details
@@ -36,11 +40,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libxml/parser.h>
 
 #include "batch.h"
 #include "chapter.h"
+#include "course.h"
 #include "grade.h"
 #include "gradebook.h"
 #include "report.h"
@@ -51,6 +57,7 @@ static void usage(FILE *out)
 	fputs("usage: grade [-C CHAPTERS] [-s SUBMISSION] [-r REPORT.json] [--strict]\n"
 	      "             [--root DIR] [--build DIR] [-v] [--gradescope FILE]\n"
 	      "             [--classroom FILE] [--junit FILE] [--require-sandbox] [--seed N|off]\n"
+	      "             [--course FILE] [--assignment NAME] [--check-course]\n"
 	      "       grade --batch DIR [--gradebook PREFIX] [-j N] [-C CHAPTERS]\n", out);
 }
 
@@ -90,6 +97,31 @@ static bool select_chapters(const char *list, const struct chapter *chapters, si
 	return ok;
 }
 
+/*
+ * Loads the course policy (course, or ROOT/course.json when it exists) and,
+ * with an assignment, sets *chapters to its chapters (malloc'd). 0 or -1.
+ */
+static int load_course(const char *root, const char *course, const char *assignment,
+		       char **chapters)
+{
+	char why[1024], *fallback = NULL;
+	int ret = 0;
+
+	if (!course && asprintf(&fallback, "%s/course.json", root) >= 0 &&
+	    access(fallback, F_OK) == 0)
+		course = fallback;
+	if (course_load(course, why, sizeof(why)) != 0) {
+		fprintf(stderr, "grade: the course policy is wrong: %s\n", why);
+		ret = -1;
+	} else if (assignment && !(*chapters = course_assignment(assignment))) {
+		fprintf(stderr, "grade: the course policy (%s) has no assignment '%s'\n",
+			course ? course : "none", assignment);
+		ret = -1;
+	}
+	free(fallback);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -111,11 +143,17 @@ int main(int argc, char **argv)
 		{ "require-sandbox", no_argument, NULL, 'Q' },
 		{ "require-sandbox", no_argument, NULL, 'Q' },
 		{ "seed", required_argument, NULL, 'E' },
+		{ "course", required_argument, NULL, 'P' },
+		{ "assignment", required_argument, NULL, 'A' },
+		{ "check-course", no_argument, NULL, 'X' },
 		{ 0 },
 	};
 	const char *chapters_arg = NULL, *submission = NULL, *report = NULL;
 	const char *root_arg = ".", *build_arg = NULL, *gradescope = NULL, *classroom = NULL;
 	const char *junit = NULL, *batch_dir = NULL, *gradebook = NULL, *seed = NULL;
+	const char *course = NULL, *assignment = NULL;
+	bool check_course = false;
+	char *assigned = NULL;
 	unsigned jobs = 2;
 	int passed_gates, failed_gates;
 	bool strict = false, verbose = false, only_submitted = false, *selected;
@@ -146,6 +184,9 @@ int main(int argc, char **argv)
 		case 'j': jobs = (unsigned)atoi(optarg); break;
 		case 'O': only_submitted = true; break;
 		case 'Q': require_sandbox = true; break;
+		case 'P': course = optarg; break;
+		case 'A': assignment = optarg; break;
+		case 'X': check_course = true; break;
 		case 'E':
 			if (!*optarg || (strcmp(optarg, "off") != 0 &&
 					  optarg[strspn(optarg, "0123456789")])) {
@@ -162,6 +203,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "grade: the workbook %s does not exist\n", root_arg);
 		return 2;
 	}
+	if (load_course(root, course, assignment, &assigned) != 0)
+		return 2;
+	if (check_course) {
+		printf("course policy: %s: ok\n", course_path() ? course_path() : "(defaults)");
+		return 0;
+	}
+	if (assigned)
+		chapters_arg = assigned;
 	if (submission) {
 		submission_abs = realpath(submission, NULL);
 		if (!submission_abs) {

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "report.h"
+#include "course.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,6 +19,8 @@ static const char *status_word(const struct chapter_result *c, int i)
 		return "n/a";
 	if (!g->ran)
 		return "--";
+	if (g->max_score == 0)	/* feedback only (the course policy) */
+		return g->tool_passed ? "ok" : "note";
 	if (g->score == g->max_score)
 		return "PASS";
 	if (g->tool_passed)
@@ -222,9 +225,11 @@ int report_write_gradescope(const char *path, const struct chapter_result *c, si
 			json_object_set_new(t, "number", json_string(num));
 			json_object_set_new(t, "score", json_integer(g->score));
 			json_object_set_new(t, "max_score", json_integer(g->max_score));
-			json_object_set_new(t, "status", json_string(g->score == g->max_score ?
-								    "passed" : "failed"));
-			json_object_set_new(t, "visibility", json_string("visible"));
+			json_object_set_new(t, "status", json_string(
+				(g->max_score ? g->score == g->max_score : g->tool_passed) ?
+				"passed" : "failed"));
+			json_object_set_new(t, "visibility",
+					    json_string(course_visibility(c[k].id, i)));
 			json_object_set_new(t, "output", json_string(output ? output : ""));
 			json_object_set_new(t, "tags", json_pack("[s]", gate_name(i)));
 			json_array_append_new(tests, t);
