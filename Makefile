@@ -104,18 +104,13 @@ clean:
 
 -include $(GRADER_OBJ:.o=.d)
 
-# make gradescope [CH="01 02"] [HIDDEN=DIR]: build/gradescope/autograder.zip with
-# setup.sh and run_autograder at its root and the workbook (without solutions,
-# tests or .git) beside them; HIDDEN=DIR adds DIR/<chapter>.c as hidden tests.
+# make gradescope [CH="01 02" | ASSIGNMENT=NAME] [HIDDEN=DIR] [COURSE=FILE]:
+# build/gradescope/autograder.zip with setup.sh and run_autograder at its
+# root and the workbook (without solutions, tests or .git) beside them, from
+# a git checkout or any copy of the workbook (harness/gradescope/bundle.sh);
+# HIDDEN=DIR adds DIR/<chapter>.c as hidden tests, checked first.
 .PHONY: gradescope
 gradescope: deps
-	$(Q)rm -rf $(BUILD)/gradescope && mkdir -p $(BUILD)/gradescope/bundle
-	$(Q)git ls-files -z -- chapters harness Makefile README.md | \
-		xargs -0 -I{} cp --parents {} $(BUILD)/gradescope/bundle/
-	$(Q)mkdir -p $(BUILD)/gradescope/bundle/tests && cp tests/tests.mk $(BUILD)/gradescope/bundle/tests/
-	$(Q)cp harness/gradescope/setup.sh harness/gradescope/run_autograder $(BUILD)/gradescope/bundle/
-	$(Q)$(if $(CH),printf '%s\n' $(CH) > $(BUILD)/gradescope/bundle/harness/gradescope/chapters.txt)
-	$(Q)$(if $(HIDDEN),mkdir -p $(BUILD)/gradescope/bundle/harness/hidden && \
-		cp $(HIDDEN)/*.c $(BUILD)/gradescope/bundle/harness/hidden/)
-	$(Q)cd $(BUILD)/gradescope/bundle && zip -q -r ../autograder.zip .
-	@echo "Gradescope bundle: $(BUILD)/gradescope/autograder.zip"
+	$(Q)$(MAKE) --no-print-directory $(BIN)/grade
+	$(Q)bash harness/gradescope/bundle.sh "$(CURDIR)" "$(CURDIR)/$(BUILD)/gradescope" "$(CH)" \
+		"$(HIDDEN)" "$(COURSE)" "$(ASSIGNMENT)"

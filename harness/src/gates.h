@@ -21,6 +21,8 @@ struct scenario_list {
 	double total_timeout_s;
 	bool checks_leaks;	/* the chapter has the leaks gate */
 	double cap_s;		/* > 0: no race or leak run may take longer */
+	size_t nhidden;		/* how many are an instructor's hidden ones */
+	char hidden[64][128];	/* their names (hidden.h) */
 };
 
 /* Asks the (plain) race driver for the scenario list. False on failure. */

@@ -8,6 +8,7 @@
 
 #include "../world/random.h"
 #include "course.h"
+#include "hidden.h"
 #include "gates.h"
 #include "policy.h"
 #include "sandbox.h"
@@ -174,6 +175,7 @@ static void begin(const struct grade_job *job, const struct chapter *chapter,
 		return;
 	}
 	out->gates[GATE_LEAKS].applies = g->list.checks_leaks;
+	hidden_record(out, &g->list);
 	if (!build(&g->w, FLAVOR_SUITE, out) || !build(&g->w, FLAVOR_TSAN, out) ||
 	    !build(&g->w, FLAVOR_BENCH, out) || !build(&g->w, FLAVOR_TSAN_BENCH, out) ||
 	    (g->list.checks_leaks && !build(&g->w, FLAVOR_LEAKS, out)))

@@ -207,6 +207,8 @@ int main(int argc, char **argv)
 		return 2;
 	if (check_course) {
 		printf("course policy: %s: ok\n", course_path() ? course_path() : "(defaults)");
+		if (assigned)
+			printf("assignment %s: %s\n", assignment, assigned);
 		return 0;
 	}
 	if (assigned)

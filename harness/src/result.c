@@ -99,6 +99,7 @@ void chapter_result_free(struct chapter_result *c)
 		free(c->gates[i].details);
 		json_decref(c->gates[i].figures);
 	}
+	json_decref(c->hidden);
 	free(c->id);
 	memset(c, 0, sizeof(*c));
 }
