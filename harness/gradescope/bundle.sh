@@ -38,7 +38,7 @@ for need in Makefile harness/src/main.c harness/gradescope/run_autograder harnes
 done
 # Every source of the grader, the harness and the world (an untracked file
 # would build here and not in the bundle).
-for f in "$top"/harness/{src,lib,world,drivers,suites,scenarios,bench}/*.[ch]; do
+for f in "$top"/harness/{src,lib,world,drivers,suites,scenarios,bench}/*.[ch] "$top"/harness/manifests/*.json; do
 	rel=${f#"$top"/}
 	[ -e "$bundle/$rel" ] || die "the bundle would lack $rel (git does not track it: git add it)"
 done
