@@ -29,8 +29,19 @@ git -C "$class/frank" init -q && git -C "$class/frank" add -A &&
 	git -C "$class/frank" pack-refs --all
 commit=$(git -C "$class/frank" rev-parse HEAD)
 
-"$grade" --root "$top" --build "$tmp/build" --batch "$class" -C 01 --gradebook "$tmp/book" \
-	>"$tmp/batch.log" 2>&1 || bad "the batch ran" "$tmp/batch.log"
+# The course policy of these tests: throughput off, chapters 01 and 02
+# reweighted, two assignments, hidden-test results never shown to students.
+cat > "$tmp/course.json" <<'JSON'
+{
+  "_about": "tests/instructor.sh",
+  "assignments": { "hw1": ["01"], "hw2": ["01", "02-waitgroups"] },
+  "gates": { "throughput": { "mode": "off" } },
+  "chapters": { "01": { "weight": 2 }, "02": { "weight": 0.5 } },
+  "hidden_visibility": "hidden"
+}
+JSON
+"$grade" --root "$top" --build "$tmp/build" --batch "$class" --course "$tmp/course.json" \
+	--assignment hw1 --gradebook "$tmp/book" >"$tmp/batch.log" 2>&1 || bad "the batch ran" "$tmp/batch.log"
 
 python3 - "$tmp/book.csv" "$tmp/book.json" "$commit" "$ref" >"$tmp/check.log" 2>&1 <<'PY'
 import csv, hashlib, json, sys
@@ -64,10 +75,15 @@ ch = '01-serial-to-parallel'
 def chapter(name): return subs[name]['chapters'][0]
 def gate(name, g): return [x for x in chapter(name)['checks'] if x['name'] == g][0]
 for name in ('alice', 'frank', 'zoë nested'):
-    want(gate(name, 'correctness')['score'] == 40, '%s (a reference, its layout) passes correctness' % name)
-want(gate('o"neil, pat', 'correctness')['score'] < 40, 'the flat starter fails correctness')
+    want(gate(name, 'correctness')['score'] == gate(name, 'correctness')['max_score'] > 0, '%s (a reference, its layout) passes correctness' % name)
+want(gate('o"neil, pat', 'correctness')['score'] == 0, 'the flat starter fails correctness')
 want('No such file' not in gate('o"neil, pat', 'correctness')['summary'], 'the flat file was found')
-want(subs['empty']['score'] == 0 and subs['empty']['max_score'] == 100, 'an empty chapter scores 0/100')
+want(subs['empty']['score'] == 0 and subs['empty']['max_score'] == 160, 'an empty chapter scores 0/160 (course: weight 2)')
+for name, s in subs.items():
+    want([c['id'] for c in s['chapters']] == [ch], 'assignment hw1 grades 01 only (%r)' % name)
+    want('throughput' not in [g['name'] for g in s['chapters'][0]['checks']], 'throughput off (%r)' % name)
+    want([g['max_score'] for g in s['chapters'][0]['checks']] == [80, 40, 40], 'weight 2 (%r)' % name)
+want(not any(k.endswith(':throughput') for k in rows[0]), 'no throughput column')
 want(subs['frank']['commit'] == commit, "frank's commit is %s" % commit)
 want(subs['alice']['commit'] == '', 'alice is no clone')
 sha = 'sha256:' + hashlib.sha256(open(ref, 'rb').read()).hexdigest()
@@ -81,12 +97,64 @@ else bad "batch gradebook" "$tmp/check.log"; cat "$tmp/batch.log" | tail -n 5; f
 
 before=$(sha256sum "$tmp/book.csv")
 "$grade" --root "$top" --build "$tmp/build" --batch "$class" -C 01 --gradebook "$tmp/book" \
-	>"$tmp/again.log" 2>&1
+	--course "$tmp/course.json" >"$tmp/again.log" 2>&1
 status=$?
 if [ $status -eq 2 ] && grep -q "never replaced" "$tmp/again.log" &&
    [ "$(sha256sum "$tmp/book.csv")" = "$before" ]; then
 	ok "a second batch refuses to replace the gradebook"
 else bad "a second batch replaced the gradebook (status $status)" "$tmp/again.log"; fi
+
+# Reproducing one student's failure from the gradebook row (README.md,
+# "Reproducing a student's failure"): the seed and the folder from the CSV,
+# the same command, the same failing scenarios.
+python3 - "$tmp/book.csv" "$tmp/book.json" >"$tmp/repro.txt" <<'PY'
+import csv, json, sys
+row = [r for r in csv.DictReader(open(sys.argv[1], newline='')) if r['submission'] == 'o"neil, pat'][0]
+s = [s for s in json.load(open(sys.argv[2]))['submissions'] if s['name'] == 'o"neil, pat'][0]
+fails = [l.split(' (')[0] for l in s['chapters'][0]['checks'][0]['details'].splitlines() if l.startswith('FAIL ')]
+print(row['01-serial-to-parallel:seed'])
+print(' '.join(sorted(fails)))
+PY
+seed=$(sed -n 1p "$tmp/repro.txt") fails=$(sed -n 2p "$tmp/repro.txt")
+"$grade" --root "$top" --build "$tmp/build" -C 01 -s "$class/o\"neil, pat" --seed "$seed" \
+	--course "$tmp/course.json" -r "$tmp/repro.json" >"$tmp/repro.log" 2>&1
+again=$(python3 -c "
+import json, sys
+c = json.load(open(sys.argv[1]))['chapters'][0]
+print(c['seed'])
+print(' '.join(sorted(l.split(' (')[0] for l in c['checks'][0]['details'].splitlines() if l.startswith('FAIL '))))
+" "$tmp/repro.json" 2>/dev/null)
+if [ -n "$fails" ] && [ "$again" = "$seed"$'\n'"$fails" ]; then
+	ok "a gradebook row's seed reproduces the same failing scenarios ($fails)"
+else bad "reproduction: gradebook '$seed / $fails', rerun '$again'" "$tmp/repro.log"; fi
+
+# Course policy in make grade: an assignment of two chapters, reweighted
+# (alice submitted 01 only: 02's maxima show all the same).
+"$grade" --root "$top" --build "$tmp/build" --course "$tmp/course.json" --assignment hw2 \
+	-s "$class/alice" -r "$tmp/hw2.json" >"$tmp/hw2.log" 2>&1
+if python3 - "$tmp/hw2.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+got = [(c['id'][:2], [(g['name'], g['max_score']) for g in c['checks']]) for c in r['chapters']]
+want = [('01', [('correctness', 80), ('tsan', 40), ('helgrind', 40)]),
+        ('02', [('correctness', 20), ('tsan', 10), ('helgrind', 10)])]
+sys.exit(0 if got == want and r['score'] == 160 and r['max_score'] == 200 else 1)
+PY
+then ok "make grade honours the course policy (assignment hw2, weights 2 and 0.5, throughput off)"
+else bad "make grade ignored the course policy" "$tmp/hw2.log"; fi
+
+# The maxima of a chapter never depend on the submission: a compile error in
+# chapter 03 keeps 40/15/15/15/15.
+mkdir -p "$tmp/broken/03-worker-pool"
+printf 'this is not C\n' > "$tmp/broken/03-worker-pool/pool.c"
+"$grade" --root "$top" --build "$tmp/build" -C 03 -s "$tmp/broken" -r "$tmp/broken.json" \
+	>"$tmp/broken.log" 2>&1
+if python3 -c "
+import json, sys
+c = json.load(open(sys.argv[1]))['chapters'][0]
+sys.exit(0 if [g['max_score'] for g in c['checks']] == [40, 15, 15, 15, 15] and c['score'] == 0 else 1)
+" "$tmp/broken.json"; then ok "a compile error in 03 keeps the maxima 40/15/15/15/15"
+else bad "a compile error changed the maxima of 03" "$tmp/broken.log"; fi
 
 echo "instructor: $passed passed, $failed failed"
 [ $failed -eq 0 ]
