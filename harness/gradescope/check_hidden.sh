@@ -7,7 +7,8 @@
 # each is copied to BUNDLE/harness/hidden/ and the reference of its chapter
 # (TOP/solutions) is graded with it: the hidden scenarios must build, run,
 # and pass under correctness, ThreadSanitizer and Helgrind. Any problem is a
-# clear message and exit status 1 (and no bundle).
+# clear message and exit status 1 (and no bundle). The gradings are built in
+# TOP/build/hidden-check (its cache of harness objects is kept).
 set -uo pipefail
 top=$1 bundle=$2 hidden=$3 ch=$4 assignment=$5
 grade=$top/build/bin/grade
@@ -48,7 +49,7 @@ done
 [ $count -gt 0 ] || die "no hidden test file (<chapter>.c) in it"
 for f in "$bundle"/harness/hidden/*.c; do
 	id=$(basename "$f" .c)
-	"$grade" --root "$bundle" --build "$tmp/build" -C "$id" -s "$top/solutions" --seed off \
+	"$grade" --root "$bundle" --build "$top/build/hidden-check" -C "$id" -s "$top/solutions" --seed off \
 		--report "$tmp/$id.json" >"$tmp/$id.log" 2>&1
 	if ! python3 - "$tmp/$id.json" >"$tmp/$id.why" 2>&1 <<'PY'
 import json, sys
