@@ -94,7 +94,7 @@ static int check_chapters(json_t *chapters, char *why, size_t size)
 
 static int check_throughput(json_t *t, char *why, size_t size)
 {
-	static const char *const inconclusive[] = { "fail", "full", "feedback", NULL };
+	static const char *const inconclusive[] = { "measured", "full", NULL };
 	const char *key;
 	json_t *v;
 
@@ -108,7 +108,7 @@ static int check_throughput(json_t *t, char *why, size_t size)
 
 		if (!fine)
 			return snprintf(why, size, "throughput.%s: unknown, or a wrong value (target "
-					"0-1.5, trials 1-5, inconclusive fail/full/feedback)", key), -1;
+					"0-1.5, trials 1-5, inconclusive measured/full)", key), -1;
 	}
 	return 0;
 }
@@ -294,9 +294,7 @@ enum course_inconclusive course_inconclusive(void)
 
 	if (v && strcmp(v, "full") == 0)
 		return INCONCLUSIVE_FULL;
-	if (v && strcmp(v, "feedback") == 0)
-		return INCONCLUSIVE_FEEDBACK;
-	return INCONCLUSIVE_FAIL;
+	return INCONCLUSIVE_MEASURED;
 }
 
 static double weight_of(json_t *v)

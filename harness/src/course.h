@@ -18,9 +18,9 @@
  *			gate's points) and "gates" as above, overriding the course's
  *	throughput	"target" (share of the harness's parallel version's
  *			efficiency, measured in the same run, that earns full
- *			marks; 0.9), "trials" (runs of the benchmark at most; 1),
- *			"inconclusive" ("fail", "full" or "feedback": how a
- *			result the noise check cannot trust is scored; "fail")
+ *			marks; 0.9), "trials" (runs of the benchmark at most; 1;
+ *			noise.h), "inconclusive" ("measured" or "full": how a
+ *			result the noise check cannot trust is scored; "measured")
  *
  * Thread-safety: course_load() once, before grading starts; everything else
  * only reads the loaded policy and may be called from any thread.
@@ -34,7 +34,7 @@
 #include "result.h"
 
 enum course_mode { COURSE_SCORED, COURSE_FEEDBACK, COURSE_OFF };
-enum course_inconclusive { INCONCLUSIVE_FAIL, INCONCLUSIVE_FULL, INCONCLUSIVE_FEEDBACK };
+enum course_inconclusive { INCONCLUSIVE_MEASURED, INCONCLUSIVE_FULL };
 
 /*
  * Loads the policy at path (NULL: the defaults) and checks it: an unknown

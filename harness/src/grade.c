@@ -9,6 +9,7 @@
 #include "../world/random.h"
 #include "course.h"
 #include "hidden.h"
+#include "noise.h"
 #include "gates.h"
 #include "policy.h"
 #include "sandbox.h"
@@ -232,7 +233,7 @@ void grade_throughput(struct grading *g)
 		return;
 	if (out->gates[GATE_CORRECTNESS].tool_passed) {
 		workspace_unseal(&g->w);
-		TIMED(out, GATE_THROUGHPUT, gate_throughput(&g->w, &out->gates[GATE_THROUGHPUT]));
+		TIMED(out, GATE_THROUGHPUT, noise_throughput(&g->w, &out->gates[GATE_THROUGHPUT]));
 		g->throughput_s = out->gates[GATE_THROUGHPUT].seconds;
 		workspace_seal(&g->w);
 	} else
