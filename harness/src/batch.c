@@ -11,7 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "course.h"
 #include "grade.h"
 #include "gradebook.h"
 #include "report.h"
@@ -261,7 +260,6 @@ int batch_grade(const struct batch_opts *o)
 				chapter_result_init(&subs[i].results[k], c->id,
 						    chapter_has_leaks_gate(c));
 				chapter_result_finish(&subs[i].results[k]);
-				course_score(&subs[i].results[k]);
 				continue;
 			}
 			grade_throughput(g);

@@ -332,20 +332,10 @@ static void score_gate(struct chapter_result *c, enum gate i, bool correct)
 		gate_set_summary(g, "%s [feedback only: no points]", g->summary);
 }
 
-void course_score(struct chapter_result *c)
+void course_score_gate(struct chapter_result *c, enum gate i)
 {
-	bool correct = c->gates[GATE_CORRECTNESS].tool_passed;
-
-	if (!policy)
-		return;
-	c->score = c->max_score = 0;
-	for (int i = 0; i < GATE_COUNT; i++) {
-		if (!c->gates[i].applies)
-			continue;
-		score_gate(c, i, correct);
-		c->score += c->gates[i].score;
-		c->max_score += c->gates[i].max_score;
-	}
+	if (policy && c->gates[i].applies)
+		score_gate(c, i, c->gates[GATE_CORRECTNESS].tool_passed);
 }
 
 void course_throughput_target_apply(struct gate_result *g)

@@ -67,17 +67,17 @@ int course_throughput_trials(void);
 enum course_inconclusive course_inconclusive(void);
 
 /*
- * Applies the policy to a finished chapter result (after
- * chapter_result_finish): switched-off gates no longer apply, feedback
- * gates are worth 0, weights scale each gate's maximum, and partial credit
- * follows the policy; totals are recomputed. With the default policy it
- * changes nothing. The maxima depend on the policy and chapter only.
+ * Applies the policy to gate i of c, just scored from the gate table
+ * (chapter_result_score calls it): a switched-off gate no longer applies, a
+ * feedback gate is worth 0, weights scale the gate's maximum, and partial
+ * credit follows the policy. With the default policy it changes nothing.
+ * The maxima depend on the policy and the chapter only.
  */
-void course_score(struct chapter_result *c);
+void course_score_gate(struct chapter_result *c, enum gate i);
 
 /*
  * Rescores the throughput gate from its figures with the policy's target
- * (before chapter_result_finish). Does nothing with the default target.
+ * (noise.c calls it after each run). Does nothing with the default target.
  */
 void course_throughput_target_apply(struct gate_result *g);
 

@@ -50,7 +50,8 @@ static void inconclusive(struct gate_result *g, int runs, const char *why)
 		json_object_set_new(g->figures, "inconclusive", json_true());
 }
 
-void noise_throughput(const struct workspace *w, struct gate_result *g)
+void noise_throughput(const struct workspace *w, const struct scenario_list *list,
+		      const struct gate_info *gate, struct gate_result *g)
 {
 	int trials = course_throughput_trials(), runs = 0, ntrusted = 0;
 	double lo = INFINITY, hi = -INFINITY;
@@ -58,14 +59,15 @@ void noise_throughput(const struct workspace *w, struct gate_result *g)
 	bool have = false;
 
 	if (trials <= 1) {
-		gate_throughput(w, g);
+		gate_throughput(w, list, gate, g);
+		course_throughput_target_apply(g);
 		return;
 	}
 	while (runs < trials) {
 		struct gate_result run = { 0 };
 		bool ok, measured;
 
-		gate_throughput(w, &run);
+		gate_throughput(w, list, gate, &run);
 		runs++;
 		course_throughput_target_apply(&run);
 		ok = trusted(&run);

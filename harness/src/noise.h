@@ -26,11 +26,11 @@
 #include "workspace.h"
 
 /*
- * The throughput gate with the noise check into g (which must be empty).
- * Blocks for every run of the benchmark; not thread-safe with other runs on
- * the same workspace.
+ * The throughput gate's runner (gate_table): gate_throughput with the noise
+ * check, into g (which must be empty). Blocks for every run of the
+ * benchmark; not thread-safe with other runs on the same workspace.
  */
-void noise_throughput(const struct workspace *w, struct gate_result *g);
+gate_runner noise_throughput;
 
 /* Two learner efficiencies further apart than this disagree. */
 #define NOISE_AGREEMENT 0.15

@@ -137,7 +137,6 @@ Test(course, the_default_changes_nothing_and_weights_scale_the_maxima)
 
 	cr_assert_eq(course_load(NULL, why, sizeof(why)), 0);
 	result(&c, true);
-	course_score(&c);
 	cr_expect_eq(c.max_score, 100);
 	cr_expect_eq(c.score, 100);
 	chapter_result_free(&c);
@@ -145,7 +144,6 @@ Test(course, the_default_changes_nothing_and_weights_scale_the_maxima)
 			  "{\"mode\": \"feedback\"}}, \"chapters\": {\"3\": {\"weight\": 2}}}",
 			  why, sizeof(why)), 0, "%s", why);
 	result(&c, true);
-	course_score(&c);
 	cr_expect_not(c.gates[GATE_THROUGHPUT].applies);
 	cr_expect_eq(c.gates[GATE_TSAN].max_score, 0);
 	cr_expect_eq(c.gates[GATE_CORRECTNESS].max_score, 80);
@@ -153,7 +151,6 @@ Test(course, the_default_changes_nothing_and_weights_scale_the_maxima)
 	cr_expect_eq(c.score, c.max_score);
 	chapter_result_free(&c);
 	result(&c, false);	/* the maxima never depend on the submission */
-	course_score(&c);
 	cr_expect_eq(c.max_score, 80 + 30 + 30);
 	cr_expect_eq(c.score, 0);
 	chapter_result_free(&c);
@@ -167,7 +164,6 @@ Test(course, independent_partial_credit_counts_clean_race_gates)
 
 	cr_assert_eq(load("{\"partial_credit\": \"independent\"}", why, sizeof(why)), 0);
 	result(&c, false);
-	course_score(&c);
 	cr_expect_eq(c.gates[GATE_CORRECTNESS].score, 0);
 	cr_expect_eq(c.gates[GATE_TSAN].score, 15);
 	cr_expect_eq(c.score, 60);
