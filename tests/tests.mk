@@ -85,3 +85,7 @@ adversarial: $(BIN)/grade $(BIN)/selfcheck
 # TEST=, crash causes, throughput causes.
 feedback: $(BIN)/grade
 	$(Q)bash tests/feedback.sh $(NAME)
+# The instructor's side (issue 12): layouts, the gradebook, hidden tests, the
+# course policy, reproducing a failure, a bundle built outside git.
+instructor: $(BIN)/grade $(BIN)/check_results
+	$(Q)bash tests/instructor.sh

@@ -21,7 +21,8 @@
  *
  * Usage: race_driver [--list]
  *	--list	prints "clause<TAB>name<TAB>timeout" for each scenario (whether
- *		the chapter is graded on leaks is its manifest's business)
+ *		the chapter is graded on leaks is its manifest's business),
+ *		then "#hidden<TAB>name" for each of an instructor's hidden ones
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -84,6 +85,8 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < scenario_total(); i++)
 			printf("%s\t%s\t%.1f\n", scenario_get(i)->clause, scenario_get(i)->name,
 			       scenario_get(i)->timeout_s);
+		for (size_t i = chapter_scenario_count; i < scenario_total(); i++)
+			printf("#hidden\t%s\n", scenario_get(i)->name);
 		return 0;
 	}
 	tc_channel_open();

@@ -70,6 +70,10 @@ bool scenarios_list(const struct workspace *w, struct scenario_list *list)
 			list->checks_leaks = true;
 			continue;
 		}
+		if (strncmp(line, "#hidden\t", 8) == 0 && list->nhidden < 64) {
+			snprintf(list->hidden[list->nhidden++], sizeof(*list->hidden), "%s", line + 8);
+			continue;
+		}
 		if (sscanf(line, "%15[^\t]\t%127[^\t]\t%lf", list->clause[i], list->name[i],
 			   &list->timeout_s[i]) == 3) {
 			list->index[i] = i;

@@ -29,6 +29,8 @@ struct scenario_list {
 	bool partial;		/* some scenarios only (TEST=): test_filter.h */
 	char only_env[400];	/* "TC_ONLY=<indices>" for every run; "TC_ONLY=": all */
 	bool free_pass[64];	/* the starter passes it already: no points */
+	size_t nhidden;		/* how many are an instructor's hidden ones */
+	char hidden[64][128];	/* their names (hidden.h) */
 };
 
 /* Asks the (plain) race driver for the scenario list. False on failure. */

@@ -9,7 +9,9 @@
 #include "../world/random.h"
 #include "build_pool.h"
 #include "test_filter.h"
+#include "course.h"
 #include "gates.h"
+#include "hidden.h"
 #include "policy.h"
 #include "sandbox.h"
 #include "workspace.h"
@@ -146,12 +148,14 @@ static void run_gate(struct grading *g, enum gate i)
  * line in the correctness details saying how to replay it.
  */
 static void choose_seed(const struct grade_job *job, struct workspace *w,
-			struct gate_result *correctness)
+			struct chapter_result *out)
 {
+	struct gate_result *correctness = &out->gates[GATE_CORRECTNESS];
 	unsigned long long seed;
 
 	if (job->seed && strcmp(job->seed, "off") == 0) {
 		snprintf(w->seed_env, sizeof(w->seed_env), "TC_SEED=");
+		snprintf(out->seed, sizeof(out->seed), "off");
 		return;
 	}
 	if (job->seed) {
@@ -165,6 +169,7 @@ static void choose_seed(const struct grade_job *job, struct workspace *w,
 		seed = 1 + world_random(&mix) % 999999;
 	}
 	snprintf(w->seed_env, sizeof(w->seed_env), "TC_SEED=%llu", seed);
+	snprintf(out->seed, sizeof(out->seed), "%llu", seed);
 	gate_add_detail(correctness, "perturbation seed %llu: replay with make grade SEED=%llu",
 			seed, seed);
 }
@@ -206,7 +211,7 @@ static bool prepare(const struct grade_job *job, const struct chapter *chapter,
 		fail_remaining(out, why, NULL);
 		return false;
 	}
-	choose_seed(job, &g->w, &out->gates[GATE_CORRECTNESS]);
+	choose_seed(job, &g->w, out);
 	if (refused(out, policy_check_source(&g->w)))
 		return false;
 	if (!workspace_check_compiles(&g->w, &log)) {
@@ -281,6 +286,9 @@ static void begin(const struct grade_job *job, const struct chapter *chapter,
 			return;
 		}
 	}
+	if (course_mode(chapter->id, GATE_LEAKS) == COURSE_OFF)
+		out->gates[GATE_LEAKS].applies = false;
+	hidden_record(out, &g->list);
 	g->built = true;
 	run_phase_one(g);
 	workspace_seal(&g->w);

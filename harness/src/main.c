@@ -19,7 +19,7 @@
  *	    --batch DIR		grade every submission folder in DIR into a
  *				gradebook (PREFIX.csv and PREFIX.json)
  *	    --gradebook PREFIX	where the batch gradebook goes (default:
- *				BUILD/gradebook)
+ *				BUILD/gradebook-<UTC time>); never replaced
  *	-j, --jobs N		batch gradings at once in phase one (default 2)
  *	    --only-submitted	batch: grade only the chapters a submission has
  *				files for
@@ -28,6 +28,10 @@
  *	    --test LIST		some scenarios only (names, or clauses: "R4" takes
  *				R4a and R4b), on every gate that runs scenarios;
  *				no throughput; a partial run, not a grade
+ *	    --course FILE	the course policy (harness/src/course.h); default:
+ *				ROOT/course.json when it exists
+ *	    --assignment NAME	grade the chapters of the policy's assignment NAME
+ *	    --check-course	check the course policy, then exit
  *	    --seed N|off	the perturbation seed of the correctness and race
  *				gates (harness/lib/perturb.h); default: one per
  *				grading from the clock, shown in the details
@@ -40,11 +44,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <libxml/parser.h>
 
 #include "batch.h"
 #include "chapter.h"
+#include "course.h"
+#include "gradebook.h"
 #include "grade.h"
 #include "report.h"
 #include "workspace.h"
@@ -55,6 +63,7 @@ static void usage(FILE *out)
 	      "             [--root DIR] [--build DIR] [-v] [--gradescope FILE]\n"
 	      "             [--classroom FILE] [--junit FILE] [--require-sandbox] [--seed N|off]\n"
 	      "             [--test NAMES|CLAUSES] [-v]\n"
+	      "             [--course FILE] [--assignment NAME] [--check-course]\n"
 	      "       grade --batch DIR [--gradebook PREFIX] [-j N] [-C CHAPTERS]\n", out);
 }
 
@@ -140,6 +149,31 @@ static void live_finish(struct live *l, const struct chapter_result *c)
 	fflush(stdout);
 }
 
+/*
+ * Loads the course policy (course, or ROOT/course.json when it exists) and,
+ * with an assignment, sets *chapters to its chapters (malloc'd). 0 or -1.
+ */
+static int load_course(const char *root, const char *course, const char *assignment,
+		       char **chapters)
+{
+	char why[1024], *fallback = NULL;
+	int ret = 0;
+
+	if (!course && asprintf(&fallback, "%s/course.json", root) >= 0 &&
+	    access(fallback, F_OK) == 0)
+		course = fallback;
+	if (course_load(course, why, sizeof(why)) != 0) {
+		fprintf(stderr, "grade: the course policy is wrong: %s\n", why);
+		ret = -1;
+	} else if (assignment && !(*chapters = course_assignment(assignment))) {
+		fprintf(stderr, "grade: the course policy (%s) has no assignment '%s'\n",
+			course ? course : "none", assignment);
+		ret = -1;
+	}
+	free(fallback);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -162,12 +196,18 @@ int main(int argc, char **argv)
 		{ "require-sandbox", no_argument, NULL, 'Q' },
 		{ "seed", required_argument, NULL, 'E' },
 		{ "test", required_argument, NULL, 'T' },
+		{ "course", required_argument, NULL, 'P' },
+		{ "assignment", required_argument, NULL, 'A' },
+		{ "check-course", no_argument, NULL, 'X' },
 		{ 0 },
 	};
 	const char *chapters_arg = NULL, *submission = NULL, *report = NULL;
 	const char *root_arg = ".", *build_arg = NULL, *gradescope = NULL, *classroom = NULL;
 	const char *junit = NULL, *batch_dir = NULL, *gradebook = NULL, *seed = NULL;
 	const char *tests = NULL;
+	const char *course = NULL, *assignment = NULL;
+	bool check_course = false;
+	char *assigned = NULL;
 	unsigned jobs = 2;
 	int passed_gates, failed_gates;
 	bool strict = false, verbose = false, only_submitted = false, *selected;
@@ -199,6 +239,9 @@ int main(int argc, char **argv)
 		case 'O': only_submitted = true; break;
 		case 'Q': require_sandbox = true; break;
 		case 'T': tests = optarg; break;
+		case 'P': course = optarg; break;
+		case 'A': assignment = optarg; break;
+		case 'X': check_course = true; break;
 		case 'E':
 			if (!*optarg || (strcmp(optarg, "off") != 0 &&
 					  optarg[strspn(optarg, "0123456789")])) {
@@ -220,6 +263,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "grade: the workbook %s does not exist\n", root_arg);
 		return 2;
 	}
+	if (load_course(root, course, assignment, &assigned) != 0)
+		return 2;
+	if (check_course) {
+		printf("course policy: %s: ok\n", course_path() ? course_path() : "(defaults)");
+		if (assigned)
+			printf("assignment %s: %s\n", assignment, assigned);
+		return 0;
+	}
+	if (assigned)
+		chapters_arg = assigned;
 	if (submission) {
 		submission_abs = realpath(submission, NULL);
 		if (!submission_abs) {
@@ -247,9 +300,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "grade: the batch directory %s does not exist\n", batch_dir);
 			return 2;
 		}
-		if (gradebook)
-			prefix = strdup(gradebook);
-		else if (asprintf(&prefix, "%s/gradebook", build_root) < 0)
+		prefix = gradebook ? strdup(gradebook) :
+				     gradebook_default_prefix(build_root, time(NULL));
+		if (!prefix)
 			return 2;
 		if (asprintf(&csv, "%s.csv", prefix) < 0 || asprintf(&json, "%s.json", prefix) < 0)
 			return 2;
