@@ -342,6 +342,8 @@ static bool driver_failed(const struct workspace *w, const struct scenario_list 
 		if (r->output && *r->output) {
 			char *shown = workspace_rewrite(w, r->output);
 
+			if (shown)
+				learner_output_strip_marks(shown);
 			gate_add_detail(g, "its output began:\n%.2000s", shown ? shown : "");
 			free(shown);
 		}

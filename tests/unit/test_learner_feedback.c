@@ -131,3 +131,11 @@ Test(correctness_fraction, proportional_among_the_counted)
 	cr_assert_float_eq(correctness_fraction(false, 3, 4), 0.75, 1e-9);
 	cr_assert_float_eq(correctness_fraction(false, 0, 0), 0.0, 1e-9);
 }
+
+Test(learner_output, marks_can_be_stripped)
+{
+	char text[] = "a\n" BEGIN(0) "b\n" END(0) "c\n";
+
+	learner_output_strip_marks(text);
+	cr_assert_str_eq(text, "a\nb\nc\n");
+}
