@@ -26,6 +26,12 @@
 #   STRICT=1          exit non-zero when the score is short of the maximum
 #   REQUIRE_SANDBOX=1 refuse to run learner code when a sandbox layer is missing
 #   RUNS=N            repetitions for make soak (default 5)
+#   TEST=NAMES        make grade CH=NN: only these scenarios (names, or clauses:
+#                     TEST=R4 runs R4a, R4b, ...), on every gate but throughput;
+#                     a partial run, not a grade
+#   VERBOSE=1         make grade: full feedback, with everything your code
+#                     printed in each test (otherwise the first 40 lines of
+#                     each failed test)
 #   COURSE=FILE       the course policy (default: course.json when it exists;
 #                     harness/README.md, "Course policy")
 #   ASSIGNMENT=NAME   grade the chapters of the course policy's assignment NAME
@@ -55,7 +61,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
-.PHONY: all grade grade-batch test unit selfcheck soak coverage doctor deps clean gradescope-check adversarial integrity docs instructor
+.PHONY: all grade grade-batch test unit selfcheck soak coverage doctor deps clean gradescope-check adversarial integrity docs feedback world-docs instructor
 
 all: $(BIN)/grade
 
@@ -76,6 +82,7 @@ grade: deps
 		$(if $(SUBMISSION),--submission "$(SUBMISSION)") \
 		$(if $(REPORT),--report "$(REPORT)") $(if $(JUNIT),--junit "$(JUNIT)") \
 		$(if $(STRICT),--strict) $(if $(REQUIRE_SANDBOX),--require-sandbox) $(if $(SEED),--seed "$(SEED)") \
+		$(if $(VERBOSE),-v) $(if $(TEST),--test "$(TEST)") \
 		$(COURSE_ARGS)
 
 grade-batch: deps
@@ -91,6 +98,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory instructor
 	$(Q)$(MAKE) --no-print-directory integrity
 	$(Q)$(MAKE) --no-print-directory docs
+	$(Q)$(MAKE) --no-print-directory feedback
 	$(Q)$(MAKE) --no-print-directory adversarial
 	$(Q)$(MAKE) --no-print-directory selfcheck
 

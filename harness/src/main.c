@@ -10,7 +10,9 @@
  *	    --strict		exit 1 when the score is short of the maximum
  *	    --root DIR		the workbook (default: .)
  *	    --build DIR		where to build (default: ROOT/build/grade)
- *	-v, --verbose		full feedback for every chapter
+ *	-v, --verbose		full feedback for every chapter, with all that
+ *				the learner's code printed in each test (without
+ *				it, the first 40 lines of each failed test)
  *	    --gradescope FILE	also write Gradescope's results.json to FILE
  *	    --classroom FILE	also write GitHub Classroom's reporter JSON to FILE
  *	    --junit FILE	also write a JUnit XML report to FILE
@@ -23,6 +25,9 @@
  *				files for
  *	    --require-sandbox	refuse to run learner code when a sandbox layer
  *				(own uid, namespaces, seccomp) is missing
+ *	    --test LIST		some scenarios only (names, or clauses: "R4" takes
+ *				R4a and R4b), on every gate that runs scenarios;
+ *				no throughput; a partial run, not a grade
  *	    --course FILE	the course policy (harness/src/course.h); default:
  *				ROOT/course.json when it exists
  *	    --assignment NAME	grade the chapters of the policy's assignment NAME
@@ -57,6 +62,7 @@ static void usage(FILE *out)
 	fputs("usage: grade [-C CHAPTERS] [-s SUBMISSION] [-r REPORT.json] [--strict]\n"
 	      "             [--root DIR] [--build DIR] [-v] [--gradescope FILE]\n"
 	      "             [--classroom FILE] [--junit FILE] [--require-sandbox] [--seed N|off]\n"
+	      "             [--test NAMES|CLAUSES] [-v]\n"
 	      "             [--course FILE] [--assignment NAME] [--check-course]\n"
 	      "       grade --batch DIR [--gradebook PREFIX] [-j N] [-C CHAPTERS]\n", out);
 }
@@ -189,6 +195,7 @@ int main(int argc, char **argv)
 		{ "require-sandbox", no_argument, NULL, 'Q' },
 		{ "require-sandbox", no_argument, NULL, 'Q' },
 		{ "seed", required_argument, NULL, 'E' },
+		{ "test", required_argument, NULL, 'T' },
 		{ "course", required_argument, NULL, 'P' },
 		{ "assignment", required_argument, NULL, 'A' },
 		{ "check-course", no_argument, NULL, 'X' },
@@ -197,13 +204,14 @@ int main(int argc, char **argv)
 	const char *chapters_arg = NULL, *submission = NULL, *report = NULL;
 	const char *root_arg = ".", *build_arg = NULL, *gradescope = NULL, *classroom = NULL;
 	const char *junit = NULL, *batch_dir = NULL, *gradebook = NULL, *seed = NULL;
+	const char *tests = NULL;
 	const char *course = NULL, *assignment = NULL;
 	bool check_course = false;
 	char *assigned = NULL;
 	unsigned jobs = 2;
 	int passed_gates, failed_gates;
 	bool strict = false, verbose = false, only_submitted = false, *selected;
-	bool require_sandbox = false;
+	bool require_sandbox = false, all_output = false;
 	char *root, *build_root, *submission_abs = NULL, *cache_root = NULL;
 	struct chapter *chapters;
 	struct chapter_result *results;
@@ -220,7 +228,7 @@ int main(int argc, char **argv)
 		case 'S': strict = true; break;
 		case 'R': root_arg = optarg; break;
 		case 'B': build_arg = optarg; break;
-		case 'v': verbose = true; break;
+		case 'v': verbose = all_output = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'G': gradescope = optarg; break;
 		case 'K': classroom = optarg; break;
@@ -230,6 +238,7 @@ int main(int argc, char **argv)
 		case 'j': jobs = (unsigned)atoi(optarg); break;
 		case 'O': only_submitted = true; break;
 		case 'Q': require_sandbox = true; break;
+		case 'T': tests = optarg; break;
 		case 'P': course = optarg; break;
 		case 'A': assignment = optarg; break;
 		case 'X': check_course = true; break;
@@ -243,6 +252,11 @@ int main(int argc, char **argv)
 			break;
 		default: usage(stderr); return 2;
 		}
+	}
+	if (tests && (gradescope || classroom || batch_dir)) {
+		fprintf(stderr, "grade: --test runs some scenarios only, which is not a grade; "
+			"it cannot go to --gradescope, --classroom or --batch\n");
+		return 2;
 	}
 	root = realpath(root_arg, NULL);
 	if (!root) {
@@ -327,6 +341,8 @@ int main(int argc, char **argv)
 	job = (struct grade_job){ .root = root, .build_root = build_root,
 				  .cache_root = cache_root, .submission_root = submission_abs,
 				  .require_sandbox = require_sandbox,
+				  .all_output = all_output,
+				  .tests = tests,
 				  .seed = seed };
 	for (size_t i = 0; i < n; i++) {
 		struct live live = { .id = chapters[i].id, .details = verbose };
@@ -344,6 +360,10 @@ int main(int argc, char **argv)
 		graded++;
 	}
 	report_print_table(stdout, results, graded);
+	if (tests && *tests)
+		printf("\npartial run (TEST=%s): only the scenarios named ran, and no throughput; "
+		       "this is feedback, not a grade (make grade CH=NN without TEST grades)\n",
+		       tests);
 	if (!verbose && score < max)
 		printf("\nFor full feedback on one chapter: make grade CH=NN\n");
 	if ((report && report_write_json(report, results, graded) != 0) ||

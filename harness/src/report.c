@@ -82,7 +82,8 @@ void report_print_gate(FILE *out, const struct chapter_result *c, enum gate i, b
 
 void report_print_total(FILE *out, const struct chapter_result *c, bool details)
 {
-	fprintf(out, "  %-12s %d/%d\n", "total", c->score, c->max_score);
+	fprintf(out, "  %-12s %d/%d%s\n", "total", c->score, c->max_score,
+		c->partial ? " (partial run: not a grade)" : "");
 	if (c->sandbox && (details || strstr(c->sandbox, "missing")))
 		fprintf(out, "  sandbox: %s\n", c->sandbox);
 }
@@ -156,6 +157,8 @@ json_t *report_chapter_json(const struct chapter_result *c)
 		json_object_set_new(ch, "hidden_tests", json_integer((json_int_t)json_array_size(c->hidden)));
 	json_object_set_new(ch, "max_score", json_integer(c->max_score));
 	json_object_set_new(ch, "seconds", json_real(c->seconds));
+	if (c->partial)
+		json_object_set_new(ch, "partial", json_string(c->partial));
 	json_object_set_new(ch, "checks", checks);
 	return ch;
 }
@@ -172,6 +175,9 @@ int report_write_json(const char *path, const struct chapter_result *c, size_t n
 	}
 	json_object_set_new(root, "score", json_integer(score));
 	json_object_set_new(root, "max_score", json_integer(max));
+	for (size_t k = 0; k < n; k++)
+		if (c[k].partial)
+			json_object_set_new(root, "partial", json_true());
 	json_object_set_new(root, "chapters", chapters);
 	ret = report_dump_json(root, path, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 	if (ret != 0)

@@ -94,6 +94,7 @@ void chapter_result_free(struct chapter_result *c)
 {
 	free(c->sandbox);
 	c->sandbox = NULL;
+	free(c->partial);
 	for (int i = 0; i < GATE_COUNT; i++) {
 		free(c->gates[i].summary);
 		free(c->gates[i].details);
