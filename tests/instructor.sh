@@ -120,7 +120,7 @@ print(fails[0] if fails else '')
 PY
 seed=$(sed -n 1p "$tmp/repro.txt") fails=$(sed -n 2p "$tmp/repro.txt")
 "$grade" --root "$top" --build "$build" -C 01 -s "$class/o\"neil, pat" --seed "$seed" \
-	--course "$tmp/course.json" -r "$tmp/repro.json" >"$tmp/repro.log" 2>&1
+	--test "${fails#FAIL }" --course "$tmp/course.json" -r "$tmp/repro.json" >"$tmp/repro.log" 2>&1
 again=$(python3 -c "
 import json, sys
 c = json.load(open(sys.argv[1]))['chapters'][0]
@@ -128,7 +128,7 @@ print(c['seed'])
 print(' '.join(l.split(' (')[0] for l in c['checks'][0]['details'].splitlines() if l.startswith('FAIL ')))
 " "$tmp/repro.json" 2>/dev/null)
 if [ -n "$fails" ] && [ "$(sed -n 1p <<<"$again")" = "$seed" ] && [[ " $(sed -n 2p <<<"$again") " == *" $fails "* ]]; then
-	ok "a gradebook row's seed and folder reproduce its first failing scenario (${fails#FAIL })"
+	ok "a gradebook row's seed, folder and TEST= rerun its first failing scenario, which fails again (${fails#FAIL })"
 else bad "reproduction: gradebook '$seed / $fails', rerun '$again'" "$tmp/repro.log"; fi
 
 # Course policy in make grade: an assignment of two chapters, reweighted
