@@ -1,5 +1,5 @@
 /*
- * 11-load-shedding.c - throughput workload for chapter 11 (clause R8)
+ * 11-load-shedding.c - throughput workload for chapter 11 (clause R9)
  *
  * 320 submissions, 1 ms per call to a healthy scoring service, an intake of
  * 8 workers and 16 slots. The app (this file) offers every submission and,

@@ -792,6 +792,69 @@ out:
 	breaker_destroy(&b);
 }
 
+/* ---- R8: arguments, and a worker that cannot start ---- */
+
+static void bad_arguments_start_nothing(struct check *c, const struct scenario_env *env)
+{
+	static const struct { unsigned workers; size_t capacity; unsigned threshold; } cases[] = {
+		{ 0, 4, 3 }, { 2, 0, 3 }, { 2, 4, 0 },
+	};
+	struct breaker b;
+	int before = census_threads(), err;
+
+	(void)env;
+	err = breaker_init(&b, 0, BILLION);
+	if (err != EINVAL) {
+		if (err == 0)
+			breaker_destroy(&b);
+		return check_fail(c, "R8", "breaker_init(threshold=0) returned %d; expected EINVAL "
+				  "(%d)", err, EINVAL);
+	}
+	if (stats_rpc_reset(MS, 4))
+		return check_fail(c, "R8", "harness set-up failed (memory)");
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct intake in;
+		struct intake_report rep;
+
+		err = intake_start(&in, cases[k].workers, cases[k].capacity, cases[k].threshold,
+				   BILLION);
+		if (err != EINVAL) {
+			check_fail(c, "R8", "intake_start(workers=%u, capacity=%zu, threshold=%u) "
+				   "returned %d; expected EINVAL (%d)", cases[k].workers,
+				   cases[k].capacity, cases[k].threshold, err, EINVAL);
+			if (err == 0)
+				intake_stop(&in, &rep);
+			return;
+		}
+		if (census_settle(before, 10) > before)
+			return check_fail(c, "R8", "intake_start(workers=%u, capacity=%zu, "
+					  "threshold=%u) returned EINVAL and left %d threads running",
+					  cases[k].workers, cases[k].capacity, cases[k].threshold,
+					  census_threads() - before);
+	}
+	/* The third worker cannot start: EAGAIN, as when the system is out of threads. */
+	{
+		struct intake in;
+		struct intake_report rep;
+
+		perturb_fail_create_after(2);
+		err = intake_start(&in, 4, 4, 3, BILLION);
+		perturb_fail_create_after(0);
+		if (err != EAGAIN) {
+			check_fail(c, "R8", "intake_start(workers=4) returned %d when its third "
+				   "pthread_create() failed with EAGAIN; expected that error (%d)", err,
+				   EAGAIN);
+			if (err == 0)
+				intake_stop(&in, &rep);
+		} else if (census_settle(before, 10) > before) {
+			check_fail(c, "R8", "intake_start() returned EAGAIN after its third worker "
+				   "could not start, and %d of the workers it did start were still "
+				   "running; expected them stopped and joined first",
+				   census_threads() - before);
+		}
+	}
+}
+
 const struct scenario chapter_scenarios[] = {
 	{ "full_queue_sheds_at_once", "R1a R1b", 3.0, full_queue_sheds_at_once },
 	{ "accepted_sent_once_shed_never", "R2a R2b", 3.0, accepted_sent_once_shed_never },
@@ -803,5 +866,6 @@ const struct scenario chapter_scenarios[] = {
 	{ "half_open_lets_one_probe", "R6a R6b", 3.0, half_open_lets_one_probe },
 	{ "failed_probe_reopens", "R6a R6b", 3.0, failed_probe_reopens },
 	{ "cooldown_ignores_the_wall_clock", "R7", 3.0, cooldown_ignores_the_wall_clock },
+	{ "bad_arguments_start_nothing", "R8", 3.0, bad_arguments_start_nothing },
 };
 const size_t chapter_scenario_count = sizeof(chapter_scenarios) / sizeof(chapter_scenarios[0]);

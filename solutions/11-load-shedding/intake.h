@@ -62,7 +62,12 @@
  *  R7. The cool-down is measured on CLOCK_MONOTONIC (world_now_ns()):
  *      setting the wall clock, forwards or back, neither ends it early nor
  *      makes it longer.
- *  R8. (throughput) The breaker's lock is never held while fn runs, nor the
+ *  R8. breaker_init() returns EINVAL for a threshold of 0, and
+ *      intake_start() for 0 workers, a capacity of 0 or a threshold of 0;
+ *      when a worker cannot be started, intake_start() returns that
+ *      pthread_create() error once the workers it did start have ended.
+ *      Either way, nothing is left running.
+ *  R9. (throughput) The breaker's lock is never held while fn runs, nor the
  *      intake's while a submission is scored: with a healthy service, n
  *      submissions offered to an intake of W workers (the app retrying the
  *      shed ones) are scored in close to n * L / W, L being one call.

@@ -3,7 +3,7 @@
  * the client is not thread-safe"): one call at a time, whatever the
  * number of workers
  * loses: throughput
- * breaks: R8
+ * breaks: R9
  *
  * intake.c - the ePRO intake: submissions are queued for the workers or shed
  * at once when the queue is full, and each one is sent to the scoring
