@@ -15,21 +15,32 @@
 #include "feedback.h"
 #include "proc.h"
 
-/* Slow-down factors for the scenario watchdog (see harness/README.md). */
-#define TSAN_TIMEOUT_FACTOR 2
-#define HELGRIND_TIMEOUT_FACTOR 3
-#define LEAKS_TIMEOUT_FACTOR 2
-#define BENCH_TIMEOUT_S 60.0
 #define TOOL_OUTPUT_CAP (4 * 1024 * 1024)
 
 /* The harness's canaries (harness/drivers/race_driver.c). */
 #define RACE_CANARY "tc_canary_race_writer"
 #define LEAK_CANARY "tc_canary_leak"
 
-/* A run's deadline, within the list's cap when it has one. */
-static double capped(const struct scenario_list *list, double seconds)
+double gate_deadline(const struct gate_info *gate, const struct scenario_list *list)
 {
+	double seconds = list->total_timeout_s * gate->timeout_factor + gate->margin_s;
+
 	return list->cap_s > 0 && list->cap_s < seconds ? list->cap_s : seconds;
+}
+
+/* "TC_TIMEOUT_FACTOR=<the gate's factor>" for the scenario watchdog, in buf. */
+static const char *factor_env(const struct gate_info *gate, char *buf, size_t size)
+{
+	snprintf(buf, size, "TC_TIMEOUT_FACTOR=%g", gate->timeout_factor);
+	return buf;
+}
+
+/* A sanitizer's options, format with one %d for the gate's tool_exit, in buf. */
+static const char *tool_options(const char *format, const struct gate_info *gate,
+				char *buf, size_t size)
+{
+	snprintf(buf, size, format, gate->tool_exit);
+	return buf;
 }
 
 bool scenarios_list(const struct workspace *w, struct scenario_list *list)
@@ -169,16 +180,17 @@ static bool binary_ready(const struct workspace *w, enum flavor f, struct gate_r
 }
 
 void gate_correctness(const struct workspace *w, const struct scenario_list *list,
-		      struct gate_result *g)
+		      const struct gate_info *gate, struct gate_result *g)
 {
 	const char *argv[] = { w->binaries[FLAVOR_SUITE], "--jobs=1", "--ascii", NULL };
-	char *hurry = fresh_path(w, "hurry-correctness");
+	char *hurry = fresh_path(w, "hurry-correctness"), factor[48];
 	char *env_hurry = env_entry("TC_HURRY_FILE", hurry ? hurry : "");
-	const char *env[] = { env_hurry, "TC_TIMEOUT_FACTOR=1", w->seed_env, NULL };
+	const char *env[] = { env_hurry, factor_env(gate, factor, sizeof(factor)),
+			      w->seed_env, NULL };
 	struct proc_opts o = {
 		.sandbox = &w->sandbox,
 		.cwd = w->scratch_dir,
-		.timeout_s = list->total_timeout_s + 30,
+		.timeout_s = gate_deadline(gate, list),
 		.env = env,
 		.channel_dir = w->dir,
 		.hurry_path = hurry,
@@ -256,7 +268,7 @@ void gate_correctness(const struct workspace *w, const struct scenario_list *lis
  */
 static bool driver_failed(const struct workspace *w, const struct scenario_list *list,
 			  const struct evidence *e, const struct proc_result *r,
-			  int clean_exit_code, const char *tool, struct gate_result *g)
+			  const struct gate_info *gate, const char *tool, struct gate_result *g)
 {
 	char describe[160];
 
@@ -302,7 +314,7 @@ static bool driver_failed(const struct workspace *w, const struct scenario_list 
 		}
 		return true;
 	}
-	if (r->end == PROC_EXITED && (r->code == 0 || r->code == clean_exit_code))
+	if (r->end == PROC_EXITED && (r->code == 0 || r->code == gate->tool_exit))
 		return false;
 	gate_set_summary(g, "could not run: the %s run %s", tool,
 			 proc_describe(r, describe, sizeof(describe)));
@@ -329,14 +341,14 @@ static int open_trusted(const struct workspace *w, const char *rel)
  * it finds a race, or when that run does not reach its end.
  */
 static void tsan_at_scale(const struct workspace *w, const char *const *env,
-			  struct gate_result *g)
+			  const struct gate_info *gate, struct gate_result *g)
 {
 	const char *argv[] = { w->binaries[FLAVOR_TSAN_BENCH], "--once", NULL };
 	int supp = open_trusted(w, "harness/supp/tsan.supp");
 	struct proc_opts o = {
 		.sandbox = &w->sandbox,
 		.cwd = w->scratch_dir,
-		.timeout_s = BENCH_TIMEOUT_S,
+		.timeout_s = gate_table[GATE_THROUGHPUT].margin_s,	/* the benchmark's */
 		.env = env,
 		.big_address_space = true,
 		.stacks_on_timeout = true,
@@ -370,7 +382,7 @@ static void tsan_at_scale(const struct workspace *w, const char *const *env,
 		gate_add_detail(g, "at the benchmark's scale (the scenarios did not show it):\n%s",
 				details);
 	} else if (!e.done || r.output_dropped ||
-		   !(r.end == PROC_EXITED && (r.code == 0 || r.code == 66))) {
+		   !(r.end == PROC_EXITED && (r.code == 0 || r.code == gate->tool_exit))) {
 		g->tool_passed = false;
 		g->fraction = 0;
 		gate_set_summary(g, "could not run: the benchmark under ThreadSanitizer %s before "
@@ -387,22 +399,23 @@ static void tsan_at_scale(const struct workspace *w, const char *const *env,
 }
 
 void gate_tsan(const struct workspace *w, const struct scenario_list *list,
-	       struct gate_result *g)
+	       const struct gate_info *gate, struct gate_result *g)
 {
 	const char *argv[] = { w->binaries[FLAVOR_TSAN], NULL };
-	char *hurry = fresh_path(w, "hurry-tsan");
+	char *hurry = fresh_path(w, "hurry-tsan"), factor[48], options[200];
 	char *env_hurry = env_entry("TC_HURRY_FILE", hurry ? hurry : "");
 	const char *env[] = {
-		env_hurry, "TC_TIMEOUT_FACTOR=2",
-		"TSAN_OPTIONS=halt_on_error=0 exitcode=66 atexit_sleep_ms=0 "
-		"second_deadlock_stack=1 log_path=stderr suppressions=/dev/fd/4",
+		env_hurry, factor_env(gate, factor, sizeof(factor)),
+		tool_options("TSAN_OPTIONS=halt_on_error=0 exitcode=%d atexit_sleep_ms=0 "
+			     "second_deadlock_stack=1 log_path=stderr suppressions=/dev/fd/4",
+			     gate, options, sizeof(options)),
 		w->seed_env, NULL,
 	};
 	int supp = open_trusted(w, "harness/supp/tsan.supp");
 	struct proc_opts o = {
 		.sandbox = &w->sandbox,
 		.cwd = w->scratch_dir,
-		.timeout_s = capped(list, list->total_timeout_s * TSAN_TIMEOUT_FACTOR + 30),
+		.timeout_s = gate_deadline(gate, list),
 		.env = env,
 		.big_address_space = true,
 		.stacks_on_timeout = true,
@@ -439,7 +452,7 @@ void gate_tsan(const struct workspace *w, const struct scenario_list *list,
 	if (reports > 0) {
 		gate_set_summary(g, "ThreadSanitizer: %s", summary);
 		gate_add_detail(g, "%s", details);
-	} else if (!driver_failed(w, list, &e, &r, 66, "ThreadSanitizer", g)) {
+	} else if (!driver_failed(w, list, &e, &r, gate, "ThreadSanitizer", g)) {
 		if (r.output_dropped) {
 			gate_set_summary(g, "could not run: your program printed more than 4 MiB, "
 					 "which can cut ThreadSanitizer's report short; print less");
@@ -456,7 +469,7 @@ void gate_tsan(const struct workspace *w, const struct scenario_list *list,
 		}
 	}
 	if (g->tool_passed && !list->cap_s)
-		tsan_at_scale(w, env, g);
+		tsan_at_scale(w, env, gate, g);
 	free(log);
 	free(summary);
 	free(details);
@@ -482,7 +495,7 @@ static char *read_back(int fd, size_t cap)
 }
 
 void gate_helgrind(const struct workspace *w, const struct scenario_list *list,
-		   struct gate_result *g)
+		   const struct gate_info *gate, struct gate_result *g)
 {
 	char *hurry = fresh_path(w, "hurry-helgrind"), *xml_path = fresh_path(w, "helgrind.xml");
 	char *env_hurry = env_entry("TC_HURRY_FILE", hurry ? hurry : "");
@@ -508,12 +521,14 @@ void gate_helgrind(const struct workspace *w, const struct scenario_list *list,
 			"--vgdb=no", "--child-silent-after-fork=yes",
 			w->binaries[FLAVOR_HELGRIND], NULL,
 		};
-		const char *env[] = { env_hurry, "TC_TIMEOUT_FACTOR=3", "TC_NO_STACKS=1",
+		char factor[48];
+		const char *env[] = { env_hurry, factor_env(gate, factor, sizeof(factor)),
+				      "TC_NO_STACKS=1",
 				      "TC_NO_SECCOMP=1", w->seed_env, NULL };
 		struct proc_opts o = {
 			.sandbox = &w->sandbox,
 			.cwd = w->scratch_dir,
-			.timeout_s = capped(list, list->total_timeout_s * HELGRIND_TIMEOUT_FACTOR + 60),
+			.timeout_s = gate_deadline(gate, list),
 			.env = env,
 			.big_address_space = true,
 			.channel_dir = w->dir,
@@ -534,7 +549,7 @@ void gate_helgrind(const struct workspace *w, const struct scenario_list *list,
 	} else if (errors > 0) {
 		gate_set_summary(g, "Helgrind: %s", summary);
 		gate_add_detail(g, "%s", details);
-	} else if (!driver_failed(w, list, &e, &r, 0, "Helgrind", g)) {
+	} else if (!driver_failed(w, list, &e, &r, gate, "Helgrind", g)) {
 		if (errors < 0 || !xml || !strstr(xml, "</valgrindoutput>")) {
 			gate_set_summary(g, "could not run: Helgrind's report is missing or was cut "
 					 "short");
@@ -612,17 +627,22 @@ static int report_leftovers(const struct workspace *w, const struct scenario_lis
 }
 
 void gate_leaks(const struct workspace *w, const struct scenario_list *list,
-		struct gate_result *g)
+		const struct gate_info *gate, struct gate_result *g)
 {
 	const char *argv[] = { w->binaries[FLAVOR_LEAKS], NULL };
 	char *hurry = fresh_path(w, "hurry-leaks");
 	char *env_hurry = env_entry("TC_HURRY_FILE", hurry ? hurry : "");
-	const char *env[] = { env_hurry, "LSAN_OPTIONS=exitcode=23 log_path=stderr",
-			      "TC_LEAK_CHECK=1", "TC_TIMEOUT_FACTOR=2", NULL };
+	char factor[48], options[64];
+	const char *env[] = {
+		env_hurry,
+		tool_options("LSAN_OPTIONS=exitcode=%d log_path=stderr", gate, options,
+			     sizeof(options)),
+		"TC_LEAK_CHECK=1", factor_env(gate, factor, sizeof(factor)), NULL,
+	};
 	struct proc_opts o = {
 		.sandbox = &w->sandbox,
 		.cwd = w->scratch_dir,
-		.timeout_s = capped(list, list->total_timeout_s * LEAKS_TIMEOUT_FACTOR + 30),
+		.timeout_s = gate_deadline(gate, list),
 		.env = env,
 		.big_address_space = true,
 		.channel_dir = w->dir,
@@ -654,7 +674,7 @@ void gate_leaks(const struct workspace *w, const struct scenario_list *list,
 			gate_set_summary(g, "LeakSanitizer: %s", summary);
 	}
 	if (!leaky && bytes == 0 && !heap_kept &&
-	    !driver_failed(w, list, &e, &r, 23, "LeakSanitizer", g)) {
+	    !driver_failed(w, list, &e, &r, gate, "LeakSanitizer", g)) {
 		if (r.output_dropped) {
 			gate_set_summary(g, "could not run: your program printed more than 4 MiB, "
 					 "which can cut LeakSanitizer's report short; print less");
@@ -718,14 +738,15 @@ static void throughput_figures(struct gate_result *g, json_t *figures)
 	json_object_set_new(figures, "reference_efficiency", json_real(ref_eff));
 }
 
-void gate_throughput(const struct workspace *w, struct gate_result *g)
+void gate_throughput(const struct workspace *w, const struct scenario_list *list,
+		     const struct gate_info *gate, struct gate_result *g)
 {
 	char describe[160];
-	const char *argv[] = { w->binaries[FLAVOR_BENCH], NULL };
+	const char *argv[] = { w->binaries[FLAVOR_BENCH], w->chapter->bench_args[0], w->chapter->bench_args[1], NULL };
 	struct proc_opts o = {
 		.sandbox = &w->sandbox,
 		.cwd = w->scratch_dir,
-		.timeout_s = BENCH_TIMEOUT_S,
+		.timeout_s = gate_deadline(gate, list),
 		.stacks_on_timeout = true,
 		.channel_dir = w->dir,
 	};

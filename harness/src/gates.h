@@ -1,6 +1,9 @@
 /*
- * gates.h - the four gates; each builds nothing, runs one binary of the
- * workspace (already built by grade.c) and fills one gate_result
+ * gates.h - the five gates' runners; each builds nothing, runs binaries of
+ * the workspace (already built by grade.c) and fills one gate_result
+ *
+ * What each gate is worth, needs and may take is its row of gate_table
+ * (table.c); the runners read their deadline and exit statuses from it.
  *
  * Every run goes through proc_run(): own process group, limits, a deadline.
  * Verdicts come from marker files, tool reports and exit statuses written by
@@ -26,15 +29,14 @@ struct scenario_list {
 /* Asks the (plain) race driver for the scenario list. False on failure. */
 bool scenarios_list(const struct workspace *w, struct scenario_list *list);
 
-void gate_correctness(const struct workspace *w, const struct scenario_list *list,
-		      struct gate_result *g);
-void gate_tsan(const struct workspace *w, const struct scenario_list *list,
-	       struct gate_result *g);
-void gate_helgrind(const struct workspace *w, const struct scenario_list *list,
-		   struct gate_result *g);
-void gate_leaks(const struct workspace *w, const struct scenario_list *list,
-		struct gate_result *g);
-void gate_throughput(const struct workspace *w, struct gate_result *g);
+/* The runners of gate_table (gate_runner, result.h). */
+gate_runner gate_correctness, gate_tsan, gate_helgrind, gate_leaks, gate_throughput;
+
+/*
+ * The deadline of one run of gate: timeout_factor * the scenarios' total +
+ * margin_s, within the list's cap when it has one.
+ */
+double gate_deadline(const struct gate_info *gate, const struct scenario_list *list);
 
 /*
  * The share of the throughput points for efficiency eff, when the serial

@@ -51,11 +51,6 @@ static char *head_lines(const char *log, int lines)
 /* Builds one flavour; on failure fails the remaining gates with the log. */
 static bool build(struct workspace *w, enum flavor f, struct chapter_result *out)
 {
-	static const char *const flavor_names[FLAVOR_COUNT] = {
-		"the Criterion suite", "the ThreadSanitizer driver",
-		"the Helgrind driver", "the benchmark", "the leak driver",
-		"the ThreadSanitizer benchmark",
-	};
 	char *log = NULL, *head, summary[256];
 
 	if (workspace_build(w, f, &log)) {
@@ -64,7 +59,7 @@ static bool build(struct workspace *w, enum flavor f, struct chapter_result *out
 	}
 	head = head_lines(log ? log : "", 40);
 	snprintf(summary, sizeof(summary), "%s did not build with your code%s",
-		 flavor_names[f], log && strstr(log, "multiple definition") ?
+		 flavor_table[f].what, log && strstr(log, "multiple definition") ?
 		 " (it defines a name the harness already provides)" : "");
 	fail_remaining(out, summary, head);
 	free(head);
@@ -72,13 +67,41 @@ static bool build(struct workspace *w, enum flavor f, struct chapter_result *out
 	return false;
 }
 
-/* Runs one gate and times it. */
-#define TIMED(out, gate, call)                                          \
-	do {                                                            \
-		double start_ = now_s();                                \
-		call;                                                   \
-		(out)->gates[gate].seconds = now_s() - start_;          \
-	} while (0)
+/* The flavour whose driver lists the scenarios (and says which gates apply). */
+#define LISTING_FLAVOR FLAVOR_HELGRIND
+
+/* Builds, in flavour order, every binary the applying gates need. */
+static bool build_gates(struct grading *g)
+{
+	unsigned need = 0;
+
+	for (int i = 0; i < GATE_COUNT; i++)
+		if (g->result.gates[i].applies)
+			need |= gate_table[i].flavors;
+	for (int f = 0; f < FLAVOR_COUNT; f++)
+		if (f != LISTING_FLAVOR && (need & (1u << f)) && !build(&g->w, f, &g->result))
+			return false;
+	return true;
+}
+
+/* Gate i's result is final: scores it and tells the job's watcher. */
+static void settled(struct grading *g, enum gate i)
+{
+	chapter_result_score(&g->result, i);
+	if (g->gate_done)
+		g->gate_done(&g->result, i, g->gate_done_arg);
+}
+
+/* Runs gate i with its row of the table and times it. */
+static void run_gate(struct grading *g, enum gate i)
+{
+	struct gate_result *r = &g->result.gates[i];
+	double start = now_s();
+
+	gate_table[i].run(&g->w, &g->list, &gate_table[i], r);
+	r->seconds = now_s() - start;
+	settled(g, i);
+}
 
 /*
  * The scenario gates' TC_SEED for this grading (perturb.h) into w, and a
@@ -108,99 +131,105 @@ static void choose_seed(const struct grade_job *job, struct workspace *w,
 			seed, seed);
 }
 
-/* grade_begin() but for the timing; returns at the first blocking problem. */
-static void begin(const struct grade_job *job, const struct chapter *chapter,
-		  struct grading *g)
+/* Fails every gate with "not graded: <log>" when log is not NULL; frees it. */
+static bool refused(struct chapter_result *out, char *log)
+{
+	char summary[512];
+
+	if (!log)
+		return false;
+	snprintf(summary, sizeof(summary), "not graded: %.480s", log);
+	fail_remaining(out, summary, log);
+	free(log);
+	return true;
+}
+
+/*
+ * Opens the workspace and checks the learner's code (sandbox, policy,
+ * compiles); false, with the gates failed, at the first problem.
+ */
+static bool prepare(const struct grade_job *job, const struct chapter *chapter,
+		    struct grading *g)
 {
 	struct chapter_result *out = &g->result;
 	char why[1024], *log = NULL;
+	struct sandbox_status st;
 
 	if (!workspace_open(&g->w, job->root, job->build_root, job->cache_root, chapter,
 			    job->submission_root, job->slot, why, sizeof(why))) {
 		fail_remaining(out, why, NULL);
-		return;
+		return false;
 	}
-	{
-		struct sandbox_status st;
-
-		sandbox_probe(&g->w.sandbox, &st);
-		out->sandbox = strdup(st.text);
-		if (job->require_sandbox && !sandbox_complete(&st)) {
-			char summary[1024];
-
-			snprintf(summary, sizeof(summary), "could not run: the sandbox is incomplete "
-				 "and --require-sandbox is set (%s)", st.text);
-			fail_remaining(out, summary, NULL);
-			return;
-		}
+	sandbox_probe(&g->w.sandbox, &st);
+	out->sandbox = strdup(st.text);
+	if (job->require_sandbox && !sandbox_complete(&st)) {
+		snprintf(why, sizeof(why), "could not run: the sandbox is incomplete "
+			 "and --require-sandbox is set (%s)", st.text);
+		fail_remaining(out, why, NULL);
+		return false;
 	}
 	choose_seed(job, &g->w, &out->gates[GATE_CORRECTNESS]);
-	log = policy_check_source(&g->w);
-	if (log) {
-		char summary[512];
-
-		snprintf(summary, sizeof(summary), "not graded: %.480s", log);
-		fail_remaining(out, summary, log);
-		free(log);
-		return;
-	}
+	if (refused(out, policy_check_source(&g->w)))
+		return false;
 	if (!workspace_check_compiles(&g->w, &log)) {
 		char *head = head_lines(log, 40);
 
 		fail_remaining(out, "your code does not compile", head);
 		free(head);
 		free(log);
-		return;
+		return false;
 	}
 	free(log);
-	log = policy_check(&g->w);
-	if (log) {
-		char summary[512];
+	return !refused(out, policy_check(&g->w));
+}
 
-		snprintf(summary, sizeof(summary), "not graded: %.480s", log);
-		fail_remaining(out, summary, log);
-		free(log);
-		return;
+/*
+ * The PHASE_ONE gates, in table order. A program that hangs, stops itself
+ * or ends early under the tests does so under the race tools too (they
+ * watch the same scenarios): the gated gates say so instead of waiting for
+ * it. When correctness failed they are feedback (their points are held):
+ * each gets 4 s at most, so that a broken program cannot make a grading
+ * slow.
+ */
+static void run_phase_one(struct grading *g)
+{
+	struct chapter_result *out = &g->result;
+	const struct gate_result *correctness = &out->gates[GATE_CORRECTNESS];
+
+	for (int i = 0; i < GATE_COUNT; i++) {
+		if (gate_table[i].phase != PHASE_ONE || !out->gates[i].applies)
+			continue;
+		if (gate_table[i].gated && correctness->halted) {
+			gate_set_summary(&out->gates[i], "not run: the tests hang, stop or end "
+					 "early (see correctness)");
+			settled(g, i);
+			continue;
+		}
+		if (gate_table[i].gated && !correctness->tool_passed)
+			g->list.cap_s = 4;
+		run_gate(g, i);
 	}
-	/* The plain driver lists the scenarios and says which gates apply. */
-	if (!build(&g->w, FLAVOR_HELGRIND, out))
+}
+
+/* grade_begin() but for the timing; returns at the first blocking problem. */
+static void begin(const struct grade_job *job, const struct chapter *chapter,
+		  struct grading *g)
+{
+	struct chapter_result *out = &g->result;
+
+	if (!prepare(job, chapter, g))
+		return;
+	if (!build(&g->w, LISTING_FLAVOR, out))
 		return;
 	if (!scenarios_list(&g->w, &g->list)) {
 		fail_remaining(out, "the harness could not list the scenarios", NULL);
 		return;
 	}
-	out->gates[GATE_LEAKS].applies = g->list.checks_leaks;
-	if (!build(&g->w, FLAVOR_SUITE, out) || !build(&g->w, FLAVOR_TSAN, out) ||
-	    !build(&g->w, FLAVOR_BENCH, out) || !build(&g->w, FLAVOR_TSAN_BENCH, out) ||
-	    (g->list.checks_leaks && !build(&g->w, FLAVOR_LEAKS, out)))
+	out->gates[GATE_LEAKS].applies = g->list.checks_leaks = chapter_has_leaks_gate(chapter);
+	if (!build_gates(g))
 		return;
 	g->built = true;
-
-	TIMED(out, GATE_CORRECTNESS, gate_correctness(&g->w, &g->list,
-						      &out->gates[GATE_CORRECTNESS]));
-	/*
-	 * A program that hangs, stops itself or ends early under the tests does
-	 * so under the race tools too (they watch the same scenarios): say so
-	 * instead of waiting for it.
-	 */
-	if (out->gates[GATE_CORRECTNESS].halted) {
-		for (int i = GATE_TSAN; i <= GATE_LEAKS; i++)
-			gate_set_summary(&out->gates[i], "not run: the tests hang, stop or end "
-					 "early (see correctness)");
-		workspace_seal(&g->w);
-		return;
-	}
-	/*
-	 * When correctness failed, the race and leak gates are feedback (their
-	 * points are held): each gets 4 s at most, so that a broken program
-	 * cannot make a grading slow.
-	 */
-	if (!out->gates[GATE_CORRECTNESS].tool_passed)
-		g->list.cap_s = 4;
-	TIMED(out, GATE_TSAN, gate_tsan(&g->w, &g->list, &out->gates[GATE_TSAN]));
-	TIMED(out, GATE_HELGRIND, gate_helgrind(&g->w, &g->list, &out->gates[GATE_HELGRIND]));
-	if (g->list.checks_leaks)
-		TIMED(out, GATE_LEAKS, gate_leaks(&g->w, &g->list, &out->gates[GATE_LEAKS]));
+	run_phase_one(g);
 	workspace_seal(&g->w);
 }
 
@@ -209,25 +238,33 @@ void grade_begin(const struct grade_job *job, const struct chapter *chapter,
 {
 	memset(g, 0, sizeof(*g));
 	g->started = now_s();
+	g->gate_done = job->gate_done;
+	g->gate_done_arg = job->gate_done_arg;
 	chapter_result_init(&g->result, chapter->id, chapter_has_leaks_gate(chapter));
 	begin(job, chapter, g);
 	g->phase_one_s = now_s() - g->started;
 }
 
+/* The PHASE_ALONE gates (throughput): each alone, only once correctness passed. */
 void grade_throughput(struct grading *g)
 {
 	struct chapter_result *out = &g->result;
 
 	if (!g->built)
 		return;
-	if (out->gates[GATE_CORRECTNESS].tool_passed) {
+	for (int i = 0; i < GATE_COUNT; i++) {
+		if (gate_table[i].phase != PHASE_ALONE || !out->gates[i].applies)
+			continue;
+		if (gate_table[i].gated && !out->gates[GATE_CORRECTNESS].tool_passed) {
+			gate_set_summary(&out->gates[i], "not measured until correctness passes");
+			settled(g, i);
+			continue;
+		}
 		workspace_unseal(&g->w);
-		TIMED(out, GATE_THROUGHPUT, gate_throughput(&g->w, &out->gates[GATE_THROUGHPUT]));
-		g->throughput_s = out->gates[GATE_THROUGHPUT].seconds;
+		run_gate(g, i);
+		g->throughput_s += out->gates[i].seconds;
 		workspace_seal(&g->w);
-	} else
-		gate_set_summary(&out->gates[GATE_THROUGHPUT],
-				 "not measured until correctness passes");
+	}
 }
 
 void grade_end(struct grading *g, struct chapter_result *out)

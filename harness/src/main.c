@@ -88,6 +88,52 @@ static bool select_chapters(const char *list, const struct chapter *chapters, si
 	return ok;
 }
 
+/*
+ * The one-chapter terminal view, printed while grading: the chapter's
+ * header and each gate's line as soon as that gate is scored, in table
+ * order, flushed at once so that a watcher sees the lines one by one.
+ */
+struct live {
+	const char *id;
+	bool details;
+	bool header;		/* "== id ==" printed */
+	int next;		/* the first gate not printed yet */
+	unsigned done;		/* bit i: gate i is scored */
+};
+
+/* Prints the gates from l->next on while they are done (or do not apply). */
+static void live_print(struct live *l, const struct chapter_result *c, unsigned done)
+{
+	/* Not before: the grader's notes on stderr come before the block. */
+	if (!l->header) {
+		report_print_header(stdout, l->id);
+		l->header = true;
+	}
+	for (; l->next < GATE_COUNT; l->next++) {
+		if (c->gates[l->next].applies && !(done & (1u << l->next)))
+			break;
+		report_print_gate(stdout, c, l->next, l->details);
+	}
+	fflush(stdout);
+}
+
+/* job.gate_done for the terminal view. */
+static void live_gate_done(const struct chapter_result *c, enum gate i, void *arg)
+{
+	struct live *l = arg;
+
+	l->done |= 1u << i;
+	live_print(l, c, l->done);
+}
+
+/* The rest of the chapter, from its final result. */
+static void live_finish(struct live *l, const struct chapter_result *c)
+{
+	live_print(l, c, ~0u);
+	report_print_total(stdout, c, l->details);
+	fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -230,13 +276,16 @@ int main(int argc, char **argv)
 				  .require_sandbox = require_sandbox,
 				  .seed = seed };
 	for (size_t i = 0; i < n; i++) {
+		struct live live = { .id = chapters[i].id, .details = verbose };
+
 		if (!selected[i])
 			continue;
 		fprintf(stdout, "grading %s ...\n", chapters[i].id);
 		fflush(stdout);
+		job.gate_done = live_gate_done;
+		job.gate_done_arg = &live;
 		grade_chapter(&job, &chapters[i], &results[graded]);
-		report_print_chapter(stdout, &results[graded], verbose);
-		fflush(stdout);
+		live_finish(&live, &results[graded]);
 		score += results[graded].score;
 		max += results[graded].max_score;
 		graded++;

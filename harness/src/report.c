@@ -54,27 +54,41 @@ int report_dump_json(const json_t *root, const char *path, size_t flags)
 	return ret;
 }
 
-void report_print_chapter(FILE *out, const struct chapter_result *c, bool details)
+void report_print_header(FILE *out, const char *id)
 {
-	fprintf(out, "== %s ==\n", c->id);
-	for (int i = 0; i < GATE_COUNT; i++) {
-		const struct gate_result *g = &c->gates[i];
+	fprintf(out, "== %s ==\n", id);
+}
 
-		if (!g->applies)
-			continue;
-		fprintf(out, "  %-12s %-4s %3d/%-3d %s", gate_name(i), status_word(c, i),
-			g->score, g->max_score, g->summary ? g->summary : "");
-		if (g->tool_passed && g->score < g->max_score && i != GATE_CORRECTNESS)
-			fprintf(out, " (counts once correctness passes)");
-		if (g->ran)
-			fprintf(out, " [%.1f s]", g->seconds);
-		fputc('\n', out);
-		if (details && g->details && (g->score < g->max_score || i == GATE_THROUGHPUT))
-			print_indented(out, g->details, 6);
-	}
+void report_print_gate(FILE *out, const struct chapter_result *c, enum gate i, bool details)
+{
+	const struct gate_result *g = &c->gates[i];
+
+	if (!g->applies)
+		return;
+	fprintf(out, "  %-12s %-4s %3d/%-3d %s", gate_name(i), status_word(c, i),
+		g->score, g->max_score, g->summary ? g->summary : "");
+	if (g->tool_passed && g->score < g->max_score && gate_table[i].gated)
+		fprintf(out, " (counts once correctness passes)");
+	if (g->ran)
+		fprintf(out, " [%.1f s]", g->seconds);
+	fputc('\n', out);
+	if (details && g->details && (g->score < g->max_score || gate_table[i].figures))
+		print_indented(out, g->details, 6);
+}
+
+void report_print_total(FILE *out, const struct chapter_result *c, bool details)
+{
 	fprintf(out, "  %-12s %d/%d\n", "total", c->score, c->max_score);
 	if (c->sandbox && (details || strstr(c->sandbox, "missing")))
 		fprintf(out, "  sandbox: %s\n", c->sandbox);
+}
+
+void report_print_chapter(FILE *out, const struct chapter_result *c, bool details)
+{
+	report_print_header(out, c->id);
+	for (int i = 0; i < GATE_COUNT; i++)
+		report_print_gate(out, c, i, details);
+	report_print_total(out, c, details);
 }
 
 void report_print_table(FILE *out, const struct chapter_result *c, size_t n)
@@ -228,7 +242,7 @@ int report_write_gradescope(const char *path, const struct chapter_result *c, si
 			json_object_set_new(t, "tags", json_pack("[s]", gate_name(i)));
 			json_array_append_new(tests, t);
 			score += g->score;
-			if (i == GATE_THROUGHPUT && g->figures && g->score == g->max_score) {
+			if (gate_table[i].figures && g->figures && g->score == g->max_score) {
 				json_t *e = json_object_get(g->figures, "efficiency");
 				char *label;
 
