@@ -16,6 +16,7 @@ check /usr/include/criterion/criterion.h  libcriterion-dev
 check /usr/include/jansson.h              libjansson-dev
 check /usr/include/seccomp.h              libseccomp-dev
 check /usr/include/libxml2/libxml/parser.h libxml2-dev
+check /usr/include/nettle/sha2.h          nettle-dev
 check valgrind                             valgrind
 check eu-stack                             elfutils
 check gdb                                  gdb

@@ -15,9 +15,9 @@ echo "threadclinic doctor"
 if command -v "$cc" >/dev/null 2>&1; then ok "C compiler: $($cc --version | head -n 1)"
 else bad "no C compiler ($cc)" "sudo apt-get install -y gcc"; fi
 
-for h in criterion/criterion.h jansson.h libxml2/libxml/parser.h seccomp.h; do
+for h in criterion/criterion.h jansson.h libxml2/libxml/parser.h seccomp.h nettle/sha2.h; do
 	if [ -e "/usr/include/$h" ]; then ok "header $h"
-	else bad "missing header $h" "make deps   (or: sudo apt-get install -y libcriterion-dev libjansson-dev libxml2-dev libseccomp-dev)"; fi
+	else bad "missing header $h" "make deps   (or: sudo apt-get install -y libcriterion-dev libjansson-dev libxml2-dev libseccomp-dev nettle-dev)"; fi
 done
 
 cat > "$tmp/race.c" <<'C'

@@ -13,7 +13,9 @@
 
 #include "evidence.h"
 #include "feedback.h"
+#include "learner_output.h"
 #include "proc.h"
+#include "throughput_cause.h"
 
 #define TOOL_OUTPUT_CAP (4 * 1024 * 1024)
 
@@ -52,6 +54,7 @@ bool scenarios_list(const struct workspace *w, struct scenario_list *list)
 	char *line, *save = NULL;
 
 	memset(list, 0, sizeof(*list));
+	snprintf(list->only_env, sizeof(list->only_env), "TC_ONLY=");
 	if (!workspace_binary_intact(w, FLAVOR_HELGRIND))
 		return false;
 	proc_run(argv, &o, &r);
@@ -67,8 +70,13 @@ bool scenarios_list(const struct workspace *w, struct scenario_list *list)
 			list->checks_leaks = true;
 			continue;
 		}
+		if (strncmp(line, "#hidden\t", 8) == 0 && list->nhidden < 64) {
+			snprintf(list->hidden[list->nhidden++], sizeof(*list->hidden), "%s", line + 8);
+			continue;
+		}
 		if (sscanf(line, "%15[^\t]\t%127[^\t]\t%lf", list->clause[i], list->name[i],
 			   &list->timeout_s[i]) == 3) {
+			list->index[i] = i;
 			list->total_timeout_s += list->timeout_s[i];
 			list->n++;
 		}
@@ -107,10 +115,13 @@ static enum outcome scenario_outcome(const struct workspace *w, const struct evi
 	} else if (s->crash) {
 		int sig = atoi(s->crash);
 		char *stacks = s->stacks ? stacks_reduce(w, s->stacks) : strdup("");
+		char *cause = stacks_crash_cause(w, s->stacks ? s->stacks : "", sig);
 
-		rc = asprintf(why, "crashed (SIG%s)%s\n%s",
+		rc = asprintf(why, "crashed (SIG%s)%s\n%s%s%s",
 			      sigabbrev_np(sig) ? sigabbrev_np(sig) : "?",
-			      s->stacks ? "; where the threads were:" : "", stacks);
+			      s->stacks ? "; where the threads were:" : "", stacks,
+			      cause ? "  " : "", cause ? cause : "");
+		free(cause);
 		free(stacks);
 		o = OUT_CRASH;
 	} else if (s->early) {
@@ -179,6 +190,13 @@ static bool binary_ready(const struct workspace *w, enum flavor f, struct gate_r
 	return false;
 }
 
+double correctness_fraction(bool all_passed, size_t passed, size_t counted)
+{
+	if (all_passed)
+		return 1;
+	return counted ? (double)passed / (double)counted : 0;
+}
+
 void gate_correctness(const struct workspace *w, const struct scenario_list *list,
 		      const struct gate_info *gate, struct gate_result *g)
 {
@@ -186,7 +204,7 @@ void gate_correctness(const struct workspace *w, const struct scenario_list *lis
 	char *hurry = fresh_path(w, "hurry-correctness"), factor[48];
 	char *env_hurry = env_entry("TC_HURRY_FILE", hurry ? hurry : "");
 	const char *env[] = { env_hurry, factor_env(gate, factor, sizeof(factor)),
-			      w->seed_env, NULL };
+			      w->seed_env, list->only_env, NULL };
 	struct proc_opts o = {
 		.sandbox = &w->sandbox,
 		.cwd = w->scratch_dir,
@@ -197,7 +215,7 @@ void gate_correctness(const struct workspace *w, const struct scenario_list *lis
 	};
 	struct proc_result r;
 	struct evidence e;
-	size_t passed = 0;
+	size_t passed = 0, counted = 0, counted_passed = 0, free_failed = 0, unproven = 0;
 	char *first_text = NULL;
 
 	if (!binary_ready(w, FLAVOR_SUITE, g)) {
@@ -210,17 +228,24 @@ void gate_correctness(const struct workspace *w, const struct scenario_list *lis
 	g->ran = true;
 	for (size_t i = 0; i < list->n; i++) {
 		char *why;
-		enum outcome out = scenario_outcome(w, &e, i, &why);
+		enum outcome out = scenario_outcome(w, &e, list->index[i], &why);
 
+		counted += !list->free_pass[i];
 		if (out == OUT_PASS) {
 			passed++;
+			counted_passed += !list->free_pass[i];
 			gate_add_detail(g, "PASS %s (%s)", list->name[i], list->clause[i]);
+			if (list->all_output)
+				learner_output_add(g, r.output, list->index[i], true);
 			continue;
 		}
+		free_failed += list->free_pass[i];
+		unproven += out == OUT_EARLY || out == OUT_NOT_RUN;
 		if (out == OUT_TIMEOUT || out == OUT_CRASH || out == OUT_EARLY)
 			g->halted = g->halted || out != OUT_CRASH;
 		gate_add_detail(g, "FAIL %s (%s): %s", list->name[i], list->clause[i],
 				why ? why : "?");
+		learner_output_add(g, r.output, list->index[i], list->all_output);
 		if (!first_text && asprintf(&first_text, "%s: %s", list->name[i],
 					    why ? why : "?") < 0)
 			first_text = NULL;
@@ -232,7 +257,13 @@ void gate_correctness(const struct workspace *w, const struct scenario_list *lis
 	if (r.end == PROC_STOPPED || r.end == PROC_TIMED_OUT)
 		g->halted = true;
 	g->tool_passed = list->n && passed == list->n && r.end != PROC_STOPPED && !e.overflowed;
-	g->fraction = g->tool_passed ? 1 : 0;
+	/*
+	 * A run that stopped itself, overflowed its channel, or has a test that
+	 * ended early or never reported earns nothing: partial credit is only
+	 * for evidence the harness could read to its end.
+	 */
+	g->fraction = r.end == PROC_STOPPED || e.overflowed || unproven ? 0 :
+		      correctness_fraction(g->tool_passed, counted_passed, counted + free_failed);
 	if (r.out_of_memory)
 		gate_add_detail(g, "the tests used more memory than allowed (%lu MiB) and were "
 				"stopped", w->sandbox.max_memory_mb);
@@ -251,8 +282,10 @@ void gate_correctness(const struct workspace *w, const struct scenario_list *lis
 
 		if (nl)
 			*nl = '\0';
-		gate_set_summary(g, "%zu of %zu tests fail; first: %s", list->n - passed,
-				 list->n, first_text ? first_text : "?");
+		gate_set_summary(g, "%zu of %zu tests fail (points for %zu of the %zu that earn "
+				 "points%s); first: %s", list->n - passed, list->n, counted_passed,
+				 counted + free_failed, free_failed ? ", counting the ones the starter "
+				 "passed and yours fails" : "", first_text ? first_text : "?");
 	}
 	free(first_text);
 	evidence_free(&e);
@@ -283,7 +316,7 @@ static bool driver_failed(const struct workspace *w, const struct scenario_list 
 	}
 	for (size_t i = 0; i < list->n; i++) {
 		char *why, *nl;
-		enum outcome out = scenario_outcome(w, e, i, &why);
+		enum outcome out = scenario_outcome(w, e, list->index[i], &why);
 
 		if (out != OUT_TIMEOUT && out != OUT_CRASH && out != OUT_EARLY) {
 			free(why);
@@ -409,7 +442,7 @@ void gate_tsan(const struct workspace *w, const struct scenario_list *list,
 		tool_options("TSAN_OPTIONS=halt_on_error=0 exitcode=%d atexit_sleep_ms=0 "
 			     "second_deadlock_stack=1 log_path=stderr suppressions=/dev/fd/4",
 			     gate, options, sizeof(options)),
-		w->seed_env, NULL,
+		w->seed_env, list->only_env, NULL,
 	};
 	int supp = open_trusted(w, "harness/supp/tsan.supp");
 	struct proc_opts o = {
@@ -468,7 +501,7 @@ void gate_tsan(const struct workspace *w, const struct scenario_list *list,
 					 "workload)", list->n);
 		}
 	}
-	if (g->tool_passed && !list->cap_s)
+	if (g->tool_passed && !list->cap_s && !list->partial)
 		tsan_at_scale(w, env, gate, g);
 	free(log);
 	free(summary);
@@ -524,7 +557,7 @@ void gate_helgrind(const struct workspace *w, const struct scenario_list *list,
 		char factor[48];
 		const char *env[] = { env_hurry, factor_env(gate, factor, sizeof(factor)),
 				      "TC_NO_STACKS=1",
-				      "TC_NO_SECCOMP=1", w->seed_env, NULL };
+				      "TC_NO_SECCOMP=1", w->seed_env, list->only_env, NULL };
 		struct proc_opts o = {
 			.sandbox = &w->sandbox,
 			.cwd = w->scratch_dir,
@@ -586,7 +619,7 @@ static int report_leftovers(const struct workspace *w, const struct scenario_lis
 	*heap_only = false;
 
 	for (size_t i = 0; i < list->n; i++) {
-		const struct scenario_evidence *s = &e->at[i];
+		const struct scenario_evidence *s = &e->at[list->index[i]];
 		int threads = 0, fds = 0;
 		char what[240];
 
@@ -637,7 +670,7 @@ void gate_leaks(const struct workspace *w, const struct scenario_list *list,
 		env_hurry,
 		tool_options("LSAN_OPTIONS=exitcode=%d log_path=stderr", gate, options,
 			     sizeof(options)),
-		"TC_LEAK_CHECK=1", factor_env(gate, factor, sizeof(factor)), NULL,
+		"TC_LEAK_CHECK=1", factor_env(gate, factor, sizeof(factor)), list->only_env, NULL,
 	};
 	struct proc_opts o = {
 		.sandbox = &w->sandbox,
@@ -734,6 +767,8 @@ static void throughput_figures(struct gate_result *g, json_t *figures)
 			 "%.3f s; efficiency %.0f%% (serial %.0f%%, reference %.0f%%)", measured,
 			 base, reference > 0 ? reference : ideal, eff * 100, floor_eff * 100,
 			 ref_eff * 100);
+	if (!g->tool_passed)
+		throughput_cause(g, figures);
 	json_object_set_new(figures, "floor_efficiency", json_real(floor_eff));
 	json_object_set_new(figures, "reference_efficiency", json_real(ref_eff));
 }

@@ -24,6 +24,13 @@ struct scenario_list {
 	double total_timeout_s;
 	bool checks_leaks;	/* the chapter has the leaks gate */
 	double cap_s;		/* > 0: no race or leak run may take longer */
+	bool all_output;	/* show all the learner printed (-v), not the first lines */
+	size_t index[64];	/* each entry's scenario index in the chapter */
+	bool partial;		/* some scenarios only (TEST=): test_filter.h */
+	char only_env[400];	/* "TC_ONLY=<indices>" for every run; "TC_ONLY=": all */
+	bool free_pass[64];	/* the starter passes it already: no points */
+	size_t nhidden;		/* how many are an instructor's hidden ones */
+	char hidden[64][128];	/* their names (hidden.h) */
 };
 
 /* Asks the (plain) race driver for the scenario list. False on failure. */
@@ -44,5 +51,15 @@ double gate_deadline(const struct gate_info *gate, const struct scenario_list *l
  * Points). Exported for tests.
  */
 double throughput_fraction(double eff, double serial_eff, double full);
+
+/*
+ * The share of the correctness points: 1 when every test passed (all_passed
+ * also requires the run itself to have ended well); otherwise `passed` of
+ * the `counted` tests: those the unmodified starter fails, plus those it
+ * passes that this code fails (the manifest's "starter"."passes" and
+ * "vacuous" earn nothing, but breaking them costs: harness/README.md,
+ * Points). Exported for tests.
+ */
+double correctness_fraction(bool all_passed, size_t passed, size_t counted);
 
 #endif

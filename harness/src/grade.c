@@ -7,7 +7,11 @@
 #include <time.h>
 
 #include "../world/random.h"
+#include "build_pool.h"
+#include "test_filter.h"
+#include "course.h"
 #include "gates.h"
+#include "hidden.h"
 #include "policy.h"
 #include "sandbox.h"
 #include "workspace.h"
@@ -48,40 +52,76 @@ static char *head_lines(const char *log, int lines)
 	return strndup(log, p && *p ? (size_t)(p - log) : strlen(log));
 }
 
-/* Builds one flavour; on failure fails the remaining gates with the log. */
-static bool build(struct workspace *w, enum flavor f, struct chapter_result *out)
+/* Fails the remaining gates with flavour f's build log. */
+static void build_failed(enum flavor f, const char *log, struct chapter_result *out)
 {
-	char *log = NULL, *head, summary[256];
+	char *head, summary[256];
 
-	if (workspace_build(w, f, &log)) {
-		free(log);
-		return true;
-	}
 	head = head_lines(log ? log : "", 40);
 	snprintf(summary, sizeof(summary), "%s did not build with your code%s",
 		 flavor_table[f].what, log && strstr(log, "multiple definition") ?
 		 " (it defines a name the harness already provides)" : "");
 	fail_remaining(out, summary, head);
 	free(head);
-	free(log);
-	return false;
 }
 
 /* The flavour whose driver lists the scenarios (and says which gates apply). */
 #define LISTING_FLAVOR FLAVOR_HELGRIND
 
-/* Builds, in flavour order, every binary the applying gates need. */
-static bool build_gates(struct grading *g)
+/* The policy check (policy.h), run beside the builds. */
+struct policy_run {
+	struct workspace *w;
+	char *log;		/* policy_check()'s answer */
+};
+
+static void run_policy(void *arg)
 {
-	unsigned need = 0;
+	struct policy_run *p = arg;
+
+	p->log = policy_check(p->w);
+}
+
+/*
+ * Checks the learner's code against the policy while building every binary
+ * the applying gates need (the listing flavour first, then flavour order),
+ * several at once (build_pool.h): compiling runs nothing of the learner's,
+ * and no gate starts unless both succeeded. A policy refusal is reported
+ * first, then the first flavour that failed in that order.
+ */
+static bool check_and_build(struct grading *g)
+{
+	struct policy_run policy = { .w = &g->w };
+	enum flavor order[FLAVOR_COUNT];
+	bool ok[FLAVOR_COUNT], all, reported = false;
+	char *logs[FLAVOR_COUNT];
+	unsigned need = 1u << LISTING_FLAVOR;
+	size_t n = 0;
 
 	for (int i = 0; i < GATE_COUNT; i++)
 		if (g->result.gates[i].applies)
 			need |= gate_table[i].flavors;
+	order[n++] = LISTING_FLAVOR;
 	for (int f = 0; f < FLAVOR_COUNT; f++)
-		if (f != LISTING_FLAVOR && (need & (1u << f)) && !build(&g->w, f, &g->result))
-			return false;
-	return true;
+		if (f != LISTING_FLAVOR && (need & (1u << f)))
+			order[n++] = (enum flavor)f;
+	all = build_pool_run(&g->w, order, n, ok, logs, run_policy, &policy);
+	if (policy.log) {
+		char summary[512];
+
+		snprintf(summary, sizeof(summary), "not graded: %.480s", policy.log);
+		fail_remaining(&g->result, summary, policy.log);
+		free(policy.log);
+		reported = true;
+		all = false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!ok[i] && !reported) {
+			build_failed(order[i], logs[i], &g->result);
+			reported = true;
+		}
+		free(logs[i]);
+	}
+	return all;
 }
 
 /* Gate i's result is final: scores it and tells the job's watcher. */
@@ -108,12 +148,14 @@ static void run_gate(struct grading *g, enum gate i)
  * line in the correctness details saying how to replay it.
  */
 static void choose_seed(const struct grade_job *job, struct workspace *w,
-			struct gate_result *correctness)
+			struct chapter_result *out)
 {
+	struct gate_result *correctness = &out->gates[GATE_CORRECTNESS];
 	unsigned long long seed;
 
 	if (job->seed && strcmp(job->seed, "off") == 0) {
 		snprintf(w->seed_env, sizeof(w->seed_env), "TC_SEED=");
+		snprintf(out->seed, sizeof(out->seed), "off");
 		return;
 	}
 	if (job->seed) {
@@ -127,6 +169,7 @@ static void choose_seed(const struct grade_job *job, struct workspace *w,
 		seed = 1 + world_random(&mix) % 999999;
 	}
 	snprintf(w->seed_env, sizeof(w->seed_env), "TC_SEED=%llu", seed);
+	snprintf(out->seed, sizeof(out->seed), "%llu", seed);
 	gate_add_detail(correctness, "perturbation seed %llu: replay with make grade SEED=%llu",
 			seed, seed);
 }
@@ -168,7 +211,7 @@ static bool prepare(const struct grade_job *job, const struct chapter *chapter,
 		fail_remaining(out, why, NULL);
 		return false;
 	}
-	choose_seed(job, &g->w, &out->gates[GATE_CORRECTNESS]);
+	choose_seed(job, &g->w, out);
 	if (refused(out, policy_check_source(&g->w)))
 		return false;
 	if (!workspace_check_compiles(&g->w, &log)) {
@@ -180,7 +223,7 @@ static bool prepare(const struct grade_job *job, const struct chapter *chapter,
 		return false;
 	}
 	free(log);
-	return !refused(out, policy_check(&g->w));
+	return true;	/* policy_check() runs beside the builds: check_and_build() */
 }
 
 /*
@@ -219,15 +262,33 @@ static void begin(const struct grade_job *job, const struct chapter *chapter,
 
 	if (!prepare(job, chapter, g))
 		return;
-	if (!build(&g->w, LISTING_FLAVOR, out))
+	if (!check_and_build(g))
 		return;
 	if (!scenarios_list(&g->w, &g->list)) {
 		fail_remaining(out, "the harness could not list the scenarios", NULL);
 		return;
 	}
 	out->gates[GATE_LEAKS].applies = g->list.checks_leaks = chapter_has_leaks_gate(chapter);
-	if (!build_gates(g))
-		return;
+	g->list.all_output = job->all_output;
+	for (size_t i = 0; i < g->list.n; i++)
+		g->list.free_pass[i] = manifest_lists(chapter->manifest.starter_passes,
+						      chapter->manifest.nstarter_passes,
+						      g->list.name[i]) ||
+				       manifest_lists(chapter->manifest.vacuous,
+						      chapter->manifest.nvacuous, g->list.name[i]);
+	if (job->tests && *job->tests) {
+		char why[4096];
+
+		out->partial = strdup(job->tests);
+		if (!test_filter_apply(&g->list, job->tests, why, sizeof(why))) {
+			fail_remaining(out, "not run: TEST= names no scenario (see correctness)", NULL);
+			gate_add_detail(&out->gates[GATE_CORRECTNESS], "%s", why);
+			return;
+		}
+	}
+	if (course_mode(chapter->id, GATE_LEAKS) == COURSE_OFF)
+		out->gates[GATE_LEAKS].applies = false;
+	hidden_record(out, &g->list);
 	g->built = true;
 	run_phase_one(g);
 	workspace_seal(&g->w);
@@ -255,6 +316,12 @@ void grade_throughput(struct grading *g)
 	for (int i = 0; i < GATE_COUNT; i++) {
 		if (gate_table[i].phase != PHASE_ALONE || !out->gates[i].applies)
 			continue;
+		if (g->list.partial) {
+			gate_set_summary(&out->gates[i], "not measured in a partial run (TEST=): "
+					 "the benchmark needs the whole program");
+			settled(g, i);
+			continue;
+		}
 		if (gate_table[i].gated && !out->gates[GATE_CORRECTNESS].tool_passed) {
 			gate_set_summary(&out->gates[i], "not measured until correctness passes");
 			settled(g, i);

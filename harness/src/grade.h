@@ -28,6 +28,9 @@ struct grade_job {
 	const char *submission_root;	/* hidden from the learner's code, or NULL */
 	unsigned slot;			/* 0, 1, ...: one per concurrent grading */
 	bool require_sandbox;		/* a missing sandbox layer is an error */
+	bool all_output;		/* -v: all the learner's printed output */
+	const char *tests;		/* TEST=: scenarios to run (test_filter.h),
+					   or NULL: all, a full grade */
 	const char *seed;		/* the perturbation seed of the scenario gates
 					   (decimal), "off", or NULL: one from the clock */
 	/*

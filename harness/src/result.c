@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "result.h"
+#include "course.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -22,7 +23,8 @@ void chapter_result_init(struct chapter_result *c, const char *id, bool with_lea
 	memset(c, 0, sizeof(*c));
 	c->id = strdup(id);
 	for (int i = 0; i < GATE_COUNT; i++)
-		c->gates[i].applies = !gate_table[i].opt_in || with_leaks;
+		c->gates[i].applies = (!gate_table[i].opt_in || with_leaks) &&
+				      course_mode(id, i) != COURSE_OFF;
 }
 
 void gate_set_summary(struct gate_result *g, const char *fmt, ...)
@@ -72,6 +74,7 @@ void chapter_result_score(struct chapter_result *c, enum gate i)
 		g->score = 0;
 	if (!g->summary)
 		gate_set_summary(g, "not run");
+	course_score_gate(c, i);
 }
 
 void chapter_result_finish(struct chapter_result *c)
@@ -91,11 +94,13 @@ void chapter_result_free(struct chapter_result *c)
 {
 	free(c->sandbox);
 	c->sandbox = NULL;
+	free(c->partial);
 	for (int i = 0; i < GATE_COUNT; i++) {
 		free(c->gates[i].summary);
 		free(c->gates[i].details);
 		json_decref(c->gates[i].figures);
 	}
+	json_decref(c->hidden);
 	free(c->id);
 	memset(c, 0, sizeof(*c));
 }

@@ -44,6 +44,12 @@ struct chapter_result {
 	int score, max_score;
 	double seconds;		/* grading time, building included */
 	char *sandbox;		/* which sandbox layers were active, or NULL */
+	char *partial;		/* TEST=: "<selectors>", a partial run (not a
+				   grade), or NULL */
+	char seed[24];		/* the perturbation seed used (decimal), "off",
+				   or "" when the scenarios did not run */
+	json_t *hidden;		/* names of the instructor's hidden scenarios
+				   (a JSON array; hidden.h), or NULL */
 };
 
 struct workspace;

@@ -679,12 +679,51 @@ static bool install_binary(struct workspace *w, enum flavor f, char **log)
 	return ok;
 }
 
+/* Where the world's symbol list for the current harness state is kept. */
+static char *world_symbols_cache_path(const struct workspace *w)
+{
+	char *path;
+
+	if (asprintf(&path, "%s/%llx/world-symbols.nm", w->cache_root,
+		     harness_stamp(w->root)) < 0)
+		return NULL;
+	return path;
+}
+
+/* Writes text to path through a temporary name (concurrent graders). */
+static void world_symbols_cache_store(const char *path, const char *text)
+{
+	char *tmp;
+	FILE *f;
+
+	if (asprintf(&tmp, "%s.%d.%lx.tmp", path, (int)getpid(),
+		     (unsigned long)pthread_self()) < 0)
+		return;
+	f = fopen(tmp, "wx");
+	if (f) {
+		bool written = fputs(text, f) >= 0;
+
+		if (fclose(f) == 0 && written)
+			rename(tmp, path);
+	}
+	remove(tmp);
+	free(tmp);
+}
+
 char *workspace_world_symbols(struct workspace *w)
 {
-	char **sources, *all = NULL;
-	size_t n = harness_sources(w, FLAVOR_HELGRIND, &sources), len = 0;
-	FILE *out = open_memstream(&all, &len);
-	bool ok = out != NULL;
+	char **sources, *all = NULL, *cached = world_symbols_cache_path(w);
+	size_t n, len = 0;
+	FILE *out;
+	bool ok;
+
+	if (cached && (all = read_text(cached, 4u << 20)) != NULL) {
+		free(cached);
+		return all;
+	}
+	n = harness_sources(w, FLAVOR_HELGRIND, &sources);
+	out = open_memstream(&all, &len);
+	ok = out != NULL;
 
 	for (size_t i = 0; i < n; i++) {
 		char *log = NULL, *obj = NULL;
@@ -714,8 +753,11 @@ char *workspace_world_symbols(struct workspace *w)
 		fclose(out);
 	if (!ok) {
 		free(all);
-		return NULL;
+		all = NULL;
+	} else if (cached) {
+		world_symbols_cache_store(cached, all);
 	}
+	free(cached);
 	return all;
 }
 
