@@ -29,14 +29,14 @@
  *      Any number of senders and receivers may share a channel: every send
  *      that returns 0 delivered its item to exactly one receive, and every
  *      receive that returns 0 got the item of a send that returns 0.
- *  R2. (a) schan_close() returns 0 the first time and EPIPE after that. (b)
- *      It wakes every thread blocked in schan_recv(), however many: each
- *      returns EPIPE. (c) It wakes every thread blocked in schan_send(),
- *      however many: each returns EPIPE, and its item reaches no receiver
- *      (unless a receiver had taken it before the close: then that send
- *      returns 0). An item is never both refused and delivered, nor neither.
- *      (d) After the close, schan_send() and schan_recv() return EPIPE at
- *      once.
+ *  R2. (a) schan_close() returns 0 the first time and EPIPE after that;
+ *      once it has returned, schan_send() and schan_recv() return EPIPE at
+ *      once. (b) It wakes every thread blocked in schan_recv(), however
+ *      many: each returns EPIPE. (c) It wakes every thread blocked in
+ *      schan_send(), however many: each returns EPIPE, and its item reaches
+ *      no receiver (unless a receiver had taken it before the close: then
+ *      that send returns 0). An item is never both refused and delivered,
+ *      nor neither.
  *  R3. Waiting is sleeping: a thread blocked in schan_send() or schan_recv()
  *      uses no CPU while it waits (the grader keeps four threads blocked for
  *      400 ms and allows the process 60 ms of CPU time meanwhile).
@@ -51,13 +51,13 @@
  *      collected like any other, never refused by an early close; (b) the
  *      collector stops when the last worker is done, however many results
  *      there were (none, when every patient withdrew).
- *  R6. (a) At most `workers` queries are in flight at once: the history
- *      database grants that many connections. (b) Every thread
+ *  R6. At most `workers` queries are in flight at once (the history
+ *      database grants that many connections), and every thread
  *      monthly_report() starts has ended when it returns.
- *  R7. (a) monthly_report() returns EINVAL, queries nothing and starts no
- *      thread when workers is 0. (b) It returns 0 for any number of patients:
- *      0 (an all-zero report), 1, fewer than the workers, or a number that
- *      is no multiple of them.
+ *  R7. monthly_report() returns EINVAL, queries nothing and starts no thread
+ *      when workers is 0. It returns 0 for any number of patients: 0 (an
+ *      all-zero report), 1, fewer than the workers, or a number that is no
+ *      multiple of them.
  *  R8. (throughput) n patients take close to n * L / workers, where L is the
  *      latency of one query: every connection is kept busy.
  *
