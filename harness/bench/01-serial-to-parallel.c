@@ -120,8 +120,6 @@ static void run_reference(void)
 const struct bench chapter_bench = {
 	.workload = "160 records, 2 ms validate + 2 ms store each, parallelism 8",
 	.ideal_s = ideal_s,
-	.target_efficiency = 0.6,
-	.trials = 5,
 	.setup = setup,
 	.run_baseline = run_baseline,
 	.run_reference = run_reference,

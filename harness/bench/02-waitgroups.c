@@ -158,8 +158,6 @@ static void run_reference(void)
 const struct bench chapter_bench = {
 	.workload = "96 patients, 10 ms per fetch, parallelism 8, every 10th device offline",
 	.ideal_s = ideal_s,
-	.target_efficiency = 0.6,
-	.trials = 5,
 	.setup = setup,
 	.run_baseline = run_baseline,
 	.run_reference = run_reference,

@@ -129,8 +129,6 @@ static void run_reference(void)
 const struct bench chapter_bench = {
 	.workload = "320 records, 1 ms per insert, 8 workers (connections), queue of 16",
 	.ideal_s = ideal_s,
-	.target_efficiency = 0.6,
-	.trials = 5,
 	.setup = setup,
 	.run_baseline = run_baseline,
 	.run_reference = run_reference,

@@ -144,8 +144,6 @@ static void run_reference(void)
 const struct bench chapter_bench = {
 	.workload = "240 records, 1 ms per validation, 8 workers, a live 30 s deadline",
 	.ideal_s = ideal_s,
-	.target_efficiency = 0.6,
-	.trials = 5,
 	.setup = setup,
 	.run_baseline = run_baseline,
 	.run_reference = run_reference,

@@ -192,8 +192,6 @@ static void teardown(void)
 const struct bench chapter_bench = {
 	.workload = "8 handlers x 6 sessions x 5 reminders, 2 ms per push",
 	.ideal_s = ideal_s,
-	.target_efficiency = 0.6,
-	.trials = 5,
 	.setup = setup,
 	.run_baseline = run_baseline,
 	.run_reference = run_reference,

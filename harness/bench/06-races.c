@@ -192,8 +192,6 @@ const struct bench chapter_bench = {
 	.workload = "8 dashboards x 40 reads (1 ms registry check each) + 24 enrolments, "
 		    "12 sites",
 	.ideal_s = ideal_s,
-	.target_efficiency = 0.6,
-	.trials = 5,
 	.setup = setup,
 	.run_baseline = run_baseline,
 	.run_reference = run_reference,

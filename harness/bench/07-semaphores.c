@@ -176,8 +176,6 @@ const struct bench chapter_bench = {
 	.workload = "200 submissions, 2 ms AI model call + 3 ms filing each, 32 threads, "
 		    "at most 10 model calls at once",
 	.ideal_s = ideal_s,
-	.target_efficiency = 0.6,
-	.trials = 5,
 	.setup = setup,
 	.run_baseline = run_baseline,
 	.run_reference = run_reference,

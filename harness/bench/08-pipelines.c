@@ -271,8 +271,6 @@ const struct bench chapter_bench = {
 	.workload = "160 ePRO submissions: validate 1 ms x4, score 1 ms x4, "
 		    "persist 5 ms x10, channels of 16",
 	.ideal_s = ideal_s,
-	.target_efficiency = 0.55,
-	.trials = 5,
 	.setup = setup,
 	.run_baseline = run_baseline,
 	.run_reference = run_reference,

@@ -5,11 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool scenario_checks_leaks(void)
-{
-	return &chapter_checks_leaks != NULL && chapter_checks_leaks;
-}
-
 size_t scenario_total(void)
 {
 	return chapter_scenario_count + (&hidden_scenario_count ? hidden_scenario_count : 0);

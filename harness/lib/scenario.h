@@ -63,16 +63,6 @@ extern const size_t hidden_scenario_count __attribute__((weak));
 size_t scenario_total(void);
 const struct scenario *scenario_get(size_t index);
 
-/*
- * True when the chapter is also graded on leaks (threads, descriptors and
- * heap memory left behind by each scenario). A chapter opts in by defining
- * it (a weak reference: left undefined, it reads as false).
- */
-extern const bool chapter_checks_leaks __attribute__((weak));
-
-/* chapter_checks_leaks, or false when the chapter does not define it. */
-bool scenario_checks_leaks(void);
-
 /* Records the first failure of c (later ones are ignored). */
 void check_fail(struct check *c, const char *clause, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
