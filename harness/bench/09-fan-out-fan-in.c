@@ -321,8 +321,6 @@ static void run_reference(void)
 const struct bench chapter_bench = {
 	.workload = workload,
 	.ideal_s = ideal_s,
-	.target_efficiency = 0.6,
-	.trials = 5,
 	.setup = setup,
 	.run_baseline = run_baseline,
 	.run_reference = run_reference,
