@@ -38,8 +38,9 @@
  *      that send returns 0). An item is never both refused and delivered,
  *      nor neither.
  *  R3. Waiting is sleeping: a thread blocked in schan_send() or schan_recv()
- *      uses no CPU while it waits (the grader keeps four threads blocked for
- *      400 ms and allows the process 60 ms of CPU time meanwhile).
+ *      uses no CPU and does not run while it waits (the grader keeps four
+ *      threads blocked for 400 ms and allows the process 40 ms of CPU time
+ *      and 100 context switches meanwhile).
  *  R4. (a) monthly_report() queries the history of every patient
  *      0..patients-1 exactly once (query_history) and fills the report with
  *      the sums over the patients whose query succeeded, each counted once.
