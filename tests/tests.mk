@@ -19,7 +19,8 @@ $(UNIT_BIN): $(UNIT_SRC) $(UNIT_DEPS) $(wildcard harness/src/*.h harness/world/*
 # A waiter linked through the perturbation layer, for tests/unit/test_perturb.c.
 PERTURB_WRAPS := $(shell sed -n '/define PERTURB_WRAPPED/,/^$$/p' harness/lib/perturb.h | \
 	grep -o '"[a-z_]*"' | tr -d '"')
-$(BIN)/perturb_probe: tests/probes/if_waiter.c harness/lib/perturb.c harness/lib/perturb.h
+$(BIN)/perturb_probe: tests/probes/if_waiter.c harness/lib/perturb.c harness/lib/perturb.h \
+		harness/lib/lockgraph.c harness/lib/channel.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(UNIT_CFLAGS) $(filter %.c,$^) $(PERTURB_WRAPS:%=-Wl,--wrap=%) -o $@
 
