@@ -46,9 +46,13 @@ static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 
 static struct {
 	_Atomic(uintptr_t) lock;
+	atomic_int rank;		/* 0: none */
 	char name[NAME_LEN];
 } names[NAMES];
 static atomic_int nnames;
+
+/* The first acquisition against the ranks: the lock taken, the one held. */
+static _Atomic(uintptr_t) order_taken, order_held;
 
 /* At thread exit: the slot goes back to the table. */
 static void release_slot(void *arg)
@@ -104,20 +108,67 @@ void lockgraph_waiting(const void *lock, const void *site)
 	atomic_store_explicit(&s->waiting, (uintptr_t)lock, RELAXED);
 }
 
-void lockgraph_acquired(const void *lock, const void *site, int acquired)
+/* The rank given to lock, or 0. */
+static int rank_of(uintptr_t lock)
 {
-	struct slot *s = self_slot();
-	unsigned n;
+	int n = atomic_load_explicit(&nnames, RELAXED);
 
-	if (!s)
+	for (int i = 0; i < n && i < NAMES; i++)
+		if (atomic_load_explicit(&names[i].lock, RELAXED) == lock)
+			return atomic_load_explicit(&names[i].rank, RELAXED);
+	return 0;
+}
+
+/* Keeps the first blocking acquisition of lock while s holds a higher rank. */
+static void check_order(struct slot *s, uintptr_t lock, unsigned n)
+{
+	int rank;
+
+	if (atomic_load_explicit(&nnames, RELAXED) == 0 ||
+	    atomic_load_explicit(&order_taken, RELAXED) || (rank = rank_of(lock)) == 0)
 		return;
-	atomic_store_explicit(&s->waiting, 0, RELAXED);
-	n = atomic_load_explicit(&s->nheld, RELAXED);
-	if (!acquired || n >= HELD)
+	for (unsigned i = 0; i < n; i++) {
+		uintptr_t held = atomic_load_explicit(&s->held[i].lock, RELAXED), none = 0;
+
+		if (rank_of(held) > rank &&
+		    atomic_compare_exchange_strong(&order_taken, &none, lock)) {
+			atomic_store(&order_held, held);
+			return;
+		}
+	}
+}
+
+/* Pushes lock on s's held list. */
+static void push_held(struct slot *s, const void *lock, const void *site)
+{
+	unsigned n = atomic_load_explicit(&s->nheld, RELAXED);
+
+	if (n >= HELD)
 		return;
 	atomic_store_explicit(&s->held[n].lock, (uintptr_t)lock, RELAXED);
 	atomic_store_explicit(&s->held[n].site, (uintptr_t)site, RELAXED);
 	atomic_store_explicit(&s->nheld, n + 1, RELAXED);
+}
+
+void lockgraph_tried(const void *lock, const void *site)
+{
+	struct slot *s = self_slot();
+
+	if (s)
+		push_held(s, lock, site);
+}
+
+void lockgraph_acquired(const void *lock, const void *site, int acquired)
+{
+	struct slot *s = self_slot();
+
+	if (!s)
+		return;
+	atomic_store_explicit(&s->waiting, 0, RELAXED);
+	if (!acquired)
+		return;
+	check_order(s, (uintptr_t)lock, atomic_load_explicit(&s->nheld, RELAXED));
+	push_held(s, lock, site);
 }
 
 void lockgraph_released(const void *lock)
@@ -156,9 +207,24 @@ void lockgraph_name(const void *lock, const char *name)
 	atomic_store(&nnames, i + 1);
 }
 
+void lockgraph_rank(const void *lock, int rank)
+{
+	int n = atomic_load(&nnames);
+
+	for (int i = 0; i < n && i < NAMES; i++)
+		if (atomic_load(&names[i].lock) == (uintptr_t)lock)
+			atomic_store(&names[i].rank, rank);
+}
+
 void lockgraph_forget_names(void)
 {
+	int n = atomic_load(&nnames);
+
 	atomic_store(&nnames, 0);
+	for (int i = 0; i < n && i < NAMES; i++)
+		atomic_store(&names[i].rank, 0);
+	atomic_store(&order_taken, 0);
+	atomic_store(&order_held, 0);
 }
 
 /* A snapshot of one slot, taken by the watchdog. */
@@ -373,6 +439,22 @@ size_t lockgraph_cycle(char *out, size_t size)
 						 wanted, where[2 * i + 1]);
 	}
 	return used < size ? used : size - 1;
+}
+
+size_t lockgraph_order_error(char *out, size_t size)
+{
+	char taken[NAME_LEN + 32], held[NAME_LEN + 32];
+	uintptr_t t = atomic_load(&order_taken);
+	int len;
+
+	if (size)
+		out[0] = '\0';
+	if (!t || size == 0)
+		return 0;
+	lock_name(t, taken, sizeof(taken));
+	lock_name(atomic_load(&order_held), held, sizeof(held));
+	len = snprintf(out, size, "took %s while holding %s", taken, held);
+	return len < 0 ? 0 : (size_t)len < size ? (size_t)len : size - 1;
 }
 
 void lockgraph_report(size_t index)

@@ -38,8 +38,14 @@
 /* The calling thread is about to block for lock; site is its call site. */
 void lockgraph_waiting(const void *lock, const void *site);
 
-/* The calling thread now holds lock (acquired), or gave up waiting (!acquired). */
+/*
+ * The calling thread now holds lock (acquired), or gave up waiting
+ * (!acquired), after a blocking lock call at site.
+ */
 void lockgraph_acquired(const void *lock, const void *site, int acquired);
+
+/* The calling thread now holds lock, taken with a trylock at site. */
+void lockgraph_tried(const void *lock, const void *site);
 
 /* The calling thread let go of lock. */
 void lockgraph_released(const void *lock);
@@ -50,7 +56,21 @@ void lockgraph_released(const void *lock);
  */
 void lockgraph_name(const void *lock, const char *name);
 
-/* Forgets every name given by lockgraph_name(). */
+/*
+ * Gives a named lock a rank in a lock order: a thread that blocks for a
+ * ranked lock while it holds one of a higher rank breaks the order, and the
+ * first such acquisition is kept for lockgraph_order_error(). A trylock
+ * never breaks it (it does not wait). Call after lockgraph_name().
+ */
+void lockgraph_rank(const void *lock, int rank);
+
+/*
+ * The first acquisition that broke the order since the names were given:
+ * "took <name> while holding <name>" into out; returns its length, or 0.
+ */
+size_t lockgraph_order_error(char *out, size_t size);
+
+/* Forgets every name and rank, and the order error. */
 void lockgraph_forget_names(void);
 
 /*

@@ -295,7 +295,8 @@ int __wrap_pthread_mutex_trylock(pthread_mutex_t *m)
 	if (active())
 		maybe_pause();
 	rc = __real_pthread_mutex_trylock(m);
-	lockgraph_acquired(m, __builtin_return_address(0), rc == 0);
+	if (rc == 0)
+		lockgraph_tried(m, __builtin_return_address(0));
 	return rc;
 }
 

@@ -32,6 +32,7 @@
 static struct site sites[MAX_SITES];
 static struct registry reg;
 static unsigned nsites;
+static bool ids_reversed;		/* sites[0] has the highest id */
 static char lock_names[MAX_SITES][32];
 
 /*
@@ -39,8 +40,22 @@ static char lock_names[MAX_SITES][32];
  * roster of latency L. Returns false (and fails c) if something cannot be
  * set up.
  */
+static bool world_open_ids(struct check *c, const char *clause, unsigned n,
+			   unsigned patients, uint64_t latency_ns, bool reversed);
+
 static bool world_open(struct check *c, const char *clause, unsigned n, unsigned patients,
 		       uint64_t latency_ns)
+{
+	return world_open_ids(c, clause, n, patients, latency_ns, false);
+}
+
+/*
+ * As world_open(), with the ids of sites[] reversed when `reversed` (sites[0]
+ * has the highest id): ids then run against addresses. Every lock is ranked
+ * in R4's order for lockgraph_order_error(): the registry's, then sites by id.
+ */
+static bool world_open_ids(struct check *c, const char *clause, unsigned n,
+			   unsigned patients, uint64_t latency_ns, bool reversed)
 {
 	if (n > MAX_SITES || site_roster_reset(n, latency_ns)) {
 		check_fail(c, clause, "the harness could not set up the roster service");
@@ -51,14 +66,19 @@ static bool world_open(struct check *c, const char *clause, unsigned n, unsigned
 		check_fail(c, clause, "registry_init() failed");
 		return false;
 	}
+	ids_reversed = reversed;
 	lockgraph_name(&reg.lock, "the registry's lock");
+	lockgraph_rank(&reg.lock, 1);
 	for (; nsites < n; nsites++) {
-		if (site_init(&sites[nsites], nsites, patients)) {
-			check_fail(c, clause, "site_init(%u) failed", nsites);
+		unsigned id = reversed ? n - 1 - nsites : nsites;
+
+		if (site_init(&sites[nsites], id, patients)) {
+			check_fail(c, clause, "site_init(%u) failed", id);
 			return false;
 		}
-		snprintf(lock_names[nsites], sizeof(lock_names[nsites]), "site %u's lock", nsites);
+		snprintf(lock_names[nsites], sizeof(lock_names[nsites]), "site %u's lock", id);
 		lockgraph_name(&sites[nsites].lock, lock_names[nsites]);
+		lockgraph_rank(&sites[nsites].lock, 2 + (int)id);
 	}
 	return true;
 }
@@ -71,6 +91,13 @@ static void world_close(void)
 	site_roster_close();
 	lockgraph_forget_names();
 	nsites = 0;
+	ids_reversed = false;
+}
+
+/* The site with id `id`. */
+static struct site *site_with_id(unsigned id)
+{
+	return &sites[ids_reversed ? nsites - 1 - id : id];
 }
 
 /* The sum of every site's patients, read with every lock held (R4's order). */
@@ -79,14 +106,14 @@ static unsigned long census(unsigned long *enrolled)
 	unsigned long sum = 0;
 
 	pthread_mutex_lock(&reg.lock);
-	for (unsigned i = 0; i < nsites; i++)
-		pthread_mutex_lock(&sites[i].lock);
+	for (unsigned id = 0; id < nsites; id++)
+		pthread_mutex_lock(&site_with_id(id)->lock);
 	for (unsigned i = 0; i < nsites; i++)
 		sum += sites[i].patients;
 	if (enrolled)
 		*enrolled = reg.enrolled;
-	for (unsigned i = nsites; i-- > 0;)
-		pthread_mutex_unlock(&sites[i].lock);
+	for (unsigned id = nsites; id-- > 0;)
+		pthread_mutex_unlock(&site_with_id(id)->lock);
 	pthread_mutex_unlock(&reg.lock);
 	return sum;
 }
@@ -471,7 +498,7 @@ static void opposite_transfers_finish(struct check *c, const struct scenario_env
 	struct pair p = { .rounds = 1 };
 	unsigned rounds = env->small ? 2 : 3;
 
-	if (!world_open(c, "R4a", 3, 20, 100000))
+	if (!world_open(c, "R4a", 3, 100, 100000))
 		return world_close();
 	for (unsigned r = 0; r < rounds && !c->failed; r++) {
 		/* Both calls wait in the roster until the other has come (or 60 ms). */
@@ -488,9 +515,9 @@ static void opposite_transfers_finish(struct check *c, const struct scenario_env
 	else if (atomic_load(&p.errors))
 		check_fail(c, "R4a", "transfer_patient() between sites 1 and 2 returned %d",
 			   atomic_load(&p.errors));
-	else if (sites[1].patients != 20 || sites[2].patients != 20)
+	else if (sites[1].patients != 100 || sites[2].patients != 100)
 		check_fail(c, "R4a", "after as many moves 1 -> 2 as 2 -> 1, sites 1 and 2 hold "
-			   "%u and %u patients; expected 20 and 20", sites[1].patients,
+			   "%u and %u patients; expected 100 and 100", sites[1].patients,
 			   sites[2].patients);
 	world_close();
 }
@@ -616,6 +643,48 @@ static void locks_in_order_beside_a_census(struct check *c, const struct scenari
 	world_close();
 }
 
+/*
+ * R4d: one thread, sites whose ids run against their addresses (sites[0] is
+ * site 3): each function in turn, with the lock graph watching the order.
+ * One thread cannot deadlock, so this fails cleanly where the order is
+ * broken, and the race tools see the order too (a census runs first).
+ */
+static void lock_order_follows_site_ids(struct check *c, const struct scenario_env *env)
+{
+	struct site *s3 = &sites[0], *s2 = &sites[1], *s1 = &sites[2];
+	struct site_report out;
+	char broke[160];
+	int err = 0;
+
+	(void)env;
+	if (!world_open_ids(c, "R4d", 4, 10, 0, true))
+		return world_close();
+	census(NULL);
+	if (lockgraph_order_error(broke, sizeof(broke)))
+		check_fail(c, "R4d", "the harness's own census %s (report it)", broke);
+	for (int step = 0; step < 4 && !c->failed; step++) {
+		static const char *const what[] = {
+			"transfer_patient(site 3 -> site 1)", "transfer_patient(site 1 -> site 3)",
+			"site_report(site 2)", "enrol_patient(site 2)" };
+
+		if (step == 0)
+			err = transfer_patient(s3, s1);
+		else if (step == 1)
+			err = transfer_patient(s1, s3);
+		else if (step == 2)
+			err = site_report(&reg, s2, &out);
+		else
+			err = enrol_patient(&reg, s2);
+		if (err)
+			check_fail(c, "R4d", "%s returned %d", what[step], err);
+		else if (lockgraph_order_error(broke, sizeof(broke)))
+			check_fail(c, "R4d", "%s %s; the order is the registry's lock, then "
+				   "site locks by increasing id (here site 3 sits first in "
+				   "memory, site 0 last)", what[step], broke);
+	}
+	world_close();
+}
+
 /* Random moves between distinct sites of nsites_. */
 static void make_moves(struct move *moves, size_t n, unsigned nsites_, uint64_t seed)
 {
@@ -726,9 +795,10 @@ const struct scenario chapter_scenarios[] = {
 	{ "roster_calls_hold_the_site", "R1c R2a", 3.0, roster_calls_hold_the_site },
 	{ "enrolments_all_count", "R2a R2b", 3.0, enrolments_all_count },
 	{ "report_is_one_instant", "R3a R3b", 3.0, report_is_one_instant },
-	{ "opposite_transfers_finish", "R4a", 3.0, opposite_transfers_finish },
-	{ "reports_and_enrolments_finish", "R4b", 3.0, reports_and_enrolments_finish },
+	{ "opposite_transfers_finish", "R4a R4e", 3.0, opposite_transfers_finish },
+	{ "reports_and_enrolments_finish", "R4b R4e", 3.0, reports_and_enrolments_finish },
 	{ "locks_in_order_beside_a_census", "R4c", 3.0, locks_in_order_beside_a_census },
+	{ "lock_order_follows_site_ids", "R4d", 3.0, lock_order_follows_site_ids },
 	{ "batch_makes_every_move", "R5a", 3.0, batch_makes_every_move },
 	{ "batch_survives_failed_moves", "R5b R5c", 3.0, batch_survives_failed_moves },
 	{ "batch_refuses_bad_arguments", "R5d", 3.0, batch_refuses_bad_arguments },

@@ -47,7 +47,14 @@
  *      enrolments at the same site, at the same moment, all finish; (c)
  *      any of these functions, running while another thread takes the locks
  *      in this order (the registry's, then every site's by increasing id),
- *      finishes, and so does that thread.
+ *      finishes, and so does that thread. (d) The order is by id, not by
+ *      where the structures sit in memory: with sites whose ids run against
+ *      their addresses, none of these functions blocks for a lock while it
+ *      holds one that comes later in the order. (e) The order holds for
+ *      pthread_mutex_trylock() too: a lock tried out of order and let go
+ *      when busy cannot deadlock, but Helgrind records the order of every
+ *      acquisition and reports it ("lock order violated"), so the helgrind
+ *      gate fails it.
  *  R5. transfer_batch(sites, nsites, moves, n, workers, done) makes the n
  *      moves (moves[i] moves one patient from sites[moves[i].from] to
  *      sites[moves[i].to], as transfer_patient() does). (a) It runs them on
