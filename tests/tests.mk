@@ -70,6 +70,10 @@ integrity: $(BIN)/grade
 docs: $(BIN)/grade
 	$(Q)bash tests/docs.sh
 
+# Chapter 10: a deadlock's feedback names the cycle at the learner's file:line.
+lockcycle: $(BIN)/grade
+	$(Q)bash tests/lockcycle.sh $(RUNS)
+
 # Attacks on the grader (tests/adversarial/): each must be caught, in time.
 adversarial: $(BIN)/grade $(BIN)/selfcheck
 	$(Q)$(BIN)/selfcheck $(BIN)/grade $(CURDIR) --adversarial $(NAME)
