@@ -40,7 +40,7 @@ struct slot {
 
 static struct slot slots[SLOTS];
 static __thread struct slot *mine;
-static __thread bool no_slot;			/* the table was full */
+static __thread bool no_slot;			/* the table was full, or the thread is ending */
 static pthread_key_t exit_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 
@@ -62,6 +62,9 @@ static void release_slot(void *arg)
 	atomic_store_explicit(&s->nheld, 0, RELAXED);
 	atomic_store_explicit(&s->waiting, 0, RELAXED);
 	atomic_store_explicit(&s->used, 0, memory_order_release);
+	/* Runs in the exiting thread: its later lock calls, if any, go untracked. */
+	mine = NULL;
+	no_slot = true;
 }
 
 static void make_key(void)
@@ -295,7 +298,7 @@ static void lock_name(uintptr_t lock, char *out, size_t size)
 
 	for (int i = 0; i < n && i < NAMES; i++)
 		if (atomic_load(&names[i].lock) == lock) {
-			snprintf(out, size, "%s", names[i].name);
+			snprintf(out, size, "%.*s", NAME_LEN - 1, names[i].name);
 			return;
 		}
 	snprintf(out, size, "the mutex at %#lx", (unsigned long)lock);

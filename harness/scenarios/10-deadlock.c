@@ -699,22 +699,22 @@ static void batch_makes_every_move(struct check *c, const struct scenario_env *e
 {
 	struct move moves[120];
 	size_t n = env->small ? 40 : 120, done = 0;
-	long expect[8] = { 0 };
-	unsigned workers = 4;
+	long expect[32] = { 0 };
+	unsigned workers = 3;
 	int err;
 
-	if (!world_open(c, "R5a", 8, 100, 200000))
+	if (!world_open(c, "R5a", 32, 100, 200000))
 		return world_close();
-	make_moves(moves, n, 8, 99);
+	make_moves(moves, n, 32, 99);
 	for (size_t i = 0; i < n; i++) {
 		expect[moves[i].from]--;
 		expect[moves[i].to]++;
 	}
-	err = transfer_batch(sites, 8, moves, n, workers, &done);
+	err = transfer_batch(sites, 32, moves, n, workers, &done);
 	if (err || done != n)
 		check_fail(c, "R5a", "transfer_batch() of %zu moves returned %d with *done = %zu; "
 			   "expected 0 and %zu", n, err, done, n);
-	for (unsigned i = 0; i < 8 && !c->failed; i++)
+	for (unsigned i = 0; i < 32 && !c->failed; i++)
 		if ((long)sites[i].patients != 100 + expect[i] || site_roster_net(i) != expect[i])
 			check_fail(c, "R5a", "site %u holds %u patients (the roster says %+ld); "
 				   "the moves make it %ld (%+ld)", i, sites[i].patients,
