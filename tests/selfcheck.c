@@ -1,10 +1,15 @@
 /*
  * selfcheck.c - proves that the grader can fail and can pass
  *
- * For every chapter:
+ * For every chapter, as its manifest (harness/manifests/<id>.json, read with
+ * harness/src/manifest.c, the grader's own reader) describes it:
  *  - the reference solution (solutions/<id>/) gets full marks on every gate;
- *  - the starter (chapters/<id>/) loses exactly the gates its README names on
- *    its "The starter fails:" line (and perhaps those on "It may also fail:");
+ *  - the starter (chapters/<id>/) loses exactly the gates of the manifest's
+ *    "starter.loses" (and perhaps those of "starter.may_lose"), and each
+ *    gate's report contains every symptom the manifest declares for it;
+ *  - the lesson states them: its starter section (from "The starter fails:"
+ *    to the next heading) names the same gates on that line and contains
+ *    every declared symptom, word for word (blanks and line breaks aside);
  *  - every bug-zoo variant (the .c files of tests/zoo/<id>/) loses the gates on its
  *    "loses:" line, perhaps those on its "may-lose:" line, and no other.
  * A gate is lost when its own tool did not pass it (tool_passed is false;
@@ -51,6 +56,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "manifest.h"
 
 #define MAX_GATES 8
 
@@ -195,29 +202,78 @@ static bool matches(json_t *chapter, const struct expectation *e, bool full_mark
 	return ok;
 }
 
-/* The chapter's learner file: the one .c file in chapters/<id>/. */
-static bool learner_file(const char *id, char *name, size_t size)
+/* Collapses every run of blanks and line breaks in s to one space, in place. */
+static void squeeze(char *s)
 {
-	char *dir;
-	DIR *d;
-	struct dirent *e;
-	int count = 0;
+	char *out = s;
+	bool blank = false;
 
-	if (asprintf(&dir, "%s/chapters/%s", root, id) < 0)
-		return false;
-	d = opendir(dir);
-	free(dir);
-	while (d && (e = readdir(d)) != NULL) {
-		size_t len = strlen(e->d_name);
-
-		if (len > 2 && strcmp(e->d_name + len - 2, ".c") == 0) {
-			snprintf(name, size, "%s", e->d_name);
-			count++;
+	for (; *s; s++) {
+		if (isspace((unsigned char)*s)) {
+			blank = true;
+			continue;
 		}
+		if (blank && out != s)
+			*out++ = ' ';
+		blank = false;
+		*out++ = *s;
 	}
-	if (d)
-		closedir(d);
-	return count == 1;
+	*out = '\0';
+}
+
+/* True when text contains want, blanks and line breaks aside. */
+static bool says(const char *text, const char *want)
+{
+	char *a = text ? strdup(text) : NULL, *b = strdup(want);
+	bool found;
+
+	if (!a || !b) {
+		free(a);
+		free(b);
+		return false;
+	}
+	squeeze(a);
+	squeeze(b);
+	found = strstr(a, b) != NULL;
+	free(a);
+	free(b);
+	return found;
+}
+
+/*
+ * The lesson states what its manifest declares about the starter: its
+ * starter section names the gates the starter fails and contains every
+ * declared symptom.
+ */
+static void lesson_checks(const struct chapter_manifest *m)
+{
+	char *path, *lesson, *section, *end, gates[MAX_GATES][32];
+	int n;
+	bool same;
+
+	if (asprintf(&path, "%s/%s", root, m->lesson) < 0)
+		return;
+	lesson = slurp(path);
+	free(path);
+	section = lesson ? strstr(lesson, "The starter fails:") : NULL;
+	record(section != NULL, "%s lesson has a starter section (\"The starter fails:\")",
+	       m->id);
+	if (!section) {
+		free(lesson);
+		return;
+	}
+	end = strstr(section, "\n#");
+	if (end)
+		*end = '\0';
+	n = parse_gates(section, "The starter fails:", gates);
+	same = n == (int)m->nloses;
+	for (int i = 0; i < n && same; i++)
+		same = manifest_lists(m->loses, m->nloses, gates[i]);
+	record(same, "%s lesson names the gates the manifest's starter loses", m->id);
+	for (size_t i = 0; i < m->nsymptoms; i++)
+		record(says(section, m->symptoms[i].text), "%s lesson states the %s symptom "
+		       "\"%s\"", m->id, m->symptoms[i].gate, m->symptoms[i].text);
+	free(lesson);
 }
 
 static int list_names(const char *dir, bool dirs, char **names, int max);
@@ -388,9 +444,10 @@ static const char *string_literal(const char *p, char *out, size_t size)
  * ("breaks:" line) unless it is a throughput clause. Scenario clause fields
  * and "breaks:" ids that the header does not have are failures too.
  */
-static void clause_table(const char *chapter, const char *header, const char *scenarios,
-			 const char *bench, const char *header_name)
+static void clause_table(const struct chapter_manifest *m, const char *header,
+			 const char *scenarios, const char *bench, const char *header_name)
 {
+	const char *chapter = m->id;
 	static struct clause_id ids[MAX_IDS];
 	char *zoo_dir, *names[300];
 	const char *p;
@@ -412,7 +469,7 @@ static void clause_table(const char *chapter, const char *header, const char *sc
 			record(false, "%s scenario %s cites no clause id", chapter, name);
 	}
 	/* Zoo variants: "breaks: R3b R4". */
-	if (asprintf(&zoo_dir, "%s/tests/zoo/%s", root, chapter) < 0)
+	if (asprintf(&zoo_dir, "%s/%s", root, m->zoo) < 0)
 		return;
 	nzoo = list_names(zoo_dir, false, names, 300);
 	for (int i = 0; i < nzoo; i++) {
@@ -480,46 +537,40 @@ static void clause_table(const char *chapter, const char *header, const char *sc
 	}
 }
 
-static void structure_checks(const char *id)
+static void structure_checks(const struct chapter_manifest *m)
 {
+	const char *id = m->id;
 	char *chapter_dir, *solution_dir, *scenarios, *bench, *text, *bench_text;
-	DIR *d;
-	struct dirent *e;
 
 	if (asprintf(&chapter_dir, "%s/chapters/%s", root, id) < 0 ||
-	    asprintf(&solution_dir, "%s/solutions/%s", root, id) < 0 ||
-	    asprintf(&scenarios, "%s/harness/scenarios/%s.c", root, id) < 0 ||
-	    asprintf(&bench, "%s/harness/bench/%s.c", root, id) < 0)
+	    asprintf(&solution_dir, "%s/%s", root, m->solution) < 0 ||
+	    asprintf(&scenarios, "%s/%s", root, m->scenarios) < 0 ||
+	    asprintf(&bench, "%s/%s", root, m->bench) < 0)
 		return;
 	text = slurp(scenarios);
 	bench_text = slurp(bench);
-	d = opendir(chapter_dir);
-	while (d && (e = readdir(d)) != NULL) {
-		size_t len = strlen(e->d_name);
+	for (size_t i = 0; i < m->nheaders; i++) {
+		const char *header = m->headers[i];
 		char *a, *b, *ta, *tb;
 
-		if (len < 3 || strcmp(e->d_name + len - 2, ".h"))
-			continue;
-		if (asprintf(&a, "%s/%s", chapter_dir, e->d_name) < 0 ||
-		    asprintf(&b, "%s/%s", solution_dir, e->d_name) < 0)
+		if (asprintf(&a, "%s/%s", chapter_dir, header) < 0 ||
+		    asprintf(&b, "%s/%s", solution_dir, header) < 0)
 			continue;
 		ta = slurp(a);
 		tb = slurp(b);
 		record(ta && tb && strcmp(ta, tb) == 0, "%s %s is identical in chapters/ and solutions/",
-		       id, e->d_name);
-		clause_table(id, ta, text, bench_text, e->d_name);
+		       id, header);
+		clause_table(m, ta, text, bench_text, header);
 		free(ta);
 		free(tb);
 		free(a);
 		free(b);
 	}
-	if (d)
-		closedir(d);
 	{
 		char *notes;
 
 		if (asprintf(&notes, "%s/NOTES.md", solution_dir) >= 0) {
-			record(access(notes, R_OK) == 0, "%s solutions/%s/NOTES.md exists", id, id);
+			record(access(notes, R_OK) == 0, "%s %s/NOTES.md exists", id, m->solution);
 			free(notes);
 		}
 	}
@@ -539,6 +590,7 @@ struct grading_case {
 	char name[128];			/* its name in the chapter */
 	struct expectation expect;
 	bool full_marks;
+	const struct chapter_manifest *starter_of;	/* the starter: its symptoms */
 	/* adversarial cases */
 	size_t chapter_index;		/* which chapter of this run, from 0 */
 	bool attack;
@@ -552,6 +604,7 @@ struct grading_case {
 
 static struct grading_case *cases;
 static size_t ncases, nchapters;	/* nchapters: chapters with cases so far */
+static struct chapter_manifest manifests[100];	/* one a chapter, by chapter index */
 
 static struct grading_case *add_case(const char *chapter, const char *label, const char *source,
 				     const char *name)
@@ -584,6 +637,38 @@ static bool copy_into(const char *from, const char *dir, const char *name)
 	free(text);
 	free(path);
 	return f != NULL;
+}
+
+/*
+ * True when every symptom m declares for the starter is in its gate's
+ * summary or details (blanks aside); appends the missing ones to why.
+ */
+static bool shows_symptoms(json_t *chapter, const struct chapter_manifest *m, char *why,
+			   size_t size)
+{
+	bool ok = true;
+
+	for (size_t k = 0; k < m->nsymptoms; k++) {
+		const struct manifest_symptom *sym = &m->symptoms[k];
+		json_t *check;
+		size_t i;
+		bool seen = false;
+
+		json_array_foreach(json_object_get(chapter, "checks"), i, check) {
+			if (strcmp(json_string_value(json_object_get(check, "name")), sym->gate))
+				continue;
+			seen = says(json_string_value(json_object_get(check, "summary")), sym->text) ||
+			       says(json_string_value(json_object_get(check, "details")), sym->text);
+		}
+		if (!seen) {
+			size_t used = strlen(why);
+
+			snprintf(why + used, size - used, " %s does not show the declared symptom "
+				 "\"%s\";", sym->gate, sym->text);
+			ok = false;
+		}
+	}
+	return ok;
 }
 
 /*
@@ -667,6 +752,8 @@ static void run_cases_once(bool lost_seen[][MAX_GATES], char gate_names[][MAX_GA
 			ok = matches(chapter, &c->expect, c->full_marks, why, sizeof(why),
 				     strncmp(c->label, "zoo/", 4) == 0 ? lost_seen[ci] : NULL,
 				     gate_names[ci], &ngates[ci]);
+			if (c->starter_of)
+				ok = shows_symptoms(chapter, c->starter_of, why, sizeof(why)) && ok;
 		}
 		if (ok)
 			c->good++;
@@ -681,41 +768,58 @@ static void run_cases_once(bool lost_seen[][MAX_GATES], char gate_names[][MAX_GA
 	}
 }
 
+/* Copies a manifest's gate list into an expectation's. */
+static int gate_list(char *const *from, size_t n, char out[][32])
+{
+	int k = 0;
+
+	for (size_t i = 0; i < n && k < MAX_GATES; i++)
+		snprintf(out[k++], 32, "%s", from[i]);
+	return k;
+}
+
 /* Adds the solution, the starter and the zoo of chapter id as cases. */
 static void add_chapter_cases(const char *id)
 {
-	char name[256], *path, *readme, *zoo_dir;
+	char *path, *zoo_dir, error[1024];
+	const char *name;
+	struct chapter_manifest *m = &manifests[nchapters < 100 ? nchapters : 99];
 	struct grading_case *c;
 	DIR *d;
 	struct dirent *e;
 	int variants = 0;
 
-	if (!learner_file(id, name, sizeof(name))) {
-		record(false, "%s has exactly one learner .c file", id);
+	path = manifest_path(root, id);
+	if (!path || !manifest_load(path, id, m, error, sizeof(error))) {
+		record(false, "%s has a manifest: %s", id, path ? error : "out of memory");
+		free(path);
 		return;
 	}
-	structure_checks(id);
+	free(path);
+	if (m->nsources != 1) {
+		record(false, "%s has exactly one learner .c file (manifest: %zu)", id, m->nsources);
+		manifest_free(m);
+		return;
+	}
+	name = m->sources[0];
+	structure_checks(m);
+	lesson_checks(m);
 	nchapters++;
-	if (asprintf(&path, "%s/solutions/%s/%s", root, id, name) < 0)
+	if (asprintf(&path, "%s/%s/%s", root, m->solution, name) < 0)
 		return;
 	c = add_case(id, "solution", path, name);
 	c->full_marks = true;
 	free(path);
 
-	if (asprintf(&path, "%s/chapters/%s/README.md", root, id) < 0)
-		return;
-	readme = slurp(path);
-	free(path);
 	if (asprintf(&path, "%s/chapters/%s/%s", root, id, name) < 0)
 		return;
 	c = add_case(id, "starter", path, name);
 	free(path);
-	c->expect.nloses = parse_gates(readme, "The starter fails:", c->expect.loses);
-	c->expect.nmay = parse_gates(readme, "It may also fail:", c->expect.may_lose);
-	record(c->expect.nloses > 0, "%s README names the gates the starter fails", id);
-	free(readme);
+	c->expect.nloses = gate_list(m->loses, m->nloses, c->expect.loses);
+	c->expect.nmay = gate_list(m->may_lose, m->nmay_lose, c->expect.may_lose);
+	c->starter_of = m;
 
-	if (asprintf(&zoo_dir, "%s/tests/zoo/%s", root, id) < 0)
+	if (asprintf(&zoo_dir, "%s/%s", root, m->zoo) < 0)
 		return;
 	d = opendir(zoo_dir);
 	while (d && (e = readdir(d)) != NULL) {
@@ -888,6 +992,8 @@ int main(int argc, char **argv)
 		}
 	}
 	free(cases);
+	for (size_t i = 0; i < nchapters && i < 100; i++)
+		manifest_free(&manifests[i]);
 	printf("%s: %d passed, %d failed\n", adversarial ? "adversarial" : "selfcheck", passed,
 	       failed);
 	return failed ? 1 : 0;

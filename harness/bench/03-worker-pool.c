@@ -5,12 +5,9 @@
  * of 16 slots. Serial: about 320 * 1 ms; ideal: that divided by 8.
  */
 #include <stdio.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "bench.h"
-#include "census.h"
 #include "pool.h"
 
 #define N 320
@@ -20,8 +17,6 @@
 
 static struct record *records;
 static struct store_report report;
-static int threads_before;
-static int ret;
 
 static bool setup(void)
 {
@@ -29,7 +24,6 @@ static bool setup(void)
 	if (!records)
 		return false;
 	records_generate(records, N, 2026);
-	threads_before = 0;
 	return service_init(&records_db, "database", LATENCY_NS, WORKERS, N) == 0;
 }
 
@@ -39,39 +33,21 @@ static void run_baseline(void)
 		store_record(&records[i]);
 }
 
-static void run_submission(void)
+static int run_submission(void)
 {
-	threads_before = census_threads();
-	ret = store_all(records, N, WORKERS, QUEUE_CAPACITY, &report);
-}
-
-static uint32_t once(size_t item, void *ctx)
-{
-	(void)item;
-	(void)ctx;
-	return 1;
+	return store_all(records, N, WORKERS, QUEUE_CAPACITY, &report);
 }
 
 static bool verify(char *problem, size_t size)
 {
-	uint32_t seen = 0;
-	size_t bad = service_first_mismatch(&records_db, once, NULL, &seen);
-
-	if (ret != 0)
-		snprintf(problem, size, "store_all() returned %d", ret);
-	else if (bad != (size_t)-1)
-		snprintf(problem, size, "when store_all() returned, record %zu had been stored "
-			 "%u times (expected once): unfinished or repeated work is not fast",
-			 bad, seen);
-	else if (service_violations(&records_db))
-		snprintf(problem, size, "more than %d inserts in flight at once", WORKERS);
-	else if (census_settle(threads_before, 300) > threads_before)
-		snprintf(problem, size, "threads still running after store_all() returned");
-	else if (report.stored != N)
+	if (!bench_once_each(&records_db, "record", "stored", problem, size) ||
+	    !bench_within_limit(&records_db, "inserts", problem, size))
+		return false;
+	if (report.stored != N) {
 		snprintf(problem, size, "report.stored is %zu; expected %d", report.stored, N);
-	else
-		return true;
-	return false;
+		return false;
+	}
+	return true;
 }
 
 /* Every record stored, WORKERS at a time. */
@@ -82,9 +58,6 @@ static double ideal_s(void)
 
 static void teardown(void)
 {
-	/* Stragglers of a broken submission may still use these: keep them. */
-	if (threads_before && census_threads() > threads_before)
-		return;
 	service_destroy(&records_db);
 	free(records);
 }
@@ -92,49 +65,22 @@ static void teardown(void)
 
 /* ---- the harness's own parallel version (run_reference) ---- */
 
-/*
- * P threads take the next item from one shared atomic index: no item waits
- * behind a slow one, and nothing is held across a call.
- */
-static atomic_size_t ref_next;
-
-static void *ref_worker(void *arg)
+static void ref_item(size_t i)
 {
-	size_t i;
-
-	(void)arg;
-	while ((i = atomic_fetch_add(&ref_next, 1)) < N)
-		store_record(&records[i]);
-	return NULL;
+	store_record(&records[i]);
 }
 
 /*
- * WORKERS threads over the shared index, then joined: what a pool with an
- * ideal queue (no blocking, no hand-off cost) would do.
+ * WORKERS threads over a shared index (bench_share()), then joined: what a
+ * pool with an ideal queue (no blocking, no hand-off cost) would do.
  */
 static void run_reference(void)
 {
-	pthread_t tids[WORKERS];
-	unsigned started = 0;
-
-	atomic_store(&ref_next, 0);
-	while (started < WORKERS && pthread_create(&tids[started], NULL, ref_worker, NULL) == 0)
-		started++;
-	if (started == 0)
-		ref_worker(NULL);
-	for (unsigned t = 0; t < started; t++)
-		pthread_join(tids[t], NULL);
+	bench_share(WORKERS, N, ref_item);
 }
 
 const struct bench chapter_bench = {
 	.workload = "320 records, 1 ms per insert, 8 workers (connections), queue of 16",
-	.ideal_s = ideal_s,
-	.target_efficiency = 0.6,
-	.trials = 5,
-	.setup = setup,
-	.run_baseline = run_baseline,
-	.run_reference = run_reference,
-	.run_submission = run_submission,
-	.verify = verify,
-	.teardown = teardown,
+	.entry = "store_all()",
+	BENCH_FUNCTIONS,
 };

@@ -7,12 +7,10 @@
  * checks and wake-ups that a correct design adds.
  */
 #include <stdio.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
 #include "bench.h"
-#include "census.h"
 #include "context.h"
 
 #define N 240
@@ -24,8 +22,6 @@ static size_t plausible;
 static struct batch_report report;
 static struct ctx budget;
 static bool budget_live;
-static int threads_before;
-static int ret;
 
 static bool setup(void)
 {
@@ -44,43 +40,30 @@ static void run_baseline(void)
 		validate_record(&records[i]);
 }
 
-static void run_submission(void)
+static int run_submission(void)
 {
-	threads_before = census_threads();
-	ret = ctx_init_timeout(&budget, NULL, 30 * CTX_SECOND);
-	if (ret)
-		return;
-	budget_live = true;
-	ret = batch_validate(&budget, records, N, WORKERS, &report);
-}
+	int ret = ctx_init_timeout(&budget, NULL, 30 * CTX_SECOND);
 
-static uint32_t once(size_t item, void *ctx)
-{
-	(void)item;
-	(void)ctx;
-	return 1;
+	if (ret)
+		return ret;
+	budget_live = true;
+	return batch_validate(&budget, records, N, WORKERS, &report);
 }
 
 static bool verify(char *problem, size_t size)
 {
 	uint32_t seen;
 
-	if (ret != 0)
-		snprintf(problem, size, "batch_validate() returned %d with a live ctx", ret);
-	else if (service_calls(&validation_api) != N || service_first_mismatch(
-			 &validation_api, once, NULL, &seen) != (size_t)-1)
+	if (service_calls(&validation_api) != N ||
+	    service_first_not_once(&validation_api, &seen) != (size_t)-1)
 		snprintf(problem, size, "when batch_validate() returned, %llu validations "
 			 "had been made for %d records: skipped or repeated work is not fast",
 			 (unsigned long long)service_calls(&validation_api), N);
 	else if (report.accepted != plausible || report.rejected != N - plausible)
 		snprintf(problem, size, "report says accepted=%zu rejected=%zu; expected %zu "
 			 "and %zu", report.accepted, report.rejected, plausible, N - plausible);
-	else if (service_violations(&validation_api))
-		snprintf(problem, size, "more than %d validations in flight at once", WORKERS);
-	else if (census_settle(threads_before + 1, 300) > threads_before + 1)
-		snprintf(problem, size, "threads still running after batch_validate() returned");
 	else
-		return true;
+		return bench_within_limit(&validation_api, "validations", problem, size);
 	return false;
 }
 
@@ -92,9 +75,6 @@ static double ideal_s(void)
 
 static void teardown(void)
 {
-	/* Stragglers of a broken submission may still use these: keep them. */
-	if (threads_before && census_threads() > threads_before + (budget_live ? 1 : 0))
-		return;
 	if (budget_live)
 		ctx_destroy(&budget);
 	budget_live = false;
@@ -105,51 +85,27 @@ static void teardown(void)
 
 /* ---- the harness's own parallel version (run_reference) ---- */
 
-/*
- * P threads take the next item from one shared atomic index: no item waits
- * behind a slow one, and nothing is held across a call.
- */
-static atomic_size_t ref_next;
 static atomic_bool ref_stop;	/* the reference's own "ctx": never set here */
 
-static void *ref_worker(void *arg)
+static void ref_item(size_t i)
 {
-	size_t i;
-
-	(void)arg;
-	while (!atomic_load(&ref_stop) && (i = atomic_fetch_add(&ref_next, 1)) < N)
+	if (!atomic_load(&ref_stop))
 		validate_record(&records[i]);
-	return NULL;
 }
 
 /*
- * WORKERS threads over the shared index, each checking a stop flag before
- * every record (the cheapest cancellation there is), then joined.
+ * WORKERS threads over a shared index (bench_share()), each checking a stop
+ * flag before every record (the cheapest cancellation there is).
  */
 static void run_reference(void)
 {
-	pthread_t tids[WORKERS];
-	unsigned started = 0;
-
-	atomic_store(&ref_next, 0);
 	atomic_store(&ref_stop, false);
-	while (started < WORKERS && pthread_create(&tids[started], NULL, ref_worker, NULL) == 0)
-		started++;
-	if (started == 0)
-		ref_worker(NULL);
-	for (unsigned t = 0; t < started; t++)
-		pthread_join(tids[t], NULL);
+	bench_share(WORKERS, N, ref_item);
 }
 
 const struct bench chapter_bench = {
 	.workload = "240 records, 1 ms per validation, 8 workers, a live 30 s deadline",
-	.ideal_s = ideal_s,
-	.target_efficiency = 0.6,
-	.trials = 5,
-	.setup = setup,
-	.run_baseline = run_baseline,
-	.run_reference = run_reference,
-	.run_submission = run_submission,
-	.verify = verify,
-	.teardown = teardown,
+	.entry = "batch_validate()",
+	.kept_threads = 1,	/* the live deadline's timer, until teardown */
+	BENCH_FUNCTIONS,
 };

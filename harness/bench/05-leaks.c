@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "census.h"
 #include "descriptors.h"
 #include "notifier.h"
 
@@ -24,7 +23,7 @@
 #define N (HANDLERS * SESSIONS * REMINDERS)
 #define LATENCY_NS 2000000u
 
-static int threads_before, descriptors_before;
+static int descriptors_before;
 static int errors[HANDLERS];
 
 static bool setup(void)
@@ -122,12 +121,11 @@ static void *handler(void *arg)
 	return NULL;
 }
 
-static void run_submission(void)
+static int run_submission(void)
 {
 	pthread_t tids[HANDLERS];
 	size_t started;
 
-	threads_before = census_threads();
 	descriptors_before = descriptors_open();
 	for (started = 0; started < HANDLERS; started++) {
 		errors[started] = 0;
@@ -138,20 +136,11 @@ static void run_submission(void)
 		pthread_join(tids[i], NULL);
 	for (size_t i = started; i < HANDLERS; i++)
 		errors[i] = -1;
-}
-
-static uint32_t once(size_t item, void *ctx)
-{
-	(void)item;
-	(void)ctx;
-	return 1;
+	return 0;
 }
 
 static bool verify(char *problem, size_t size)
 {
-	uint32_t seen = 0;
-	size_t bad = service_first_mismatch(&push_gateway, once, NULL, &seen);
-
 	for (size_t i = 0; i < HANDLERS; i++)
 		if (errors[i]) {
 			snprintf(problem, size, "handler %zu could not run its sessions (%d)",
@@ -161,13 +150,8 @@ static bool verify(char *problem, size_t size)
 	if (push_bad_sends())
 		snprintf(problem, size, "%llu reminders pushed on a closed socket",
 			 (unsigned long long)push_bad_sends());
-	else if (bad != (size_t)-1)
-		snprintf(problem, size, "when the handlers were done, reminder %zu had been "
-			 "pushed %u times (of %d reminders): unfinished work is not fast",
-			 bad, seen, N);
-	else if (census_settle(threads_before, 300) > threads_before)
-		snprintf(problem, size, "notifier threads still running after every "
-			 "connection was closed");
+	else if (!bench_once_each(&push_gateway, "reminder", "pushed", problem, size))
+		return false;
 	else if (descriptors_open() > descriptors_before)
 		snprintf(problem, size, "sockets still open after every connection was closed");
 	else
@@ -183,21 +167,11 @@ static double ideal_s(void)
 
 static void teardown(void)
 {
-	/* Leaked notifiers of a broken submission may still push: keep it. */
-	if (threads_before && census_threads() > threads_before)
-		return;
 	service_destroy(&push_gateway);
 }
 
 const struct bench chapter_bench = {
 	.workload = "8 handlers x 6 sessions x 5 reminders, 2 ms per push",
-	.ideal_s = ideal_s,
-	.target_efficiency = 0.6,
-	.trials = 5,
-	.setup = setup,
-	.run_baseline = run_baseline,
-	.run_reference = run_reference,
-	.run_submission = run_submission,
-	.verify = verify,
-	.teardown = teardown,
+	.entry = "the handlers' last connection_close()",
+	BENCH_FUNCTIONS,
 };

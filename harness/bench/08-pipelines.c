@@ -12,7 +12,6 @@
 #include <stdlib.h>
 
 #include "bench.h"
-#include "census.h"
 #include "pipeline.h"
 
 #define N 160
@@ -27,8 +26,6 @@ static const struct pipeline_config cfg = {
 static struct epro_submission *subs;
 static size_t complete;
 static struct pipeline_report report;
-static int threads_before;
-static int ret;
 static size_t accepted;
 
 static bool setup(void)
@@ -166,27 +163,20 @@ static void run_reference(void)
 	}
 }
 
-static void run_submission(void)
+static int run_submission(void)
 {
 	struct pipeline *p;
+	int ret;
 
-	threads_before = census_threads();
 	accepted = 0;
 	ret = pipeline_start(&p, &cfg);
 	if (ret)
-		return;
+		return ret;
 	for (size_t i = 0; i < N; i++)
 		if (pipeline_submit(p, &subs[i]) == 0)
 			accepted++;
 	pipeline_shutdown(p);
-	ret = pipeline_wait(p, &report);
-}
-
-static uint32_t once(size_t item, void *ctx)
-{
-	(void)item;
-	(void)ctx;
-	return 1;
+	return pipeline_wait(p, &report);
 }
 
 static uint32_t once_if_complete(size_t item, void *ctx)
@@ -200,16 +190,12 @@ static bool verify(char *problem, size_t size)
 	uint32_t seen = 0;
 	size_t bad;
 
-	if (ret != 0) {
-		snprintf(problem, size, "pipeline_start() or pipeline_wait() returned %d", ret);
-		return false;
-	}
 	if (accepted != N) {
 		snprintf(problem, size, "only %zu of %d submissions were accepted", accepted, N);
 		return false;
 	}
-	if ((bad = service_first_mismatch(&epro_validator, once, NULL, &seen)) != (size_t)-1 ||
-	    (bad = service_first_mismatch(&epro_store, once, NULL, &seen)) != (size_t)-1) {
+	if ((bad = service_first_not_once(&epro_validator, &seen)) != (size_t)-1 ||
+	    (bad = service_first_not_once(&epro_store, &seen)) != (size_t)-1) {
 		snprintf(problem, size, "submission %zu was validated %u and persisted %u times "
 			 "when pipeline_wait() returned; expected once each: unfinished work "
 			 "is not fast", bad, service_calls_for(&epro_validator, bad),
@@ -233,10 +219,6 @@ static bool verify(char *problem, size_t size)
 		snprintf(problem, size, "more calls in flight than a stage has workers");
 		return false;
 	}
-	if (census_settle(threads_before, 300) > threads_before) {
-		snprintf(problem, size, "threads still running after pipeline_wait() returned");
-		return false;
-	}
 	return true;
 }
 
@@ -258,9 +240,6 @@ static double ideal_s(void)
 
 static void teardown(void)
 {
-	/* Stragglers of a broken submission may still use these: keep them. */
-	if (census_threads() > threads_before && threads_before)
-		return;
 	service_destroy(&epro_validator);
 	service_destroy(&epro_scorer);
 	service_destroy(&epro_store);
@@ -270,13 +249,6 @@ static void teardown(void)
 const struct bench chapter_bench = {
 	.workload = "160 ePRO submissions: validate 1 ms x4, score 1 ms x4, "
 		    "persist 5 ms x10, channels of 16",
-	.ideal_s = ideal_s,
-	.target_efficiency = 0.55,
-	.trials = 5,
-	.setup = setup,
-	.run_baseline = run_baseline,
-	.run_reference = run_reference,
-	.run_submission = run_submission,
-	.verify = verify,
-	.teardown = teardown,
+	.entry = "pipeline_start() or pipeline_wait()",
+	BENCH_FUNCTIONS,
 };

@@ -6,6 +6,9 @@
  * process, alternating them trial by trial so both see the same machine
  * load, takes the median of each, and writes the figures as JSON.
  *
+ * The target efficiency and the number of trials are the chapter's manifest's
+ * (harness/manifests/NN-slug.json); the grader passes them on the command line.
+ *
  * The workload is dominated by simulated I/O latency (sleeps), so the ideal
  * time n * L / p holds on a 1- or 2-core machine too.
  */
@@ -15,12 +18,24 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "service.h"
+
 struct bench {
 	const char *workload;		/* one line: items, latency, parallelism */
+	/*
+	 * The learner's function the timing covers, for messages: "store_all()"
+	 * (then "store_all() returned 5", "threads still running after
+	 * store_all() returned").
+	 */
+	const char *entry;
+	/*
+	 * Threads the bench's own objects keep alive after the learner's
+	 * function returned, until teardown (chapter 04: the deadline of the
+	 * ctx it hands over). Usually 0.
+	 */
+	unsigned kept_threads;
 	/* n * L / p: the best possible time, in seconds (called after setup) */
 	double (*ideal_s)(void);
-	double target_efficiency;	/* ideal / measured needed for full marks */
-	unsigned trials;		/* odd, for a clean median */
 
 	/* Prepares the simulated world for one run; false on harness error. */
 	bool (*setup)(void);
@@ -35,17 +50,62 @@ struct bench {
 	 * NULL: the ideal time stands in for it.
 	 */
 	void (*run_reference)(void);
-	/* The learner's code, once. */
-	void (*run_submission)(void);
 	/*
-	 * After run_submission: checks that all the work was done, exactly once,
-	 * within the limits. Returns false and describes the problem otherwise,
-	 * so that skipping work never looks fast.
+	 * The learner's code, once. Returns what the learner's function
+	 * returned: anything but 0 makes the run invalid.
+	 */
+	int (*run_submission)(void);
+	/*
+	 * After run_submission (and only when it returned 0): checks that all
+	 * the work was done, exactly once, within the limits. Returns false and
+	 * describes the problem otherwise, so that skipping work never looks
+	 * fast. bench_main.c then checks that no thread the learner started is
+	 * still running.
 	 */
 	bool (*verify)(char *problem, size_t size);
-	/* Releases what setup() took. */
+	/*
+	 * Releases what setup() took. Not called after a submission that left
+	 * threads running (they may still use it): that memory is kept.
+	 */
 	void (*teardown)(void);
 };
+
+/*
+ * The functions of a chapter_bench, when the bench file names its static
+ * functions the usual way (setup, run_baseline, run_reference,
+ * run_submission, verify, teardown, ideal_s):
+ *	const struct bench chapter_bench = {
+ *		.workload = "...", .entry = "store_all()", BENCH_FUNCTIONS,
+ *	};
+ */
+#define BENCH_FUNCTIONS                                                           \
+	.ideal_s = ideal_s, .setup = setup, .run_baseline = run_baseline,        \
+	.run_reference = run_reference, .run_submission = run_submission,        \
+	.verify = verify, .teardown = teardown
+
+/*
+ * The harness's own parallel version, the usual way: `threads` threads take
+ * the next item (0 .. items-1) from one shared atomic index and call
+ * item(i), so no item waits behind a slow one and nothing is held across a
+ * call; then they are joined. The calling thread does the work when no
+ * thread can start. Blocks until every item is done.
+ */
+void bench_share(unsigned threads, size_t items, void (*item)(size_t i));
+
+/*
+ * verify()'s usual check: every item of s was called exactly once. True, or
+ * false with the problem in problem: "when <entry> returned, <noun> 12 had
+ * been <done> 0 times (expected once): unfinished or repeated work is not
+ * fast".
+ */
+bool bench_once_each(const struct service *s, const char *noun, const char *done,
+		     char *problem, size_t size);
+
+/*
+ * verify()'s usual limit check: no call to s started over its limit. True,
+ * or false with "more than <limit> <calls> in flight at once".
+ */
+bool bench_within_limit(const struct service *s, const char *calls, char *problem, size_t size);
 
 extern const struct bench chapter_bench;
 

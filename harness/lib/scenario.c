@@ -1,14 +1,19 @@
+#define _GNU_SOURCE
 #include "scenario.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
-bool scenario_checks_leaks(void)
-{
-	return &chapter_checks_leaks != NULL && chapter_checks_leaks;
-}
+#include "census.h"
+#include "clock.h"
+
+#define RUNNER_BLOCKED_WAIT_NS 1000000000ull	/* runner_wait_blocked()'s bound */
 
 size_t scenario_total(void)
 {
@@ -41,4 +46,95 @@ double scenario_timeout_factor(void)
 	double factor = text ? strtod(text, NULL) : 1.0;
 
 	return factor > 0 ? factor : 1.0;
+}
+
+static void *runner_main(void *p)
+{
+	struct runner *r = p;
+	int ret;
+
+	pthread_mutex_lock(&r->lock);
+	r->os_tid = (pid_t)syscall(SYS_gettid);
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	ret = r->op(r->arg);
+	pthread_mutex_lock(&r->lock);
+	r->ret = ret;
+	r->end_ns = world_now_ns();
+	r->finished = true;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
+int runner_start(struct runner *r, int (*op)(void *), void *arg)
+{
+	pthread_condattr_t attr;
+
+	memset(r, 0, sizeof(*r));
+	r->op = op;
+	r->arg = arg;
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->cond, &attr);
+	pthread_condattr_destroy(&attr);
+	return pthread_create(&r->tid, NULL, runner_main, r);
+}
+
+bool runner_wait_until(struct runner *r, uint64_t until_ns)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(until_ns / 1000000000u),
+		.tv_nsec = (long)(until_ns % 1000000000u),
+	};
+	bool finished;
+
+	pthread_mutex_lock(&r->lock);
+	while (!r->finished &&
+	       pthread_cond_timedwait(&r->cond, &r->lock, &ts) != ETIMEDOUT)
+		;
+	finished = r->finished;
+	pthread_mutex_unlock(&r->lock);
+	return finished;
+}
+
+void runner_wait_blocked(struct runner *r)
+{
+	uint64_t until = world_now_ns() + RUNNER_BLOCKED_WAIT_NS;
+	pid_t tid;
+	bool finished;
+
+	pthread_mutex_lock(&r->lock);
+	while (!r->os_tid)
+		pthread_cond_wait(&r->cond, &r->lock);
+	tid = r->os_tid;
+	pthread_mutex_unlock(&r->lock);
+	do {
+		pthread_mutex_lock(&r->lock);
+		finished = r->finished;
+		pthread_mutex_unlock(&r->lock);
+		if (finished || census_thread_state(tid) == 'S')
+			return;
+		world_sleep_ns(1000000u);
+	} while (world_now_ns() < until);
+}
+
+void runner_join(struct runner *r)
+{
+	pthread_join(r->tid, NULL);
+	pthread_cond_destroy(&r->cond);
+	pthread_mutex_destroy(&r->lock);
+}
+
+bool runner_finished(struct runner *r, int *ret, uint64_t *end_ns)
+{
+	bool finished;
+
+	pthread_mutex_lock(&r->lock);
+	finished = r->finished;
+	*ret = r->ret;
+	*end_ns = r->end_ns;
+	pthread_mutex_unlock(&r->lock);
+	return finished;
 }

@@ -25,8 +25,11 @@
 #ifndef HARNESS_SCENARIO_H
 #define HARNESS_SCENARIO_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 struct check {
 	bool failed;
@@ -63,16 +66,6 @@ extern const size_t hidden_scenario_count __attribute__((weak));
 size_t scenario_total(void);
 const struct scenario *scenario_get(size_t index);
 
-/*
- * True when the chapter is also graded on leaks (threads, descriptors and
- * heap memory left behind by each scenario). A chapter opts in by defining
- * it (a weak reference: left undefined, it reads as false).
- */
-extern const bool chapter_checks_leaks __attribute__((weak));
-
-/* chapter_checks_leaks, or false when the chapter does not define it. */
-bool scenario_checks_leaks(void);
-
 /* Records the first failure of c (later ones are ignored). */
 void check_fail(struct check *c, const char *clause, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -92,5 +85,55 @@ void check_fail(struct check *c, const char *clause, const char *fmt, ...)
  * Helgrind, which slow programs down.
  */
 double scenario_timeout_factor(void);
+
+/*
+ * A runner: a thread running one blocking operation of the learner's code
+ * (op(arg)), watched by the scenario. It records when op returned and what,
+ * so a scenario can wait for it with a bound and report the latency it
+ * measured instead of hanging.
+ *
+ * Usage:
+ *	struct runner r;
+ *	runner_start(&r, op_ctx_wait, ctx);
+ *	runner_wait_blocked(&r);		// now it really waits
+ *	ctx_cancel(ctx); t0 = world_now_ns();
+ *	if (!runner_wait_until(&r, t0 + GIVE_UP_NS)) ... report; leave r (and
+ *		what op uses) allocated: the thread is still in op ...
+ *	runner_finished(&r, &ret, &end_ns); runner_join(&r);
+ *
+ * Safety: one scenario thread drives a runner; the runner's own fields are
+ * under its lock. The lock and condition variable are the harness's: they
+ * order nothing the learner's code does with op's arguments beyond the
+ * start and the end of op.
+ */
+struct runner {
+	pthread_t tid;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;	/* CLOCK_MONOTONIC */
+	int (*op)(void *arg);
+	void *arg;
+	pid_t os_tid;		/* lock: 0 until the thread runs */
+	bool finished;		/* lock */
+	int ret;		/* lock */
+	uint64_t end_ns;	/* lock: world_now_ns() when op returned */
+};
+
+/* Starts a thread running op(arg) in r (r's old contents are discarded). Returns pthread_create's result. */
+int runner_start(struct runner *r, int (*op)(void *), void *arg);
+
+/* Waits until r's operation returned or world_now_ns() passed until_ns; true when it returned. */
+bool runner_wait_until(struct runner *r, uint64_t until_ns);
+
+/*
+ * Waits (up to 1 s) until r's thread sleeps in the kernel, that is, blocks
+ * in its operation, or has finished it.
+ */
+void runner_wait_blocked(struct runner *r);
+
+/* True when r's operation returned; *ret and *end_ns get what it recorded. Does not block on op. */
+bool runner_finished(struct runner *r, int *ret, uint64_t *end_ns);
+
+/* Joins r's thread and releases r; its operation must have returned (this blocks until it does). */
+void runner_join(struct runner *r);
 
 #endif

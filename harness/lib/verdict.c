@@ -236,7 +236,7 @@ static void check_threads_ended(struct check *c, const struct scenario *s, int b
 			   after - before == 1 ? "was" : "were", 0.5 * scenario_timeout_factor());
 }
 
-struct runner {
+struct scenario_run {
 	const struct scenario *s;
 	struct check *c;
 	const struct scenario_env *env;
@@ -247,7 +247,7 @@ struct runner {
 /* The scenario's own thread: confined, then the scenario. */
 static void *run_confined(void *arg)
 {
-	struct runner *r = arg;
+	struct scenario_run *r = arg;
 	static atomic_flag told = ATOMIC_FLAG_INIT;
 	char why[256] = "";
 	bool on = confined_ok && confine_thread(why, sizeof(why));
@@ -274,10 +274,10 @@ static void *run_confined(void *arg)
  * as stdio's buffers) and reports "heap" with the bytes it added, when it
  * added any. LeakSanitizer alone counts only blocks nothing points to.
  */
-static void check_heap_growth(struct runner *first, pthread_attr_t *attr)
+static void check_heap_growth(struct scenario_run *first, pthread_attr_t *attr)
 {
 	struct check again;
-	struct runner r = { .s = first->s, .c = &again, .env = first->env,
+	struct scenario_run r = { .s = first->s, .c = &again, .env = first->env,
 			    .index = first->index };
 	long long before, after;
 	pthread_t thread;
@@ -302,7 +302,7 @@ void verdict_run(size_t index, struct check *c, const struct scenario_env *env)
 	unsigned long busy_before;
 	const char *busy_name = NULL;
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
-	struct runner r = { .s = scenario_get(index), .c = c, .env = env, .index = index };
+	struct scenario_run r = { .s = scenario_get(index), .c = c, .env = env, .index = index };
 	double seconds = r.s->timeout_s;
 	pthread_attr_t attr;
 	pthread_t thread;

@@ -32,13 +32,6 @@ struct batch_run {
 	uint32_t validated_times;
 };
 
-static uint32_t once(size_t item, void *ctx)
-{
-	(void)item;
-	(void)ctx;
-	return 1;
-}
-
 /*
  * Runs one batch of n records on services that accept `parallelism` calls at
  * once, and records what the harness can observe afterwards.
@@ -62,8 +55,7 @@ static int batch_start(struct batch_run *run, size_t n, unsigned parallelism,
 	run->validations_at_return = service_calls(&validation_api);
 	run->stores_at_return = service_calls(&records_db);
 	run->validated_times = 0;
-	run->first_unvalidated = service_first_mismatch(&validation_api, once, NULL,
-							&run->validated_times);
+	run->first_unvalidated = service_first_not_once(&validation_api, &run->validated_times);
 	/* A joined thread leaves /proc/self/task within microseconds: 10 ms. */
 	run->threads_at_return = census_settle(run->threads_before, 10);
 	run->threads_after = census_settle(run->threads_before, 300);

@@ -472,18 +472,11 @@ static struct nightly_report expected_report(size_t n)
 	return r;
 }
 
-static uint32_t once(size_t item, void *ctx)
-{
-	(void)item;
-	(void)ctx;
-	return 1;
-}
-
 /* Fails c (clause) unless every patient was fetched exactly once. */
 static void check_fetched_once(struct check *c, const char *clause, const struct batch_run *run)
 {
 	uint32_t seen = 0;
-	size_t bad = service_first_mismatch(&wearables_api, once, NULL, &seen);
+	size_t bad = service_first_not_once(&wearables_api, &seen);
 
 	if (bad != (size_t)-1)
 		check_fail(c, clause, "patient %zu (%s) was fetched %u times by the time "

@@ -2,9 +2,9 @@
  * 04-context-cancellation.c - scenarios for chapter 04 (context.h)
  *
  * Each scenario checks one clause sentence of context.h (R1a, R6b, ...). Threads that the scenario
- * expects to be woken run in a "runner", which records when they returned,
- * so a scenario can wait for them with a bound and report the latency it
- * measured instead of hanging. When learner threads are still blocked after
+ * expects to be woken run in a runner (scenario.h), which records when they
+ * returned, so a scenario can wait for them with a bound and report the
+ * latency it measured instead of hanging. When learner threads are still blocked after
  * that bound and nothing can release them, the memory they use is left
  * allocated for the rest of the process.
  *
@@ -39,131 +39,6 @@ static const char *errname(int err)
 	const char *name = err ? strerrorname_np(err) : "0";
 
 	return name ? name : "an unknown error";
-}
-
-/* A thread running one blocking operation, watched by the scenario. */
-struct runner {
-	pthread_t tid;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;	/* CLOCK_MONOTONIC */
-	int (*op)(void *arg);
-	void *arg;
-	pid_t os_tid;		/* lock: 0 until the thread runs */
-	bool finished;		/* lock */
-	int ret;		/* lock */
-	uint64_t end_ns;	/* lock: world_now_ns() when op returned */
-};
-
-static void *runner_main(void *p)
-{
-	struct runner *r = p;
-	int ret;
-
-	pthread_mutex_lock(&r->lock);
-	r->os_tid = (pid_t)syscall(SYS_gettid);
-	pthread_cond_broadcast(&r->cond);
-	pthread_mutex_unlock(&r->lock);
-	ret = r->op(r->arg);
-	pthread_mutex_lock(&r->lock);
-	r->ret = ret;
-	r->end_ns = world_now_ns();
-	r->finished = true;
-	pthread_cond_broadcast(&r->cond);
-	pthread_mutex_unlock(&r->lock);
-	return NULL;
-}
-
-static int runner_start(struct runner *r, int (*op)(void *), void *arg)
-{
-	pthread_condattr_t attr;
-
-	memset(r, 0, sizeof(*r));
-	r->op = op;
-	r->arg = arg;
-	pthread_mutex_init(&r->lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&r->cond, &attr);
-	pthread_condattr_destroy(&attr);
-	return pthread_create(&r->tid, NULL, runner_main, r);
-}
-
-/* Waits until r's operation returned or world_now_ns() passed until_ns. */
-static bool runner_wait_until(struct runner *r, uint64_t until_ns)
-{
-	struct timespec ts = {
-		.tv_sec = (time_t)(until_ns / 1000000000u),
-		.tv_nsec = (long)(until_ns % 1000000000u),
-	};
-	bool finished;
-
-	pthread_mutex_lock(&r->lock);
-	while (!r->finished &&
-	       pthread_cond_timedwait(&r->cond, &r->lock, &ts) != ETIMEDOUT)
-		;
-	finished = r->finished;
-	pthread_mutex_unlock(&r->lock);
-	return finished;
-}
-
-/* The state letter of a thread of this process ('S': asleep), or 0. */
-static char thread_state(pid_t tid)
-{
-	char path[64], line[512], *paren;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	paren = fgets(line, sizeof(line), f) ? strrchr(line, ')') : NULL;
-	fclose(f);
-	return paren && paren[1] == ' ' ? paren[2] : 0;
-}
-
-/*
- * Waits (up to 1 s) until r's thread sleeps in the kernel, that is, blocks
- * in its operation, or has finished it.
- */
-static void runner_wait_blocked(struct runner *r)
-{
-	uint64_t until = world_now_ns() + GIVE_UP_NS;
-	pid_t tid;
-	bool finished;
-
-	pthread_mutex_lock(&r->lock);
-	while (!r->os_tid)
-		pthread_cond_wait(&r->cond, &r->lock);
-	tid = r->os_tid;
-	pthread_mutex_unlock(&r->lock);
-	do {
-		pthread_mutex_lock(&r->lock);
-		finished = r->finished;
-		pthread_mutex_unlock(&r->lock);
-		if (finished || thread_state(tid) == 'S')
-			return;
-		world_sleep_ns(MS);
-	} while (world_now_ns() < until);
-}
-
-/* Joins r's thread; its operation must have returned. */
-static void runner_join(struct runner *r)
-{
-	pthread_join(r->tid, NULL);
-	pthread_cond_destroy(&r->cond);
-	pthread_mutex_destroy(&r->lock);
-}
-
-static bool runner_finished(struct runner *r, int *ret, uint64_t *end_ns)
-{
-	bool finished;
-
-	pthread_mutex_lock(&r->lock);
-	finished = r->finished;
-	*ret = r->ret;
-	*end_ns = r->end_ns;
-	pthread_mutex_unlock(&r->lock);
-	return finished;
 }
 
 static int op_ctx_wait(void *arg)
@@ -1059,13 +934,6 @@ static void batch_free(struct batch_run *b)
 	free(b);
 }
 
-static uint32_t once(size_t item, void *ctx)
-{
-	(void)item;
-	(void)ctx;
-	return 1;
-}
-
 static void batch_validates_every_record_once(struct check *c, const struct scenario_env *env)
 {
 	struct batch_run *b = batch_new(env->small ? 23 : 119, 4, 1 * MS);
@@ -1077,7 +945,7 @@ static void batch_validates_every_record_once(struct check *c, const struct scen
 		return check_fail(c, "R8a", "harness set-up failed");
 	ret = batch_validate(&b->c, b->records, b->n, b->workers, &b->report);
 	plausible = records_count_plausible(b->records, b->n);
-	bad = service_first_mismatch(&validation_api, once, NULL, &seen);
+	bad = service_first_not_once(&validation_api, &seen);
 	if (ret != 0)
 		check_fail(c, "R8a", "batch_validate() returned %s with a live ctx; expected 0",
 			   errname(ret));
@@ -1116,7 +984,7 @@ static void any_batch_size_works(struct check *c, const struct scenario_env *env
 			return check_fail(c, "R8a", "harness set-up failed");
 		ret = batch_validate(&b->c, b->records, b->n, b->workers, &b->report);
 		plausible = records_count_plausible(b->records, b->n);
-		bad = service_first_mismatch(&validation_api, once, NULL, &seen);
+		bad = service_first_not_once(&validation_api, &seen);
 		if (ret != 0)
 			check_fail(c, "R8a", "batch_validate(n=%zu, workers=%u) returned %s with a "
 				   "live ctx; expected 0", b->n, b->workers, errname(ret));

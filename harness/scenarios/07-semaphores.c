@@ -34,24 +34,6 @@ static uint64_t patience_ns(double seconds)
 	return (uint64_t)(seconds * scenario_timeout_factor() * 1e9);
 }
 
-/* The scheduler state of thread tid of this process ('R', 'S', ...), or '?'. */
-static char thread_state(int tid)
-{
-	char path[64], buf[512], *paren;
-	size_t got;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	f = fopen(path, "r");
-	if (!f)
-		return '?';
-	got = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[got] = '\0';
-	paren = strrchr(buf, ')');
-	return paren && paren[1] == ' ' ? paren[2] : '?';
-}
-
 /*
  * A thread that takes one permit. The harness shares only atomics written by
  * read-modify-write operations with it, so it adds no happens-before edge
@@ -115,7 +97,7 @@ static bool acquirers_settle(struct acquirer *a, size_t k, double seconds)
 			int tid = atomic_load_explicit(&a[i].tid, RELAXED);
 
 			all = atomic_load_explicit(&a[i].returned, RELAXED) ||
-			      !a[i].started || (tid && thread_state(tid) == 'S');
+			      !a[i].started || (tid && census_thread_state(tid) == 'S');
 		}
 		calm = all ? calm + 1 : 0;
 		if (calm == 3)
@@ -663,13 +645,6 @@ static struct screening_report expected_report(const struct batch_run *run)
 	return want;
 }
 
-static uint32_t once(size_t item, void *ctx)
-{
-	(void)item;
-	(void)ctx;
-	return 1;
-}
-
 static void every_submission_screened_and_filed(struct check *c, const struct scenario_env *env)
 {
 	struct batch_run *run = batch_start(env->small ? 16 : 64, 8, 4, 1 * MS, 1 * MS, 0);
@@ -682,7 +657,7 @@ static void every_submission_screened_and_filed(struct check *c, const struct sc
 	if (!batch_returned(c, "R5", run))
 		return batch_finish(run);
 	want = expected_report(run);
-	bad = service_first_mismatch(&ai_model, once, NULL, &seen);
+	bad = service_first_not_once(&ai_model, &seen);
 	if (bad != (size_t)-1) {
 		check_fail(c, "R5", "submission %zu was sent to the AI model %u times by the "
 			   "time screen_submissions() returned; expected exactly once", bad, seen);
@@ -690,7 +665,7 @@ static void every_submission_screened_and_filed(struct check *c, const struct sc
 		check_fail(c, "R5", "ai_screen() was called with %llu submissions that are "
 			   "not in the batch",
 			   (unsigned long long)service_unknown_items(&ai_model));
-	} else if ((bad = service_first_mismatch(&safety_desk, once, NULL, &seen)) !=
+	} else if ((bad = service_first_not_once(&safety_desk, &seen)) !=
 		   (size_t)-1) {
 		check_fail(c, "R5", "the outcome of submission %zu was filed %u times by the "
 			   "time screen_submissions() returned; expected exactly once", bad, seen);

@@ -1,6 +1,5 @@
 #define _GNU_SOURCE
 #include "chapter.h"
-#include "workspace.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -18,13 +17,6 @@ static bool is_chapter_name(const char *name)
 {
 	return isdigit((unsigned char)name[0]) && isdigit((unsigned char)name[1]) &&
 	       name[2] == '-' && name[3] != '\0';
-}
-
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t a = strlen(s), b = strlen(suffix);
-
-	return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
 /* Sorted list of entries of dir accepted by keep(). */
@@ -55,16 +47,31 @@ static int list_dir(const char *dir, bool (*keep)(const char *), char ***out, si
 	return 0;
 }
 
-static bool is_c_source(const char *name)
+/* Reads c's manifest and fills what comes from it; false after saying why. */
+static bool load_manifest(const char *root, struct chapter *c)
 {
-	return name[0] != '.' && ends_with(name, ".c");
+	char error[1024], *path = manifest_path(root, c->id);
+	bool ok = path && manifest_load(path, c->id, &c->manifest, error, sizeof(error));
+
+	if (!ok)
+		fprintf(stderr, "grade: %s\n", path ? error : "out of memory");
+	free(path);
+	if (!ok)
+		return false;
+	c->sources = c->manifest.sources;
+	c->nsources = c->manifest.nsources;
+	return asprintf(&c->scenarios, "%s/%s", root, c->manifest.scenarios) >= 0 &&
+	       asprintf(&c->bench, "%s/%s", root, c->manifest.bench) >= 0 &&
+	       asprintf(&c->bench_args[0], "--target-efficiency=%.15g",
+			c->manifest.target_efficiency) >= 0 &&
+	       asprintf(&c->bench_args[1], "--trials=%u", c->manifest.trials) >= 0;
 }
 
 int chapters_discover(const char *root, const char *submission,
 		      struct chapter **out, size_t *n)
 {
-	char *dir, **ids;
-	size_t count;
+	char *dir, **ids = NULL;
+	size_t count = 0;
 	struct chapter *chapters;
 	int err;
 
@@ -86,11 +93,18 @@ int chapters_discover(const char *root, const char *submission,
 		c->id = ids[i];
 		if (asprintf(&c->header_dir, "%s/chapters/%s", root, c->id) < 0 ||
 		    asprintf(&c->learner_dir, "%s/%s", submission ? submission : dir,
-			     c->id) < 0 ||
-		    asprintf(&c->scenarios, "%s/harness/scenarios/%s.c", root, c->id) < 0 ||
-		    asprintf(&c->bench, "%s/harness/bench/%s.c", root, c->id) < 0)
-			return ENOMEM;
-		list_dir(c->header_dir, is_c_source, &c->sources, &c->nsources);
+			     c->id) < 0)
+			err = ENOMEM;
+		else if (!load_manifest(root, c))
+			err = EINVAL;
+		if (err) {
+			for (size_t k = i + 1; k < count; k++)
+				free(ids[k]);
+			chapters_free(chapters, i + 1);
+			free(ids);
+			free(dir);
+			return err;
+		}
 	}
 	free(ids);
 	free(dir);
@@ -119,20 +133,16 @@ void chapters_free(struct chapter *chapters, size_t n)
 		free(c->id);
 		free(c->header_dir);
 		free(c->learner_dir);
-		for (size_t k = 0; k < c->nsources; k++)
-			free(c->sources[k]);
-		free(c->sources);
 		free(c->scenarios);
 		free(c->bench);
+		free(c->bench_args[0]);
+		free(c->bench_args[1]);
+		manifest_free(&c->manifest);
 	}
 	free(chapters);
 }
 
 bool chapter_has_leaks_gate(const struct chapter *c)
 {
-	char *text = read_text(c->scenarios, 1 << 20);
-	bool leaks = text && strstr(text, "const bool chapter_checks_leaks = true;");
-
-	free(text);
-	return leaks;
+	return c->manifest.leaks_gate;
 }

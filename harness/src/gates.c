@@ -724,7 +724,7 @@ static void throughput_figures(struct gate_result *g, json_t *figures)
 void gate_throughput(const struct workspace *w, struct gate_result *g)
 {
 	char describe[160];
-	const char *argv[] = { w->binaries[FLAVOR_BENCH], NULL };
+	const char *argv[] = { w->binaries[FLAVOR_BENCH], w->chapter->bench_args[0], w->chapter->bench_args[1], NULL };
 	struct proc_opts o = {
 		.sandbox = &w->sandbox,
 		.cwd = w->scratch_dir,

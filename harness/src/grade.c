@@ -169,7 +169,7 @@ static void begin(const struct grade_job *job, const struct chapter *chapter,
 		fail_remaining(out, "the harness could not list the scenarios", NULL);
 		return;
 	}
-	out->gates[GATE_LEAKS].applies = g->list.checks_leaks;
+	out->gates[GATE_LEAKS].applies = g->list.checks_leaks = chapter_has_leaks_gate(chapter);
 	if (!build(&g->w, FLAVOR_SUITE, out) || !build(&g->w, FLAVOR_TSAN, out) ||
 	    !build(&g->w, FLAVOR_BENCH, out) || !build(&g->w, FLAVOR_TSAN_BENCH, out) ||
 	    (g->list.checks_leaks && !build(&g->w, FLAVOR_LEAKS, out)))

@@ -2,13 +2,14 @@
 
 #include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
 
-int census_threads(void)
+int census_dir_entries(const char *path)
 {
-	DIR *dir = opendir("/proc/self/task");
+	DIR *dir = opendir(path);
 	struct dirent *entry;
 	int count = 0;
 
@@ -21,21 +22,41 @@ int census_threads(void)
 	return count;
 }
 
-long census_wakeups(void)
+int census_threads(void)
+{
+	return census_dir_entries("/proc/self/task");
+}
+
+int census_thread_ids(int *tids, int max)
 {
 	DIR *dir = opendir("/proc/self/task");
 	struct dirent *entry;
-	long total = 0;
+	int n = 0;
 
 	if (!dir)
 		return -1;
-	while ((entry = readdir(dir)) != NULL) {
-		char path[300], line[128];
+	while (n < max && (entry = readdir(dir)) != NULL)
+		if (entry->d_name[0] != '.')
+			tids[n++] = atoi(entry->d_name);
+	closedir(dir);
+	return n;
+}
+
+long census_wakeups(void)
+{
+	int *tids = malloc(4096 * sizeof(*tids));
+	int nthreads = tids ? census_thread_ids(tids, 4096) : -1;
+	long total = 0;
+
+	if (nthreads < 0) {
+		free(tids);
+		return -1;
+	}
+	for (int i = 0; i < nthreads; i++) {
+		char path[64], line[128];
 		FILE *f;
 
-		if (entry->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/status", entry->d_name);
+		snprintf(path, sizeof(path), "/proc/self/task/%d/status", tids[i]);
 		f = fopen(path, "r");
 		if (!f)
 			continue;
@@ -48,7 +69,7 @@ long census_wakeups(void)
 		}
 		fclose(f);
 	}
-	closedir(dir);
+	free(tids);
 	return total;
 }
 
@@ -74,6 +95,14 @@ static void read_first_line(const char *path, char *out, size_t size)
 	fclose(f);
 }
 
+void census_thread_wchan(int tid, char *out, size_t size)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/wchan", tid);
+	read_first_line(path, out, size);
+}
+
 void census_describe(char *buf, size_t size)
 {
 	DIR *dir = opendir("/proc/self/task");
@@ -92,8 +121,7 @@ void census_describe(char *buf, size_t size)
 			continue;
 		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", entry->d_name);
 		read_first_line(path, comm, sizeof(comm));
-		snprintf(path, sizeof(path), "/proc/self/task/%s/wchan", entry->d_name);
-		read_first_line(path, wchan, sizeof(wchan));
+		census_thread_wchan(atoi(entry->d_name), wchan, sizeof(wchan));
 		n = snprintf(buf + used, size - used, "  thread %s (%s) parked in %s\n",
 			     entry->d_name, comm, wchan[0] ? wchan : "?");
 		if (n < 0)
@@ -101,4 +129,19 @@ void census_describe(char *buf, size_t size)
 		used += (size_t)n < size - used ? (size_t)n : size - used - 1;
 	}
 	closedir(dir);
+}
+
+char census_thread_state(int tid)
+{
+	char path[64], line[512], *paren;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	/* "tid (comm) S ...": comm may hold spaces and parentheses; the last ')' ends it. */
+	paren = fgets(line, sizeof(line), f) ? strrchr(line, ')') : NULL;
+	fclose(f);
+	return paren && paren[1] == ' ' ? paren[2] : 0;
 }

@@ -15,6 +15,25 @@
 int census_threads(void);
 
 /*
+ * The ids of this process's threads now: up to max of them into tids.
+ * Returns how many were stored, or -1 if /proc is unreadable.
+ */
+int census_thread_ids(int *tids, int max);
+
+/*
+ * The kernel function thread tid of this process is blocked in, into out
+ * ("0" when it is running; empty when it is gone or /proc is unreadable).
+ */
+void census_thread_wchan(int tid, char *out, size_t size);
+
+/*
+ * The entries of a /proc directory ("/proc/self/task", "/proc/self/fd"),
+ * "." and ".." left out, or -1 if it cannot be read. The census's own
+ * counter, shared with descriptors.c.
+ */
+int census_dir_entries(const char *path);
+
+/*
  * Context switches of every live thread of this process so far (voluntary
  * and not), or -1. A thread asleep in a wait has none while it sleeps; one
  * that polls (wakes every few milliseconds to look) has one per look, even
@@ -29,6 +48,14 @@ long census_wakeups(void);
  * Returns the last count seen.
  */
 int census_settle(int baseline, unsigned timeout_ms);
+
+/*
+ * The scheduler state letter of thread tid of this process, as the kernel
+ * reports it in /proc/self/task/<tid>/stat ('R' running, 'S' asleep in a
+ * wait, 'D', 't', ...), or 0 when the thread is gone or /proc is unreadable.
+ * A snapshot: the thread may change state at once.
+ */
+char census_thread_state(int tid);
 
 /*
  * Writes one line per thread into buf: "tid <n> <state> in <wchan>", up to

@@ -1,19 +1,11 @@
 #include "descriptors.h"
 
-#include <dirent.h>
-#include <stddef.h>
+#include "census.h"
 
 int descriptors_open(void)
 {
-	DIR *dir = opendir("/proc/self/fd");
-	struct dirent *entry;
-	int count = 0;
+	int count = census_dir_entries("/proc/self/fd");
 
-	if (!dir)
-		return -1;
-	while ((entry = readdir(dir)) != NULL)
-		if (entry->d_name[0] != '.')
-			count++;
-	closedir(dir);
-	return count - 1;
+	/* The directory being read is itself an open descriptor. */
+	return count < 0 ? -1 : count - 1;
 }

@@ -167,3 +167,15 @@ size_t service_first_mismatch(const struct service *s,
 	}
 	return (size_t)-1;
 }
+
+static uint32_t exactly_once(size_t item, void *ctx)
+{
+	(void)item;
+	(void)ctx;
+	return 1;
+}
+
+size_t service_first_not_once(const struct service *s, uint32_t *observed)
+{
+	return service_first_mismatch(s, exactly_once, NULL, observed);
+}

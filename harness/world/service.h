@@ -98,4 +98,11 @@ size_t service_first_mismatch(const struct service *s,
 			      uint32_t (*expected)(size_t item, void *ctx),
 			      void *ctx, uint32_t *observed);
 
+/*
+ * The exactly-once check: the first item not called exactly once, or
+ * (size_t)-1 when every item was; *observed gets its count. Thread-safe (a
+ * snapshot); meant for after the work has ended.
+ */
+size_t service_first_not_once(const struct service *s, uint32_t *observed);
+
 #endif

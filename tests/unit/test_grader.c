@@ -2,6 +2,7 @@
  * test_grader.c - chapter selection, scoring and gating
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,29 @@ static void touch(const char *path)
 	fclose(f);
 }
 
-Test(chapter, discovers_chapters_in_order_with_their_learner_files)
+/* A minimal valid manifest for chapter id with module file source. */
+static void write_manifest(const char *root, const char *id, const char *source, bool leaks)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/harness/manifests", root);
+	make_dirs(path);
+	snprintf(path, sizeof(path), "%s/harness/manifests/%s.json", root, id);
+	f = fopen(path, "w");
+	cr_assert_not_null(f, "%s", path);
+	fprintf(f, "{\"id\": \"%s\", \"title\": \"t\", \"lesson\": \"chapters/%s/README.md\",\n"
+		"\"module\": {\"sources\": [\"%s\"], \"headers\": [\"a.h\"]},\n"
+		"\"scenarios\": \"harness/scenarios/%s.c\", \"bench\": \"harness/bench/%s.c\",\n"
+		"\"solution\": \"solutions/%s\", \"zoo\": \"tests/zoo/%s\", \"leaks_gate\": %s,\n"
+		"\"throughput\": {\"target_efficiency\": 0.55, \"trials\": 3},\n"
+		"\"starter\": {\"loses\": [\"correctness\"], \"may_lose\": [],\n"
+		"  \"symptoms\": {\"correctness\": [\"crashed\"]}}}\n",
+		id, id, source, id, id, id, id, leaks ? "true" : "false");
+	fclose(f);
+}
+
+Test(chapter, discovers_chapters_in_order_with_their_manifests)
 {
 	char root[] = "/tmp/threadclinic-wb-XXXXXX", path[512];
 	struct chapter *chapters;
@@ -47,16 +70,39 @@ Test(chapter, discovers_chapters_in_order_with_their_learner_files)
 	make_dirs(path);
 	snprintf(path, sizeof(path), "%s/chapters/01-a/a.c", root);
 	touch(path);
-	snprintf(path, sizeof(path), "%s/chapters/01-a/a.h", root);
-	touch(path);
+	write_manifest(root, "01-a", "a.c", false);
+	write_manifest(root, "02-b", "b.c", true);
 	cr_assert_eq(chapters_discover(root, "/sub", &chapters, &n), 0);
 	cr_assert_eq(n, 2);
 	cr_assert_str_eq(chapters[0].id, "01-a");
 	cr_assert_str_eq(chapters[1].id, "02-b");
 	cr_assert_eq(chapters[0].nsources, 1);
 	cr_assert_str_eq(chapters[0].sources[0], "a.c");
+	cr_assert_str_eq(chapters[1].sources[0], "b.c");
 	cr_assert_str_eq(chapters[0].learner_dir, "/sub/01-a");
+	cr_assert_not(chapter_has_leaks_gate(&chapters[0]));
+	cr_assert(chapter_has_leaks_gate(&chapters[1]));
+	cr_assert_str_eq(chapters[1].bench_args[0], "--target-efficiency=0.55");
+	cr_assert_str_eq(chapters[1].bench_args[1], "--trials=3");
+	snprintf(path, sizeof(path), "%s/harness/scenarios/01-a.c", root);
+	cr_assert_str_eq(chapters[0].scenarios, path);
 	chapters_free(chapters, n);
+	remove_tree(root);
+}
+
+Test(chapter, a_chapter_without_a_manifest_is_an_error)
+{
+	char root[] = "/tmp/threadclinic-wb-XXXXXX", path[512];
+	struct chapter *chapters = NULL;
+	size_t n = 0;
+
+	cr_assert_not_null(mkdtemp(root));
+	snprintf(path, sizeof(path), "%s/chapters/01-a", root);
+	make_dirs(path);
+	snprintf(path, sizeof(path), "%s/chapters/02-b", root);
+	make_dirs(path);
+	write_manifest(root, "01-a", "a.c", false);
+	cr_assert_eq(chapters_discover(root, NULL, &chapters, &n), EINVAL);
 	remove_tree(root);
 }
 
