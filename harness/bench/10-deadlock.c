@@ -114,9 +114,10 @@ static void run_reference(void)
 		pthread_mutex_destroy(&ref_locks[i]);
 }
 
-static void run_submission(void)
+static int run_submission(void)
 {
 	ret = transfer_batch(sites, SITES, moves, MOVES, WORKERS, &done);
+	return ret;
 }
 
 static bool verify(char *problem, size_t size)
@@ -163,13 +164,6 @@ static void teardown(void)
 
 const struct bench chapter_bench = {
 	.workload = "240 moves over 64 sites, 8 workers, 2 roster calls of 0.5 ms per move",
-	.ideal_s = ideal_s,
-	.target_efficiency = 0.6,
-	.trials = 5,
-	.setup = setup,
-	.run_baseline = run_baseline,
-	.run_reference = run_reference,
-	.run_submission = run_submission,
-	.verify = verify,
-	.teardown = teardown,
+	.entry = "transfer_batch()",
+	BENCH_FUNCTIONS,
 };
