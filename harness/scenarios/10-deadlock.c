@@ -1,9 +1,10 @@
 /*
  * 10-deadlock.c - scenarios for chapter 10 (transfer.h)
  *
- * Each scenario sets up a registry and a row of sites (site i has id i) and
- * a fresh roster service, drives the learner's functions from harness
- * threads released together by a barrier, joins them, and checks one clause.
+ * Each scenario sets up a registry and a row of sites (sites[i] has id i,
+ * except in R4d, where the ids run backwards) and a fresh roster service,
+ * drives the learner's functions from harness threads released together by
+ * a barrier, joins them, and checks one clause.
  * The deadlocks are not left to luck: the roster's gather hook holds two
  * threads at their roster call (between a first and a second lock call, in
  * code that takes them in the wrong order) until both are there, and the
@@ -399,8 +400,7 @@ static void enrolments_all_count(struct check *c, const struct scenario_env *env
 }
 
 struct reporting {
-	unsigned enrolments, reports;
-	unsigned enrollers_left_init;
+	unsigned enrolments;		/* per enrolling thread */
 	atomic_uint enrollers_left;
 	atomic_bool stop;
 	atomic_uint reports_made, skewed;

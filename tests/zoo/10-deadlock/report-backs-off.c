@@ -8,13 +8,14 @@
  * transfer.c - moving patients between trial sites
  *
  * Site locks are taken in increasing id. A report holds its site and only
- * tries the registry: when an enrolment has it, the report lets its site go
- * and starts again, so the two can never wait for each other.
+ * tries the registry: when an enrolment has it, the report lets its site go,
+ * pauses a moment and starts again, so the two can never wait for each
+ * other.
  */
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "transfer.h"
 
@@ -86,6 +87,7 @@ int enrol_patient(struct registry *reg, struct site *site)
 
 int site_report(struct registry *reg, struct site *site, struct site_report *out)
 {
+	struct timespec pause = { 0, 50000 };	/* 50 us between tries */
 	int err;
 
 	for (;;) {
@@ -93,7 +95,7 @@ int site_report(struct registry *reg, struct site *site, struct site_report *out
 		if (pthread_mutex_trylock(&reg->lock) == 0)
 			break;
 		pthread_mutex_unlock(&site->lock);
-		sched_yield();
+		nanosleep(&pause, NULL);
 	}
 	out->site = site->id;
 	out->patients = site->patients;
