@@ -66,7 +66,7 @@
  *      failed. (d) workers == 0, or a move naming a site index >= nsites,
  *      returns EINVAL before any move is made.
  *  R6. (throughput) Moves between different sites do not wait for each
- *      other: 8 workers making 240 moves over 64 sites (two roster round
+ *      other: 8 workers making 240 moves over 256 sites (two roster round
  *      trips of L per move) take close to 240 * 2L / 8.
  *
  * Safety:

@@ -1,7 +1,7 @@
 /*
  * 10-deadlock.c - throughput workload for chapter 10 (R6)
  *
- * The quarterly rebalancing: 240 patients move between 64 sites, a batch
+ * The quarterly rebalancing: 240 patients move between 256 sites, a batch
  * run by 8 workers; each move is two roster round trips (a discharge and an
  * admission, 0.5 ms each) made while both sites are locked. Serial: 240
  * moves one after another, 240 ms; ideal: 8 at a time, 30 ms. Two moves
@@ -18,7 +18,7 @@
 #include "site_roster_harness.h"
 #include "transfer.h"
 
-#define SITES 64
+#define SITES 256
 #define MOVES 240
 #define WORKERS 8
 #define PATIENTS 50
@@ -163,7 +163,7 @@ static void teardown(void)
 }
 
 const struct bench chapter_bench = {
-	.workload = "240 moves over 64 sites, 8 workers, 2 roster calls of 0.5 ms per move",
+	.workload = "240 moves over 256 sites, 8 workers, 2 roster calls of 0.5 ms per move",
 	.entry = "transfer_batch()",
 	BENCH_FUNCTIONS,
 };
