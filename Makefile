@@ -8,6 +8,7 @@
 #                     (build/grade/gradebook-<UTC time>.{csv,json})
 #   make gradescope   the Gradescope autograder bundle (build/gradescope/)
 #   make test         the project's own tests: unit tests and the self-check
+#   make lockcycle    chapter 10's deadlock feedback names the cycle (RUNS times)
 #   make soak RUNS=5  the self-check RUNS times, with pass rates
 #   make coverage     gcovr over the grader, the harness and the simulated world
 #   make doctor       checks the toolchain and says what to fix
@@ -61,7 +62,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
-.PHONY: all grade grade-batch test unit selfcheck soak coverage doctor deps clean gradescope-check adversarial integrity docs feedback world-docs instructor
+.PHONY: all grade grade-batch test unit selfcheck soak coverage doctor deps clean gradescope-check adversarial integrity docs feedback world-docs instructor lockcycle
 
 all: $(BIN)/grade
 
@@ -99,6 +100,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory integrity
 	$(Q)$(MAKE) --no-print-directory docs
 	$(Q)$(MAKE) --no-print-directory feedback
+	$(Q)$(MAKE) --no-print-directory lockcycle
 	$(Q)$(MAKE) --no-print-directory adversarial
 	$(Q)$(MAKE) --no-print-directory selfcheck
 

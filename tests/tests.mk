@@ -19,7 +19,8 @@ $(UNIT_BIN): $(UNIT_SRC) $(UNIT_DEPS) $(wildcard harness/src/*.h harness/world/*
 # A waiter linked through the perturbation layer, for tests/unit/test_perturb.c.
 PERTURB_WRAPS := $(shell sed -n '/define PERTURB_WRAPPED/,/^$$/p' harness/lib/perturb.h | \
 	grep -o '"[a-z_]*"' | tr -d '"')
-$(BIN)/perturb_probe: tests/probes/if_waiter.c harness/lib/perturb.c harness/lib/perturb.h
+$(BIN)/perturb_probe: tests/probes/if_waiter.c harness/lib/perturb.c harness/lib/perturb.h \
+		harness/lib/lockgraph.c harness/lib/channel.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(UNIT_CFLAGS) $(filter %.c,$^) $(PERTURB_WRAPS:%=-Wl,--wrap=%) -o $@
 
@@ -76,6 +77,10 @@ docs: $(BIN)/grade
 # readable from the chapter (tests/world_docs.sh checks them).
 world-docs:
 	$(Q)bash tests/world_docs.sh --write
+
+# Chapter 10: a deadlock's feedback names the cycle at the learner's file:line.
+lockcycle: $(BIN)/grade
+	$(Q)bash tests/lockcycle.sh $(RUNS)
 
 # Attacks on the grader (tests/adversarial/): each must be caught, in time.
 adversarial: $(BIN)/grade $(BIN)/selfcheck

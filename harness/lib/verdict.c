@@ -22,6 +22,7 @@
 #include "channel.h"
 #include "clock.h"
 #include "confine.h"
+#include "lockgraph.h"
 #include "service.h"
 #include "perturb.h"
 
@@ -195,6 +196,7 @@ static void *watchdog(void *arg)
 		snprintf(text, sizeof(text), "%.1f\t%ld",
 			 (double)atomic_load(&armed_seconds_x10) / 10.0, resident_mb());
 		output_mark("end", index, false);
+		lockgraph_report(index);	/* a cycle of mutexes, named */
 		dump_stacks(index, "stacks");
 		tc_channel_send_text("timeout", index, text);
 		_exit(3);
