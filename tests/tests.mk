@@ -66,7 +66,8 @@ gradescope-check: $(BIN)/check_results
 integrity: $(BIN)/grade
 	$(Q)bash tests/integrity.sh
 
-# The grader output README.md shows is the grader's output.
+# The grader output README.md shows is the grader's output: README vs
+# tests/golden/01-starter.txt, and the golden reports of chapter 01 vs the grader.
 docs: $(BIN)/grade
 	$(Q)bash tests/docs.sh
 
