@@ -67,8 +67,9 @@ gradescope-check: $(BIN)/check_results
 integrity: $(BIN)/grade
 	$(Q)bash tests/integrity.sh
 
-# The grader output README.md shows is the grader's output; every world
-# function is readable from its chapter; no lesson sends the learner into harness/.
+# The grader output README.md shows is the grader's output: README vs
+# tests/golden/01-starter.txt, and the golden reports of chapter 01 vs the grader;
+# every world function is readable from its chapter; no lesson sends the learner into harness/.
 docs: $(BIN)/grade
 	$(Q)bash tests/docs.sh
 	$(Q)bash tests/world_docs.sh
