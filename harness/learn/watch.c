@@ -154,6 +154,14 @@ static void start_grading(struct watch *w)
 	interview_clock(w->ch.id);
 	make_dirs("build/learn");
 	unlink(WATCH_REPORT);
+	if (getenv("THREADCLINIC_WATCH_LOG")) {	/* the tests count gradings here */
+		FILE *log = fopen(getenv("THREADCLINIC_WATCH_LOG"), "a");
+
+		if (log) {
+			fprintf(log, "grade %s\n", w->ch.id);
+			fclose(log);
+		}
+	}
 	if (openpty(&master, &slave, NULL, NULL, NULL) != 0) {
 		perror("watch: openpty");
 		return;
