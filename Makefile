@@ -7,6 +7,7 @@
 #                     CSV and JSON gradebook (build/gradebook.{csv,json})
 #   make gradescope   the Gradescope autograder bundle (build/gradescope/)
 #   make test         the project's own tests: unit tests and the self-check
+#   make learn-test   the tests of the learner's loop (watch in tmux, hint, ...)
 #   make soak RUNS=5  the self-check RUNS times, with pass rates
 #   make coverage     gcovr over the grader, the harness and the simulated world
 #   make doctor       checks the toolchain and says what to fix
@@ -62,7 +63,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SUFFIXES:
-.PHONY: all grade grade-batch test unit selfcheck soak coverage doctor deps clean gradescope-check adversarial integrity docs
+.PHONY: all grade grade-batch test learn-test unit selfcheck soak coverage doctor deps clean gradescope-check adversarial integrity docs
 
 all: $(BIN)/grade
 
@@ -104,6 +105,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory integrity
 	$(Q)$(MAKE) --no-print-directory docs
 	$(Q)$(MAKE) --no-print-directory adversarial
+	$(Q)$(MAKE) --no-print-directory learn-test
 	$(Q)$(MAKE) --no-print-directory selfcheck
 
 include tests/tests.mk

@@ -24,6 +24,7 @@ check zip                                  zip
 check unzip                                unzip
 check capsh                                libcap2-bin
 check tmux                                 tmux
+check jq                                   jq
 check setarch                              util-linux
 # ThreadSanitizer's runtime for gcc
 if ! ls /usr/lib/gcc/*/*/libtsan.so >/dev/null 2>&1 && ! ls /usr/lib/*/libtsan.so* >/dev/null 2>&1; then

@@ -72,3 +72,10 @@ docs: $(BIN)/grade
 # Attacks on the grader (tests/adversarial/): each must be caught, in time.
 adversarial: $(BIN)/grade $(BIN)/selfcheck
 	$(Q)$(BIN)/selfcheck $(BIN)/grade $(CURDIR) --adversarial $(NAME)
+
+# The learner's loop (harness/learn/): watch in a real terminal (tmux), then
+# hint, progress, reset, interview, compile-commands, the editor's problem
+# matchers and the classroom template, each in a private copy of the workbook.
+learn-test: $(BIN)/grade $(BIN)/learn
+	$(Q)bash tests/learn_watch.sh
+	$(Q)bash tests/learn_tools.sh

@@ -46,8 +46,10 @@ int main(int argc, char **argv)
 		reset_remember_base();
 		return argc > 2 && progress_record(argv[2], argc > 3 && strcmp(argv[3], "--quiet") == 0) == 0 ? 0 : 1;
 	}
-	if (strcmp(cmd, "progress") == 0)
+	if (strcmp(cmd, "progress") == 0) {
+		reset_remember_base();
 		return progress_show();
+	}
 	if (strcmp(cmd, "hint") == 0) {
 		reset_remember_base();
 		return chapter_arg(argc, argv, "hint", &ch) && hint_next(&ch) == 0 ? 0 : 1;
