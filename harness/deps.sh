@@ -25,6 +25,7 @@ check unzip                                unzip
 check capsh                                libcap2-bin
 check tmux                                 tmux
 check jq                                   jq
+check bc                                   bc
 check setarch                              util-linux
 # ThreadSanitizer's runtime for gcc
 if ! ls /usr/lib/gcc/*/*/libtsan.so >/dev/null 2>&1 && ! ls /usr/lib/*/libtsan.so* >/dev/null 2>&1; then
