@@ -108,6 +108,10 @@ check "the time to full marks is announced and in progress" \
 check "make progress shows the interview" "m progress | grep '^01-serial' | grep -q 'interview: full marks in'"
 m reset CH=01 >"$work/r.out"
 check "reset after the interview brings back the learner's own file" "cmp -s $f $work/before.c"
+# 01 is at full marks in progress now: watch without CH follows the book.
+timeout -s INT 4 build/bin/learn watch >"$work/follow.out" 2>&1
+check "watch without CH takes the first chapter not at full marks (02)" \
+	"grep -q 'make watch: chapters/02-waitgroups/' $work/follow.out && grep -q 'watch: bye' $work/follow.out"
 
 echo "    [$SECONDS s] classroom-template: the learner's view, no reference line, still grades"
 out="$work/template"
@@ -139,8 +143,11 @@ echo "    [$SECONDS s] the editor's problem matchers, on real grader output (fai
 cc_re=$(jq -r '.tasks[0].problemMatcher[0].pattern.regexp' .vscode/tasks.json)
 gr_re=$(jq -r '.tasks[0].problemMatcher[1].pattern.regexp' .vscode/tasks.json)
 sed -i '20s/$/ syntax error here/' chapters/02-waitgroups/waitgroup.c
-build/bin/grade --root . -C 02 >"$work/cc.out" 2>&1
+make --no-print-directory -s grade CH=02 STRICT=1 >"$work/cc.out" 2>&1
+status=$?
 git checkout -q chapters/02-waitgroups/waitgroup.c
+check "make grade keeps the grader's exit status (STRICT=1, short of the maximum: $status)" "[ $status -ne 0 ]"
+check "make grade's output is the grader's: nothing after its closing line but make's own" "grep -v '^make: \\*\\*\\*' $work/cc.out | tail -n 1 | grep -q '^grade: '"
 matches() { # regexp file: the matched "file:line" pairs, by JavaScript's regex engine when there is node
 	if command -v node >/dev/null 2>&1; then
 		node -e 'const re = new RegExp(process.argv[1]); const m = process.argv[3].split(/\r?\n/).map(l => re.exec(l)).filter(Boolean);
