@@ -385,8 +385,9 @@ int watch_run(const char *chapter_name, bool stay)
 			due = now_s() + QUIET_MS / 1000.0;
 		if (fds[3].revents) {
 			char junk[256];
+			ssize_t got = read(0, junk, sizeof(junk));
 
-			if (read(0, junk, sizeof(junk)) > 0 && memchr(junk, '\n', sizeof(junk)))
+			if (got > 0 && memchr(junk, '\n', (size_t)got))
 				due = now_s();
 		}
 		if (fds[2].revents && pump(&w)) {
