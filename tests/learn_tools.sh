@@ -60,6 +60,18 @@ check "reset restores the template's starter even after the learner committed" "
 check "reset keeps the learner's file as the backup it names ($backup)" \
 	"[ -n '$backup' ] && tail -n 1 '$backup' | grep -q 'my attempt'"
 
+echo "    [$SECONDS s] watch streams the grader's lines as they are printed"
+# A stand-in grader that prints with stdio and never flushes: through a pipe
+# both lines would arrive together at its exit; through watch's terminal the
+# first one comes 2 s before the second.
+printf '#include <stdio.h>\n#include <unistd.h>\nint main(void) { printf("  correctness  PASS  40/40\\n");\n sleep(2); printf("  total        100/100\\n"); return 0; }\n' >"$work/fake.c"
+cc -o "$work/fakegrade" "$work/fake.c"
+THREADCLINIC_GRADER="$work/fakegrade" THREADCLINIC_WATCH_STAMPS=1 timeout -s INT 4 build/bin/learn watch 01 >"$work/stream.out" 2>&1
+t1=$(sed -n 's/^\[\([0-9.]*\)\]   correctness.*/\1/p' "$work/stream.out")
+t2=$(sed -n 's/^\[\([0-9.]*\)\]   total.*/\1/p' "$work/stream.out")
+check "watch shows a gate line as soon as it is printed (stdio, no flush): ${t1:-?} then ${t2:-?}" \
+	"[ -n '$t1' ] && [ -n '$t2' ] && [ \$(echo '$t2 - $t1 >= 1.5' | bc) = 1 ]"
+
 echo "    [$SECONDS s] compile_commands.json: every include of every chapter file resolves"
 m compile-commands >/dev/null
 n=$(jq length compile_commands.json)

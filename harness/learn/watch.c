@@ -181,9 +181,12 @@ static void start_grading(struct watch *w)
 		dup2(slave, 1);
 		dup2(slave, 2);
 		closefrom(3);
-		execl("build/bin/grade", "grade", "--root", ".", "-C", w->ch.id, "--report", WATCH_REPORT,
+		/* THREADCLINIC_GRADER: another grader (the tests' stand-in). */
+		const char *grader = getenv("THREADCLINIC_GRADER") ? getenv("THREADCLINIC_GRADER") : "build/bin/grade";
+
+		execl(grader, "grade", "--root", ".", "-C", w->ch.id, "--report", WATCH_REPORT,
 		      "--build", WATCH_BUILD, (char *)NULL);
-		perror("watch: build/bin/grade");
+		perror(grader);
 		_exit(127);
 	}
 	close(slave);
