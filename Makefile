@@ -67,8 +67,9 @@ endif
 
 all: $(BIN)/grade
 
+# make deps, make test and make learn-test also want the tools of the tests.
 deps:
-	$(Q)sh harness/deps.sh
+	$(Q)sh harness/deps.sh $(if $(filter deps test learn-test bench-loop,$(MAKECMDGOALS)),--test)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -145,7 +146,7 @@ interview: $(BIN)/learn
 classroom-template: $(BIN)/learn
 	$(Q)$(BIN)/learn export "$(DIR)"
 
-bench-loop: $(BIN)/grade $(BIN)/learn
+bench-loop: deps $(BIN)/grade $(BIN)/learn
 	$(Q)bash tests/bench_loop.sh
 
 doctor:

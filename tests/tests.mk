@@ -76,6 +76,6 @@ adversarial: $(BIN)/grade $(BIN)/selfcheck
 # The learner's loop (harness/learn/): watch in a real terminal (tmux), then
 # hint, progress, reset, interview, compile-commands, the editor's problem
 # matchers and the classroom template, each in a private copy of the workbook.
-learn-test: $(BIN)/grade $(BIN)/learn
+learn-test: deps $(BIN)/grade $(BIN)/learn
 	$(Q)bash tests/learn_watch.sh
 	$(Q)bash tests/learn_tools.sh
