@@ -95,3 +95,9 @@ feedback: $(BIN)/grade
 # course policy, reproducing a failure, a bundle built outside git.
 instructor: $(BIN)/grade $(BIN)/check_results
 	$(Q)bash tests/instructor.sh
+# The learner's loop (harness/learn/): watch in a real terminal (tmux), then
+# hint, progress, reset, interview, compile-commands, the editor's problem
+# matchers and the classroom template, each in a private copy of the workbook.
+learn-test: deps $(BIN)/grade $(BIN)/learn
+	$(Q)bash tests/learn_watch.sh
+	$(Q)bash tests/learn_tools.sh
