@@ -133,6 +133,14 @@ int progress_record(const char *report_path, bool quiet)
 			fprintf(stderr, "progress: no grading report at %s (%s)\n", report_path, err.text);
 		return -1;
 	}
+	/* A TEST= run is partial: its scores are not a grade (grade's report
+	   marks it "partial"), so it never counts as a chapter's best. */
+	if (json_is_true(json_object_get(report, "partial"))) {
+		if (!quiet)
+			printf("progress: a partial run (TEST=) is not recorded\n");
+		json_decref(report);
+		return 0;
+	}
 	p = progress_load();
 	now_text(when, sizeof(when));
 	json_array_foreach(json_object_get(report, "chapters"), i, rc)
