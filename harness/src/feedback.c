@@ -64,6 +64,8 @@ static void clean_function_name(char *name)
 		p++;
 	if (strncmp(p, "GI_", 3) == 0)
 		p += 3;
+	if (strncmp(p, "wrap_", 5) == 0)	/* perturb.c's wrappers */
+		p += 5;
 	while (*p == '_')
 		p++;
 	memmove(name, p, strlen(p) + 1);
