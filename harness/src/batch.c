@@ -13,7 +13,7 @@
 
 #include "grade.h"
 #include "report.h"
-#include "workspace.h"
+#include "files.h"
 
 struct submission {
 	char *name;

@@ -155,8 +155,7 @@ static bool prepare(const struct grade_job *job, const struct chapter *chapter,
 	char why[1024], *log = NULL;
 	struct sandbox_status st;
 
-	if (!workspace_open(&g->w, job->root, job->build_root, job->cache_root, chapter,
-			    job->submission_root, job->slot, why, sizeof(why))) {
+	if (!workspace_open(&g->w, job, chapter, why, sizeof(why))) {
 		fail_remaining(out, why, NULL);
 		return false;
 	}

@@ -42,7 +42,7 @@
 #include "chapter.h"
 #include "grade.h"
 #include "report.h"
-#include "workspace.h"
+#include "files.h"
 
 static void usage(FILE *out)
 {
