@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "../lib/heapcount.h"
 #include "../lib/perturb.h"
 #include "files.h"
@@ -36,7 +37,7 @@ void argv_push(struct argv_list *a, const char *s)
 {
 	if (a->n + 2 > a->cap) {
 		a->cap = a->cap ? a->cap * 2 : 64;
-		a->items = realloc(a->items, a->cap * sizeof(*a->items));
+		a->items = xrealloc(a->items, a->cap * sizeof(*a->items));
 	}
 	a->items[a->n++] = s;
 	a->items[a->n] = NULL;
@@ -44,7 +45,7 @@ void argv_push(struct argv_list *a, const char *s)
 
 void argv_push_owned(struct argv_list *a, char *s)
 {
-	a->owned = realloc(a->owned, (a->nowned + 1) * sizeof(*a->owned));
+	a->owned = xrealloc(a->owned, (a->nowned + 1) * sizeof(*a->owned));
 	a->owned[a->nowned++] = s;
 	argv_push(a, s);
 }
@@ -53,8 +54,8 @@ static void push_path(struct argv_list *a, const char *dir, const char *name)
 {
 	char *path;
 
-	if (asprintf(&path, "%s/%s", dir, name) >= 0)
-		argv_push_owned(a, path);
+	path = xasprintf("%s/%s", dir, name);
+	argv_push_owned(a, path);
 }
 
 void argv_free(struct argv_list *a)
@@ -74,24 +75,16 @@ static const char *compiler(void)
 
 void workspace_compiler(struct argv_list *a, const struct workspace *w)
 {
-	char *inc;
+	static const char *const dirs[] = { "harness/world", "harness/lib", "harness/bench" };
 
 	argv_push(a, compiler());
 	argv_push(a, "-std=gnu11");
 	argv_push(a, "-pthread");
 	argv_push(a, "-I");
-	argv_push_owned(a, strdup(w->chapter->header_dir));
-	if (asprintf(&inc, "%s/harness/world", w->root) >= 0) {
+	argv_push_owned(a, xstrdup(w->chapter->header_dir));
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		argv_push(a, "-I");
-		argv_push_owned(a, inc);
-	}
-	if (asprintf(&inc, "%s/harness/lib", w->root) >= 0) {
-		argv_push(a, "-I");
-		argv_push_owned(a, inc);
-	}
-	if (asprintf(&inc, "%s/harness/bench", w->root) >= 0) {
-		argv_push(a, "-I");
-		argv_push_owned(a, inc);
+		argv_push_owned(a, xasprintf("%s/%s", w->root, dirs[i]));
 	}
 }
 
@@ -128,12 +121,10 @@ static bool run_compiler(struct workspace *w, struct argv_list *a, bool sees_hid
 	*log = workspace_rewrite(w, r.output ? r.output : "");
 	if (r.end == PROC_NOT_STARTED) {
 		free(*log);
-		if (asprintf(log, "the C compiler '%s' could not be started", compiler()) < 0)
-			*log = NULL;
+		*log = xasprintf("the C compiler '%s' could not be started", compiler());
 	} else if (r.end == PROC_TIMED_OUT) {
 		free(*log);
-		if (asprintf(log, "the compiler timed out after %d s", BUILD_TIMEOUT_S) < 0)
-			*log = NULL;
+		*log = xasprintf("the compiler timed out after %d s", BUILD_TIMEOUT_S);
 	}
 	proc_result_free(&r);
 	return ok;
@@ -190,30 +181,30 @@ static size_t harness_sources(const struct workspace *w, enum flavor f, char ***
 	size_t n = 0, rootlen = strlen(w->root) + 1;
 	glob_t g;
 
-#define ADD(path) do { list = realloc(list, (n + 1) * sizeof(*list)); list[n++] = (path); } while (0)
-	if (asprintf(&pattern, "%s/harness/world/*.c", w->root) >= 0 &&
-	    glob(pattern, 0, NULL, &g) == 0) {
+#define ADD(path) do { list = xrealloc(list, (n + 1) * sizeof(*list)); list[n++] = (path); } while (0)
+	pattern = xasprintf("%s/harness/world/*.c", w->root);
+	if (glob(pattern, 0, NULL, &g) == 0) {
 		for (size_t i = 0; i < g.gl_pathc; i++)
-			ADD(strdup(g.gl_pathv[i] + rootlen));
+			ADD(xstrdup(g.gl_pathv[i] + rootlen));
 		globfree(&g);
 	}
 	free(pattern);
-	ADD(strdup("harness/lib/channel.c"));
-	ADD(strdup("harness/lib/confine.c"));
+	ADD(xstrdup("harness/lib/channel.c"));
+	ADD(xstrdup("harness/lib/confine.c"));
 	if (f == FLAVOR_LEAKS)
-		ADD(strdup("harness/lib/heapcount.c"));
+		ADD(xstrdup("harness/lib/heapcount.c"));
 	if (f == FLAVOR_BENCH || f == FLAVOR_TSAN_BENCH) {
-		ADD(strdup("harness/bench/bench_main.c"));
-		ADD(strdup(w->chapter->bench + rootlen));
+		ADD(xstrdup("harness/bench/bench_main.c"));
+		ADD(xstrdup(w->chapter->bench + rootlen));
 	} else {
-		ADD(strdup("harness/lib/scenario.c"));
-		ADD(strdup("harness/lib/verdict.c"));
-		ADD(strdup("harness/lib/perturb.c"));
-		ADD(strdup(f == FLAVOR_SUITE ? "harness/suites/chapter_suite.c"
-					     : "harness/drivers/race_driver.c"));
-		ADD(strdup(w->chapter->scenarios + rootlen));
+		ADD(xstrdup("harness/lib/scenario.c"));
+		ADD(xstrdup("harness/lib/verdict.c"));
+		ADD(xstrdup("harness/lib/perturb.c"));
+		ADD(xstrdup(f == FLAVOR_SUITE ? "harness/suites/chapter_suite.c"
+					      : "harness/drivers/race_driver.c"));
+		ADD(xstrdup(w->chapter->scenarios + rootlen));
 		if (w->hidden_tests)
-			ADD(strdup(w->hidden_tests + rootlen));
+			ADD(xstrdup(w->hidden_tests + rootlen));
 	}
 #undef ADD
 	*out = list;
@@ -226,8 +217,7 @@ static long long newest_in(const char *dir, const char *suffix, long long since)
 	char *pattern;
 	glob_t g;
 
-	if (asprintf(&pattern, "%s/%s", dir, suffix) < 0)
-		return since;
+	pattern = xasprintf("%s/%s", dir, suffix);
 	if (glob(pattern, 0, NULL, &g) == 0) {
 		for (size_t i = 0; i < g.gl_pathc; i++) {
 			struct stat st;
@@ -263,8 +253,7 @@ static long long harness_stamp(const char *root)
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		char *dir;
 
-		if (asprintf(&dir, "%s/%s", root, dirs[i]) < 0)
-			continue;
+		dir = xasprintf("%s/%s", root, dirs[i]);
 		stamp = newest_in(dir, i + 1 == sizeof(dirs) / sizeof(dirs[0]) ? "*.h" : "*.[ch]",
 				  stamp);
 		free(dir);
@@ -283,7 +272,7 @@ static long long harness_stamp(const char *root)
 static char *cached_object(struct workspace *w, enum flavor f, const char *rel, char **log)
 {
 	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	char *dir, *obj, *tmp, *src, *flat = strdup(rel);
+	char *dir, *obj, *tmp, *src, *flat = xstrdup(rel);
 	struct argv_list a = { 0 };
 	struct proc_opts o = { .timeout_s = BUILD_TIMEOUT_S, .output_cap = 32 * 1024,
 			       .big_address_space = true };
@@ -292,11 +281,8 @@ static char *cached_object(struct workspace *w, enum flavor f, const char *rel, 
 	for (char *p = flat; *p; p++)
 		if (*p == '/')
 			*p = '_';
-	if (asprintf(&dir, "%s/%llx/%d", w->cache_root, harness_stamp(w->root), (int)f) < 0 ||
-	    asprintf(&obj, "%s/%s.o", dir, flat) < 0) {
-		free(flat);
-		return NULL;
-	}
+	dir = xasprintf("%s/%llx/%d", w->cache_root, harness_stamp(w->root), (int)f);
+	obj = xasprintf("%s/%s.o", dir, flat);
 	free(flat);
 	if (access(obj, R_OK) == 0) {
 		free(dir);
@@ -304,9 +290,10 @@ static char *cached_object(struct workspace *w, enum flavor f, const char *rel, 
 	}
 	pthread_mutex_lock(&lock);
 	make_dirs(dir);
-	if (access(obj, R_OK) != 0 &&
-	    asprintf(&tmp, "%s.%d.%lx.tmp", obj, (int)getpid(), (unsigned long)pthread_self()) >= 0 &&
-	    asprintf(&src, "%s/%s", w->root, rel) >= 0) {
+	if (access(obj, R_OK) != 0) {
+		tmp = xasprintf("%s.%d.%lx.tmp", obj, (int)getpid(), (unsigned long)pthread_self());
+		src = xasprintf("%s/%s", w->root, rel);
+
 		push_common_flags(&a, w);
 		push_flavor_flags(&a, f);
 		argv_push(&a, "-c");
@@ -318,9 +305,8 @@ static char *cached_object(struct workspace *w, enum flavor f, const char *rel, 
 			free(r.output);
 		} else {
 			remove(tmp);
-			if (asprintf(log, "the harness's %s did not compile (not your code: "
-				     "report it):\n%s", rel, r.output ? r.output : "") < 0)
-				*log = NULL;
+			*log = xasprintf("the harness's %s did not compile (not your code: "
+					 "report it):\n%s", rel, r.output ? r.output : "");
 			free(r.output);
 			free(obj);
 			obj = NULL;
@@ -347,8 +333,7 @@ static bool install_binary(struct workspace *w, enum flavor f, char **log)
 	int fd;
 	bool ok = false;
 
-	if (asprintf(&built, "%s/%s", w->out_dir, flavor_table[f].binary) < 0)
-		return false;
+	built = xasprintf("%s/%s", w->out_dir, flavor_table[f].binary);
 	unlink(w->binaries[f]);
 	fd = open(built, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
@@ -365,9 +350,8 @@ static bool install_binary(struct workspace *w, enum flavor f, char **log)
 		close(fd);
 	if (!ok) {
 		free(*log);
-		if (asprintf(log, "the grader could not take over the binary it built (%s)",
-			     strerror(errno)) < 0)
-			*log = NULL;
+		*log = xasprintf("the grader could not take over the binary it built (%s)",
+				 strerror(errno));
 	}
 	free(built);
 	return ok;
@@ -433,7 +417,7 @@ bool workspace_build(struct workspace *w, enum flavor f, char **log)
 	bool ok = true;
 
 	*log = NULL;
-	objects = calloc(n ? n : 1, sizeof(*objects));
+	objects = xcalloc(n ? n : 1, sizeof(*objects));
 	for (size_t i = 0; i < n && ok; i++)
 		ok = (objects[i] = cached_object(w, f, sources[i], log)) != NULL;
 	if (ok) {
@@ -451,8 +435,8 @@ bool workspace_build(struct workspace *w, enum flavor f, char **log)
 			for (size_t i = 0; i < sizeof(wrapped) / sizeof(wrapped[0]); i++) {
 				char *flag;
 
-				if (asprintf(&flag, "-Wl,--wrap=%s", wrapped[i]) >= 0)
-					argv_push_owned(&a, flag);
+				flag = xasprintf("-Wl,--wrap=%s", wrapped[i]);
+				argv_push_owned(&a, flag);
 			}
 		}
 		if (f == FLAVOR_SUITE)

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alloc.h"
+
 /* The learner's path as people should see it: relative to cwd if inside. */
 char *display_path(const char *path)
 {
@@ -17,10 +19,10 @@ char *display_path(const char *path)
 	size_t n;
 
 	if (!real)
-		return strdup(path);
+		return xstrdup(path);
 	if (getcwd(cwd, sizeof(cwd)) && (n = strlen(cwd)) &&
 	    strncmp(real, cwd, n) == 0 && real[n] == '/') {
-		char *rel = strdup(real + n + 1);
+		char *rel = xstrdup(real + n + 1);
 
 		free(real);
 		return rel;
@@ -28,24 +30,20 @@ char *display_path(const char *path)
 	return real;
 }
 
-
 char *workspace_rewrite(const struct workspace *w, const char *text)
 {
 	char *prefix, *out;
 	size_t plen, dlen, cap, used = 0;
 
-	if (asprintf(&prefix, "%s/", w->src_dir) < 0)
-		return strdup(text);
+	prefix = xasprintf("%s/", w->src_dir);
 	plen = strlen(prefix);
 	dlen = strlen(w->display_dir);
 	cap = strlen(text) + 1;
-	out = malloc(cap);
-	while (out && *text) {
+	out = xmalloc(cap);
+	while (*text) {
 		if (strncmp(text, prefix, plen) == 0) {
 			cap += dlen + 1;
-			out = realloc(out, cap);
-			if (!out)
-				break;
+			out = xrealloc(out, cap);
 			memcpy(out + used, w->display_dir, dlen);
 			used += dlen;
 			out[used++] = '/';
@@ -54,8 +52,7 @@ char *workspace_rewrite(const struct workspace *w, const char *text)
 			out[used++] = *text++;
 		}
 	}
-	if (out)
-		out[used] = '\0';
+	out[used] = '\0';
 	free(prefix);
 	return out;
 }

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alloc.h"
+
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -41,12 +43,10 @@ int open_regular(const char *path)
 
 char *read_bounded(int fd, size_t cap, size_t *got)
 {
-	char *data = malloc(cap + 1);
+	char *data = xmalloc(cap + 1);
 	ssize_t n;
 
 	*got = 0;
-	if (!data)
-		return NULL;
 	while (*got < cap && (n = read(fd, data + *got, cap - *got)) > 0)
 		*got += (size_t)n;
 	data[*got] = '\0';
@@ -68,10 +68,8 @@ char *read_text(const char *path, size_t cap)
 
 int make_dirs(const char *path)
 {
-	char *copy = strdup(path);
+	char *copy = xstrdup(path);
 
-	if (!copy)
-		return ENOMEM;
 	for (char *p = copy + 1; *p; p++) {
 		if (*p != '/')
 			continue;

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "feedback.h"
 #include "proc.h"
 
@@ -77,58 +78,55 @@ enum outcome scenario_outcome(const struct workspace *w, const struct evidence *
 {
 	const struct scenario_evidence *s = &e->at[i];
 	enum outcome o = OUT_NOT_RUN;
-	int rc = 0;
 
 	*why = NULL;
 	if (s->timeout) {
-		char *stacks = s->stacks ? stacks_reduce(w, s->stacks) : strdup("  (no stacks)\n");
+		char *stacks = s->stacks ? stacks_reduce(w, s->stacks) : xstrdup("  (no stacks)\n");
 		double seconds = atof(s->timeout);
 		char *tab = strchr(s->timeout, '\t');
 		long mb = tab ? atol(tab + 1) : -1;
 
 		if (mb >= 256)
-			rc = asprintf(why, "timed out after %.1f s while using %ld MiB of memory "
-				      "(memory that keeps growing?); where the threads were:\n%s",
-				      seconds, mb, stacks);
+			*why = xasprintf("timed out after %.1f s while using %ld MiB of memory "
+					 "(memory that keeps growing?); where the threads were:\n%s",
+					 seconds, mb, stacks);
 		else
-			rc = asprintf(why, "timed out after %.1f s (a deadlock, or a wait nobody "
-				      "ends); where the threads were:\n%s", seconds, stacks);
+			*why = xasprintf("timed out after %.1f s (a deadlock, or a wait nobody "
+					 "ends); where the threads were:\n%s", seconds, stacks);
 		free(stacks);
 		o = OUT_TIMEOUT;
 	} else if (s->crash) {
 		int sig = atoi(s->crash);
-		char *stacks = s->stacks ? stacks_reduce(w, s->stacks) : strdup("");
+		char *stacks = s->stacks ? stacks_reduce(w, s->stacks) : xstrdup("");
 
-		rc = asprintf(why, "crashed (SIG%s)%s\n%s",
-			      sigabbrev_np(sig) ? sigabbrev_np(sig) : "?",
-			      s->stacks ? "; where the threads were:" : "", stacks);
+		*why = xasprintf("crashed (SIG%s)%s\n%s",
+				 sigabbrev_np(sig) ? sigabbrev_np(sig) : "?",
+				 s->stacks ? "; where the threads were:" : "", stacks);
 		free(stacks);
 		o = OUT_CRASH;
 	} else if (s->early) {
-		rc = asprintf(why, "ended early: the thread running the test ended inside your "
-			      "code (pthread_exit() on a thread you did not create?); that is "
-			      "not a pass");
+		*why = xasprintf("ended early: the thread running the test ended inside your "
+				 "code (pthread_exit() on a thread you did not create?); that is "
+				 "not a pass");
 		o = OUT_EARLY;
 	} else if (s->end && strcmp(s->end, "pass") == 0) {
 		return OUT_PASS;
 	} else if (s->end && strncmp(s->end, "fail\t", 5) == 0) {
-		char *clause = strdup(s->end + 5), *message = clause ? strchr(clause, '\t') : NULL;
+		char *clause = xstrdup(s->end + 5), *message = clause ? strchr(clause, '\t') : NULL;
 
 		if (message)
 			*message++ = '\0';
-		rc = asprintf(why, "%s violated: %s", clause ? clause : "?",
-			      message ? message : "");
+		*why = xasprintf("%s violated: %s", clause ? clause : "?",
+				 message ? message : "");
 		free(clause);
 		o = OUT_FAIL;
 	} else if (s->begin) {
-		rc = asprintf(why, "ended early: the test's process ended before the test "
-			      "finished (exit() or _exit() in your code?); that is not a pass");
+		*why = xasprintf("ended early: the test's process ended before the test "
+				 "finished (exit() or _exit() in your code?); that is not a pass");
 		o = OUT_EARLY;
 	} else {
-		rc = asprintf(why, "did not run (an earlier failure stopped the run)");
+		*why = xasprintf("did not run (an earlier failure stopped the run)");
 	}
-	if (rc < 0)
-		*why = NULL;
 	return o;
 }
 
@@ -141,17 +139,14 @@ void note_seccomp(const struct evidence *e, struct gate_result *g)
 
 char *env_entry(const char *name, const char *value)
 {
-	char *entry;
-
-	return asprintf(&entry, "%s=%s", name, value) < 0 ? NULL : entry;
+	return xasprintf("%s=%s", name, value);
 }
 
 char *fresh_path(const struct workspace *w, const char *name)
 {
 	char *path;
 
-	if (asprintf(&path, "%s/%s", w->dir, name) < 0)
-		return NULL;
+	path = xasprintf("%s/%s", w->dir, name);
 	unlink(path);
 	return path;
 }
@@ -226,8 +221,7 @@ int open_trusted(const struct workspace *w, const char *rel)
 	char *path;
 	int fd;
 
-	if (asprintf(&path, "%s/%s", w->root, rel) < 0)
-		return -1;
+	path = xasprintf("%s/%s", w->root, rel);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	free(path);
 	return fd;
@@ -276,9 +270,8 @@ void gate_correctness(const struct workspace *w, const struct scenario_list *lis
 			g->halted = g->halted || out != OUT_CRASH;
 		gate_add_detail(g, "FAIL %s (%s): %s", list->name[i], list->clause[i],
 				why ? why : "?");
-		if (!first_text && asprintf(&first_text, "%s: %s", list->name[i],
-					    why ? why : "?") < 0)
-			first_text = NULL;
+		if (!first_text)
+			first_text = xasprintf("%s: %s", list->name[i], why ? why : "?");
 		free(why);
 	}
 	note_seccomp(&e, g);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "alloc.h"
 #include "../world/random.h"
 #include "gates.h"
 #include "policy.h"
@@ -45,7 +46,7 @@ static char *head_lines(const char *log, int lines)
 		if (p)
 			p++;
 	}
-	return strndup(log, p && *p ? (size_t)(p - log) : strlen(log));
+	return xstrndup(log, p && *p ? (size_t)(p - log) : strlen(log));
 }
 
 /* Builds one flavour; on failure fails the remaining gates with the log. */
@@ -160,7 +161,7 @@ static bool prepare(const struct grade_job *job, const struct chapter *chapter,
 		return false;
 	}
 	sandbox_probe(&g->w.sandbox, &st);
-	out->sandbox = strdup(st.text);
+	out->sandbox = xstrdup(st.text);
 	if (job->require_sandbox && !sandbox_complete(&st)) {
 		snprintf(why, sizeof(why), "could not run: the sandbox is incomplete "
 			 "and --require-sandbox is set (%s)", st.text);
@@ -278,14 +279,8 @@ void grade_end(struct grading *g, struct chapter_result *out)
 void grade_chapter(const struct grade_job *job, const struct chapter *chapter,
 		   struct chapter_result *out)
 {
-	struct grading *g = calloc(1, sizeof(*g));
+	struct grading *g = xcalloc(1, sizeof(*g));
 
-	if (!g) {
-		chapter_result_init(out, chapter->id, chapter_has_leaks_gate(chapter));
-		fail_remaining(out, "the grader ran out of memory", NULL);
-		chapter_result_finish(out);
-		return;
-	}
 	grade_begin(job, chapter, g);
 	grade_throughput(g);
 	grade_end(g, out);

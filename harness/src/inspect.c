@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "build.h"
 #include "proc.h"
 
@@ -129,12 +130,11 @@ static void read_preprocessed(const struct workspace *w, const char *text, const
 							 system ? system_name(file) : file);
 				}
 				/* Back in the learner's file: the include was the line before. */
-				if (refused[0] && !pp->problem && strcmp(file, src) == 0 && !entering &&
-				    asprintf(&pp->problem, "%s:%ld: includes %s; a learner file may "
-					     "include its chapter's headers, the world's, and standard "
-					     "headers (threads, strings, memory, time, stdio)", shown,
-					     number - 1, refused) < 0)
-					pp->problem = NULL;
+				if (refused[0] && !pp->problem && strcmp(file, src) == 0 && !entering)
+					pp->problem = xasprintf("%s:%ld: includes %s; a learner file "
+						"may include its chapter's headers, the world's, and "
+						"standard headers (threads, strings, memory, time, "
+						"stdio)", shown, number - 1, refused);
 				snprintf(current, sizeof(current), "%s", file);
 			}
 			line = number;
@@ -164,10 +164,9 @@ static char *scan_tokens(const char *shown, const char *lines)
 		if (p == lines || p[-1] == '\n') {
 			line = strtol(p, (char **)&p, 10);
 			if (strncmp(p + 1, "#pragma", 7) == 0 || strncmp(p + 1, "# pragma", 8) == 0) {
-				if (asprintf(&message, "%s:%ld: uses a #pragma, which exercises may not "
-					     "use (it changes how the grader's builds treat your "
-					     "code)", shown, line) < 0)
-					message = NULL;
+				message = xasprintf("%s:%ld: uses a #pragma, which exercises may not "
+						    "use (it changes how the grader's builds treat your "
+						    "code)", shown, line);
 				break;
 			}
 			continue;
@@ -206,14 +205,14 @@ static char *scan_tokens(const char *shown, const char *lines)
 			if (!strcmp(word, "__attribute__") || !strcmp(word, "__attribute"))
 				attr_depth = depth;
 			else if (in_list(banned_identifiers, word))
-				asprintf(&message, "%s:%ld: uses %s, which exercises may not use "
-					 "(inline assembly and frame tricks reach past the harness)",
-					 shown, line, word);
+				message = xasprintf("%s:%ld: uses %s, which exercises may not use "
+						    "(inline assembly and frame tricks reach past the harness)",
+						    shown, line, word);
 			else if (attr_depth >= 0 && depth > attr_depth &&
 				 in_list(banned_attributes, bare))
-				asprintf(&message, "%s:%ld: uses the attribute '%s', which exercises "
-					 "may not use (it changes what runs, where code lives, or what "
-					 "the tools see)", shown, line, bare);
+				message = xasprintf("%s:%ld: uses the attribute '%s', which exercises "
+						    "may not use (it changes what runs, where code lives, or what "
+						    "the tools see)", shown, line, bare);
 			p += len - 1;
 		}
 	}
@@ -232,9 +231,8 @@ char *check_preprocessed(const struct workspace *w, const char *src, const char 
 		struct preprocessed pp;
 
 		if (!text) {
-			if (asprintf(&message, "%s could not be preprocessed for %s", shown,
-				     builds[b].name) < 0)
-				message = NULL;
+			message = xasprintf("%s could not be preprocessed for %s", shown,
+					    builds[b].name);
 			break;
 		}
 		read_preprocessed(w, text, src, shown, &pp);
@@ -251,12 +249,11 @@ char *check_preprocessed(const struct workspace *w, const char *src, const char 
 				a++, c++;
 			while (a > first.learner && a[-1] != '\n')
 				a--;
-			if (asprintf(&message, "%s:%ld: reads differently in %s than in %s (code "
-				     "that depends on the optimiser or on a tool, e.g. "
-				     "__OPTIMIZE__ or __SANITIZE_THREAD__, would let the tools "
-				     "watch other code than the one graded)", shown, strtol(a, NULL, 10),
-				     builds[b].name, builds[0].name) < 0)
-				message = NULL;
+			message = xasprintf("%s:%ld: reads differently in %s than in %s (code "
+					    "that depends on the optimiser or on a tool, e.g. "
+					    "__OPTIMIZE__ or __SANITIZE_THREAD__, would let the tools "
+					    "watch other code than the one graded)", shown, strtol(a, NULL, 10),
+					    builds[b].name, builds[0].name);
 		}
 		if (b == 0) {
 			first = pp;
@@ -290,8 +287,7 @@ char *allowed_world_text(const struct workspace *w)
 
 		if (sscanf(p, "#include \"%255[^\"]\"", name) != 1 || strchr(name, '/'))
 			continue;
-		if (asprintf(&path, "%s/harness/world/%s", w->root, name) < 0)
-			continue;
+		path = xasprintf("%s/harness/world/%s", w->root, name);
 		text = read_text(path, 1 << 20);
 		if (text)
 			fputs(text, out);
@@ -330,14 +326,12 @@ static char *check_object(const struct workspace *w, const char *obj, const char
 	char *message = NULL;
 
 	if (!defined || !undefined || !sections) {
-		if (asprintf(&message, "%s could not be inspected (nm/readelf failed)", shown) < 0)
-			message = NULL;
+		message = xasprintf("%s could not be inspected (nm/readelf failed)", shown);
 	} else if (strstr(sections, ".init_array") || strstr(sections, ".ctors") ||
 		   strstr(sections, ".fini_array") || strstr(sections, ".dtors") ||
 		   strstr(sections, ".preinit_array")) {
-		if (asprintf(&message, "%s: defines code that runs before main() or after exit() "
-			     "(a constructor or destructor); exercises may not", shown) < 0)
-			message = NULL;
+		message = xasprintf("%s: defines code that runs before main() or after exit() "
+				    "(a constructor or destructor); exercises may not", shown);
 	}
 	for (char *save = NULL, *line = defined && !message ? strtok_r(defined, "\n", &save) : NULL;
 	     line && !message; line = strtok_r(NULL, "\n", &save)) {
@@ -347,11 +341,10 @@ static char *check_object(const struct workspace *w, const char *obj, const char
 			continue;
 		if (sym[0] != '_' && headers && mentions(headers, sym))
 			continue;
-		if (asprintf(&message, "%s:%d: defines '%s', which is not declared in the "
-			     "chapter's header; make it static, or rename it (a global of another "
-			     "name could replace part of the harness, the clock or the C library)",
-			     shown, line_of(source, sym), sym) < 0)
-			message = NULL;
+		message = xasprintf("%s:%d: defines '%s', which is not declared in the "
+				    "chapter's header; make it static, or rename it (a global of another "
+				    "name could replace part of the harness, the clock or the C library)",
+				    shown, line_of(source, sym), sym);
 	}
 	/* Of the names refused, the one used first in the file. */
 	{
@@ -374,13 +367,13 @@ static char *check_object(const struct workspace *w, const char *obj, const char
 				first_line = at;
 			}
 		}
-		if (first[0] && asprintf(&message, "%s:%d: uses '%s', which is not on the list of "
-					 "what exercises may call (threads, semaphores, atomics, "
-					 "memory, strings, printing to stdout/stderr, time, and the "
-					 "functions your chapter's header includes); files, processes, "
-					 "the environment, the network and the simulated world's own "
-					 "data are outside the exercise", shown, first_line, first) < 0)
-			message = NULL;
+		if (first[0])
+			message = xasprintf("%s:%d: uses '%s', which is not on the list of what "
+					    "exercises may call (threads, semaphores, atomics, memory, "
+					    "strings, printing to stdout/stderr, time, and the functions "
+					    "your chapter's header includes); files, processes, the "
+					    "environment, the network and the simulated world's own data "
+					    "are outside the exercise", shown, first_line, first);
 	}
 	free(defined);
 	free(undefined);
@@ -395,17 +388,15 @@ char *check_compiled(const struct workspace *w, const char *src, const char *sho
 {
 	char *obj, *message, *ok;
 
-	if (asprintf(&obj, "%s/policy%s.o", w->out_dir, level) < 0)
-		return strdup("out of memory");
+	obj = xasprintf("%s/policy%s.o", w->out_dir, level);
 	{
 		const char *extra[] = { level, "-c", "-o", obj, NULL };
 
 		ok = run_compiler_tool(w, extra, src);
 	}
 	if (!ok) {
-		if (asprintf(&message, "%s could not be compiled for inspection at %s", shown,
-			     level) < 0)
-			message = NULL;
+		message = xasprintf("%s could not be compiled for inspection at %s", shown,
+				    level);
 	} else {
 		message = check_object(w, obj, shown, source, headers, world_text, world_symbols);
 	}

@@ -38,6 +38,7 @@
 
 #include <libxml/parser.h>
 
+#include "alloc.h"
 #include "batch.h"
 #include "chapter.h"
 #include "grade.h"
@@ -55,11 +56,11 @@ static void usage(FILE *out)
 /* Splits "01 02,03" into a NULL-ended list of selectors (malloc'd). */
 static char **split_selectors(const char *list)
 {
-	char *copy = strdup(list), *save = NULL, **out = calloc(strlen(list) + 2, sizeof(*out));
+	char *copy = xstrdup(list), *save = NULL, **out = xcalloc(strlen(list) + 2, sizeof(*out));
 	size_t n = 0;
 
 	for (char *tok = strtok_r(copy, " ,", &save); tok; tok = strtok_r(NULL, " ,", &save))
-		out[n++] = strdup(tok);
+		out[n++] = xstrdup(tok);
 	free(copy);
 	return out;
 }
@@ -68,7 +69,7 @@ static char **split_selectors(const char *list)
 static bool select_chapters(const char *list, const struct chapter *chapters, size_t n,
 			    bool *selected)
 {
-	char *copy = strdup(list), *save = NULL;
+	char *copy = xstrdup(list), *save = NULL;
 	bool ok = true;
 
 	for (char *tok = strtok_r(copy, " ,", &save); tok; tok = strtok_r(NULL, " ,", &save)) {
@@ -217,8 +218,8 @@ int main(int argc, char **argv)
 	if (build_arg) {
 		make_dirs(build_arg);
 		build_root = realpath(build_arg, NULL);
-	} else if (asprintf(&build_root, "%s/build/grade", root) < 0) {
-		build_root = NULL;
+	} else {
+		build_root = xasprintf("%s/build/grade", root);
 	}
 	if (!build_root || make_dirs(build_root) != 0) {
 		fprintf(stderr, "grade: cannot create the build directory\n");
@@ -233,12 +234,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "grade: the batch directory %s does not exist\n", batch_dir);
 			return 2;
 		}
-		if (gradebook)
-			prefix = strdup(gradebook);
-		else if (asprintf(&prefix, "%s/gradebook", build_root) < 0)
-			return 2;
-		if (asprintf(&csv, "%s.csv", prefix) < 0 || asprintf(&json, "%s.json", prefix) < 0)
-			return 2;
+		prefix = gradebook ? xstrdup(gradebook) : xasprintf("%s/gradebook", build_root);
+		csv = xasprintf("%s.csv", prefix);
+		json = xasprintf("%s.json", prefix);
 		ret = batch_grade(&(struct batch_opts){
 			.root = root, .build_root = build_root, .dir = dir,
 			.chapters = (const char *const *)selectors, .csv_path = csv,
@@ -256,10 +254,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "grade: no chapters found in %s/chapters\n", root);
 		return 2;
 	}
-	selected = calloc(n, sizeof(*selected));
-	results = calloc(n, sizeof(*results));
-	if (!selected || !results)
-		return 2;
+	selected = xcalloc(n, sizeof(*selected));
+	results = xcalloc(n, sizeof(*results));
 	if (chapters_arg && *chapters_arg) {
 		if (!select_chapters(chapters_arg, chapters, n, selected))
 			return 2;
@@ -269,8 +265,7 @@ int main(int argc, char **argv)
 			selected[i] = true;
 	}
 
-	if (asprintf(&cache_root, "%s/cache", build_root) < 0)
-		return 2;
+	cache_root = xasprintf("%s/cache", build_root);
 	job = (struct grade_job){ .root = root, .build_root = build_root,
 				  .cache_root = cache_root, .submission_root = submission_abs,
 				  .require_sandbox = require_sandbox,

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "inspect.h"
 #include "proc.h"
 
@@ -105,8 +106,7 @@ char *concat_dir(const char *dir, const char *suffix)
 
 		if (len <= slen || strcmp(e->d_name + len - slen, suffix))
 			continue;
-		if (asprintf(&path, "%s/%s", dir, e->d_name) < 0)
-			continue;
+		path = xasprintf("%s/%s", dir, e->d_name);
 		text = read_text(path, 1 << 20);
 		if (text)
 			fputs(text, out);
@@ -211,10 +211,9 @@ static char *check_includes(const char *shown, const char *source)
 			if (!end)
 				continue;
 			if (q[1] == '/' || memmem(q, (size_t)(end - q), "..", 2)) {
-				if (asprintf(&message, "%s:%d: includes %.*s; include only system "
-					     "headers and the chapter's own headers by name", shown,
-					     line_at(source, p), (int)(end - q + 1), q) < 0)
-					message = NULL;
+				message = xasprintf("%s:%d: includes %.*s; include only system "
+						    "headers and the chapter's own headers by name", shown,
+						    line_at(source, p), (int)(end - q + 1), q);
 				break;
 			}
 		}
@@ -236,11 +235,10 @@ static char *check_source_text(const char *shown, const char *source)
 
 		if (!hit)
 			continue;
-		if (asprintf(&message, "%s:%d: uses '%s', which exercises may not use (sanitizer "
-			     "switches, inline assembly, constructors and section tricks would "
-			     "change what the grader measures)", shown, line_at(source, hit),
-			     *b) < 0)
-			message = NULL;
+		message = xasprintf("%s:%d: uses '%s', which exercises may not use (sanitizer "
+				    "switches, inline assembly, constructors and section tricks would "
+				    "change what the grader measures)", shown, line_at(source, hit),
+				    *b);
 		return message;
 	}
 	return NULL;
@@ -253,12 +251,8 @@ char *policy_check_source(const struct workspace *w)
 	for (size_t i = 0; i < w->chapter->nsources && !message; i++) {
 		char *src, *shown, *source;
 
-		if (asprintf(&src, "%s/%s", w->src_dir, w->chapter->sources[i]) < 0)
-			return strdup("out of memory");
-		if (asprintf(&shown, "%s/%s", w->display_dir, w->chapter->sources[i]) < 0) {
-			free(src);
-			return strdup("out of memory");
-		}
+		src = xasprintf("%s/%s", w->src_dir, w->chapter->sources[i]);
+		shown = xasprintf("%s/%s", w->display_dir, w->chapter->sources[i]);
 		source = read_text(src, 1 << 20);
 		if (source)
 			strip_comments(source);	/* a comment may say anything */
@@ -277,21 +271,17 @@ char *policy_check(struct workspace *w)
 	char *world_symbols = workspace_world_symbols(w), *message = NULL;
 
 	if (!world_symbols)
-		message = strdup("the grader could not list the simulated world's functions "
+		message = xstrdup("the grader could not list the simulated world's functions "
 				 "(not your code: report it)");
 	for (size_t i = 0; i < w->chapter->nsources && !message; i++) {
 		char *src, *shown, *source;
 
-		if (asprintf(&src, "%s/%s", w->src_dir, w->chapter->sources[i]) < 0)
-			break;
-		if (asprintf(&shown, "%s/%s", w->display_dir, w->chapter->sources[i]) < 0) {
-			free(src);
-			break;
-		}
+		src = xasprintf("%s/%s", w->src_dir, w->chapter->sources[i]);
+		shown = xasprintf("%s/%s", w->display_dir, w->chapter->sources[i]);
 		source = read_text(src, 1 << 20);
 		if (source)
 			strip_comments(source);	/* a comment may say anything */
-		message = source ? check_source_text(shown, source) : strdup("cannot read");
+		message = source ? check_source_text(shown, source) : xstrdup("cannot read");
 		if (!message)
 			message = check_preprocessed(w, src, shown);
 		if (!message)

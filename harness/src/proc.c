@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "spawn.h"
 
 #define DEFAULT_CAP (64 * 1024)
@@ -190,11 +191,9 @@ void proc_run(const char *const *argv, const struct proc_opts *o,
 
 	memset(r, 0, sizeof(*r));
 	r->end = PROC_NOT_STARTED;
-	r->output = calloc(cap + 1, 1);
+	r->output = xcalloc(cap + 1, 1);
 	if (o->channel_dir)
-		r->channel = calloc(CHANNEL_CAP + 1, 1);
-	if (!r->output || (o->channel_dir && !r->channel))
-		return;
+		r->channel = xcalloc(CHANNEL_CAP + 1, 1);
 	pid = proc_start(argv, o, r, &out_fd, &chan_fd, &chan_keep, &chan_path);
 	if (pid < 0) {
 		if (chan_fd >= 0)

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "feedback.h"
 #include "proc.h"
 
@@ -176,8 +177,7 @@ void gate_helgrind(const struct workspace *w, const struct scenario_list *list,
 	int errors, canaries = 0;
 	size_t xml_len;
 
-	if (asprintf(&supp_opt, "--suppressions=%s/harness/supp/helgrind.supp", w->root) < 0)
-		supp_opt = NULL;
+	supp_opt = xasprintf("--suppressions=%s/harness/supp/helgrind.supp", w->root);
 	if (xml_fd < 0 || !supp_opt || !binary_ready(w, FLAVOR_HELGRIND, g)) {
 		if (!g->ran) {
 			g->ran = true;

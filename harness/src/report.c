@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
+
 static const char *status_word(const struct chapter_result *c, int i)
 {
 	const struct gate_result *g = &c->gates[i];
@@ -194,11 +196,10 @@ static char *gate_output(const struct gate_result *g)
 {
 	char *text;
 
-	if (asprintf(&text, "%s%s%s%s", g->summary ? g->summary : "",
-		     g->tool_passed && g->score < g->max_score ?
-		     " (counts once correctness passes)" : "",
-		     g->details ? "\n\n" : "", g->details ? g->details : "") < 0)
-		return NULL;
+	text = xasprintf("%s%s%s%s", g->summary ? g->summary : "",
+			 g->tool_passed && g->score < g->max_score ?
+			 " (counts once correctness passes)" : "",
+			 g->details ? "\n\n" : "", g->details ? g->details : "");
 	return text;
 }
 
@@ -228,8 +229,7 @@ int report_write_gradescope(const char *path, const struct chapter_result *c, si
 				free(output);
 				continue;
 			}
-			if (asprintf(&name, "%s: %s", c[k].id, gate_name(i)) < 0)
-				name = NULL;
+			name = xasprintf("%s: %s", c[k].id, gate_name(i));
 			snprintf(num, sizeof(num), "%zu.%d", k + 1, ++number);
 			json_object_set_new(t, "name", json_string(name ? name : ""));
 			json_object_set_new(t, "number", json_string(num));
@@ -244,9 +244,10 @@ int report_write_gradescope(const char *path, const struct chapter_result *c, si
 			score += g->score;
 			if (gate_table[i].figures && g->figures && g->score == g->max_score) {
 				json_t *e = json_object_get(g->figures, "efficiency");
-				char *label;
 
-				if (e && asprintf(&label, "%s efficiency (%%)", c[k].id) >= 0) {
+				if (e) {
+					char *label = xasprintf("%s efficiency (%%)", c[k].id);
+
 					json_array_append_new(board, json_pack("{s:s, s:f, s:s}",
 						"name", label, "value",
 						(double)(int)(json_real_value(e) * 1000) / 10.0,
@@ -279,8 +280,7 @@ int report_write_classroom(const char *path, const struct chapter_result *c, siz
 
 			if (!g->applies)
 				continue;
-			if (asprintf(&name, "%s: %s", c[k].id, gate_name(i)) < 0)
-				continue;
+			name = xasprintf("%s: %s", c[k].id, gate_name(i));
 			json_array_append_new(tests, json_pack("{s:s, s:s, s:i, s:s, s:f}",
 				"name", name, "status", g->score == g->max_score ? "pass" : "fail",
 				"score", g->score, "message", g->summary ? g->summary : "",

@@ -19,6 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alloc.h"
+
 #define PASSED_CHILD_FD 4
 
 static void set_limit(int resource, rlim_t value)
@@ -133,9 +135,7 @@ static char **build_env(const char *const *extra, char **owned)
 
 	while (extra && extra[n])
 		n++;
-	envp = calloc(n + 5, sizeof(*envp));
-	if (!envp)
-		return NULL;
+	envp = xcalloc(n + 5, sizeof(*envp));
 	for (size_t i = 0; i < 2; i++)
 		envp[k++] = (char *)base[i];
 	for (size_t i = 0; i < n; i++)
@@ -168,10 +168,7 @@ static int open_channel(const char *dir, char **path, int *keep)
 	int fd;
 
 	*keep = -1;
-	if (asprintf(path, "%s/channel.%d.%lx", dir, (int)getpid(), (unsigned long)random()) < 0) {
-		*path = NULL;
-		return -1;
-	}
+	*path = xasprintf("%s/channel.%d.%lx", dir, (int)getpid(), (unsigned long)random());
 	unlink(*path);
 	if (mkfifo(*path, 0600) != 0 || chmod(*path, 0622) != 0)
 		return -1;
@@ -199,14 +196,13 @@ pid_t proc_start(const char *const *argv, const struct proc_opts *o,
 		if (!make_token(r->token, sizeof(r->token)))
 			return -1;
 		*chan_fd = open_channel(o->channel_dir, chan_path, chan_keep);
-		if (*chan_fd < 0 || asprintf(&owned[0], "TC_CHANNEL=%s", *chan_path) < 0 ||
-		    asprintf(&owned[1], "TC_TOKEN=%s", r->token) < 0) {
-			free(owned[0]);
+		if (*chan_fd < 0)
 			return -1;
-		}
+		owned[0] = xasprintf("TC_CHANNEL=%s", *chan_path);
+		owned[1] = xasprintf("TC_TOKEN=%s", r->token);
 	}
 	envp = build_env(o->env, owned);
-	if (!envp || pipe2(fds, O_CLOEXEC) != 0) {
+	if (pipe2(fds, O_CLOEXEC) != 0) {
 		free(envp);
 		free(owned[0]);
 		free(owned[1]);

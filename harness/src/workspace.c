@@ -17,6 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "alloc.h"
+
 #define MAX_SOURCE_BYTES (1 << 20)
 
 /*
@@ -145,8 +147,7 @@ static void setup_sandbox(struct workspace *w, const char *root, const char *bui
 		char *path;
 		struct stat st;
 
-		if (asprintf(&path, "%s/%s", root, hide[i]) < 0)
-			continue;
+		path = xasprintf("%s/%s", root, hide[i]);
 		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
 			w->owned_paths[n] = path;
 			w->hidden[n++] = path;
@@ -185,19 +186,16 @@ bool workspace_open(struct workspace *w, const struct grade_job *job,
 	w->cache_root = job->cache_root;
 	w->chapter = chapter;
 	setup_sandbox(w, root, job->build_root, job->submission_root, job->slot);
-	if (asprintf(&w->hidden_tests, "%s/harness/hidden/%s.c", root, chapter->id) >= 0 &&
-	    access(w->hidden_tests, R_OK) != 0) {
+	w->hidden_tests = xasprintf("%s/harness/hidden/%s.c", root, chapter->id);
+	if (access(w->hidden_tests, R_OK) != 0) {
 		free(w->hidden_tests);
 		w->hidden_tests = NULL;
 	}
-	if (asprintf(&w->dir, "%s/%s", job->build_root, chapter->id) < 0 ||
-	    asprintf(&w->src_dir, "%s/src", w->dir) < 0 ||
-	    asprintf(&w->bin_dir, "%s/bin", w->dir) < 0 ||
-	    asprintf(&w->out_dir, "%s/out", w->dir) < 0 ||
-	    asprintf(&w->scratch_dir, "%s/scratch", w->dir) < 0) {
-		snprintf(why, size, "out of memory");
-		return false;
-	}
+	w->dir = xasprintf("%s/%s", job->build_root, chapter->id);
+	w->src_dir = xasprintf("%s/src", w->dir);
+	w->bin_dir = xasprintf("%s/bin", w->dir);
+	w->out_dir = xasprintf("%s/out", w->dir);
+	w->scratch_dir = xasprintf("%s/scratch", w->dir);
 	w->display_dir = display_path(chapter->learner_dir);
 	remove_tree(w->dir);
 	if (make_dirs(w->src_dir) != 0 || make_dirs(w->bin_dir) != 0 ||
@@ -209,12 +207,9 @@ bool workspace_open(struct workspace *w, const struct grade_job *job,
 		char *from, *to, *shown;
 		bool ok;
 
-		if (asprintf(&from, "%s/%s", chapter->learner_dir, chapter->sources[i]) < 0)
-			return false;
-		if (asprintf(&to, "%s/%s", w->src_dir, chapter->sources[i]) < 0)
-			return false;
-		if (asprintf(&shown, "%s/%s", w->display_dir, chapter->sources[i]) < 0)
-			return false;
+		from = xasprintf("%s/%s", chapter->learner_dir, chapter->sources[i]);
+		to = xasprintf("%s/%s", w->src_dir, chapter->sources[i]);
+		shown = xasprintf("%s/%s", w->display_dir, chapter->sources[i]);
 		ok = copy_file(from, to, why, size, shown);
 		free(from);
 		free(to);
@@ -226,8 +221,7 @@ bool workspace_open(struct workspace *w, const struct grade_job *job,
 	chmod(w->dir, 0755);
 	workspace_unseal(w);
 	for (int f = 0; f < FLAVOR_COUNT; f++) {
-		if (asprintf(&w->binaries[f], "%s/%s", w->bin_dir, flavor_table[f].binary) < 0)
-			return false;
+		w->binaries[f] = xasprintf("%s/%s", w->bin_dir, flavor_table[f].binary);
 	}
 	return true;
 }
