@@ -4,6 +4,8 @@
  * For every chapter, as its manifest (harness/manifests/<id>.json, read with
  * harness/src/manifest.c, the grader's own reader) describes it:
  *  - the reference solution (solutions/<id>/) gets full marks on every gate;
+ *  - the starter passes the scenarios of "starter.passes" (which earn no
+ *    points) and scores below full marks;
  *  - the starter (chapters/<id>/) loses exactly the gates of the manifest's
  *    "starter.loses" (and perhaps those of "starter.may_lose"), and each
  *    gate's report contains every symptom the manifest declares for it;
@@ -672,6 +674,44 @@ static bool shows_symptoms(json_t *chapter, const struct chapter_manifest *m, ch
 }
 
 /*
+ * True when the starter passed every scenario its manifest says it passes
+ * ("starter"."passes": they earn no correctness points) and still scored
+ * below full marks; appends what is wrong to why.
+ */
+static bool passes_what_it_claims(json_t *chapter, const struct chapter_manifest *m,
+				  char *why, size_t size)
+{
+	const char *details = NULL;
+	json_t *check;
+	size_t i;
+	bool ok = true;
+
+	json_array_foreach(json_object_get(chapter, "checks"), i, check)
+		if (strcmp(json_string_value(json_object_get(check, "name")), "correctness") == 0)
+			details = json_string_value(json_object_get(check, "details"));
+	for (size_t k = 0; k < m->nstarter_passes; k++) {
+		char line[300];
+
+		snprintf(line, sizeof(line), "PASS %s (", m->starter_passes[k]);
+		if (!details || !strstr(details, line)) {
+			size_t used = strlen(why);
+
+			snprintf(why + used, size - used, " the manifest says the starter passes %s, "
+				 "but it did not;", m->starter_passes[k]);
+			ok = false;
+		}
+	}
+	if (json_integer_value(json_object_get(chapter, "score")) >=
+	    json_integer_value(json_object_get(chapter, "max_score"))) {
+		size_t used = strlen(why);
+
+		snprintf(why + used, size - used, " the starter scored full marks;");
+		ok = false;
+	}
+	return ok;
+}
+
+/*
  * Grades every case once through the grader's batch mode and scores each
  * against its expectation.
  */
@@ -753,7 +793,9 @@ static void run_cases_once(bool lost_seen[][MAX_GATES], char gate_names[][MAX_GA
 				     strncmp(c->label, "zoo/", 4) == 0 ? lost_seen[ci] : NULL,
 				     gate_names[ci], &ngates[ci]);
 			if (c->starter_of)
-				ok = shows_symptoms(chapter, c->starter_of, why, sizeof(why)) && ok;
+				ok = shows_symptoms(chapter, c->starter_of, why, sizeof(why)) &&
+				     passes_what_it_claims(chapter, c->starter_of, why, sizeof(why)) &&
+				     ok;
 		}
 		if (ok)
 			c->good++;

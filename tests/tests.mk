@@ -67,9 +67,17 @@ gradescope-check: $(BIN)/check_results
 integrity: $(BIN)/grade
 	$(Q)bash tests/integrity.sh
 
-# The grader output README.md shows is the grader's output.
+# The grader output README.md shows is the grader's output: README vs
+# tests/golden/01-starter.txt, and the golden reports of chapter 01 vs the grader;
+# every world function is readable from its chapter; no lesson sends the learner into harness/.
 docs: $(BIN)/grade
 	$(Q)bash tests/docs.sh
+	$(Q)bash tests/world_docs.sh
+
+# chapters/*/WORLD.md: the world headers each chapter's header includes,
+# readable from the chapter (tests/world_docs.sh checks them).
+world-docs:
+	$(Q)bash tests/world_docs.sh --write
 
 # Chapter 10: a deadlock's feedback names the cycle at the learner's file:line.
 lockcycle: $(BIN)/grade
@@ -78,3 +86,18 @@ lockcycle: $(BIN)/grade
 # Attacks on the grader (tests/adversarial/): each must be caught, in time.
 adversarial: $(BIN)/grade $(BIN)/selfcheck
 	$(Q)$(BIN)/selfcheck $(BIN)/grade $(CURDIR) --adversarial $(NAME)
+
+# What the grader tells a learner (tests/feedback.sh): their own output,
+# TEST=, crash causes, throughput causes.
+feedback: $(BIN)/grade
+	$(Q)bash tests/feedback.sh $(NAME)
+# The instructor's side (issue 12): layouts, the gradebook, hidden tests, the
+# course policy, reproducing a failure, a bundle built outside git.
+instructor: $(BIN)/grade $(BIN)/check_results
+	$(Q)bash tests/instructor.sh
+# The learner's loop (harness/learn/): watch in a real terminal (tmux), then
+# hint, progress, reset, interview, compile-commands, the editor's problem
+# matchers and the classroom template, each in a private copy of the workbook.
+learn-test: deps $(BIN)/grade $(BIN)/learn
+	$(Q)bash tests/learn_watch.sh
+	$(Q)bash tests/learn_tools.sh

@@ -87,4 +87,5 @@ const struct bench chapter_bench = {
 	.workload = "160 records, 2 ms validate + 2 ms store each, parallelism 8",
 	.entry = "clean_records()",
 	BENCH_FUNCTIONS,
+	.watched = &validation_api,
 };

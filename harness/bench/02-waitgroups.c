@@ -113,4 +113,5 @@ const struct bench chapter_bench = {
 	.workload = "96 patients, 10 ms per fetch, parallelism 8, every 10th device offline",
 	.entry = "vitals_nightly_batch()",
 	BENCH_FUNCTIONS,
+	.watched = &wearables_api,
 };

@@ -83,4 +83,5 @@ const struct bench chapter_bench = {
 	.workload = "320 records, 1 ms per insert, 8 workers (connections), queue of 16",
 	.entry = "store_all()",
 	BENCH_FUNCTIONS,
+	.watched = &records_db,
 };

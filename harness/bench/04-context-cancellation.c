@@ -108,4 +108,5 @@ const struct bench chapter_bench = {
 	.entry = "batch_validate()",
 	.kept_threads = 1,	/* the live deadline's timer, until teardown */
 	BENCH_FUNCTIONS,
+	.watched = &validation_api,
 };

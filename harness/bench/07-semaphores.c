@@ -158,4 +158,5 @@ const struct bench chapter_bench = {
 		    "at most 10 model calls at once",
 	.entry = "screen_submissions()",
 	BENCH_FUNCTIONS,
+	.watched = &ai_model,
 };

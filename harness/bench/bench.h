@@ -68,6 +68,13 @@ struct bench {
 	 * threads running (they may still use it): that memory is kept.
 	 */
 	void (*teardown)(void);
+	/*
+	 * The service whose limit is the parallelism the learner is given, or
+	 * NULL: its peak calls in flight during the learner's runs is reported
+	 * ("peak", "limit"), so that a slow result can say whether the code
+	 * used the parallelism it had (harness/src/throughput_cause.h).
+	 */
+	struct service *watched;
 };
 
 /*

@@ -71,6 +71,9 @@ struct figures {
  * thread left running), else false with the problem in problem. Tears down
  * unless threads are left running (they may still use the world).
  */
+/* The watched service's highest calls in flight over the learner's runs, and its limit. */
+static unsigned watched_peak, watched_limit;
+
 static bool submission_once(const struct bench *b, double *seconds, char *problem,
 			    size_t size, unsigned *busy_at_return, const char **busy_name)
 {
@@ -82,6 +85,12 @@ static bool submission_once(const struct bench *b, double *seconds, char *proble
 	ret = b->run_submission();
 	*seconds = (double)(world_now_ns() - start) / 1e9;
 	*busy_at_return = service_busy_now(busy_name);
+	if (b->watched) {
+		unsigned peak = service_peak(b->watched);
+
+		watched_peak = peak > watched_peak ? peak : watched_peak;
+		watched_limit = b->watched->limit;
+	}
 	if (ret != 0) {
 		snprintf(problem, size, "%s returned %d", b->entry, ret);
 		ok = false;
@@ -259,6 +268,10 @@ int main(int argc, char **argv)
 			   "target_efficiency", target_efficiency,
 			   "workload", b->workload, "valid", f->valid,
 			   "problem", f->problem, "trials", (int)f->trials);
+	if (result && b->watched) {
+		json_object_set_new(result, "peak", json_integer(watched_peak));
+		json_object_set_new(result, "limit", json_integer(watched_limit));
+	}
 	text = result ? json_dumps(result, JSON_COMPACT) : NULL;
 	if (!text) {
 		fprintf(stderr, "bench: cannot format the figures\n");

@@ -21,7 +21,8 @@
  *
  * Usage: race_driver [--list]
  *	--list	prints "clause<TAB>name<TAB>timeout" for each scenario (whether
- *		the chapter is graded on leaks is its manifest's business)
+ *		the chapter is graded on leaks is its manifest's business),
+ *		then "#hidden<TAB>name" for each of an instructor's hidden ones
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -78,11 +79,14 @@ int main(int argc, char **argv)
 {
 	const struct scenario_env env = { .small = true };
 	uint64_t seed;
+	size_t ran = 0;
 
 	if (argc > 1 && strcmp(argv[1], "--list") == 0) {
 		for (size_t i = 0; i < scenario_total(); i++)
 			printf("%s\t%s\t%.1f\n", scenario_get(i)->clause, scenario_get(i)->name,
 			       scenario_get(i)->timeout_s);
+		for (size_t i = chapter_scenario_count; i < scenario_total(); i++)
+			printf("#hidden\t%s\n", scenario_get(i)->name);
 		return 0;
 	}
 	tc_channel_open();
@@ -94,11 +98,14 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < scenario_total(); i++) {
 		struct check c;
 
+		if (!scenario_selected(i))
+			continue;
+		ran++;
 		verdict_run(i, &c, &env);
 		printf("%s: %s %s\n", scenario_get(i)->name,
 		       c.failed ? "fail" : "ok", c.failed ? c.message : "");
 		fflush(stdout);
 	}
-	verdict_done(scenario_total());
+	verdict_done(ran);
 	return 0;
 }

@@ -138,3 +138,24 @@ bool runner_finished(struct runner *r, int *ret, uint64_t *end_ns)
 	pthread_mutex_unlock(&r->lock);
 	return finished;
 }
+
+bool scenario_selected(size_t index)
+{
+	const char *only = getenv("TC_ONLY");
+
+	if (!only || !*only)
+		return true;
+	for (const char *p = only; *p;) {
+		char *end;
+		unsigned long long at = strtoull(p, &end, 10);
+
+		if (end == p)
+			return false;
+		if (at == index)
+			return true;
+		p = *end == ',' ? end + 1 : end;
+		if (*end && *end != ',')
+			return false;
+	}
+	return false;
+}

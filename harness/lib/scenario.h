@@ -87,6 +87,13 @@ void check_fail(struct check *c, const char *clause, const char *fmt, ...)
 double scenario_timeout_factor(void);
 
 /*
+ * False when the grader asked for some scenarios only (make grade TEST=...:
+ * TC_ONLY, a comma-separated list of indices, in the environment) and
+ * `index` is not one of them; true otherwise. Thread-safe (reads only).
+ */
+bool scenario_selected(size_t index);
+
+/*
  * A runner: a thread running one blocking operation of the learner's code
  * (op(arg)), watched by the scenario. It records when op returned and what,
  * so a scenario can wait for it with a bound and report the latency it

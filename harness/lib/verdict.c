@@ -48,12 +48,56 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/* The threads alive when the current scenario started (leak check only). */
+static int tids_before[1024];
+static int ntids_before;
+
+static bool was_there_before(int tid)
+{
+	for (int i = 0; i < ntids_before; i++)
+		if (tids_before[i] == tid)
+			return true;
+	return false;
+}
+
 /*
- * Runs eu-stack (or gdb) on this process and sends what it prints as kind.
+ * Drops from eu-stack's text (text[0..used)) the "TID n:" blocks of the
+ * threads that were alive when the scenario started, in place: what stays
+ * are the threads this scenario left, so that its count and its stacks
+ * count the same threads. Returns the new length. gdb's text is left whole.
+ */
+static size_t only_new_threads(char *text, size_t used)
+{
+	size_t in = 0, out = 0;
+	bool dropping = false;
+
+	while (in < used) {
+		size_t len = 0;
+		int tid;
+
+		while (in + len < used && text[in + len] != '\n')
+			len++;
+		if (in + len < used)
+			len++;	/* the newline */
+		if (len > 4 && strncmp(text + in, "TID ", 4) == 0 &&
+		    sscanf(text + in, "TID %d:", &tid) == 1)
+			dropping = was_there_before(tid);
+		if (!dropping) {
+			memmove(text + out, text + in, len);
+			out += len;
+		}
+		in += len;
+	}
+	return out;
+}
+
+/*
+ * Runs eu-stack (or gdb) on this process and sends what it prints as kind;
+ * with new_only, only the threads started since the scenario began.
  * Forks and execs: only from an unconfined thread (the watchdog, or the
  * thread that called verdict_run()). No malloc: also runs after a crash.
  */
-static void dump_stacks(size_t index, const char *kind)
+static void dump_stacks_of(size_t index, const char *kind, bool new_only)
 {
 	static char text[STACKS_CAP];
 	char pid[24];
@@ -94,7 +138,14 @@ static void dump_stacks(size_t index, const char *kind)
 		waitpid(child, NULL, 0);
 	}
 	close(fds[0]);
+	if (new_only)
+		used = only_new_threads(text, used);
 	tc_channel_send(kind, index, text, used);
+}
+
+static void dump_stacks(size_t index, const char *kind)
+{
+	dump_stacks_of(index, kind, false);
 }
 
 /* From a confined thread: has the watchdog dump the stacks; waits for it. */
@@ -106,12 +157,48 @@ static void request_dump(size_t index)
 		sleep_ms(20);
 }
 
+/*
+ * Marks where a scenario's share of the process's stdout and stderr (one
+ * pipe) begins and ends, so that the grader can show learners what their
+ * code printed in each test (harness/src/learner_output.h). Only for the
+ * learner's eyes: no verdict is read from the output. Async-signal-safe
+ * when flush is false.
+ */
+static void output_mark(const char *what, size_t index, bool flush)
+{
+	char line[64], digits[24];
+	size_t len = 0, nd = 0;
+
+	if (!tc_channel_ready())
+		return;
+	if (flush) {
+		fflush(stdout);
+		fflush(stderr);
+	}
+	do
+		digits[nd++] = (char)('0' + index % 10);
+	while ((index /= 10) > 0 && nd < sizeof(digits));
+	memcpy(line, "\n\036tc-output ", 12);
+	len = 12;
+	for (; *what && len < 40; what++)
+		line[len++] = *what;
+	line[len++] = ' ';
+	while (nd > 0)
+		line[len++] = digits[--nd];
+	line[len++] = '\036';
+	line[len++] = '\n';
+	if (write(1, line, len) < 0) {
+		/* Nobody reads the output: nothing to mark. */
+	}
+}
+
 static void on_fatal_signal(int sig)
 {
 	char text[4] = { (char)('0' + sig / 10), (char)('0' + sig % 10), '\0' };
 	size_t index = atomic_load(&armed_index);
 	static atomic_flag dumped = ATOMIC_FLAG_INIT;
 
+	output_mark("end", index, false);
 	tc_channel_send_text("crash", index, text);
 	if (!atomic_flag_test_and_set(&dumped) && !getenv("TC_NO_STACKS"))
 		request_dump(index);
@@ -159,6 +246,7 @@ static void *watchdog(void *arg)
 			continue;
 		snprintf(text, sizeof(text), "%.1f\t%ld",
 			 (double)atomic_load(&armed_seconds_x10) / 10.0, resident_mb());
+		output_mark("end", index, false);
 		lockgraph_report(index);	/* a cycle of mutexes, named */
 		dump_stacks(index, "stacks");
 		tc_channel_send_text("timeout", index, text);
@@ -173,6 +261,8 @@ static void start_once(void)
 	pthread_t dog;
 
 	tc_channel_open();
+	/* Line by line: what a test printed before it crashed still shows. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
 		signal(fatal[i], on_fatal_signal);
 	prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0);
@@ -201,7 +291,9 @@ static int count_descriptors(void)
 /*
  * With TC_LEAK_CHECK set: compares threads and descriptors before and after
  * the scenario, and reports "leak" ("threads<TAB>descriptors" left over)
- * and "leakstacks" when something stayed behind.
+ * and "leakstacks" when something stayed behind: the stacks of the threads
+ * this scenario left, not of those an earlier scenario left (so the two
+ * counts agree).
  */
 static void check_leaks_after(size_t index, int threads_before, int fds_before)
 {
@@ -211,7 +303,7 @@ static void check_leaks_after(size_t index, int threads_before, int fds_before)
 
 	if (threads <= threads_before && fds <= fds_before)
 		return;
-	dump_stacks(index, "leakstacks");
+	dump_stacks_of(index, "leakstacks", true);
 	snprintf(text, sizeof(text), "%d\t%d", threads - threads_before, fds - fds_before);
 	tc_channel_send_text("leak", index, text);
 }
@@ -313,14 +405,19 @@ void verdict_run(size_t index, struct check *c, const struct scenario_env *env)
 		seconds = AFTER_TIMEOUT_S;
 	seconds *= scenario_timeout_factor();
 	tc_channel_send_text("begin", index, r.s->name);
+	output_mark("begin", index, true);
 	atomic_store(&armed_index, index);
 	atomic_store(&armed_seconds_x10, (uint64_t)(seconds * 10));
 	atomic_store(&armed_deadline_ns, world_now_ns() + (uint64_t)(seconds * 1e9));
 
 	threads_before = census_threads();
 	busy_before = service_destroyed_busy(NULL);
-	if (leak_check)
+	if (leak_check) {
 		fds_before = count_descriptors();
+		ntids_before = census_thread_ids(tids_before, 1024);
+		if (ntids_before < 0)
+			ntids_before = 0;
+	}
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 16u << 20);
 	if (pthread_create(&thread, &attr, run_confined, &r) != 0) {
@@ -329,6 +426,7 @@ void verdict_run(size_t index, struct check *c, const struct scenario_env *env)
 		pthread_join(thread, NULL);
 		if (!atomic_load(&r.completed)) {
 			atomic_store(&armed_deadline_ns, 0);
+			output_mark("end", index, true);
 			tc_channel_send_text("early", index, "");
 			pthread_attr_destroy(&attr);
 			return;
@@ -347,6 +445,7 @@ void verdict_run(size_t index, struct check *c, const struct scenario_env *env)
 	pthread_attr_destroy(&attr);
 
 	atomic_store(&armed_deadline_ns, 0);
+	output_mark("end", index, true);
 	if (c->failed) {
 		char text[sizeof(c->message) + 64];
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "grade.h"
+#include "gradebook.h"
 #include "report.h"
 #include "workspace.h"
 
@@ -181,72 +182,32 @@ static int load_submissions(const struct batch_opts *o, struct submission **out,
 	return 0;
 }
 
-/* The result of chapter `id` in submission s, or NULL if not graded. */
-static const struct chapter_result *result_for(const struct submission *s, const char *id)
+/* Hands the graded submissions to gradebook.c. */
+static int write_gradebook(const struct batch_opts *o, struct submission *subs, size_t n,
+			   time_t when)
 {
-	for (size_t k = 0; k < s->nselected; k++)
-		if (strcmp(s->results[k].id, id) == 0)
-			return &s->results[k];
-	return NULL;
-}
+	struct gradebook_entry *entries = calloc(n, sizeof(*entries));
+	const struct chapter ***graded = calloc(n, sizeof(*graded));
+	int ret = -1;
 
-static int write_gradebook(const struct batch_opts *o, struct submission *subs, size_t n)
-{
-	int csv_fd = report_open(o->csv_path);
-	FILE *csv = csv_fd >= 0 ? fdopen(csv_fd, "w") : NULL;
-	json_t *book = json_object(), *list = json_array();
-	const struct submission *first = &subs[0];
-	int ret = 0;
-
-	if (!csv) {
-		fprintf(stderr, "grade: cannot write %s\n", o->csv_path);
-		json_decref(book);
-		return -1;
+	for (size_t i = 0; entries && graded && i < n; i++) {
+		graded[i] = calloc(subs[i].nselected + 1, sizeof(**graded));
+		if (!graded[i])
+			goto out;
+		for (size_t k = 0; k < subs[i].nselected; k++)
+			graded[i][k] = &subs[i].chapters[subs[i].selected[k]];
+		entries[i] = (struct gradebook_entry){ .name = subs[i].name, .dir = subs[i].dir,
+			.chapters = graded[i], .results = subs[i].results,
+			.n = subs[i].nselected };
 	}
-	/* One column per chapter of the workbook that anybody was graded on. */
-	fprintf(csv, "submission");
-	for (size_t c = 0; c < first->nchapters; c++)
-		for (size_t i = 0; i < n; i++)
-			if (result_for(&subs[i], first->chapters[c].id)) {
-				fprintf(csv, ",%s", first->chapters[c].id);
-				break;
-			}
-	fprintf(csv, ",score,max_score\n");
-	for (size_t i = 0; i < n; i++) {
-		int score = 0, max = 0;
-		json_t *chapters = json_array();
-
-		fprintf(csv, "\"%s\"", subs[i].name);
-		for (size_t c = 0; c < first->nchapters; c++) {
-			const char *id = first->chapters[c].id;
-			const struct chapter_result *r = result_for(&subs[i], id);
-			bool column = false;
-
-			for (size_t k = 0; k < n && !column; k++)
-				column = result_for(&subs[k], id) != NULL;
-			if (!column)
-				continue;
-			if (!r) {
-				fprintf(csv, ",");
-				continue;
-			}
-			fprintf(csv, ",%d", r->score);
-			score += r->score;
-			max += r->max_score;
-			json_array_append_new(chapters, report_chapter_json(r));
-		}
-		fprintf(csv, ",%d,%d\n", score, max);
-		json_array_append_new(list, json_pack("{s:s, s:i, s:i, s:o}", "name", subs[i].name,
-						      "score", score, "max_score", max,
-						      "chapters", chapters));
-	}
-	fclose(csv);
-	json_object_set_new(book, "submissions", list);
-	if (report_dump_json(book, o->json_path, JSON_INDENT(2)) != 0) {
-		fprintf(stderr, "grade: cannot write %s\n", o->json_path);
-		ret = -1;
-	}
-	json_decref(book);
+	if (entries && graded)
+		ret = gradebook_write(o->csv_path, o->json_path, entries, n, subs[0].chapters,
+				      subs[0].nchapters, when);
+out:
+	for (size_t i = 0; graded && i < n; i++)
+		free(graded[i]);
+	free(graded);
+	free(entries);
 	return ret;
 }
 
@@ -259,6 +220,7 @@ int batch_grade(const struct batch_opts *o)
 	unsigned jobs = o->jobs ? (o->jobs > 8 ? 8 : o->jobs) : 2;
 	size_t n, total = 0;
 	double start = now_s(), phase_two;
+	time_t when = time(NULL);
 	char *cache_root;
 	int ret;
 
@@ -268,6 +230,8 @@ int batch_grade(const struct batch_opts *o)
 		fprintf(stderr, "grade: no submission folders in %s\n", o->dir);
 		return 2;
 	}
+	if (gradebook_reserve(o->csv_path, o->json_path) != 0)
+		return 2;
 	printf("batch: %zu submissions; phase 1 (build and checks) with %u at once\n", n, jobs);
 	fflush(stdout);
 	p.subs = subs;
@@ -303,7 +267,7 @@ int batch_grade(const struct batch_opts *o)
 			free(g);
 			total++;
 		}
-	ret = write_gradebook(o, subs, n);
+	ret = write_gradebook(o, subs, n, when);
 	printf("batch: %zu submissions, %zu chapter gradings in %.1f s (%.1f s per submission; "
 	       "throughput phase %.1f s)\n", n, total, now_s() - start,
 	       (now_s() - start) / (double)n, now_s() - phase_two);

@@ -1,11 +1,12 @@
 /*
  * batch.h - grades a whole class: one folder per submission
  *
- * DIR/<name>/ is laid out like chapters/ (DIR/<name>/<chapter>/<module>.c).
+ * DIR/<name>/ may use any layout layout.h accepts (like chapters/, a clone
+ * of the workbook with chapters/, flat, nested), each folder its own.
  * Two phases, so that timing stays fair: first `jobs` gradings at once
  * (build, policy, correctness, ThreadSanitizer, Helgrind, leaks), each in a
  * sandbox slot of its own; then the throughput gates one at a time, with
- * nothing else running. Writes a CSV and a JSON gradebook.
+ * nothing else running. Writes a CSV and a JSON gradebook (gradebook.h).
  */
 #ifndef GRADER_BATCH_H
 #define GRADER_BATCH_H

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "chapter.h"
+#include "layout.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -67,6 +68,18 @@ static bool load_manifest(const char *root, struct chapter *c)
 	       asprintf(&c->bench_args[1], "--trials=%u", c->manifest.trials) >= 0;
 }
 
+/* Points learner_dir at wherever the submission's layout keeps the files. */
+static bool chapter_use_layout(struct chapter *c, const char *submission)
+{
+	char *found = layout_find(submission, c->id, c->sources, c->nsources);
+
+	if (!found)
+		return false;
+	free(c->learner_dir);
+	c->learner_dir = found;
+	return true;
+}
+
 int chapters_discover(const char *root, const char *submission,
 		      struct chapter **out, size_t *n)
 {
@@ -97,6 +110,8 @@ int chapters_discover(const char *root, const char *submission,
 			err = ENOMEM;
 		else if (!load_manifest(root, c))
 			err = EINVAL;
+		else if (submission && !chapter_use_layout(c, submission))
+			err = ENOMEM;
 		if (err) {
 			for (size_t k = i + 1; k < count; k++)
 				free(ids[k]);

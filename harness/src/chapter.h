@@ -32,8 +32,9 @@ struct chapter {
 
 /*
  * Lists <root>/chapters/NN-* in order, each with its manifest. Learner files
- * are read from <submission>/<id>/ when submission is not NULL, else from
- * the chapter. Returns 0, or an errno value: EINVAL when a manifest is
+ * are read from the submission when it is not NULL, in any layout layout.h
+ * accepts (NN-slug/, chapters/NN-slug/, flat, nested), else from the
+ * chapter. Returns 0, or an errno value: EINVAL when a manifest is
  * missing or malformed, after printing a message naming the file on stderr.
  */
 int chapters_discover(const char *root, const char *submission,

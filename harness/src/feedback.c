@@ -1,6 +1,9 @@
 #define _GNU_SOURCE
 #include "feedback.h"
 
+#include "crash_cause.h"
+
+#include <ctype.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <stdio.h>
@@ -102,8 +105,9 @@ int tsan_reduce(const struct workspace *w, const char *log, char **summary,
 {
 	const char *first = strstr(log, "WARNING: ThreadSanitizer: ");
 	struct text d = { 0 }, locations = { 0 };
-	char kind[256] = "", header[512] = "";
-	bool header_open = false, header_found = false;
+	/* Frames right after the warning (no section line) are the call itself. */
+	char kind[256] = "", header[512] = "the call";
+	bool header_open = true, header_found = false;
 	int count = 0, nlocations = 0;
 	const char *p = log;
 
@@ -171,6 +175,8 @@ int tsan_reduce(const struct workspace *w, const char *log, char **summary,
 	else
 		asprintf(summary, "%s (outside your file; see the details)", kind);
 	free(locations.s);
+	if (crash_tsan_cause(kind))
+		text_addf(&d, "  %s\n", crash_tsan_cause(kind));
 	if (count > 1)
 		text_addf(&d, "  (%d reports in all; the first is shown)\n", count);
 	*details = text_take(&d);
@@ -315,6 +321,26 @@ char *drop_reports(const char *log, const char *begin, const char *end, const ch
 	return out.s ? out.s : strdup("");
 }
 
+/* Turns every run of blanks and newlines in text into one space, in place. */
+static void one_line(char *text)
+{
+	char *out = text;
+
+	for (const char *p = text; text && *p; p++) {
+		if (isspace((unsigned char)*p)) {
+			if (out > text && out[-1] != ' ')
+				*out++ = ' ';
+		} else {
+			*out++ = *p;
+		}
+	}
+	if (text) {
+		while (out > text && out[-1] == ' ')
+			out--;
+		*out = '\0';
+	}
+}
+
 int helgrind_reduce(const struct workspace *w, const char *xml, const char *canary,
 		    int *canaries, char **summary, char **details)
 {
@@ -385,6 +411,10 @@ int helgrind_reduce(const struct workspace *w, const char *xml, const char *cana
 		asprintf(summary, "%s%s%s", kind && !strcmp(kind, "Race") ? "possible data race" :
 			 (what ? what : (kind ? kind : "error")),
 			 nlocations ? " at " : "", nlocations ? locations.s : "");
+		/* "Thread #9's call to pthread_mutex_lock failed\n   with error code 22": one line. */
+		one_line(*summary);
+		if (what && strstr(what, "error code 22"))
+			text_addf(&d, "  %s\n", crash_tsan_cause("use of an invalid mutex"));
 	}
 	if (count > 1)
 		text_addf(&d, "  (%d errors in all; the first is shown)\n", count);
@@ -432,42 +462,126 @@ static void park(struct parked **list, size_t *n, char *where)
 	(*n)++;
 }
 
+/* One frame of an eu-stack dump. */
+struct frame {
+	char fn[256];
+	char path[1024];	/* "" when eu-stack printed no source line */
+	char line[32];
+};
+
+/*
+ * Reads the next thread of an eu-stack dump (from "TID n:" to the next one)
+ * into frames (innermost first); returns where the dump goes on, or NULL
+ * at its end. *n gets the number of frames (at most max).
+ */
+static const char *next_thread(const char *rest, struct frame *frames, size_t max, size_t *n)
+{
+	char buf[2048], tid[32];
+	bool started = false;
+
+	*n = 0;
+	while (rest && *rest) {
+		const char *here = rest;
+		char loc[1100];
+
+		rest = next_line(rest, buf, sizeof(buf));
+		if (sscanf(buf, "TID %31[0-9]:", tid) == 1) {
+			if (started)
+				return here;
+			started = true;
+			continue;
+		}
+		if (buf[0] != '#' || *n >= max)
+			continue;
+		if (sscanf(buf, "#%*d %*s %255s", frames[*n].fn) != 1)
+			continue;
+		clean_function_name(frames[*n].fn);
+		frames[*n].path[0] = frames[*n].line[0] = '\0';
+		/* eu-stack -s prints the frame's source line on the next line. */
+		if (rest && strncmp(rest, "    ", 4) == 0) {
+			rest = next_line(rest, loc, sizeof(loc));
+			if (sscanf(loc, " %1023[^:]:%31[0-9]", frames[*n].path, frames[*n].line) != 2)
+				frames[*n].path[0] = '\0';
+		}
+		(*n)++;
+	}
+	return started || *n ? rest : NULL;
+}
+
+/* What one thread's stack says about the learner's code. */
+struct thread_view {
+	long learner;		/* index of the innermost learner frame, or -1 */
+	bool crashed;		/* the signal handler is on this stack */
+	char called[256];	/* the public call the learner frame is in, or "" */
+	bool routine;		/* the learner frame is a thread's start routine */
+};
+
+static void view_thread(const struct workspace *w, const struct frame *f, size_t n,
+			struct thread_view *v)
+{
+	size_t from = 0;
+
+	memset(v, 0, sizeof(*v));
+	v->learner = -1;
+	for (size_t i = 0; i < n; i++)
+		if (crash_is_signal_frame(f[i].fn) && strcmp(f[i].fn, "nanosleep") &&
+		    strcmp(f[i].fn, "clock_nanosleep") && strcmp(f[i].fn, "sleep_ms")) {
+			v->crashed = v->crashed || strcmp(f[i].fn, "on_fatal_signal") == 0;
+			if (strcmp(f[i].fn, "restore_rt") == 0)
+				from = i + 1;	/* frames inside the handler are not the cause */
+		}
+	if (!v->crashed)
+		from = 0;
+	for (size_t i = from; i < n; i++) {
+		if (f[i].path[0] && workspace_is_learner_file(w, f[i].path)) {
+			v->learner = (long)i;
+			/* Started by pthread_create: the outermost learner frame is the routine. */
+			for (size_t k = i; k + 1 < n && !v->routine; k++)
+				v->routine = strcmp(f[k + 1].fn, "start_thread") == 0 && f[k].path[0] &&
+					     workspace_is_learner_file(w, f[k].path);
+			break;
+		}
+		/* The outermost non-helper call inside the learner's frame wins. */
+		{
+			const char *pub = crash_public_name(f[i].fn);
+
+			if (pub && *pub)
+				snprintf(v->called, sizeof(v->called), "%s", pub);
+			else if (!pub && !crash_is_signal_frame(f[i].fn))
+				snprintf(v->called, sizeof(v->called), "%s", f[i].fn);
+		}
+	}
+}
+
 char *stacks_reduce(const struct workspace *w, const char *dump)
 {
 	struct text t = { 0 };
 	struct parked *list = NULL;
-	char inner[256] = "";
-	bool found = false;
-	size_t n = 0;
+	size_t n = 0, nframes;
+	struct frame *frames = calloc(256, sizeof(*frames));
 
-	for (const char *rest = dump; rest && *rest;) {
-		char buf[2048], fn[256], loc[1100], path[1024], lineno[32], tid[32];
+	for (const char *rest = dump; frames && rest && *rest;) {
+		struct thread_view v;
+		char *where, *entry;
 
-		rest = next_line(rest, buf, sizeof(buf));
-		if (sscanf(buf, "TID %31[0-9]:", tid) == 1) {
-			found = false;
-			inner[0] = '\0';
+		rest = next_thread(rest, frames, 256, &nframes);
+		view_thread(w, frames, nframes, &v);
+		if (v.learner < 0)
 			continue;
-		}
-		if (found || buf[0] != '#' || sscanf(buf, "#%*d %*s %255s", fn) != 1)
-			continue;
-		clean_function_name(fn);
-		/* eu-stack -s prints the frame's source line on the next line. */
-		if (rest && strncmp(rest, "    ", 4) == 0) {
-			rest = next_line(rest, loc, sizeof(loc));
-			if (sscanf(loc, " %1023[^:]:%31[0-9]", path, lineno) == 2 &&
-			    workspace_is_learner_file(w, path)) {
-				char *where = learner_location(w, path, lineno), *entry;
-
-				if (asprintf(&entry, "%s() at %s%s%s", fn, where,
-					     inner[0] ? ", waiting in " : ", running", inner) >= 0)
-					park(&list, &n, entry);
-				free(where);
-				found = true;
-			}
-		}
-		snprintf(inner, sizeof(inner), "%s", fn);
+		where = learner_location(w, frames[v.learner].path, frames[v.learner].line);
+		if (v.crashed)
+			entry = NULL, asprintf(&entry, "%s() at %s, crashed %s%s",
+					       frames[v.learner].fn, where, v.called[0] ? "in " : "here",
+					       v.called);
+		else
+			entry = NULL, asprintf(&entry, "%s() at %s%s%s", frames[v.learner].fn,
+					       where, v.called[0] ? ", waiting in " : ", running",
+					       v.called);
+		if (entry)
+			park(&list, &n, entry);
+		free(where);
 	}
+	free(frames);
 	qsort(list, n, sizeof(*list), by_threads_desc);
 	for (size_t i = 0; i < n; i++) {
 		if (i < 8)
@@ -481,4 +595,22 @@ char *stacks_reduce(const struct workspace *w, const char *dump)
 	if (!t.s)
 		text_addf(&t, "  no thread was inside your file when it was stopped\n");
 	return text_take(&t);
+}
+
+char *stacks_crash_cause(const struct workspace *w, const char *dump, int sig)
+{
+	struct frame *frames = calloc(256, sizeof(*frames));
+	char *cause = NULL;
+	size_t nframes;
+
+	for (const char *rest = dump; frames && rest && *rest && !cause;) {
+		struct thread_view v;
+
+		rest = next_thread(rest, frames, 256, &nframes);
+		view_thread(w, frames, nframes, &v);
+		if (v.crashed)
+			cause = crash_cause(sig, v.called, v.learner >= 0 && v.routine);
+	}
+	free(frames);
+	return cause ? cause : crash_cause(sig, NULL, false);
 }

@@ -54,4 +54,10 @@ long lsan_reduce(const struct workspace *w, const char *log, char **summary,
  */
 char *stacks_reduce(const struct workspace *w, const char *dump);
 
+/*
+ * The likely cause of a crash by signal sig, from the dump taken when it
+ * happened (crash_cause.h): one line "likely cause: ...", malloc'd, or NULL.
+ */
+char *stacks_crash_cause(const struct workspace *w, const char *dump, int sig);
+
 #endif

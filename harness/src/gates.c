@@ -13,23 +13,36 @@
 
 #include "evidence.h"
 #include "feedback.h"
+#include "learner_output.h"
 #include "proc.h"
+#include "throughput_cause.h"
 
-/* Slow-down factors for the scenario watchdog (see harness/README.md). */
-#define TSAN_TIMEOUT_FACTOR 2
-#define HELGRIND_TIMEOUT_FACTOR 3
-#define LEAKS_TIMEOUT_FACTOR 2
-#define BENCH_TIMEOUT_S 60.0
 #define TOOL_OUTPUT_CAP (4 * 1024 * 1024)
 
 /* The harness's canaries (harness/drivers/race_driver.c). */
 #define RACE_CANARY "tc_canary_race_writer"
 #define LEAK_CANARY "tc_canary_leak"
 
-/* A run's deadline, within the list's cap when it has one. */
-static double capped(const struct scenario_list *list, double seconds)
+double gate_deadline(const struct gate_info *gate, const struct scenario_list *list)
 {
+	double seconds = list->total_timeout_s * gate->timeout_factor + gate->margin_s;
+
 	return list->cap_s > 0 && list->cap_s < seconds ? list->cap_s : seconds;
+}
+
+/* "TC_TIMEOUT_FACTOR=<the gate's factor>" for the scenario watchdog, in buf. */
+static const char *factor_env(const struct gate_info *gate, char *buf, size_t size)
+{
+	snprintf(buf, size, "TC_TIMEOUT_FACTOR=%g", gate->timeout_factor);
+	return buf;
+}
+
+/* A sanitizer's options, format with one %d for the gate's tool_exit, in buf. */
+static const char *tool_options(const char *format, const struct gate_info *gate,
+				char *buf, size_t size)
+{
+	snprintf(buf, size, format, gate->tool_exit);
+	return buf;
 }
 
 bool scenarios_list(const struct workspace *w, struct scenario_list *list)
@@ -41,6 +54,7 @@ bool scenarios_list(const struct workspace *w, struct scenario_list *list)
 	char *line, *save = NULL;
 
 	memset(list, 0, sizeof(*list));
+	snprintf(list->only_env, sizeof(list->only_env), "TC_ONLY=");
 	if (!workspace_binary_intact(w, FLAVOR_HELGRIND))
 		return false;
 	proc_run(argv, &o, &r);
@@ -56,8 +70,13 @@ bool scenarios_list(const struct workspace *w, struct scenario_list *list)
 			list->checks_leaks = true;
 			continue;
 		}
+		if (strncmp(line, "#hidden\t", 8) == 0 && list->nhidden < 64) {
+			snprintf(list->hidden[list->nhidden++], sizeof(*list->hidden), "%s", line + 8);
+			continue;
+		}
 		if (sscanf(line, "%15[^\t]\t%127[^\t]\t%lf", list->clause[i], list->name[i],
 			   &list->timeout_s[i]) == 3) {
+			list->index[i] = i;
 			list->total_timeout_s += list->timeout_s[i];
 			list->n++;
 		}
@@ -99,10 +118,13 @@ static enum outcome scenario_outcome(const struct workspace *w, const struct evi
 	} else if (s->crash) {
 		int sig = atoi(s->crash);
 		char *stacks = s->stacks ? stacks_reduce(w, s->stacks) : strdup("");
+		char *cause = stacks_crash_cause(w, s->stacks ? s->stacks : "", sig);
 
-		rc = asprintf(why, "crashed (SIG%s)%s\n%s",
+		rc = asprintf(why, "crashed (SIG%s)%s\n%s%s%s",
 			      sigabbrev_np(sig) ? sigabbrev_np(sig) : "?",
-			      s->stacks ? "; where the threads were:" : "", stacks);
+			      s->stacks ? "; where the threads were:" : "", stacks,
+			      cause ? "  " : "", cause ? cause : "");
+		free(cause);
 		free(stacks);
 		o = OUT_CRASH;
 	} else if (s->early) {
@@ -171,24 +193,32 @@ static bool binary_ready(const struct workspace *w, enum flavor f, struct gate_r
 	return false;
 }
 
+double correctness_fraction(bool all_passed, size_t passed, size_t counted)
+{
+	if (all_passed)
+		return 1;
+	return counted ? (double)passed / (double)counted : 0;
+}
+
 void gate_correctness(const struct workspace *w, const struct scenario_list *list,
-		      struct gate_result *g)
+		      const struct gate_info *gate, struct gate_result *g)
 {
 	const char *argv[] = { w->binaries[FLAVOR_SUITE], "--jobs=1", "--ascii", NULL };
-	char *hurry = fresh_path(w, "hurry-correctness");
+	char *hurry = fresh_path(w, "hurry-correctness"), factor[48];
 	char *env_hurry = env_entry("TC_HURRY_FILE", hurry ? hurry : "");
-	const char *env[] = { env_hurry, "TC_TIMEOUT_FACTOR=1", w->seed_env, NULL };
+	const char *env[] = { env_hurry, factor_env(gate, factor, sizeof(factor)),
+			      w->seed_env, list->only_env, NULL };
 	struct proc_opts o = {
 		.sandbox = &w->sandbox,
 		.cwd = w->scratch_dir,
-		.timeout_s = list->total_timeout_s + 30,
+		.timeout_s = gate_deadline(gate, list),
 		.env = env,
 		.channel_dir = w->dir,
 		.hurry_path = hurry,
 	};
 	struct proc_result r;
 	struct evidence e;
-	size_t passed = 0;
+	size_t passed = 0, counted = 0, counted_passed = 0, free_failed = 0, unproven = 0;
 	char *first_text = NULL;
 
 	if (!binary_ready(w, FLAVOR_SUITE, g)) {
@@ -201,17 +231,24 @@ void gate_correctness(const struct workspace *w, const struct scenario_list *lis
 	g->ran = true;
 	for (size_t i = 0; i < list->n; i++) {
 		char *why;
-		enum outcome out = scenario_outcome(w, &e, i, &why);
+		enum outcome out = scenario_outcome(w, &e, list->index[i], &why);
 
+		counted += !list->free_pass[i];
 		if (out == OUT_PASS) {
 			passed++;
+			counted_passed += !list->free_pass[i];
 			gate_add_detail(g, "PASS %s (%s)", list->name[i], list->clause[i]);
+			if (list->all_output)
+				learner_output_add(g, r.output, list->index[i], true);
 			continue;
 		}
+		free_failed += list->free_pass[i];
+		unproven += out == OUT_EARLY || out == OUT_NOT_RUN;
 		if (out == OUT_TIMEOUT || out == OUT_CRASH || out == OUT_EARLY)
 			g->halted = g->halted || out != OUT_CRASH;
 		gate_add_detail(g, "FAIL %s (%s): %s", list->name[i], list->clause[i],
 				why ? why : "?");
+		learner_output_add(g, r.output, list->index[i], list->all_output);
 		if (!first_text && asprintf(&first_text, "%s: %s", list->name[i],
 					    why ? why : "?") < 0)
 			first_text = NULL;
@@ -223,7 +260,13 @@ void gate_correctness(const struct workspace *w, const struct scenario_list *lis
 	if (r.end == PROC_STOPPED || r.end == PROC_TIMED_OUT)
 		g->halted = true;
 	g->tool_passed = list->n && passed == list->n && r.end != PROC_STOPPED && !e.overflowed;
-	g->fraction = g->tool_passed ? 1 : 0;
+	/*
+	 * A run that stopped itself, overflowed its channel, or has a test that
+	 * ended early or never reported earns nothing: partial credit is only
+	 * for evidence the harness could read to its end.
+	 */
+	g->fraction = r.end == PROC_STOPPED || e.overflowed || unproven ? 0 :
+		      correctness_fraction(g->tool_passed, counted_passed, counted + free_failed);
 	if (r.out_of_memory)
 		gate_add_detail(g, "the tests used more memory than allowed (%lu MiB) and were "
 				"stopped", w->sandbox.max_memory_mb);
@@ -242,8 +285,10 @@ void gate_correctness(const struct workspace *w, const struct scenario_list *lis
 
 		if (nl)
 			*nl = '\0';
-		gate_set_summary(g, "%zu of %zu tests fail; first: %s", list->n - passed,
-				 list->n, first_text ? first_text : "?");
+		gate_set_summary(g, "%zu of %zu tests fail (points for %zu of the %zu that earn "
+				 "points%s); first: %s", list->n - passed, list->n, counted_passed,
+				 counted + free_failed, free_failed ? ", counting the ones the starter "
+				 "passed and yours fails" : "", first_text ? first_text : "?");
 	}
 	free(first_text);
 	evidence_free(&e);
@@ -259,7 +304,7 @@ void gate_correctness(const struct workspace *w, const struct scenario_list *lis
  */
 static bool driver_failed(const struct workspace *w, const struct scenario_list *list,
 			  const struct evidence *e, const struct proc_result *r,
-			  int clean_exit_code, const char *tool, struct gate_result *g)
+			  const struct gate_info *gate, const char *tool, struct gate_result *g)
 {
 	char describe[160];
 
@@ -274,7 +319,7 @@ static bool driver_failed(const struct workspace *w, const struct scenario_list 
 	}
 	for (size_t i = 0; i < list->n; i++) {
 		char *why, *nl;
-		enum outcome out = scenario_outcome(w, e, i, &why);
+		enum outcome out = scenario_outcome(w, e, list->index[i], &why);
 
 		if (out != OUT_TIMEOUT && out != OUT_CRASH && out != OUT_EARLY) {
 			free(why);
@@ -300,12 +345,14 @@ static bool driver_failed(const struct workspace *w, const struct scenario_list 
 		if (r->output && *r->output) {
 			char *shown = workspace_rewrite(w, r->output);
 
+			if (shown)
+				learner_output_strip_marks(shown);
 			gate_add_detail(g, "its output began:\n%.2000s", shown ? shown : "");
 			free(shown);
 		}
 		return true;
 	}
-	if (r->end == PROC_EXITED && (r->code == 0 || r->code == clean_exit_code))
+	if (r->end == PROC_EXITED && (r->code == 0 || r->code == gate->tool_exit))
 		return false;
 	gate_set_summary(g, "could not run: the %s run %s", tool,
 			 proc_describe(r, describe, sizeof(describe)));
@@ -332,14 +379,14 @@ static int open_trusted(const struct workspace *w, const char *rel)
  * it finds a race, or when that run does not reach its end.
  */
 static void tsan_at_scale(const struct workspace *w, const char *const *env,
-			  struct gate_result *g)
+			  const struct gate_info *gate, struct gate_result *g)
 {
 	const char *argv[] = { w->binaries[FLAVOR_TSAN_BENCH], "--once", NULL };
 	int supp = open_trusted(w, "harness/supp/tsan.supp");
 	struct proc_opts o = {
 		.sandbox = &w->sandbox,
 		.cwd = w->scratch_dir,
-		.timeout_s = BENCH_TIMEOUT_S,
+		.timeout_s = gate_table[GATE_THROUGHPUT].margin_s,	/* the benchmark's */
 		.env = env,
 		.big_address_space = true,
 		.stacks_on_timeout = true,
@@ -373,7 +420,7 @@ static void tsan_at_scale(const struct workspace *w, const char *const *env,
 		gate_add_detail(g, "at the benchmark's scale (the scenarios did not show it):\n%s",
 				details);
 	} else if (!e.done || r.output_dropped ||
-		   !(r.end == PROC_EXITED && (r.code == 0 || r.code == 66))) {
+		   !(r.end == PROC_EXITED && (r.code == 0 || r.code == gate->tool_exit))) {
 		g->tool_passed = false;
 		g->fraction = 0;
 		gate_set_summary(g, "could not run: the benchmark under ThreadSanitizer %s before "
@@ -390,22 +437,23 @@ static void tsan_at_scale(const struct workspace *w, const char *const *env,
 }
 
 void gate_tsan(const struct workspace *w, const struct scenario_list *list,
-	       struct gate_result *g)
+	       const struct gate_info *gate, struct gate_result *g)
 {
 	const char *argv[] = { w->binaries[FLAVOR_TSAN], NULL };
-	char *hurry = fresh_path(w, "hurry-tsan");
+	char *hurry = fresh_path(w, "hurry-tsan"), factor[48], options[200];
 	char *env_hurry = env_entry("TC_HURRY_FILE", hurry ? hurry : "");
 	const char *env[] = {
-		env_hurry, "TC_TIMEOUT_FACTOR=2",
-		"TSAN_OPTIONS=halt_on_error=0 exitcode=66 atexit_sleep_ms=0 "
-		"second_deadlock_stack=1 log_path=stderr suppressions=/dev/fd/4",
-		w->seed_env, NULL,
+		env_hurry, factor_env(gate, factor, sizeof(factor)),
+		tool_options("TSAN_OPTIONS=halt_on_error=0 exitcode=%d atexit_sleep_ms=0 "
+			     "second_deadlock_stack=1 log_path=stderr suppressions=/dev/fd/4",
+			     gate, options, sizeof(options)),
+		w->seed_env, list->only_env, NULL,
 	};
 	int supp = open_trusted(w, "harness/supp/tsan.supp");
 	struct proc_opts o = {
 		.sandbox = &w->sandbox,
 		.cwd = w->scratch_dir,
-		.timeout_s = capped(list, list->total_timeout_s * TSAN_TIMEOUT_FACTOR + 30),
+		.timeout_s = gate_deadline(gate, list),
 		.env = env,
 		.big_address_space = true,
 		.stacks_on_timeout = true,
@@ -442,7 +490,7 @@ void gate_tsan(const struct workspace *w, const struct scenario_list *list,
 	if (reports > 0) {
 		gate_set_summary(g, "ThreadSanitizer: %s", summary);
 		gate_add_detail(g, "%s", details);
-	} else if (!driver_failed(w, list, &e, &r, 66, "ThreadSanitizer", g)) {
+	} else if (!driver_failed(w, list, &e, &r, gate, "ThreadSanitizer", g)) {
 		if (r.output_dropped) {
 			gate_set_summary(g, "could not run: your program printed more than 4 MiB, "
 					 "which can cut ThreadSanitizer's report short; print less");
@@ -458,8 +506,8 @@ void gate_tsan(const struct workspace *w, const struct scenario_list *list,
 					 "workload)", list->n);
 		}
 	}
-	if (g->tool_passed && !list->cap_s)
-		tsan_at_scale(w, env, g);
+	if (g->tool_passed && !list->cap_s && !list->partial)
+		tsan_at_scale(w, env, gate, g);
 	free(log);
 	free(summary);
 	free(details);
@@ -485,7 +533,7 @@ static char *read_back(int fd, size_t cap)
 }
 
 void gate_helgrind(const struct workspace *w, const struct scenario_list *list,
-		   struct gate_result *g)
+		   const struct gate_info *gate, struct gate_result *g)
 {
 	char *hurry = fresh_path(w, "hurry-helgrind"), *xml_path = fresh_path(w, "helgrind.xml");
 	char *env_hurry = env_entry("TC_HURRY_FILE", hurry ? hurry : "");
@@ -511,12 +559,14 @@ void gate_helgrind(const struct workspace *w, const struct scenario_list *list,
 			"--vgdb=no", "--child-silent-after-fork=yes",
 			w->binaries[FLAVOR_HELGRIND], NULL,
 		};
-		const char *env[] = { env_hurry, "TC_TIMEOUT_FACTOR=3", "TC_NO_STACKS=1",
-				      "TC_NO_SECCOMP=1", w->seed_env, NULL };
+		char factor[48];
+		const char *env[] = { env_hurry, factor_env(gate, factor, sizeof(factor)),
+				      "TC_NO_STACKS=1",
+				      "TC_NO_SECCOMP=1", w->seed_env, list->only_env, NULL };
 		struct proc_opts o = {
 			.sandbox = &w->sandbox,
 			.cwd = w->scratch_dir,
-			.timeout_s = capped(list, list->total_timeout_s * HELGRIND_TIMEOUT_FACTOR + 60),
+			.timeout_s = gate_deadline(gate, list),
 			.env = env,
 			.big_address_space = true,
 			.channel_dir = w->dir,
@@ -537,7 +587,7 @@ void gate_helgrind(const struct workspace *w, const struct scenario_list *list,
 	} else if (errors > 0) {
 		gate_set_summary(g, "Helgrind: %s", summary);
 		gate_add_detail(g, "%s", details);
-	} else if (!driver_failed(w, list, &e, &r, 0, "Helgrind", g)) {
+	} else if (!driver_failed(w, list, &e, &r, gate, "Helgrind", g)) {
 		if (errors < 0 || !xml || !strstr(xml, "</valgrindoutput>")) {
 			gate_set_summary(g, "could not run: Helgrind's report is missing or was cut "
 					 "short");
@@ -574,7 +624,7 @@ static int report_leftovers(const struct workspace *w, const struct scenario_lis
 	*heap_only = false;
 
 	for (size_t i = 0; i < list->n; i++) {
-		const struct scenario_evidence *s = &e->at[i];
+		const struct scenario_evidence *s = &e->at[list->index[i]];
 		int threads = 0, fds = 0;
 		char what[240];
 
@@ -615,17 +665,22 @@ static int report_leftovers(const struct workspace *w, const struct scenario_lis
 }
 
 void gate_leaks(const struct workspace *w, const struct scenario_list *list,
-		struct gate_result *g)
+		const struct gate_info *gate, struct gate_result *g)
 {
 	const char *argv[] = { w->binaries[FLAVOR_LEAKS], NULL };
 	char *hurry = fresh_path(w, "hurry-leaks");
 	char *env_hurry = env_entry("TC_HURRY_FILE", hurry ? hurry : "");
-	const char *env[] = { env_hurry, "LSAN_OPTIONS=exitcode=23 log_path=stderr",
-			      "TC_LEAK_CHECK=1", "TC_TIMEOUT_FACTOR=2", NULL };
+	char factor[48], options[64];
+	const char *env[] = {
+		env_hurry,
+		tool_options("LSAN_OPTIONS=exitcode=%d log_path=stderr", gate, options,
+			     sizeof(options)),
+		"TC_LEAK_CHECK=1", factor_env(gate, factor, sizeof(factor)), list->only_env, NULL,
+	};
 	struct proc_opts o = {
 		.sandbox = &w->sandbox,
 		.cwd = w->scratch_dir,
-		.timeout_s = capped(list, list->total_timeout_s * LEAKS_TIMEOUT_FACTOR + 30),
+		.timeout_s = gate_deadline(gate, list),
 		.env = env,
 		.big_address_space = true,
 		.channel_dir = w->dir,
@@ -657,7 +712,7 @@ void gate_leaks(const struct workspace *w, const struct scenario_list *list,
 			gate_set_summary(g, "LeakSanitizer: %s", summary);
 	}
 	if (!leaky && bytes == 0 && !heap_kept &&
-	    !driver_failed(w, list, &e, &r, 23, "LeakSanitizer", g)) {
+	    !driver_failed(w, list, &e, &r, gate, "LeakSanitizer", g)) {
 		if (r.output_dropped) {
 			gate_set_summary(g, "could not run: your program printed more than 4 MiB, "
 					 "which can cut LeakSanitizer's report short; print less");
@@ -717,18 +772,21 @@ static void throughput_figures(struct gate_result *g, json_t *figures)
 			 "%.3f s; efficiency %.0f%% (serial %.0f%%, reference %.0f%%)", measured,
 			 base, reference > 0 ? reference : ideal, eff * 100, floor_eff * 100,
 			 ref_eff * 100);
+	if (!g->tool_passed)
+		throughput_cause(g, figures);
 	json_object_set_new(figures, "floor_efficiency", json_real(floor_eff));
 	json_object_set_new(figures, "reference_efficiency", json_real(ref_eff));
 }
 
-void gate_throughput(const struct workspace *w, struct gate_result *g)
+void gate_throughput(const struct workspace *w, const struct scenario_list *list,
+		     const struct gate_info *gate, struct gate_result *g)
 {
 	char describe[160];
 	const char *argv[] = { w->binaries[FLAVOR_BENCH], w->chapter->bench_args[0], w->chapter->bench_args[1], NULL };
 	struct proc_opts o = {
 		.sandbox = &w->sandbox,
 		.cwd = w->scratch_dir,
-		.timeout_s = BENCH_TIMEOUT_S,
+		.timeout_s = gate_deadline(gate, list),
 		.stacks_on_timeout = true,
 		.channel_dir = w->dir,
 	};

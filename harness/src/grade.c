@@ -7,7 +7,11 @@
 #include <time.h>
 
 #include "../world/random.h"
+#include "build_pool.h"
+#include "test_filter.h"
+#include "course.h"
 #include "gates.h"
+#include "hidden.h"
 #include "policy.h"
 #include "sandbox.h"
 #include "workspace.h"
@@ -48,49 +52,110 @@ static char *head_lines(const char *log, int lines)
 	return strndup(log, p && *p ? (size_t)(p - log) : strlen(log));
 }
 
-/* Builds one flavour; on failure fails the remaining gates with the log. */
-static bool build(struct workspace *w, enum flavor f, struct chapter_result *out)
+/* Fails the remaining gates with flavour f's build log. */
+static void build_failed(enum flavor f, const char *log, struct chapter_result *out)
 {
-	static const char *const flavor_names[FLAVOR_COUNT] = {
-		"the Criterion suite", "the ThreadSanitizer driver",
-		"the Helgrind driver", "the benchmark", "the leak driver",
-		"the ThreadSanitizer benchmark",
-	};
-	char *log = NULL, *head, summary[256];
+	char *head, summary[256];
 
-	if (workspace_build(w, f, &log)) {
-		free(log);
-		return true;
-	}
 	head = head_lines(log ? log : "", 40);
 	snprintf(summary, sizeof(summary), "%s did not build with your code%s",
-		 flavor_names[f], log && strstr(log, "multiple definition") ?
+		 flavor_table[f].what, log && strstr(log, "multiple definition") ?
 		 " (it defines a name the harness already provides)" : "");
 	fail_remaining(out, summary, head);
 	free(head);
-	free(log);
-	return false;
 }
 
-/* Runs one gate and times it. */
-#define TIMED(out, gate, call)                                          \
-	do {                                                            \
-		double start_ = now_s();                                \
-		call;                                                   \
-		(out)->gates[gate].seconds = now_s() - start_;          \
-	} while (0)
+/* The flavour whose driver lists the scenarios (and says which gates apply). */
+#define LISTING_FLAVOR FLAVOR_HELGRIND
+
+/* The policy check (policy.h), run beside the builds. */
+struct policy_run {
+	struct workspace *w;
+	char *log;		/* policy_check()'s answer */
+};
+
+static void run_policy(void *arg)
+{
+	struct policy_run *p = arg;
+
+	p->log = policy_check(p->w);
+}
+
+/*
+ * Checks the learner's code against the policy while building every binary
+ * the applying gates need (the listing flavour first, then flavour order),
+ * several at once (build_pool.h): compiling runs nothing of the learner's,
+ * and no gate starts unless both succeeded. A policy refusal is reported
+ * first, then the first flavour that failed in that order.
+ */
+static bool check_and_build(struct grading *g)
+{
+	struct policy_run policy = { .w = &g->w };
+	enum flavor order[FLAVOR_COUNT];
+	bool ok[FLAVOR_COUNT], all, reported = false;
+	char *logs[FLAVOR_COUNT];
+	unsigned need = 1u << LISTING_FLAVOR;
+	size_t n = 0;
+
+	for (int i = 0; i < GATE_COUNT; i++)
+		if (g->result.gates[i].applies)
+			need |= gate_table[i].flavors;
+	order[n++] = LISTING_FLAVOR;
+	for (int f = 0; f < FLAVOR_COUNT; f++)
+		if (f != LISTING_FLAVOR && (need & (1u << f)))
+			order[n++] = (enum flavor)f;
+	all = build_pool_run(&g->w, order, n, ok, logs, run_policy, &policy);
+	if (policy.log) {
+		char summary[512];
+
+		snprintf(summary, sizeof(summary), "not graded: %.480s", policy.log);
+		fail_remaining(&g->result, summary, policy.log);
+		free(policy.log);
+		reported = true;
+		all = false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!ok[i] && !reported) {
+			build_failed(order[i], logs[i], &g->result);
+			reported = true;
+		}
+		free(logs[i]);
+	}
+	return all;
+}
+
+/* Gate i's result is final: scores it and tells the job's watcher. */
+static void settled(struct grading *g, enum gate i)
+{
+	chapter_result_score(&g->result, i);
+	if (g->gate_done)
+		g->gate_done(&g->result, i, g->gate_done_arg);
+}
+
+/* Runs gate i with its row of the table and times it. */
+static void run_gate(struct grading *g, enum gate i)
+{
+	struct gate_result *r = &g->result.gates[i];
+	double start = now_s();
+
+	gate_table[i].run(&g->w, &g->list, &gate_table[i], r);
+	r->seconds = now_s() - start;
+	settled(g, i);
+}
 
 /*
  * The scenario gates' TC_SEED for this grading (perturb.h) into w, and a
  * line in the correctness details saying how to replay it.
  */
 static void choose_seed(const struct grade_job *job, struct workspace *w,
-			struct gate_result *correctness)
+			struct chapter_result *out)
 {
+	struct gate_result *correctness = &out->gates[GATE_CORRECTNESS];
 	unsigned long long seed;
 
 	if (job->seed && strcmp(job->seed, "off") == 0) {
 		snprintf(w->seed_env, sizeof(w->seed_env), "TC_SEED=");
+		snprintf(out->seed, sizeof(out->seed), "off");
 		return;
 	}
 	if (job->seed) {
@@ -104,8 +169,89 @@ static void choose_seed(const struct grade_job *job, struct workspace *w,
 		seed = 1 + world_random(&mix) % 999999;
 	}
 	snprintf(w->seed_env, sizeof(w->seed_env), "TC_SEED=%llu", seed);
+	snprintf(out->seed, sizeof(out->seed), "%llu", seed);
 	gate_add_detail(correctness, "perturbation seed %llu: replay with make grade SEED=%llu",
 			seed, seed);
+}
+
+/* Fails every gate with "not graded: <log>" when log is not NULL; frees it. */
+static bool refused(struct chapter_result *out, char *log)
+{
+	char summary[512];
+
+	if (!log)
+		return false;
+	snprintf(summary, sizeof(summary), "not graded: %.480s", log);
+	fail_remaining(out, summary, log);
+	free(log);
+	return true;
+}
+
+/*
+ * Opens the workspace and checks the learner's code (sandbox, policy,
+ * compiles); false, with the gates failed, at the first problem.
+ */
+static bool prepare(const struct grade_job *job, const struct chapter *chapter,
+		    struct grading *g)
+{
+	struct chapter_result *out = &g->result;
+	char why[1024], *log = NULL;
+	struct sandbox_status st;
+
+	if (!workspace_open(&g->w, job->root, job->build_root, job->cache_root, chapter,
+			    job->submission_root, job->slot, why, sizeof(why))) {
+		fail_remaining(out, why, NULL);
+		return false;
+	}
+	sandbox_probe(&g->w.sandbox, &st);
+	out->sandbox = strdup(st.text);
+	if (job->require_sandbox && !sandbox_complete(&st)) {
+		snprintf(why, sizeof(why), "could not run: the sandbox is incomplete "
+			 "and --require-sandbox is set (%s)", st.text);
+		fail_remaining(out, why, NULL);
+		return false;
+	}
+	choose_seed(job, &g->w, out);
+	if (refused(out, policy_check_source(&g->w)))
+		return false;
+	if (!workspace_check_compiles(&g->w, &log)) {
+		char *head = head_lines(log, 40);
+
+		fail_remaining(out, "your code does not compile", head);
+		free(head);
+		free(log);
+		return false;
+	}
+	free(log);
+	return true;	/* policy_check() runs beside the builds: check_and_build() */
+}
+
+/*
+ * The PHASE_ONE gates, in table order. A program that hangs, stops itself
+ * or ends early under the tests does so under the race tools too (they
+ * watch the same scenarios): the gated gates say so instead of waiting for
+ * it. When correctness failed they are feedback (their points are held):
+ * each gets 4 s at most, so that a broken program cannot make a grading
+ * slow.
+ */
+static void run_phase_one(struct grading *g)
+{
+	struct chapter_result *out = &g->result;
+	const struct gate_result *correctness = &out->gates[GATE_CORRECTNESS];
+
+	for (int i = 0; i < GATE_COUNT; i++) {
+		if (gate_table[i].phase != PHASE_ONE || !out->gates[i].applies)
+			continue;
+		if (gate_table[i].gated && correctness->halted) {
+			gate_set_summary(&out->gates[i], "not run: the tests hang, stop or end "
+					 "early (see correctness)");
+			settled(g, i);
+			continue;
+		}
+		if (gate_table[i].gated && !correctness->tool_passed)
+			g->list.cap_s = 4;
+		run_gate(g, i);
+	}
 }
 
 /* grade_begin() but for the timing; returns at the first blocking problem. */
@@ -113,94 +259,38 @@ static void begin(const struct grade_job *job, const struct chapter *chapter,
 		  struct grading *g)
 {
 	struct chapter_result *out = &g->result;
-	char why[1024], *log = NULL;
 
-	if (!workspace_open(&g->w, job->root, job->build_root, job->cache_root, chapter,
-			    job->submission_root, job->slot, why, sizeof(why))) {
-		fail_remaining(out, why, NULL);
+	if (!prepare(job, chapter, g))
 		return;
-	}
-	{
-		struct sandbox_status st;
-
-		sandbox_probe(&g->w.sandbox, &st);
-		out->sandbox = strdup(st.text);
-		if (job->require_sandbox && !sandbox_complete(&st)) {
-			char summary[1024];
-
-			snprintf(summary, sizeof(summary), "could not run: the sandbox is incomplete "
-				 "and --require-sandbox is set (%s)", st.text);
-			fail_remaining(out, summary, NULL);
-			return;
-		}
-	}
-	choose_seed(job, &g->w, &out->gates[GATE_CORRECTNESS]);
-	log = policy_check_source(&g->w);
-	if (log) {
-		char summary[512];
-
-		snprintf(summary, sizeof(summary), "not graded: %.480s", log);
-		fail_remaining(out, summary, log);
-		free(log);
-		return;
-	}
-	if (!workspace_check_compiles(&g->w, &log)) {
-		char *head = head_lines(log, 40);
-
-		fail_remaining(out, "your code does not compile", head);
-		free(head);
-		free(log);
-		return;
-	}
-	free(log);
-	log = policy_check(&g->w);
-	if (log) {
-		char summary[512];
-
-		snprintf(summary, sizeof(summary), "not graded: %.480s", log);
-		fail_remaining(out, summary, log);
-		free(log);
-		return;
-	}
-	/* The plain driver lists the scenarios and says which gates apply. */
-	if (!build(&g->w, FLAVOR_HELGRIND, out))
+	if (!check_and_build(g))
 		return;
 	if (!scenarios_list(&g->w, &g->list)) {
 		fail_remaining(out, "the harness could not list the scenarios", NULL);
 		return;
 	}
 	out->gates[GATE_LEAKS].applies = g->list.checks_leaks = chapter_has_leaks_gate(chapter);
-	if (!build(&g->w, FLAVOR_SUITE, out) || !build(&g->w, FLAVOR_TSAN, out) ||
-	    !build(&g->w, FLAVOR_BENCH, out) || !build(&g->w, FLAVOR_TSAN_BENCH, out) ||
-	    (g->list.checks_leaks && !build(&g->w, FLAVOR_LEAKS, out)))
-		return;
-	g->built = true;
+	g->list.all_output = job->all_output;
+	for (size_t i = 0; i < g->list.n; i++)
+		g->list.free_pass[i] = manifest_lists(chapter->manifest.starter_passes,
+						      chapter->manifest.nstarter_passes,
+						      g->list.name[i]) ||
+				       manifest_lists(chapter->manifest.vacuous,
+						      chapter->manifest.nvacuous, g->list.name[i]);
+	if (job->tests && *job->tests) {
+		char why[4096];
 
-	TIMED(out, GATE_CORRECTNESS, gate_correctness(&g->w, &g->list,
-						      &out->gates[GATE_CORRECTNESS]));
-	/*
-	 * A program that hangs, stops itself or ends early under the tests does
-	 * so under the race tools too (they watch the same scenarios): say so
-	 * instead of waiting for it.
-	 */
-	if (out->gates[GATE_CORRECTNESS].halted) {
-		for (int i = GATE_TSAN; i <= GATE_LEAKS; i++)
-			gate_set_summary(&out->gates[i], "not run: the tests hang, stop or end "
-					 "early (see correctness)");
-		workspace_seal(&g->w);
-		return;
+		out->partial = strdup(job->tests);
+		if (!test_filter_apply(&g->list, job->tests, why, sizeof(why))) {
+			fail_remaining(out, "not run: TEST= names no scenario (see correctness)", NULL);
+			gate_add_detail(&out->gates[GATE_CORRECTNESS], "%s", why);
+			return;
+		}
 	}
-	/*
-	 * When correctness failed, the race and leak gates are feedback (their
-	 * points are held): each gets 4 s at most, so that a broken program
-	 * cannot make a grading slow.
-	 */
-	if (!out->gates[GATE_CORRECTNESS].tool_passed)
-		g->list.cap_s = 4;
-	TIMED(out, GATE_TSAN, gate_tsan(&g->w, &g->list, &out->gates[GATE_TSAN]));
-	TIMED(out, GATE_HELGRIND, gate_helgrind(&g->w, &g->list, &out->gates[GATE_HELGRIND]));
-	if (g->list.checks_leaks)
-		TIMED(out, GATE_LEAKS, gate_leaks(&g->w, &g->list, &out->gates[GATE_LEAKS]));
+	if (course_mode(chapter->id, GATE_LEAKS) == COURSE_OFF)
+		out->gates[GATE_LEAKS].applies = false;
+	hidden_record(out, &g->list);
+	g->built = true;
+	run_phase_one(g);
 	workspace_seal(&g->w);
 }
 
@@ -209,25 +299,39 @@ void grade_begin(const struct grade_job *job, const struct chapter *chapter,
 {
 	memset(g, 0, sizeof(*g));
 	g->started = now_s();
+	g->gate_done = job->gate_done;
+	g->gate_done_arg = job->gate_done_arg;
 	chapter_result_init(&g->result, chapter->id, chapter_has_leaks_gate(chapter));
 	begin(job, chapter, g);
 	g->phase_one_s = now_s() - g->started;
 }
 
+/* The PHASE_ALONE gates (throughput): each alone, only once correctness passed. */
 void grade_throughput(struct grading *g)
 {
 	struct chapter_result *out = &g->result;
 
 	if (!g->built)
 		return;
-	if (out->gates[GATE_CORRECTNESS].tool_passed) {
+	for (int i = 0; i < GATE_COUNT; i++) {
+		if (gate_table[i].phase != PHASE_ALONE || !out->gates[i].applies)
+			continue;
+		if (g->list.partial) {
+			gate_set_summary(&out->gates[i], "not measured in a partial run (TEST=): "
+					 "the benchmark needs the whole program");
+			settled(g, i);
+			continue;
+		}
+		if (gate_table[i].gated && !out->gates[GATE_CORRECTNESS].tool_passed) {
+			gate_set_summary(&out->gates[i], "not measured until correctness passes");
+			settled(g, i);
+			continue;
+		}
 		workspace_unseal(&g->w);
-		TIMED(out, GATE_THROUGHPUT, gate_throughput(&g->w, &out->gates[GATE_THROUGHPUT]));
-		g->throughput_s = out->gates[GATE_THROUGHPUT].seconds;
+		run_gate(g, i);
+		g->throughput_s += out->gates[i].seconds;
 		workspace_seal(&g->w);
-	} else
-		gate_set_summary(&out->gates[GATE_THROUGHPUT],
-				 "not measured until correctness passes");
+	}
 }
 
 void grade_end(struct grading *g, struct chapter_result *out)

@@ -2,10 +2,11 @@
  * grade.h - grades one chapter: prepare, check, build, run the gates
  *
  * Grading is split in two so that a batch can run the first part of several
- * gradings at once and the throughput gate alone, one at a time:
- *	grade_begin()       copy, policy check, build, correctness, tsan,
- *	                    helgrind, leaks
- *	grade_throughput()  the benchmark (needs correctness to have passed)
+ * gradings at once and the timing gates alone, one at a time:
+ *	grade_begin()       copy, policy check, build, the PHASE_ONE gates of
+ *	                    gate_table (correctness, tsan, helgrind, leaks)
+ *	grade_throughput()  the PHASE_ALONE gates (throughput; they need
+ *	                    correctness to have passed)
  *	grade_end()         scores, workspace released
  * grade_chapter() does all three.
  *
@@ -27,8 +28,18 @@ struct grade_job {
 	const char *submission_root;	/* hidden from the learner's code, or NULL */
 	unsigned slot;			/* 0, 1, ...: one per concurrent grading */
 	bool require_sandbox;		/* a missing sandbox layer is an error */
+	bool all_output;		/* -v: all the learner's printed output */
+	const char *tests;		/* TEST=: scenarios to run (test_filter.h),
+					   or NULL: all, a full grade */
 	const char *seed;		/* the perturbation seed of the scenario gates
 					   (decimal), "off", or NULL: one from the clock */
+	/*
+	 * Called, when not NULL, in the grading's thread as soon as a gate
+	 * that ran has its final result (scored); gates that a problem stopped
+	 * before they ran are not reported here, only in the final result.
+	 */
+	void (*gate_done)(const struct chapter_result *c, enum gate i, void *arg);
+	void *gate_done_arg;
 };
 
 struct grading {
@@ -37,7 +48,9 @@ struct grading {
 	bool built;			/* every binary built: gates can run */
 	double started;			/* when grade_begin() started */
 	double phase_one_s;		/* how long grade_begin() took */
-	double throughput_s;		/* how long the throughput gate took */
+	double throughput_s;		/* how long the PHASE_ALONE gates took */
+	void (*gate_done)(const struct chapter_result *c, enum gate i, void *arg);
+	void *gate_done_arg;		/* both copied from the job */
 	struct chapter_result result;
 };
 

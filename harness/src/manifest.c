@@ -18,7 +18,7 @@ static const char *const top_keys[] = {
 };
 static const char *const module_keys[] = { "sources", "headers", NULL };
 static const char *const throughput_keys[] = { "target_efficiency", "trials", NULL };
-static const char *const starter_keys[] = { "loses", "may_lose", "symptoms", NULL };
+static const char *const starter_keys[] = { "loses", "may_lose", "symptoms", "passes", "vacuous", NULL };
 
 struct reader {
 	const char *path;
@@ -213,6 +213,10 @@ static void read_starter(struct reader *r, json_t *root, struct chapter_manifest
 	only_keys(r, s, "\"starter\"", starter_keys);
 	m->loses = strings(r, s, "loses", true, false, &m->nloses);
 	m->may_lose = strings(r, s, "may_lose", true, true, &m->nmay_lose);
+	if (json_object_get(s, "passes"))
+		m->starter_passes = strings(r, s, "passes", false, true, &m->nstarter_passes);
+	if (json_object_get(s, "vacuous"))
+		m->vacuous = strings(r, s, "vacuous", false, true, &m->nvacuous);
 	if (!r->failed && manifest_lists(m->loses, m->nloses, "leaks") && !m->leaks_gate)
 		fail(r, "the starter \"loses\" leaks, but \"leaks_gate\" is false");
 	if (!r->failed)
@@ -308,6 +312,8 @@ void manifest_free(struct chapter_manifest *m)
 	free_list(m->headers, m->nheaders);
 	free_list(m->loses, m->nloses);
 	free_list(m->may_lose, m->nmay_lose);
+	free_list(m->starter_passes, m->nstarter_passes);
+	free_list(m->vacuous, m->nvacuous);
 	for (size_t i = 0; i < m->nsymptoms; i++) {
 		free(m->symptoms[i].gate);
 		free(m->symptoms[i].text);

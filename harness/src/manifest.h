@@ -51,6 +51,18 @@ struct chapter_manifest {
 	size_t nmay_lose;
 	struct manifest_symptom *symptoms;
 	size_t nsymptoms;
+	/*
+	 * The scenarios (by name) the unmodified starter passes every time:
+	 * they earn no correctness points (harness/README.md, Points).
+	 */
+	char **starter_passes;
+	size_t nstarter_passes;
+	/*
+	 * Optional: scenarios that code doing nothing passes (a limit never
+	 * exceeded, no thread left behind): no points either.
+	 */
+	char **vacuous;
+	size_t nvacuous;
 };
 
 /* The gate names a manifest may use, in report order; NULL-terminated. */

@@ -1,5 +1,7 @@
 #define _GNU_SOURCE
 #include "report.h"
+#include "course.h"
+#include "hidden.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,6 +20,8 @@ static const char *status_word(const struct chapter_result *c, int i)
 		return "n/a";
 	if (!g->ran)
 		return "--";
+	if (g->max_score == 0)	/* feedback only (the course policy) */
+		return g->tool_passed ? "ok" : "note";
 	if (g->score == g->max_score)
 		return "PASS";
 	if (g->tool_passed)
@@ -54,27 +58,42 @@ int report_dump_json(const json_t *root, const char *path, size_t flags)
 	return ret;
 }
 
-void report_print_chapter(FILE *out, const struct chapter_result *c, bool details)
+void report_print_header(FILE *out, const char *id)
 {
-	fprintf(out, "== %s ==\n", c->id);
-	for (int i = 0; i < GATE_COUNT; i++) {
-		const struct gate_result *g = &c->gates[i];
+	fprintf(out, "== %s ==\n", id);
+}
 
-		if (!g->applies)
-			continue;
-		fprintf(out, "  %-12s %-4s %3d/%-3d %s", gate_name(i), status_word(c, i),
-			g->score, g->max_score, g->summary ? g->summary : "");
-		if (g->tool_passed && g->score < g->max_score && i != GATE_CORRECTNESS)
-			fprintf(out, " (counts once correctness passes)");
-		if (g->ran)
-			fprintf(out, " [%.1f s]", g->seconds);
-		fputc('\n', out);
-		if (details && g->details && (g->score < g->max_score || i == GATE_THROUGHPUT))
-			print_indented(out, g->details, 6);
-	}
-	fprintf(out, "  %-12s %d/%d\n", "total", c->score, c->max_score);
+void report_print_gate(FILE *out, const struct chapter_result *c, enum gate i, bool details)
+{
+	const struct gate_result *g = &c->gates[i];
+
+	if (!g->applies)
+		return;
+	fprintf(out, "  %-12s %-4s %3d/%-3d %s", gate_name(i), status_word(c, i),
+		g->score, g->max_score, g->summary ? g->summary : "");
+	if (g->tool_passed && g->score < g->max_score && gate_table[i].gated)
+		fprintf(out, " (counts once correctness passes)");
+	if (g->ran)
+		fprintf(out, " [%.1f s]", g->seconds);
+	fputc('\n', out);
+	if (details && g->details && (g->score < g->max_score || gate_table[i].figures))
+		print_indented(out, g->details, 6);
+}
+
+void report_print_total(FILE *out, const struct chapter_result *c, bool details)
+{
+	fprintf(out, "  %-12s %d/%d%s\n", "total", c->score, c->max_score,
+		c->partial ? " (partial run: not a grade)" : "");
 	if (c->sandbox && (details || strstr(c->sandbox, "missing")))
 		fprintf(out, "  sandbox: %s\n", c->sandbox);
+}
+
+void report_print_chapter(FILE *out, const struct chapter_result *c, bool details)
+{
+	report_print_header(out, c->id);
+	for (int i = 0; i < GATE_COUNT; i++)
+		report_print_gate(out, c, i, details);
+	report_print_total(out, c, details);
 }
 
 void report_print_table(FILE *out, const struct chapter_result *c, size_t n)
@@ -133,8 +152,13 @@ json_t *report_chapter_json(const struct chapter_result *c)
 	json_object_set_new(ch, "score", json_integer(c->score));
 	if (c->sandbox)
 		json_object_set_new(ch, "sandbox", json_string(c->sandbox));
+	json_object_set_new(ch, "seed", json_string(c->seed));
+	if (c->hidden)
+		json_object_set_new(ch, "hidden_tests", json_integer((json_int_t)json_array_size(c->hidden)));
 	json_object_set_new(ch, "max_score", json_integer(c->max_score));
 	json_object_set_new(ch, "seconds", json_real(c->seconds));
+	if (c->partial)
+		json_object_set_new(ch, "partial", json_string(c->partial));
 	json_object_set_new(ch, "checks", checks);
 	return ch;
 }
@@ -151,6 +175,9 @@ int report_write_json(const char *path, const struct chapter_result *c, size_t n
 	}
 	json_object_set_new(root, "score", json_integer(score));
 	json_object_set_new(root, "max_score", json_integer(max));
+	for (size_t k = 0; k < n; k++)
+		if (c[k].partial)
+			json_object_set_new(root, "partial", json_true());
 	json_object_set_new(root, "chapters", chapters);
 	ret = report_dump_json(root, path, JSON_INDENT(2) | JSON_ENSURE_ASCII);
 	if (ret != 0)
@@ -198,10 +225,37 @@ static int dump(json_t *root, const char *path)
 	return ret;
 }
 
+/*
+ * The instructor's view of chapter c's hidden tests: what was withheld from
+ * the other tests, under the course policy's visibility; worth no points
+ * of its own (they are counted in the gates).
+ */
+static json_t *hidden_test(const struct chapter_result *c, const char *withheld, size_t k,
+			   int number)
+{
+	char *name, *output, num[48];
+	json_t *t;
+
+	if (asprintf(&name, "%s: hidden tests", c->id) < 0)
+		name = NULL;
+	if (asprintf(&output, "%zu hidden scenarios. What the student's results do not show:\n%s",
+		     json_array_size(c->hidden), withheld ? withheld : "(nothing)\n") < 0)
+		output = NULL;
+	snprintf(num, sizeof(num), "%zu.%d", k, number);
+	t = json_pack("{s:s, s:s, s:s, s:s, s:s, s:[s]}", "name", name ? name : "hidden tests",
+		      "number", num, "status", withheld && strstr(withheld, "FAIL") ?
+		      "failed" : "passed", "visibility", course_hidden_visibility(),
+		      "output", output ? output : "", "tags", "hidden");
+	free(name);
+	free(output);
+	return t;
+}
+
 int report_write_gradescope(const char *path, const struct chapter_result *c, size_t n)
 {
 	json_t *root = json_object(), *tests = json_array(), *board = json_array();
 	int number = 0, score = 0;
+	char *withheld = NULL;
 
 	for (size_t k = 0; k < n; k++) {
 		for (int i = 0; i < GATE_COUNT; i++) {
@@ -216,19 +270,27 @@ int report_write_gradescope(const char *path, const struct chapter_result *c, si
 			}
 			if (asprintf(&name, "%s: %s", c[k].id, gate_name(i)) < 0)
 				name = NULL;
+			{	/* no hidden test's name, clause or message (hidden.h) */
+				char *shown = hidden_redact(&c[k], output, &withheld);
+
+				free(output);
+				output = shown;
+			}
 			snprintf(num, sizeof(num), "%zu.%d", k + 1, ++number);
 			json_object_set_new(t, "name", json_string(name ? name : ""));
 			json_object_set_new(t, "number", json_string(num));
 			json_object_set_new(t, "score", json_integer(g->score));
 			json_object_set_new(t, "max_score", json_integer(g->max_score));
-			json_object_set_new(t, "status", json_string(g->score == g->max_score ?
-								    "passed" : "failed"));
-			json_object_set_new(t, "visibility", json_string("visible"));
+			json_object_set_new(t, "status", json_string(
+				(g->max_score ? g->score == g->max_score : g->tool_passed) ?
+				"passed" : "failed"));
+			json_object_set_new(t, "visibility",
+					    json_string(course_visibility(c[k].id, i)));
 			json_object_set_new(t, "output", json_string(output ? output : ""));
 			json_object_set_new(t, "tags", json_pack("[s]", gate_name(i)));
 			json_array_append_new(tests, t);
 			score += g->score;
-			if (i == GATE_THROUGHPUT && g->figures && g->score == g->max_score) {
+			if (gate_table[i].figures && g->figures && g->score == g->max_score) {
 				json_t *e = json_object_get(g->figures, "efficiency");
 				char *label;
 
@@ -243,6 +305,10 @@ int report_write_gradescope(const char *path, const struct chapter_result *c, si
 			free(name);
 			free(output);
 		}
+		if (c[k].hidden)
+			json_array_append_new(tests, hidden_test(&c[k], withheld, k + 1, ++number));
+		free(withheld);
+		withheld = NULL;
 		number = 0;
 	}
 	json_object_set_new(root, "score", json_integer(score));

@@ -15,8 +15,17 @@
 
 #include "result.h"
 
-/* Prints one chapter's gates; with details, every feedback line too. */
+/*
+ * Prints one chapter's gates; with details, every feedback line too. It is
+ * report_print_header(), report_print_gate() for each gate in table order,
+ * then report_print_total(); the three let a caller print each gate's line
+ * as soon as the gate is scored. None flushes out; not thread-safe on out.
+ */
 void report_print_chapter(FILE *out, const struct chapter_result *c, bool details);
+void report_print_header(FILE *out, const char *id);
+/* Nothing when gate i does not apply to the chapter. */
+void report_print_gate(FILE *out, const struct chapter_result *c, enum gate i, bool details);
+void report_print_total(FILE *out, const struct chapter_result *c, bool details);
 
 /* Prints the summary table of n chapters and the total. */
 void report_print_table(FILE *out, const struct chapter_result *c, size_t n);

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "result.h"
+#include "course.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -7,21 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const names[GATE_COUNT] = {
-	"correctness", "tsan", "helgrind", "leaks", "throughput",
-};
-
-static const int points[GATE_COUNT] = { 40, 20, 20, 0, 20 };
-static const int points_with_leaks[GATE_COUNT] = { 40, 15, 15, 15, 15 };
-
 const char *gate_name(enum gate g)
 {
-	return names[g];
+	return gate_table[g].name;
 }
 
 int gate_points(enum gate g, bool with_leaks)
 {
-	return with_leaks ? points_with_leaks[g] : points[g];
+	return with_leaks ? gate_table[g].points_with_leaks : gate_table[g].points;
 }
 
 void chapter_result_init(struct chapter_result *c, const char *id, bool with_leaks)
@@ -29,7 +23,8 @@ void chapter_result_init(struct chapter_result *c, const char *id, bool with_lea
 	memset(c, 0, sizeof(*c));
 	c->id = strdup(id);
 	for (int i = 0; i < GATE_COUNT; i++)
-		c->gates[i].applies = i != GATE_LEAKS || with_leaks;
+		c->gates[i].applies = (!gate_table[i].opt_in || with_leaks) &&
+				      course_mode(id, i) != COURSE_OFF;
 }
 
 void gate_set_summary(struct gate_result *g, const char *fmt, ...)
@@ -65,28 +60,33 @@ void gate_add_detail(struct gate_result *g, const char *fmt, ...)
 	}
 }
 
+void chapter_result_score(struct chapter_result *c, enum gate i)
+{
+	struct gate_result *g = &c->gates[i];
+
+	if (!g->applies)
+		return;
+	g->max_score = gate_points(i, c->gates[GATE_LEAKS].applies);
+	g->score = (int)floor(g->fraction * g->max_score + 1e-9);
+	if (g->tool_passed)
+		g->score = g->max_score;
+	if (gate_table[i].gated && !c->gates[GATE_CORRECTNESS].tool_passed)
+		g->score = 0;
+	if (!g->summary)
+		gate_set_summary(g, "not run");
+	course_score_gate(c, i);
+}
+
 void chapter_result_finish(struct chapter_result *c)
 {
-	bool correct = c->gates[GATE_CORRECTNESS].tool_passed;
-	bool with_leaks = c->gates[GATE_LEAKS].applies;
-
 	c->score = 0;
 	c->max_score = 0;
 	for (int i = 0; i < GATE_COUNT; i++) {
-		struct gate_result *g = &c->gates[i];
-
-		if (!g->applies)
+		if (!c->gates[i].applies)
 			continue;
-		g->max_score = gate_points(i, with_leaks);
-		g->score = (int)floor(g->fraction * g->max_score + 1e-9);
-		if (g->tool_passed)
-			g->score = g->max_score;
-		if (i != GATE_CORRECTNESS && !correct)
-			g->score = 0;
-		if (!g->summary)
-			gate_set_summary(g, "not run");
-		c->score += g->score;
-		c->max_score += g->max_score;
+		chapter_result_score(c, i);
+		c->score += c->gates[i].score;
+		c->max_score += c->gates[i].max_score;
 	}
 }
 
@@ -94,11 +94,13 @@ void chapter_result_free(struct chapter_result *c)
 {
 	free(c->sandbox);
 	c->sandbox = NULL;
+	free(c->partial);
 	for (int i = 0; i < GATE_COUNT; i++) {
 		free(c->gates[i].summary);
 		free(c->gates[i].details);
 		json_decref(c->gates[i].figures);
 	}
+	json_decref(c->hidden);
 	free(c->id);
 	memset(c, 0, sizeof(*c));
 }

@@ -44,9 +44,54 @@ struct chapter_result {
 	int score, max_score;
 	double seconds;		/* grading time, building included */
 	char *sandbox;		/* which sandbox layers were active, or NULL */
+	char *partial;		/* TEST=: "<selectors>", a partial run (not a
+				   grade), or NULL */
+	char seed[24];		/* the perturbation seed used (decimal), "off",
+				   or "" when the scenarios did not run */
+	json_t *hidden;		/* names of the instructor's hidden scenarios
+				   (a JSON array; hidden.h), or NULL */
 };
 
-/* "correctness", "tsan", "helgrind", "leaks", "throughput" */
+struct workspace;
+struct scenario_list;
+struct gate_info;
+
+/*
+ * Runs one gate on the workspace's binaries (already built) and fills g.
+ * Blocks for the whole run; one workspace runs one gate at a time.
+ */
+typedef void gate_runner(const struct workspace *w, const struct scenario_list *list,
+			 const struct gate_info *gate, struct gate_result *g);
+
+/* When a gate runs: with the others, or alone on the machine (timings). */
+enum gate_phase { PHASE_ONE, PHASE_ALONE };
+
+/*
+ * One row of the gate table (table.c), the one place that describes a gate.
+ * A run's deadline is timeout_factor * the scenarios' total + margin_s; the
+ * scenario watchdog inside it is stretched by the same factor
+ * (TC_TIMEOUT_FACTOR), because the tool slows the code down.
+ */
+struct gate_info {
+	const char *name;	/* in reports: "correctness", "tsan", ... */
+	int points;		/* in a chapter without the leaks gate */
+	int points_with_leaks;	/* in a chapter with it; each column sums to 100 */
+	unsigned flavors;	/* bit (1u << enum flavor) per binary it runs */
+	double timeout_factor;	/* 0: the deadline is margin_s alone */
+	double margin_s;
+	int tool_exit;		/* besides 0, the exit status of a run that ended
+				   cleanly with reports (the tool's exitcode=) */
+	enum gate_phase phase;
+	bool opt_in;		/* only in chapters that opt in (leaks) */
+	bool gated;		/* its points count once correctness passes */
+	bool figures;		/* its details are figures, shown at full marks too */
+	gate_runner *run;
+};
+
+/* The gates in the order they run and are reported; GATE_COUNT rows. */
+extern const struct gate_info gate_table[GATE_COUNT];
+
+/* gate_table[g].name: "correctness", "tsan", "helgrind", "leaks", "throughput" */
 const char *gate_name(enum gate g);
 
 /*
@@ -54,6 +99,12 @@ const char *gate_name(enum gate g);
  * leaks gate; each chapter is worth 100 (harness/README.md explains).
  */
 int gate_points(enum gate g, bool with_leaks);
+
+/*
+ * Scores gate i of c as chapter_result_finish() does; the gates it depends
+ * on (correctness) must be final. Idempotent.
+ */
+void chapter_result_score(struct chapter_result *c, enum gate i);
 
 /* Sets summary (printf-style); replaces an earlier one. */
 void gate_set_summary(struct gate_result *g, const char *fmt, ...)

@@ -21,9 +21,13 @@
 #define MAX_SOURCE_BYTES (1 << 20)
 #define BUILD_TIMEOUT_S 120
 
-/* The file name of each flavour's binary, in bin/ and out/. */
-static const char *const flavor_binary[FLAVOR_COUNT] = {
-	"suite", "tsan_driver", "helgrind_driver", "bench", "leak_driver", "tsan_bench",
+const struct flavor_info flavor_table[FLAVOR_COUNT] = {
+	[FLAVOR_SUITE] = { "suite", "the Criterion suite" },
+	[FLAVOR_TSAN] = { "tsan_driver", "the ThreadSanitizer driver" },
+	[FLAVOR_HELGRIND] = { "helgrind_driver", "the Helgrind driver" },
+	[FLAVOR_BENCH] = { "bench", "the benchmark" },
+	[FLAVOR_TSAN_BENCH] = { "tsan_bench", "the ThreadSanitizer benchmark" },
+	[FLAVOR_LEAKS] = { "leak_driver", "the leak driver" },
 };
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -327,7 +331,7 @@ bool workspace_open(struct workspace *w, const char *root, const char *build_roo
 	chmod(w->dir, 0755);
 	workspace_unseal(w);
 	for (int f = 0; f < FLAVOR_COUNT; f++) {
-		if (asprintf(&w->binaries[f], "%s/%s", w->bin_dir, flavor_binary[f]) < 0)
+		if (asprintf(&w->binaries[f], "%s/%s", w->bin_dir, flavor_table[f].binary) < 0)
 			return false;
 	}
 	return true;
@@ -650,7 +654,7 @@ static bool install_binary(struct workspace *w, enum flavor f, char **log)
 	int fd;
 	bool ok = false;
 
-	if (asprintf(&built, "%s/%s", w->out_dir, flavor_binary[f]) < 0)
+	if (asprintf(&built, "%s/%s", w->out_dir, flavor_table[f].binary) < 0)
 		return false;
 	unlink(w->binaries[f]);
 	fd = open(built, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -676,12 +680,51 @@ static bool install_binary(struct workspace *w, enum flavor f, char **log)
 	return ok;
 }
 
+/* Where the world's symbol list for the current harness state is kept. */
+static char *world_symbols_cache_path(const struct workspace *w)
+{
+	char *path;
+
+	if (asprintf(&path, "%s/%llx/world-symbols.nm", w->cache_root,
+		     harness_stamp(w->root)) < 0)
+		return NULL;
+	return path;
+}
+
+/* Writes text to path through a temporary name (concurrent graders). */
+static void world_symbols_cache_store(const char *path, const char *text)
+{
+	char *tmp;
+	FILE *f;
+
+	if (asprintf(&tmp, "%s.%d.%lx.tmp", path, (int)getpid(),
+		     (unsigned long)pthread_self()) < 0)
+		return;
+	f = fopen(tmp, "wx");
+	if (f) {
+		bool written = fputs(text, f) >= 0;
+
+		if (fclose(f) == 0 && written)
+			rename(tmp, path);
+	}
+	remove(tmp);
+	free(tmp);
+}
+
 char *workspace_world_symbols(struct workspace *w)
 {
-	char **sources, *all = NULL;
-	size_t n = harness_sources(w, FLAVOR_HELGRIND, &sources), len = 0;
-	FILE *out = open_memstream(&all, &len);
-	bool ok = out != NULL;
+	char **sources, *all = NULL, *cached = world_symbols_cache_path(w);
+	size_t n, len = 0;
+	FILE *out;
+	bool ok;
+
+	if (cached && (all = read_text(cached, 4u << 20)) != NULL) {
+		free(cached);
+		return all;
+	}
+	n = harness_sources(w, FLAVOR_HELGRIND, &sources);
+	out = open_memstream(&all, &len);
+	ok = out != NULL;
 
 	for (size_t i = 0; i < n; i++) {
 		char *log = NULL, *obj = NULL;
@@ -711,8 +754,11 @@ char *workspace_world_symbols(struct workspace *w)
 		fclose(out);
 	if (!ok) {
 		free(all);
-		return NULL;
+		all = NULL;
+	} else if (cached) {
+		world_symbols_cache_store(cached, all);
 	}
+	free(cached);
 	return all;
 }
 
@@ -743,7 +789,7 @@ bool workspace_build(struct workspace *w, enum flavor f, char **log)
 		push_common_flags(&a, w);
 		push_flavor_flags(&a, f);
 		push(&a, "-o");
-		push_path(&a, w->out_dir, flavor_binary[f]);
+		push_path(&a, w->out_dir, flavor_table[f].binary);
 		for (size_t i = 0; i < n; i++)
 			push(&a, objects[i]);
 		push_learner_sources(&a, w);

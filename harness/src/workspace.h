@@ -30,15 +30,24 @@
 #include "chapter.h"
 #include "proc.h"
 
+/* The binaries a grading builds, in the order they are built. */
 enum flavor {
 	FLAVOR_SUITE,		/* Criterion suite, -O1 -g */
 	FLAVOR_TSAN,		/* race driver, -fsanitize=thread */
 	FLAVOR_HELGRIND,	/* race driver, -O0 -g, for Valgrind */
 	FLAVOR_BENCH,		/* benchmark, -O2 */
-	FLAVOR_LEAKS,		/* race driver, -fsanitize=leak */
 	FLAVOR_TSAN_BENCH,	/* benchmark once, -fsanitize=thread: races at scale */
+	FLAVOR_LEAKS,		/* race driver, -fsanitize=leak */
 	FLAVOR_COUNT
 };
+
+/* One row per flavour: its binary's file name and what it is, for messages. */
+struct flavor_info {
+	const char *binary;	/* "suite", "tsan_driver", ... */
+	const char *what;	/* "the Criterion suite", ... */
+};
+
+extern const struct flavor_info flavor_table[FLAVOR_COUNT];
 
 struct workspace {
 	const char *root;		/* the workbook */

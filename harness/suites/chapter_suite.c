@@ -31,11 +31,12 @@ ReportHook(PRE_ALL)(struct criterion_test_set *set)
 ParameterizedTestParameters(chapter, scenario)
 {
 	static size_t indices[MAX_SCENARIOS];
-	size_t n = scenario_total() < MAX_SCENARIOS ? scenario_total() : MAX_SCENARIOS;
+	size_t n = scenario_total() < MAX_SCENARIOS ? scenario_total() : MAX_SCENARIOS, k = 0;
 
 	for (size_t i = 0; i < n; i++)
-		indices[i] = i;
-	return cr_make_param_array(size_t, indices, n);
+		if (scenario_selected(i))
+			indices[k++] = i;
+	return cr_make_param_array(size_t, indices, k);
 }
 
 /* The watchdog in verdict_run() fires first; this timeout is a backstop. */

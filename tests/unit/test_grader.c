@@ -128,6 +128,61 @@ Test(result, full_marks_add_up_to_100_with_or_without_leaks)
 	}
 }
 
+Test(gate_table, each_column_of_points_sums_to_100)
+{
+	int plain = 0, with_leaks = 0;
+
+	for (int i = 0; i < GATE_COUNT; i++) {
+		if (!gate_table[i].opt_in)
+			plain += gate_table[i].points;
+		with_leaks += gate_table[i].points_with_leaks;
+		cr_assert_eq(gate_points(i, false), gate_table[i].points);
+		cr_assert_eq(gate_points(i, true), gate_table[i].points_with_leaks);
+	}
+	cr_assert_eq(plain, 100);
+	cr_assert_eq(with_leaks, 100);
+}
+
+Test(gate_table, every_gate_has_a_name_a_runner_and_a_binary)
+{
+	for (int i = 0; i < GATE_COUNT; i++) {
+		const struct gate_info *gate = &gate_table[i];
+
+		cr_assert_not_null(gate->name, "gate %d", i);
+		cr_assert_not_null(gate->run, "%s", gate->name);
+		cr_assert_neq(gate->flavors, 0u, "%s builds nothing", gate->name);
+		cr_assert_eq(gate->flavors >> FLAVOR_COUNT, 0u, "%s", gate->name);
+		cr_assert_gt(gate->margin_s, 0, "%s", gate->name);
+		cr_assert_geq(gate->timeout_factor, 0, "%s", gate->name);
+		cr_assert_str_eq(gate_name(i), gate->name);
+		for (int j = 0; j < i; j++)
+			cr_assert_str_neq(gate_table[j].name, gate->name);
+	}
+}
+
+Test(gate_table, correctness_comes_first_and_gates_the_others)
+{
+	cr_assert_eq(GATE_CORRECTNESS, 0, "the gated gates read correctness's result");
+	cr_assert_not(gate_table[GATE_CORRECTNESS].gated);
+	cr_assert_eq(gate_table[GATE_CORRECTNESS].phase, PHASE_ONE);
+	for (int i = 1; i < GATE_COUNT; i++)
+		cr_assert(gate_table[i].gated, "%s", gate_table[i].name);
+}
+
+Test(gate_table, deadline_is_the_factor_times_the_scenarios_plus_the_margin)
+{
+	struct scenario_list list = { .total_timeout_s = 10 };
+	const struct gate_info *tsan = &gate_table[GATE_TSAN];
+
+	cr_assert_float_eq(gate_deadline(tsan, &list),
+			   10 * tsan->timeout_factor + tsan->margin_s, 1e-9);
+	cr_assert_float_eq(gate_deadline(&gate_table[GATE_THROUGHPUT], &list),
+			   gate_table[GATE_THROUGHPUT].margin_s, 1e-9,
+			   "the benchmark does not run the scenarios");
+	list.cap_s = 4;
+	cr_assert_float_eq(gate_deadline(tsan, &list), 4, 1e-9);
+}
+
 Test(result, race_and_throughput_points_need_correctness)
 {
 	struct chapter_result c;

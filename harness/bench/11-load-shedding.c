@@ -1,0 +1,110 @@
+/*
+ * 11-load-shedding.c - throughput workload for chapter 11 (clause R9)
+ *
+ * 320 submissions, 1 ms per call to a healthy scoring service, an intake of
+ * 8 workers and 16 slots. The app (this file) offers every submission and,
+ * when one is shed, offers it again after 50 us, as a client retrying with
+ * back-off would: so every submission is scored once in the end, and the
+ * time measures how well the workers keep the service busy. Serial: about
+ * 320 * 1 ms; ideal: that divided by 8.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "bench.h"
+#include "clock.h"
+#include "intake.h"
+#include "stats_rpc_ctl.h"
+
+#define N 320
+#define WORKERS 8
+#define CAPACITY 16
+#define LATENCY_NS 1000000u
+#define RETRY_NS 50000u
+
+static struct record *records;
+static struct intake_report report;
+static size_t shed;
+
+static bool setup(void)
+{
+	records = calloc(N, sizeof(*records));
+	if (!records)
+		return false;
+	records_generate(records, N, 2011);
+	return stats_rpc_reset(LATENCY_NS, N) == 0;
+}
+
+static void run_baseline(void)
+{
+	for (size_t i = 0; i < N; i++)
+		stats_score(&records[i]);
+}
+
+/* The app: every submission offered until it is accepted. */
+static int run_submission(void)
+{
+	struct intake in;
+	int err;
+
+	shed = 0;
+	err = intake_start(&in, WORKERS, CAPACITY, 5, 2 * BILLION);
+	if (err)
+		return err;
+	for (size_t i = 0; i < N && !err; i++) {
+		while ((err = intake_submit(&in, &records[i])) == EAGAIN) {
+			shed++;
+			world_sleep_ns(RETRY_NS);
+		}
+	}
+	intake_stop(&in, &report);
+	return err;
+}
+
+static bool verify(char *problem, size_t size)
+{
+	if (!bench_once_each(&stats_rpc, "submission", "scored", problem, size))
+		return false;
+	if (report.scored == N && report.accepted == N && report.shed == shed &&
+	    !report.failed && !report.refused)
+		return true;
+	snprintf(problem, size, "the report says %zu accepted, %zu shed, %zu scored, %zu "
+		 "failed, %zu refused; expected %d, %zu, %d, 0, 0", report.accepted,
+		 report.shed, report.scored, report.failed, report.refused, N, shed, N);
+	return false;
+}
+
+/* Every submission scored, WORKERS at a time. */
+static double ideal_s(void)
+{
+	return (double)N * LATENCY_NS / 1e9 / WORKERS;
+}
+
+static void teardown(void)
+{
+	free(records);
+}
+
+/* ---- the harness's own parallel version (run_reference) ---- */
+
+static void score_item(size_t i)
+{
+	stats_score(&records[i]);
+}
+
+/*
+ * WORKERS threads over a shared index: what an intake with an ideal queue
+ * and a free breaker would do (nothing shed, no hand-off, no lock).
+ */
+static void run_reference(void)
+{
+	bench_share(WORKERS, N, score_item);
+}
+
+const struct bench chapter_bench = {
+	.workload = "320 submissions, 1 ms per scoring call, 8 workers, queue of 16, "
+		    "shed ones offered again after 50 us",
+	.entry = "intake_stop()",
+	BENCH_FUNCTIONS,
+};

@@ -1,0 +1,885 @@
+/*
+ * 11-load-shedding.c - scenarios for chapter 11 (intake.h)
+ *
+ * The intake scenarios run an intake against the simulated scoring service
+ * (stats_rpc_ctl.h), and force the situation they test instead of hoping for
+ * it: to see whether intake_submit() waits for room, the service is stalled
+ * so that every worker is stuck in a call, and the submissions are made by a
+ * helper thread that the scenario can watch and, if it never returns, free
+ * by ending the stall. The breaker scenarios call breaker_call() with
+ * functions of their own: one that fails, one that succeeds, and one that
+ * holds the caller until the scenario lets it go, so that a probe is
+ * certainly in flight while other threads call.
+ *
+ * Helper threads share with the scenario only atomics written by
+ * read-modify-write operations (as the simulated services do), so they add
+ * no happens-before edge that could hide a race in the learner's code from
+ * ThreadSanitizer or Helgrind. Every time bound is multiplied by the gate's
+ * slow-down factor.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "census.h"
+#include "clock.h"
+#include "intake.h"
+#include "perturb.h"
+#include "scenario.h"
+#include "stats_rpc_ctl.h"
+
+#define MS 1000000ull
+#define RELAXED memory_order_relaxed
+
+/* Seconds scaled by the gate's slow-down factor, in nanoseconds. */
+static uint64_t scaled_ns(double seconds)
+{
+	return (uint64_t)(seconds * scenario_timeout_factor() * 1e9);
+}
+
+/*
+ * A breaker's cool-down in the scenarios that wait for one to pass: 100 ms,
+ * not scaled under the race tools, since the run waits for it four times
+ * and a failing run under a race tool has 4 s in all. What must happen
+ * "before the cool-down has passed" is the very next call, microseconds
+ * later even under Helgrind.
+ */
+static uint64_t short_cooldown_ns(void)
+{
+	return 100 * MS;
+}
+
+static double ms_of(uint64_t ns)
+{
+	return (double)ns / 1e6;
+}
+
+static struct record *make_records(size_t n)
+{
+	struct record *records = calloc(n + 1, sizeof(*records));
+
+	if (records)
+		records_generate(records, n, 0x1100 + n);
+	return records;
+}
+
+/* ---- submitters: threads that offer submissions, as the app does ---- */
+
+enum { NOT_YET = -1 };
+
+struct submitter {
+	pthread_t thread;
+	struct intake *in;
+	const struct record *records;
+	size_t first, count;		/* records[first .. first+count-1] */
+	uint64_t burst_pause_ns;	/* 0: no pause; else after every `burst` */
+	size_t burst;
+	atomic_int *result;		/* per record: NOT_YET, then what submit returned */
+	_Atomic uint64_t *accepted_ns;	/* per record: when an accepted submit returned */
+	_Atomic uint64_t slowest_ns;	/* the longest intake_submit() call */
+	atomic_size_t done;		/* submits that have returned */
+};
+
+static void *submitter_main(void *arg)
+{
+	struct submitter *s = arg;
+
+	for (size_t k = 0; k < s->count; k++) {
+		size_t i = s->first + k;
+		uint64_t start = world_now_ns(), took, seen;
+		int err = intake_submit(s->in, &s->records[i]);
+		uint64_t end = world_now_ns();
+
+		took = end - start;
+		seen = atomic_load_explicit(&s->slowest_ns, RELAXED);
+		while (took > seen && !atomic_compare_exchange_weak_explicit(&s->slowest_ns, &seen,
+									     took, RELAXED, RELAXED))
+			;
+		if (err == 0 && s->accepted_ns)
+			atomic_exchange_explicit(&s->accepted_ns[i], end, RELAXED);
+		atomic_exchange_explicit(&s->result[i], err, RELAXED);
+		atomic_fetch_add_explicit(&s->done, 1, RELAXED);
+		if (s->burst_pause_ns && (k + 1) % s->burst == 0)
+			world_sleep_ns(s->burst_pause_ns);
+	}
+	return NULL;
+}
+
+static void submitter_prepare(struct submitter *s, struct intake *in,
+			      const struct record *records, size_t first, size_t count,
+			      atomic_int *result)
+{
+	memset(s, 0, sizeof(*s));
+	s->in = in;
+	s->records = records;
+	s->first = first;
+	s->count = count;
+	s->result = result;
+	atomic_init(&s->slowest_ns, 0);
+	atomic_init(&s->done, 0);
+}
+
+static int submitter_start(struct submitter *s, struct intake *in, const struct record *records,
+			   size_t first, size_t count, atomic_int *result)
+{
+	submitter_prepare(s, in, records, first, count, result);
+	return pthread_create(&s->thread, NULL, submitter_main, s);
+}
+
+/* Waits up to `seconds` (scaled) for s to finish; true when it did. */
+static bool submitter_wait(struct submitter *s, double seconds)
+{
+	uint64_t deadline = world_now_ns() + scaled_ns(seconds);
+
+	while (atomic_load_explicit(&s->done, RELAXED) < s->count) {
+		if (world_now_ns() > deadline)
+			return false;
+		world_sleep_ns(MS / 2);
+	}
+	return true;
+}
+
+static atomic_int *make_results(size_t n)
+{
+	atomic_int *result = calloc(n ? n : 1, sizeof(*result));
+
+	for (size_t i = 0; result && i < n; i++)
+		atomic_init(&result[i], NOT_YET);
+	return result;
+}
+
+/* Waiting submissions, read under the intake's lock (as a worker would). */
+static size_t intake_waiting(struct intake *in)
+{
+	size_t len;
+
+	pthread_mutex_lock(&in->lock);
+	len = in->len;
+	pthread_mutex_unlock(&in->lock);
+	return len;
+}
+
+/*
+ * Waits until the queue has stayed empty for 20 ms in a row (every worker
+ * has taken its submission), or `seconds` (scaled) have passed.
+ */
+static bool wait_queue_taken(struct intake *in, double seconds)
+{
+	uint64_t deadline = world_now_ns() + scaled_ns(seconds);
+	int streak = 0;
+
+	while (streak < 20 && world_now_ns() < deadline) {
+		streak = intake_waiting(in) == 0 ? streak + 1 : 0;
+		world_sleep_ns(MS);
+	}
+	return streak >= 20;
+}
+
+/*
+ * Checks R2a's and R2b's accounting after intake_stop(): `result` says what
+ * each of records[0..n-1] got from intake_submit().
+ */
+static void check_accounting(struct check *c, const struct intake_report *rep,
+			     const atomic_int *result, size_t n)
+{
+	size_t accepted = 0, shed = 0, sent = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int err = atomic_load_explicit(&result[i], RELAXED);
+		uint32_t calls = service_calls_for(&stats_rpc, i);
+
+		if (err == 0) {
+			accepted++;
+			sent += calls;
+			if (calls > 1)
+				return check_fail(c, "R2a", "accepted submission %zu was sent to the "
+						  "scoring service %u times; expected once", i, calls);
+		} else if (err == EAGAIN) {
+			shed++;
+			if (calls)
+				return check_fail(c, "R2a", "submission %zu was shed (EAGAIN) and was "
+						  "still sent to the scoring service %u times; "
+						  "expected never", i, calls);
+		} else {
+			return check_fail(c, "R1a", "intake_submit() returned %d for submission "
+					  "%zu; expected 0 or EAGAIN (%d)", err, i, EAGAIN);
+		}
+	}
+	if (rep->accepted != accepted || rep->shed != shed)
+		return check_fail(c, "R2b", "the report says %zu accepted and %zu shed; "
+				  "intake_submit() returned 0 %zu times and EAGAIN %zu times",
+				  rep->accepted, rep->shed, accepted, shed);
+	if (rep->scored + rep->failed + rep->refused != rep->accepted)
+		return check_fail(c, "R2b", "the report says %zu scored + %zu failed + %zu "
+				  "refused = %zu; expected the %zu accepted", rep->scored,
+				  rep->failed, rep->refused,
+				  rep->scored + rep->failed + rep->refused, rep->accepted);
+	if (rep->scored + rep->failed != sent)
+		return check_fail(c, "R2b", "the report says %zu scored + %zu failed; the "
+				  "scoring service was called %zu times about accepted "
+				  "submissions", rep->scored, rep->failed, sent);
+}
+
+/* ---- R1: the submit never waits ---- */
+
+static void full_queue_sheds_at_once(struct check *c, const struct scenario_env *env)
+{
+	enum { WORKERS = 3, CAP = 4, EXTRA = 5, N = WORKERS + CAP + EXTRA };
+	struct record *records = make_records(N);
+	atomic_int *result = make_results(N);
+	struct intake in;
+	struct intake_report rep;
+	struct submitter sub;
+	size_t accepted = 0;
+	int err;
+
+	(void)env;
+	if (!records || !result || stats_rpc_reset(1 * MS, N)) {
+		free(records);
+		free(result);
+		return check_fail(c, "R1a", "harness set-up failed (memory)");
+	}
+	err = intake_start(&in, WORKERS, CAP, 100, 10 * BILLION);
+	if (err) {
+		free(records);
+		free(result);
+		return check_fail(c, "R1a", "intake_start(workers=%d, capacity=%d) returned %d; "
+				  "expected 0", WORKERS, CAP, err);
+	}
+	/* Every worker takes one submission and sticks in the stalled service. */
+	stats_rpc_set_stalled(true);
+	for (size_t i = 0; i < WORKERS; i++) {
+		err = intake_submit(&in, &records[i]);
+		atomic_exchange_explicit(&result[i], err, RELAXED);
+		if (err) {
+			check_fail(c, "R1a", "intake_submit() into an empty queue returned %d; "
+				   "expected 0", err);
+			goto out;
+		}
+	}
+	if (!wait_queue_taken(&in, 1.0)) {
+		check_fail(c, "R2a", "%d workers left submissions waiting in the queue for 1 s "
+			   "while they were idle", WORKERS);
+		goto out;
+	}
+	/* Now the queue has `CAP` free slots and nobody takes anything. */
+	if (submitter_start(&sub, &in, records, WORKERS, CAP + EXTRA, result)) {
+		check_fail(c, "R1a", "harness set-up failed (pthread_create)");
+		goto out;
+	}
+	if (!submitter_wait(&sub, 0.2)) {
+		check_fail(c, "R1a", "intake_submit() was still blocked %.1f s later, after %zu "
+			   "submissions, with the queue full (capacity %d) and every worker stuck "
+			   "in a slow call; expected EAGAIN at once (shed, never wait)",
+			   0.2 * scenario_timeout_factor(),
+			   (size_t)atomic_load_explicit(&sub.done, RELAXED), CAP);
+		stats_rpc_set_stalled(false);
+		pthread_join(sub.thread, NULL);
+		goto out;
+	}
+	pthread_join(sub.thread, NULL);
+	for (size_t i = WORKERS; i < N; i++)
+		accepted += atomic_load_explicit(&result[i], RELAXED) == 0;
+	if (accepted > CAP)
+		check_fail(c, "R1b", "with every worker busy, %zu of %d submissions were "
+			   "accepted into a queue of capacity %d; expected %d (the rest shed)",
+			   accepted, CAP + EXTRA, CAP, CAP);
+	else if (accepted < CAP)
+		check_fail(c, "R1b", "with every worker busy, only %zu of %d submissions were "
+			   "accepted into an empty queue of capacity %d; expected %d", accepted,
+			   CAP + EXTRA, CAP, CAP);
+	else if (atomic_load_explicit(&sub.slowest_ns, RELAXED) > scaled_ns(0.1))
+		check_fail(c, "R1a", "an intake_submit() call took %.1f ms on a full queue; "
+			   "expected EAGAIN at once (under %.0f ms)",
+			   ms_of(atomic_load_explicit(&sub.slowest_ns, RELAXED)),
+			   100 * scenario_timeout_factor());
+out:
+	stats_rpc_set_stalled(false);
+	intake_stop(&in, &rep);
+	if (!c->failed)
+		check_accounting(c, &rep, result, N);
+	free(records);
+	free(result);
+}
+
+/* ---- R2: every accepted submission is sent, every shed one is not ---- */
+
+/* One overloaded run: two submitters, no pauses; the service as set. */
+static void overload_round(struct check *c, size_t n, bool failing)
+{
+	enum { WORKERS = 4, CAP = 6, THRESHOLD = 3 };
+	struct record *records = make_records(n);
+	atomic_int *result = make_results(n);
+	struct submitter subs[2];
+	struct intake in;
+	struct intake_report rep;
+	int before, after, err;
+	size_t started = 0;
+
+	if (!records || !result || stats_rpc_reset(1 * MS, n)) {
+		free(records);
+		free(result);
+		return check_fail(c, "R2a", "harness set-up failed (memory)");
+	}
+	stats_rpc_set_failing(failing);
+	before = census_threads();
+	err = intake_start(&in, WORKERS, CAP, THRESHOLD, 10 * BILLION);
+	if (err) {
+		free(records);
+		free(result);
+		return check_fail(c, "R2a", "intake_start(workers=%d, capacity=%d, threshold=%d) "
+				  "returned %d; expected 0", WORKERS, CAP, THRESHOLD, err);
+	}
+	for (; started < 2; started++)
+		if (submitter_start(&subs[started], &in, records, started * (n / 2),
+				    started ? n - n / 2 : n / 2, result))
+			break;
+	for (size_t s = 0; s < started; s++)
+		pthread_join(subs[s].thread, NULL);
+	intake_stop(&in, &rep);
+	after = census_settle(before, 10);
+	if (started < 2)
+		check_fail(c, "R2a", "harness set-up failed (pthread_create)");
+	else if (after > before)
+		check_fail(c, "R2a", "%d threads were still running when intake_stop() "
+			   "returned; expected every worker joined", after - before);
+	else
+		check_accounting(c, &rep, result, n);
+	if (c->failed)
+		goto out;
+	if (!failing && rep.scored != rep.accepted)
+		check_fail(c, "R2a", "with a healthy service, %zu of %zu accepted submissions "
+			   "were scored by the time intake_stop() returned; expected all",
+			   rep.scored, rep.accepted);
+	else if (failing && (rep.failed < THRESHOLD || rep.failed > THRESHOLD + WORKERS - 1))
+		check_fail(c, "R4b", "with a scoring service that fails every call, the "
+			   "breaker (threshold %d) let %zu calls reach it from %d workers; "
+			   "expected %d to %d, then every other submission refused", THRESHOLD,
+			   rep.failed, WORKERS, THRESHOLD, THRESHOLD + WORKERS - 1);
+out:
+	free(records);
+	free(result);
+}
+
+static void accepted_sent_once_shed_never(struct check *c, const struct scenario_env *env)
+{
+	overload_round(c, env->small ? 40 : 160, false);
+}
+
+static void failing_service_is_cut_off(struct check *c, const struct scenario_env *env)
+{
+	overload_round(c, env->small ? 40 : 120, true);
+}
+
+/* ---- R3: latency under a tenfold overload ---- */
+
+static void latency_bounded_under_overload(struct check *c, const struct scenario_env *env)
+{
+	enum { WORKERS = 4, CAP = 8, BURST = 10 };
+	const uint64_t latency = 4 * MS;
+	/* The workers score 4 / 4 ms = 1 per ms; the app offers 10 per ms. */
+	size_t n = env->small ? 150 : 300;
+	struct record *records = make_records(n);
+	atomic_int *result = make_results(n);
+	_Atomic uint64_t *accepted_ns = calloc(n, sizeof(*accepted_ns));
+	struct submitter sub;
+	struct intake in;
+	struct intake_report rep;
+	uint64_t worst = 0, bound;
+	size_t worst_item = 0, accepted = 0;
+	int err;
+
+	if (!records || !result || !accepted_ns || stats_rpc_reset(latency, n)) {
+		free(records);
+		free(result);
+		free(accepted_ns);
+		return check_fail(c, "R3", "harness set-up failed (memory)");
+	}
+	err = intake_start(&in, WORKERS, CAP, 100, 10 * BILLION);
+	if (err) {
+		free(records);
+		free(result);
+		free(accepted_ns);
+		return check_fail(c, "R3", "intake_start() returned %d; expected 0", err);
+	}
+	submitter_prepare(&sub, &in, records, 0, n, result);
+	sub.burst = BURST;
+	sub.burst_pause_ns = MS;
+	sub.accepted_ns = accepted_ns;
+	if (pthread_create(&sub.thread, NULL, submitter_main, &sub)) {
+		intake_stop(&in, &rep);
+		free(records);
+		free(result);
+		free(accepted_ns);
+		return check_fail(c, "R3", "harness set-up failed (pthread_create)");
+	}
+	pthread_join(sub.thread, NULL);
+	intake_stop(&in, &rep);
+
+	/* A submission at the back of a full queue waits for CAP / WORKERS calls. */
+	bound = (CAP / WORKERS + 2) * latency + scaled_ns(0.1);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t at = atomic_load_explicit(&accepted_ns[i], RELAXED);
+		uint64_t sent = stats_rpc_first_call_ns(i);
+
+		if (atomic_load_explicit(&result[i], RELAXED) != 0)
+			continue;
+		accepted++;
+		if (sent > at && sent - at > worst) {
+			worst = sent - at;
+			worst_item = i;
+		}
+	}
+	if (worst > bound)
+		check_fail(c, "R3", "under a tenfold overload (%zu submissions offered at 10 per "
+			   "ms to %d workers of 4 ms calls, queue of %d), %zu were accepted and "
+			   "submission %zu waited %.1f ms before it was sent; expected at most "
+			   "%.1f ms: a bounded queue sheds what it cannot take in time", n,
+			   WORKERS, CAP, accepted, worst_item, ms_of(worst), ms_of(bound));
+	else if (atomic_load_explicit(&sub.slowest_ns, RELAXED) > scaled_ns(0.1))
+		check_fail(c, "R3", "under a tenfold overload an intake_submit() call took "
+			   "%.1f ms; expected an answer at once (under %.0f ms)",
+			   ms_of(atomic_load_explicit(&sub.slowest_ns, RELAXED)),
+			   100 * scenario_timeout_factor());
+	else
+		check_accounting(c, &rep, result, n);
+	free(records);
+	free(result);
+	free(accepted_ns);
+}
+
+/* ---- the breaker's callers ---- */
+
+/*
+ * What breaker_call() runs in these scenarios: counts the calls that reach
+ * it, optionally holds them until `release` is set, then returns `answer`.
+ */
+struct downstream {
+	atomic_int answer;		/* 0 or an errno */
+	atomic_int hold;		/* 1: calls wait until it is 0 */
+	atomic_uint calls;		/* calls that reached fn */
+	atomic_uint inside;		/* calls in fn now */
+	uint64_t latency_ns;		/* set before any call */
+};
+
+static void downstream_init(struct downstream *d, int answer, uint64_t latency_ns)
+{
+	atomic_init(&d->answer, answer);
+	atomic_init(&d->hold, 0);
+	atomic_init(&d->calls, 0);
+	atomic_init(&d->inside, 0);
+	d->latency_ns = latency_ns;
+}
+
+static void downstream_set(struct downstream *d, int answer)
+{
+	atomic_exchange_explicit(&d->answer, answer, RELAXED);
+}
+
+static unsigned downstream_calls(struct downstream *d)
+{
+	return atomic_load_explicit(&d->calls, RELAXED);
+}
+
+static int downstream_fn(void *arg)
+{
+	struct downstream *d = arg;
+
+	atomic_fetch_add_explicit(&d->calls, 1, RELAXED);
+	atomic_fetch_add_explicit(&d->inside, 1, RELAXED);
+	while (atomic_load_explicit(&d->hold, RELAXED))
+		world_sleep_ns(MS / 5);
+	if (d->latency_ns)
+		world_sleep_ns(d->latency_ns);
+	atomic_fetch_sub_explicit(&d->inside, 1, RELAXED);
+	return atomic_load_explicit(&d->answer, RELAXED);
+}
+
+/* One call from the scenario's thread; `want` 0 or EIO means fn must run. */
+static bool call_expect(struct check *c, struct breaker *b, struct downstream *d, int want,
+			const char *clause, const char *when)
+{
+	unsigned before = downstream_calls(d);
+	int got = breaker_call(b, downstream_fn, d);
+	unsigned ran = downstream_calls(d) - before;
+
+	if (want == EBUSY && (got != EBUSY || ran))
+		check_fail(c, clause, "%s: breaker_call() returned %d and %s fn; expected EBUSY "
+			   "(%d) without calling fn", when, got, ran ? "called" : "did not call",
+			   EBUSY);
+	else if (want != EBUSY && (got != want || ran != 1))
+		check_fail(c, clause, "%s: breaker_call() returned %d and called fn %u times; "
+			   "expected fn called once and its result (%d) returned", when, got, ran,
+			   want);
+	return !c->failed;
+}
+
+/* Opens b with `threshold` failures in a row; false (and a failure) if it does not. */
+static bool open_breaker(struct check *c, struct breaker *b, struct downstream *d,
+			 unsigned threshold, const char *clause)
+{
+	downstream_set(d, EIO);
+	for (unsigned i = 0; i < threshold; i++)
+		if (!call_expect(c, b, d, EIO, clause, "a closed breaker, a failing fn"))
+			return false;
+	return call_expect(c, b, d, EBUSY, clause, "right after the threshold-th failure");
+}
+
+/* A thread that makes one breaker call and notes what it returned. */
+struct caller {
+	pthread_t thread;
+	struct breaker *b;
+	struct downstream *d;
+	pthread_barrier_t *start;
+	atomic_int result;		/* NOT_YET until the call returned */
+	unsigned loops;			/* calls to make (the last result is kept) */
+	atomic_uint busy;		/* EBUSY answers */
+};
+
+static void *caller_main(void *arg)
+{
+	struct caller *k = arg;
+
+	pthread_barrier_wait(k->start);
+	for (unsigned i = 0; i < k->loops; i++) {
+		int err = breaker_call(k->b, downstream_fn, k->d);
+
+		if (err == EBUSY)
+			atomic_fetch_add_explicit(&k->busy, 1, RELAXED);
+		if (i + 1 == k->loops)
+			atomic_exchange_explicit(&k->result, err, RELAXED);
+	}
+	return NULL;
+}
+
+/* Starts n callers behind one barrier; returns how many started. */
+static size_t callers_start(struct caller *k, size_t n, struct breaker *b, struct downstream *d,
+			    pthread_barrier_t *start, unsigned loops)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		k[i].b = b;
+		k[i].d = d;
+		k[i].start = start;
+		k[i].loops = loops;
+		atomic_init(&k[i].result, NOT_YET);
+		atomic_init(&k[i].busy, 0);
+		if (pthread_create(&k[i].thread, NULL, caller_main, &k[i]))
+			break;
+	}
+	return i;
+}
+
+static size_t callers_returned(struct caller *k, size_t n)
+{
+	size_t done = 0;
+
+	for (size_t i = 0; i < n; i++)
+		done += atomic_load_explicit(&k[i].result, RELAXED) != NOT_YET;
+	return done;
+}
+
+/* ---- R4: closed, then open ---- */
+
+static void breaker_opens_after_threshold(struct check *c, const struct scenario_env *env)
+{
+	/* Never three failures in a row, then three. */
+	static const int pattern[] = { 0, EIO, EIO, 0, EIO, EIO, 0, EIO, 0 };
+	struct breaker b;
+	struct downstream d;
+	int err;
+
+	(void)env;
+	downstream_init(&d, 0, 0);
+	err = breaker_init(&b, 3, 10 * BILLION);
+	if (err)
+		return check_fail(c, "R4a", "breaker_init(threshold=3) returned %d; expected 0", err);
+	for (size_t i = 0; i < sizeof(pattern) / sizeof(pattern[0]); i++) {
+		char when[128];
+
+		snprintf(when, sizeof(when), "call %zu of a closed breaker (threshold 3) whose fn "
+			 "answered success and failure, never three failures in a row", i + 1);
+		downstream_set(&d, pattern[i]);
+		if (!call_expect(c, &b, &d, pattern[i], "R4a", when))
+			goto out;
+	}
+	/* Two failures: still closed; the third opens it. */
+	downstream_set(&d, EIO);
+	for (int i = 0; i < 3; i++) {
+		char when[128];
+
+		snprintf(when, sizeof(when), "failure %d in a row (threshold 3)", i + 1);
+		if (!call_expect(c, &b, &d, EIO, "R4b", when))
+			goto out;
+	}
+	downstream_set(&d, 0);
+	for (int i = 0; i < 5; i++) {
+		char when[128];
+
+		snprintf(when, sizeof(when), "call %d after the third failure in a row "
+			 "(threshold 3, cool-down 10 s)", i + 1);
+		if (!call_expect(c, &b, &d, EBUSY, "R4b", when))
+			goto out;
+	}
+out:
+	breaker_destroy(&b);
+}
+
+/* ---- R5: many callers ---- */
+
+static void concurrent_failures_open_within_threshold(struct check *c,
+						      const struct scenario_env *env)
+{
+	enum { THREADS = 8, THRESHOLD = 4 };
+	struct caller k[THREADS];
+	pthread_barrier_t start;
+	struct breaker b;
+	struct downstream d;
+	unsigned loops = env->small ? 6 : 20, calls;
+	size_t started;
+	int err;
+
+	downstream_init(&d, EIO, MS / 2);
+	err = breaker_init(&b, THRESHOLD, 10 * BILLION);
+	if (err)
+		return check_fail(c, "R5", "breaker_init() returned %d; expected 0", err);
+	pthread_barrier_init(&start, NULL, THREADS);
+	started = callers_start(k, THREADS, &b, &d, &start, loops);
+	if (started < THREADS) {
+		/* The barrier can never fill: nobody started waits on it for ever. */
+		check_fail(c, "R5", "harness set-up failed (pthread_create)");
+		return;
+	}
+	for (size_t i = 0; i < started; i++)
+		pthread_join(k[i].thread, NULL);
+	pthread_barrier_destroy(&start);
+	calls = downstream_calls(&d);
+	if (calls > THRESHOLD + THREADS - 1)
+		check_fail(c, "R5", "%d threads called a breaker (threshold %d) %u times each "
+			   "around a fn that always fails; fn ran %u times; expected at most %d "
+			   "(the threshold, plus calls already let through when it opened)",
+			   THREADS, THRESHOLD, loops, calls, THRESHOLD + THREADS - 1);
+	else if (calls < THRESHOLD)
+		check_fail(c, "R5", "%d threads called a breaker (threshold %d) around a fn that "
+			   "always fails, and fn ran only %u times; expected at least %d before it "
+			   "opened", THREADS, THRESHOLD, calls, THRESHOLD);
+	else
+		call_expect(c, &b, &d, EBUSY, "R5", "after the concurrent failures");
+	breaker_destroy(&b);
+}
+
+/* ---- R6: half-open ---- */
+
+static void half_open_lets_one_probe(struct check *c, const struct scenario_env *env)
+{
+	enum { THREADS = 6 };
+	const uint64_t cooldown = short_cooldown_ns();
+	struct caller k[THREADS];
+	pthread_barrier_t start;
+	struct breaker b;
+	struct downstream d;
+	size_t started, busy = 0, returned;
+	unsigned base, probes;
+	uint64_t deadline;
+	int err;
+
+	(void)env;
+	downstream_init(&d, 0, 0);
+	err = breaker_init(&b, 2, cooldown);
+	if (err)
+		return check_fail(c, "R6a", "breaker_init() returned %d; expected 0", err);
+	if (!open_breaker(c, &b, &d, 2, "R4b"))
+		goto out;
+	world_sleep_ns(cooldown + 5 * MS);
+	/* The probe will succeed, but only once the scenario lets it. */
+	downstream_set(&d, 0);
+	atomic_exchange_explicit(&d.hold, 1, RELAXED);
+	base = downstream_calls(&d);
+	pthread_barrier_init(&start, NULL, THREADS);
+	started = callers_start(k, THREADS, &b, &d, &start, 1);
+	if (started < THREADS) {
+		check_fail(c, "R6a", "harness set-up failed (pthread_create)");
+		goto out;
+	}
+	/* Until every caller has either returned or is held inside fn. */
+	deadline = world_now_ns() + scaled_ns(0.5);
+	while ((returned = callers_returned(k, THREADS)) +
+	       atomic_load_explicit(&d.inside, RELAXED) < THREADS && world_now_ns() < deadline)
+		world_sleep_ns(MS);
+	for (size_t i = 0; i < THREADS; i++)
+		busy += atomic_load_explicit(&k[i].result, RELAXED) == EBUSY;
+	probes = downstream_calls(&d) - base;
+	if (probes > 1)
+		check_fail(c, "R6a", "%u of %d threads calling a half-open breaker at once got "
+			   "through to fn; expected exactly one probe, and EBUSY for the others",
+			   probes, THREADS);
+	else if (returned < THREADS - 1)
+		check_fail(c, "R6a", "while the probe of a half-open breaker was in flight, only "
+			   "%zu of the %d other callers had returned %.1f s later; expected EBUSY "
+			   "at once for each", returned, THREADS - 1, 0.5 * scenario_timeout_factor());
+	else if (busy != THREADS - 1 || probes != 1)
+		check_fail(c, "R6a", "%d threads called a half-open breaker at once: fn ran %u "
+			   "times and %zu calls returned EBUSY; expected one probe and %d EBUSY",
+			   THREADS, probes, busy, THREADS - 1);
+	atomic_exchange_explicit(&d.hold, 0, RELAXED);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(k[i].thread, NULL);
+	pthread_barrier_destroy(&start);
+	if (c->failed)
+		goto out;
+	/* The probe succeeded: closed, every call goes through. */
+	for (int i = 0; i < 3; i++)
+		if (!call_expect(c, &b, &d, 0, "R6b", "after a successful probe"))
+			break;
+out:
+	breaker_destroy(&b);
+}
+
+static void failed_probe_reopens(struct check *c, const struct scenario_env *env)
+{
+	const uint64_t cooldown = short_cooldown_ns();
+	struct breaker b;
+	struct downstream d;
+	int err;
+
+	(void)env;
+	downstream_init(&d, 0, 0);
+	err = breaker_init(&b, 2, cooldown);
+	if (err)
+		return check_fail(c, "R6b", "breaker_init() returned %d; expected 0", err);
+	if (!open_breaker(c, &b, &d, 2, "R4b"))
+		goto out;
+	world_sleep_ns(cooldown + 5 * MS);
+	downstream_set(&d, EIO);
+	if (!call_expect(c, &b, &d, EIO, "R6a", "the first call once the cool-down has passed "
+			 "(the probe), fn failing"))
+		goto out;
+	downstream_set(&d, 0);
+	for (int i = 0; i < 3; i++)
+		if (!call_expect(c, &b, &d, EBUSY, "R6b", "right after a failed probe (the breaker "
+				 "must open again for a full cool-down)"))
+			goto out;
+	world_sleep_ns(cooldown + 5 * MS);
+	if (!call_expect(c, &b, &d, 0, "R6a", "a cool-down after the failed probe (the next "
+			 "probe), fn succeeding"))
+		goto out;
+	call_expect(c, &b, &d, 0, "R6b", "after a successful probe");
+out:
+	breaker_destroy(&b);
+}
+
+/* ---- R7: the cool-down and the wall clock ---- */
+
+static void cooldown_ignores_the_wall_clock(struct check *c, const struct scenario_env *env)
+{
+	const uint64_t cooldown = short_cooldown_ns();
+	const int64_t hour = 3600 * (int64_t)BILLION;
+	struct breaker b;
+	struct downstream d;
+	int err;
+
+	(void)env;
+	downstream_init(&d, 0, 0);
+	err = breaker_init(&b, 1, cooldown);
+	if (err)
+		return check_fail(c, "R7", "breaker_init() returned %d; expected 0", err);
+	if (!open_breaker(c, &b, &d, 1, "R4b"))
+		goto out;
+	downstream_set(&d, 0);
+	perturb_wallclock_step(hour);
+	call_expect(c, &b, &d, EBUSY, "R7", "the wall clock set an hour forwards right after "
+		    "the breaker opened (cool-down 0.1 s)");
+	perturb_wallclock_step(-hour);
+	if (c->failed)
+		goto out;
+	perturb_wallclock_step(-hour);
+	world_sleep_ns(cooldown + 5 * MS);
+	call_expect(c, &b, &d, 0, "R7", "the cool-down passed while the wall clock was set an "
+		    "hour back (the probe, fn succeeding)");
+	perturb_wallclock_step(hour);
+out:
+	breaker_destroy(&b);
+}
+
+/* ---- R8: arguments, and a worker that cannot start ---- */
+
+static void bad_arguments_start_nothing(struct check *c, const struct scenario_env *env)
+{
+	static const struct { unsigned workers; size_t capacity; unsigned threshold; } cases[] = {
+		{ 0, 4, 3 }, { 2, 0, 3 }, { 2, 4, 0 },
+	};
+	struct breaker b;
+	int before = census_threads(), err;
+
+	(void)env;
+	err = breaker_init(&b, 0, BILLION);
+	if (err != EINVAL) {
+		if (err == 0)
+			breaker_destroy(&b);
+		return check_fail(c, "R8", "breaker_init(threshold=0) returned %d; expected EINVAL "
+				  "(%d)", err, EINVAL);
+	}
+	if (stats_rpc_reset(MS, 4))
+		return check_fail(c, "R8", "harness set-up failed (memory)");
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct intake in;
+		struct intake_report rep;
+
+		err = intake_start(&in, cases[k].workers, cases[k].capacity, cases[k].threshold,
+				   BILLION);
+		if (err != EINVAL) {
+			check_fail(c, "R8", "intake_start(workers=%u, capacity=%zu, threshold=%u) "
+				   "returned %d; expected EINVAL (%d)", cases[k].workers,
+				   cases[k].capacity, cases[k].threshold, err, EINVAL);
+			if (err == 0)
+				intake_stop(&in, &rep);
+			return;
+		}
+		if (census_settle(before, 10) > before)
+			return check_fail(c, "R8", "intake_start(workers=%u, capacity=%zu, "
+					  "threshold=%u) returned EINVAL and left %d threads running",
+					  cases[k].workers, cases[k].capacity, cases[k].threshold,
+					  census_threads() - before);
+	}
+	/* The third worker cannot start: EAGAIN, as when the system is out of threads. */
+	{
+		struct intake in;
+		struct intake_report rep;
+
+		perturb_fail_create_after(2);
+		err = intake_start(&in, 4, 4, 3, BILLION);
+		perturb_fail_create_after(0);
+		if (err != EAGAIN) {
+			check_fail(c, "R8", "intake_start(workers=4) returned %d when its third "
+				   "pthread_create() failed with EAGAIN; expected that error (%d)", err,
+				   EAGAIN);
+			if (err == 0)
+				intake_stop(&in, &rep);
+		} else if (census_settle(before, 10) > before) {
+			check_fail(c, "R8", "intake_start() returned EAGAIN after its third worker "
+				   "could not start, and %d of the workers it did start were still "
+				   "running; expected them stopped and joined first",
+				   census_threads() - before);
+		}
+	}
+}
+
+const struct scenario chapter_scenarios[] = {
+	{ "full_queue_sheds_at_once", "R1a R1b", 3.0, full_queue_sheds_at_once },
+	{ "accepted_sent_once_shed_never", "R2a R2b", 3.0, accepted_sent_once_shed_never },
+	{ "failing_service_is_cut_off", "R2b R4b", 3.0, failing_service_is_cut_off },
+	{ "latency_bounded_under_overload", "R3", 3.0, latency_bounded_under_overload },
+	{ "breaker_opens_after_threshold", "R4a R4b", 3.0, breaker_opens_after_threshold },
+	{ "concurrent_failures_open_within_threshold", "R5", 3.0,
+	  concurrent_failures_open_within_threshold },
+	{ "half_open_lets_one_probe", "R6a R6b", 3.0, half_open_lets_one_probe },
+	{ "failed_probe_reopens", "R6a R6b", 3.0, failed_probe_reopens },
+	{ "cooldown_ignores_the_wall_clock", "R7", 3.0, cooldown_ignores_the_wall_clock },
+	{ "bad_arguments_start_nothing", "R8", 3.0, bad_arguments_start_nothing },
+};
+const size_t chapter_scenario_count = sizeof(chapter_scenarios) / sizeof(chapter_scenarios[0]);
