@@ -706,10 +706,10 @@ static void half_open_lets_one_probe(struct check *c, const struct scenario_env 
 		check_fail(c, "R6a", "harness set-up failed (pthread_create)");
 		goto out;
 	}
-	/* Until the others have returned, or a second caller got through to fn. */
+	/* Until every caller has either returned or is held inside fn. */
 	deadline = world_now_ns() + scaled_ns(0.5);
-	while ((returned = callers_returned(k, THREADS)) < THREADS - 1 &&
-	       downstream_calls(&d) - base < 2 && world_now_ns() < deadline)
+	while ((returned = callers_returned(k, THREADS)) +
+	       atomic_load_explicit(&d.inside, RELAXED) < THREADS && world_now_ns() < deadline)
 		world_sleep_ns(MS);
 	for (size_t i = 0; i < THREADS; i++)
 		busy += atomic_load_explicit(&k[i].result, RELAXED) == EBUSY;
