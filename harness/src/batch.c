@@ -11,10 +11,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "grade.h"
 #include "gradebook.h"
 #include "report.h"
-#include "workspace.h"
+#include "files.h"
 
 struct submission {
 	char *name;
@@ -90,9 +91,7 @@ static void *phase_one_worker(void *arg)
 					 .require_sandbox = p->o->require_sandbox,
 					 .seed = p->o->seed };
 
-		sub->gradings[k] = calloc(1, sizeof(**sub->gradings));
-		if (!sub->gradings[k])
-			continue;
+		sub->gradings[k] = xcalloc(1, sizeof(**sub->gradings));
 		grade_begin(&job, c, sub->gradings[k]);
 		pthread_mutex_lock(&p->lock);
 		printf("  %s %s: built and checked\n", sub->name, c->id);
@@ -119,8 +118,7 @@ static bool has_files(const struct chapter *c)
 		char *path;
 		bool there;
 
-		if (asprintf(&path, "%s/%s", c->learner_dir, c->sources[i]) < 0)
-			return false;
+		path = xasprintf("%s/%s", c->learner_dir, c->sources[i]);
 		there = access(path, R_OK) == 0;
 		free(path);
 		if (!there)
@@ -147,34 +145,32 @@ static int load_submissions(const struct batch_opts *o, struct submission **out,
 
 		if (e->d_name[0] == '.')
 			continue;
-		if (asprintf(&path, "%s/%s", o->dir, e->d_name) < 0)
-			continue;
+		path = xasprintf("%s/%s", o->dir, e->d_name);
 		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-			names = realloc(names, (count + 1) * sizeof(*names));
-			names[count++] = strdup(e->d_name);
+			names = xrealloc(names, (count + 1) * sizeof(*names));
+			names[count++] = xstrdup(e->d_name);
 		}
 		free(path);
 	}
 	closedir(d);
 	qsort(names, count, sizeof(*names), compare_names);
-	subs = calloc(count ? count : 1, sizeof(*subs));
+	subs = xcalloc(count ? count : 1, sizeof(*subs));
 	for (size_t i = 0; i < count; i++) {
 		struct submission *s = &subs[i];
 
 		s->name = names[i];
-		if (asprintf(&s->dir, "%s/%s", o->dir, s->name) < 0 ||
-		    asprintf(&s->build_root, "%s/batch/%s", o->build_root, s->name) < 0)
-			return -1;
+		s->dir = xasprintf("%s/%s", o->dir, s->name);
+		s->build_root = xasprintf("%s/batch/%s", o->build_root, s->name);
 		make_dirs(s->build_root);
 		if (chapters_discover(o->root, s->dir, &s->chapters, &s->nchapters) != 0)
 			return -1;
-		s->selected = calloc(s->nchapters ? s->nchapters : 1, sizeof(*s->selected));
+		s->selected = xcalloc(s->nchapters ? s->nchapters : 1, sizeof(*s->selected));
 		for (size_t k = 0; k < s->nchapters; k++)
 			if (is_wanted(&s->chapters[k], o->chapters) &&
 			    (!o->only_submitted || has_files(&s->chapters[k])))
 				s->selected[s->nselected++] = k;
-		s->gradings = calloc(s->nselected ? s->nselected : 1, sizeof(*s->gradings));
-		s->results = calloc(s->nselected ? s->nselected : 1, sizeof(*s->results));
+		s->gradings = xcalloc(s->nselected ? s->nselected : 1, sizeof(*s->gradings));
+		s->results = xcalloc(s->nselected ? s->nselected : 1, sizeof(*s->results));
 	}
 	free(names);
 	*out = subs;
@@ -236,8 +232,7 @@ int batch_grade(const struct batch_opts *o)
 	fflush(stdout);
 	p.subs = subs;
 	p.nsubs = n;
-	if (asprintf(&cache_root, "%s/cache", o->build_root) < 0)
-		return 2;
+	cache_root = xasprintf("%s/cache", o->build_root);
 	p.cache_root = cache_root;
 	pthread_mutex_init(&p.lock, NULL);
 	for (unsigned t = 0; t < jobs; t++) {
@@ -254,14 +249,6 @@ int batch_grade(const struct batch_opts *o)
 		for (size_t k = 0; k < subs[i].nselected; k++) {
 			struct grading *g = subs[i].gradings[k];
 
-			if (!g) {
-				const struct chapter *c = &subs[i].chapters[subs[i].selected[k]];
-
-				chapter_result_init(&subs[i].results[k], c->id,
-						    chapter_has_leaks_gate(c));
-				chapter_result_finish(&subs[i].results[k]);
-				continue;
-			}
 			grade_throughput(g);
 			grade_end(g, &subs[i].results[k]);
 			free(g);

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
+
 /* Sets *slot to text, or appends it when the kind comes in parts. */
 static void keep(char **slot, const char *text, size_t len, bool append)
 {
@@ -13,9 +15,7 @@ static void keep(char **slot, const char *text, size_t len, bool append)
 
 	if (*slot && !append)
 		return;
-	grown = realloc(*slot, old + len + 1);
-	if (!grown)
-		return;
+	grown = xrealloc(*slot, old + len + 1);
 	memcpy(grown + old, text, len);
 	grown[old + len] = '\0';
 	*slot = grown;

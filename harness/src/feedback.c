@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
+
 /* A growing text, one line at a time. */
 struct text {
 	char *s;
@@ -23,22 +25,21 @@ static void text_addf(struct text *t, const char *fmt, ...)
 {
 	va_list ap;
 	char *line;
-	int len;
+	size_t len;
 
 	va_start(ap, fmt);
-	len = vasprintf(&line, fmt, ap);
+	line = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (len < 0)
-		return;
-	t->s = realloc(t->s, t->n + (size_t)len + 1);
-	memcpy(t->s + t->n, line, (size_t)len + 1);
-	t->n += (size_t)len;
+	len = strlen(line);
+	t->s = xrealloc(t->s, t->n + len + 1);
+	memcpy(t->s + t->n, line, len + 1);
+	t->n += len;
 	free(line);
 }
 
 static char *text_take(struct text *t)
 {
-	return t->s ? t->s : strdup("");
+	return t->s ? t->s : xstrdup("");
 }
 
 /* "clean.c:21" for a copy's path and line, as the learner names the file. */
@@ -46,8 +47,7 @@ static char *learner_location(const struct workspace *w, const char *path, const
 {
 	char *joined, *shown;
 
-	if (asprintf(&joined, "%s:%s", path, line) < 0)
-		return NULL;
+	joined = xasprintf("%s:%s", path, line);
 	shown = workspace_rewrite(w, joined);
 	free(joined);
 	return shown;
@@ -171,9 +171,9 @@ int tsan_reduce(const struct workspace *w, const char *log, char **summary,
 		}
 	}
 	if (nlocations)
-		asprintf(summary, "%s at %s", kind, locations.s);
+		*summary = xasprintf("%s at %s", kind, locations.s);
 	else
-		asprintf(summary, "%s (outside your file; see the details)", kind);
+		*summary = xasprintf("%s (outside your file; see the details)", kind);
 	free(locations.s);
 	if (crash_tsan_cause(kind))
 		text_addf(&d, "  %s\n", crash_tsan_cause(kind));
@@ -216,7 +216,7 @@ long lsan_reduce(const struct workspace *w, const char *log, char **summary,
 			    workspace_is_learner_file(w, path)) {
 				char *loc = learner_location(w, path, lineno);
 
-				asprintf(&where, "%s() at %s", fn, loc);
+				where = xasprintf("%s() at %s", fn, loc);
 				free(loc);
 				break;
 			}
@@ -225,12 +225,12 @@ long lsan_reduce(const struct workspace *w, const char *log, char **summary,
 			text_addf(&d, "  %ld bytes in %d allocation%s from %s\n", bytes, objects,
 				  objects == 1 ? "" : "s", where ? where : "outside your file");
 		if (!first_where && where)
-			first_where = strdup(where);
+			first_where = xstrdup(where);
 		free(where);
 	}
 	if (total > 0)
-		asprintf(summary, "%ld bytes of heap never freed%s%s", total,
-			 first_where ? ", first allocated by " : "", first_where ? first_where : "");
+		*summary = xasprintf("%ld bytes of heap never freed%s%s", total,
+				     first_where ? ", first allocated by " : "", first_where ? first_where : "");
 	free(first_where);
 	*details = text_take(&d);
 	return total;
@@ -259,13 +259,12 @@ static char *first_learner_frame(const struct workspace *w, xmlNode *stack, char
 		fn = child_text(f, "fn");
 		if (!dir || !file || !line)
 			continue;
-		if (asprintf(&path, "%s/%s", dir, file) < 0)
-			return NULL;
+		path = xasprintf("%s/%s", dir, file);
 		if (workspace_is_learner_file(w, path)) {
 			char *where = learner_location(w, path, line);
 
 			free(path);
-			*fn_out = strdup(fn ? fn : "?");
+			*fn_out = xstrdup(fn ? fn : "?");
 			return where;
 		}
 		free(path);
@@ -318,7 +317,7 @@ char *drop_reports(const char *log, const char *begin, const char *end, const ch
 		}
 		p = stop;
 	}
-	return out.s ? out.s : strdup("");
+	return out.s ? out.s : xstrdup("");
 }
 
 /* Turns every run of blanks and newlines in text into one space, in place. */
@@ -408,9 +407,9 @@ int helgrind_reduce(const struct workspace *w, const char *xml, const char *cana
 				x = c;
 		if (!what && x)
 			what = child_text(x, "text");
-		asprintf(summary, "%s%s%s", kind && !strcmp(kind, "Race") ? "possible data race" :
-			 (what ? what : (kind ? kind : "error")),
-			 nlocations ? " at " : "", nlocations ? locations.s : "");
+		*summary = xasprintf("%s%s%s", kind && !strcmp(kind, "Race") ? "possible data race" :
+				     (what ? what : (kind ? kind : "error")),
+				     nlocations ? " at " : "", nlocations ? locations.s : "");
 		/* "Thread #9's call to pthread_mutex_lock failed\n   with error code 22": one line. */
 		one_line(*summary);
 		if (what && strstr(what, "error code 22"))
@@ -456,7 +455,7 @@ static void park(struct parked **list, size_t *n, char *where)
 			free(where);
 			return;
 		}
-	*list = realloc(*list, (*n + 1) * sizeof(**list));
+	*list = xrealloc(*list, (*n + 1) * sizeof(**list));
 	(*list)[*n].where = where;
 	(*list)[*n].threads = 1;
 	(*n)++;
@@ -570,13 +569,11 @@ char *stacks_reduce(const struct workspace *w, const char *dump)
 			continue;
 		where = learner_location(w, frames[v.learner].path, frames[v.learner].line);
 		if (v.crashed)
-			entry = NULL, asprintf(&entry, "%s() at %s, crashed %s%s",
-					       frames[v.learner].fn, where, v.called[0] ? "in " : "here",
-					       v.called);
+			entry = xasprintf("%s() at %s, crashed %s%s", frames[v.learner].fn, where,
+					  v.called[0] ? "in " : "here", v.called);
 		else
-			entry = NULL, asprintf(&entry, "%s() at %s%s%s", frames[v.learner].fn,
-					       where, v.called[0] ? ", waiting in " : ", running",
-					       v.called);
+			entry = xasprintf("%s() at %s%s%s", frames[v.learner].fn, where,
+					  v.called[0] ? ", waiting in " : ", running", v.called);
 		if (entry)
 			park(&list, &n, entry);
 		free(where);

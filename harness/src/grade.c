@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "alloc.h"
 #include "../world/random.h"
 #include "build_pool.h"
 #include "test_filter.h"
@@ -49,7 +50,7 @@ static char *head_lines(const char *log, int lines)
 		if (p)
 			p++;
 	}
-	return strndup(log, p && *p ? (size_t)(p - log) : strlen(log));
+	return xstrndup(log, p && *p ? (size_t)(p - log) : strlen(log));
 }
 
 /* Fails the remaining gates with flavour f's build log. */
@@ -198,13 +199,12 @@ static bool prepare(const struct grade_job *job, const struct chapter *chapter,
 	char why[1024], *log = NULL;
 	struct sandbox_status st;
 
-	if (!workspace_open(&g->w, job->root, job->build_root, job->cache_root, chapter,
-			    job->submission_root, job->slot, why, sizeof(why))) {
+	if (!workspace_open(&g->w, job, chapter, why, sizeof(why))) {
 		fail_remaining(out, why, NULL);
 		return false;
 	}
 	sandbox_probe(&g->w.sandbox, &st);
-	out->sandbox = strdup(st.text);
+	out->sandbox = xstrdup(st.text);
 	if (job->require_sandbox && !sandbox_complete(&st)) {
 		snprintf(why, sizeof(why), "could not run: the sandbox is incomplete "
 			 "and --require-sandbox is set (%s)", st.text);
@@ -346,14 +346,8 @@ void grade_end(struct grading *g, struct chapter_result *out)
 void grade_chapter(const struct grade_job *job, const struct chapter *chapter,
 		   struct chapter_result *out)
 {
-	struct grading *g = calloc(1, sizeof(*g));
+	struct grading *g = xcalloc(1, sizeof(*g));
 
-	if (!g) {
-		chapter_result_init(out, chapter->id, chapter_has_leaks_gate(chapter));
-		fail_remaining(out, "the grader ran out of memory", NULL);
-		chapter_result_finish(out);
-		return;
-	}
 	grade_begin(job, chapter, g);
 	grade_throughput(g);
 	grade_end(g, out);

@@ -18,29 +18,9 @@
 
 #include "chapter.h"
 #include "gates.h"
+#include "job.h"
 #include "result.h"
 #include "workspace.h"
-
-struct grade_job {
-	const char *root;		/* the workbook */
-	const char *build_root;		/* where workspaces go */
-	const char *cache_root;		/* the harness's compiled objects */
-	const char *submission_root;	/* hidden from the learner's code, or NULL */
-	unsigned slot;			/* 0, 1, ...: one per concurrent grading */
-	bool require_sandbox;		/* a missing sandbox layer is an error */
-	bool all_output;		/* -v: all the learner's printed output */
-	const char *tests;		/* TEST=: scenarios to run (test_filter.h),
-					   or NULL: all, a full grade */
-	const char *seed;		/* the perturbation seed of the scenario gates
-					   (decimal), "off", or NULL: one from the clock */
-	/*
-	 * Called, when not NULL, in the grading's thread as soon as a gate
-	 * that ran has its final result (scored); gates that a problem stopped
-	 * before they ran are not reported here, only in the final result.
-	 */
-	void (*gate_done)(const struct chapter_result *c, enum gate i, void *arg);
-	void *gate_done_arg;
-};
 
 struct grading {
 	struct workspace w;

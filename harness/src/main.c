@@ -49,13 +49,14 @@
 
 #include <libxml/parser.h>
 
+#include "alloc.h"
 #include "batch.h"
 #include "chapter.h"
 #include "course.h"
 #include "gradebook.h"
 #include "grade.h"
 #include "report.h"
-#include "workspace.h"
+#include "files.h"
 
 static void usage(FILE *out)
 {
@@ -70,11 +71,11 @@ static void usage(FILE *out)
 /* Splits "01 02,03" into a NULL-ended list of selectors (malloc'd). */
 static char **split_selectors(const char *list)
 {
-	char *copy = strdup(list), *save = NULL, **out = calloc(strlen(list) + 2, sizeof(*out));
+	char *copy = xstrdup(list), *save = NULL, **out = xcalloc(strlen(list) + 2, sizeof(*out));
 	size_t n = 0;
 
 	for (char *tok = strtok_r(copy, " ,", &save); tok; tok = strtok_r(NULL, " ,", &save))
-		out[n++] = strdup(tok);
+		out[n++] = xstrdup(tok);
 	free(copy);
 	return out;
 }
@@ -83,7 +84,7 @@ static char **split_selectors(const char *list)
 static bool select_chapters(const char *list, const struct chapter *chapters, size_t n,
 			    bool *selected)
 {
-	char *copy = strdup(list), *save = NULL;
+	char *copy = xstrdup(list), *save = NULL;
 	bool ok = true;
 
 	for (char *tok = strtok_r(copy, " ,", &save); tok; tok = strtok_r(NULL, " ,", &save)) {
@@ -284,8 +285,8 @@ int main(int argc, char **argv)
 	if (build_arg) {
 		make_dirs(build_arg);
 		build_root = realpath(build_arg, NULL);
-	} else if (asprintf(&build_root, "%s/build/grade", root) < 0) {
-		build_root = NULL;
+	} else {
+		build_root = xasprintf("%s/build/grade", root);
 	}
 	if (!build_root || make_dirs(build_root) != 0) {
 		fprintf(stderr, "grade: cannot create the build directory\n");
@@ -300,12 +301,12 @@ int main(int argc, char **argv)
 			fprintf(stderr, "grade: the batch directory %s does not exist\n", batch_dir);
 			return 2;
 		}
-		prefix = gradebook ? strdup(gradebook) :
+		prefix = gradebook ? xstrdup(gradebook) :
 				     gradebook_default_prefix(build_root, time(NULL));
 		if (!prefix)
 			return 2;
-		if (asprintf(&csv, "%s.csv", prefix) < 0 || asprintf(&json, "%s.json", prefix) < 0)
-			return 2;
+		csv = xasprintf("%s.csv", prefix);
+		json = xasprintf("%s.json", prefix);
 		ret = batch_grade(&(struct batch_opts){
 			.root = root, .build_root = build_root, .dir = dir,
 			.chapters = (const char *const *)selectors, .csv_path = csv,
@@ -323,10 +324,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "grade: no chapters found in %s/chapters\n", root);
 		return 2;
 	}
-	selected = calloc(n, sizeof(*selected));
-	results = calloc(n, sizeof(*results));
-	if (!selected || !results)
-		return 2;
+	selected = xcalloc(n, sizeof(*selected));
+	results = xcalloc(n, sizeof(*results));
 	if (chapters_arg && *chapters_arg) {
 		if (!select_chapters(chapters_arg, chapters, n, selected))
 			return 2;
@@ -336,8 +335,7 @@ int main(int argc, char **argv)
 			selected[i] = true;
 	}
 
-	if (asprintf(&cache_root, "%s/cache", build_root) < 0)
-		return 2;
+	cache_root = xasprintf("%s/cache", build_root);
 	job = (struct grade_job){ .root = root, .build_root = build_root,
 				  .cache_root = cache_root, .submission_root = submission_abs,
 				  .require_sandbox = require_sandbox,

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
+#include "inspect.h"
 #include "proc.h"
-
-#define PP_CAP (16u << 20)
 
 /* The fixed part of the allow-list; a trailing '*' matches a prefix. */
 static const char *const libc_allowed[] = {
@@ -66,23 +66,7 @@ static const char *const headers_allowed[] = {
 	NULL,
 };
 
-/* Builtins that reach into the caller's frames. */
-static const char *const banned_identifiers[] = {
-	"asm", "__asm", "__asm__", "_Pragma", "__builtin_frame_address",
-	"__builtin_return_address", "__builtin_extract_return_addr", "__builtin_longjmp",
-	"__builtin_setjmp", "__builtin_apply", "__builtin_apply_args", "__builtin_dwarf_cfa",
-	"__builtin_unwind_init", "__builtin_eh_return", NULL,
-};
-
-/* Attributes that change what runs, where code lives, or what tools see. */
-static const char *const banned_attributes[] = {
-	"constructor", "destructor", "section", "alias", "weakref", "weak", "ifunc", "symver",
-	"no_sanitize", "no_sanitize_thread", "no_sanitize_address", "no_sanitize_undefined",
-	"no_instrument_function", "optimize", "target", "target_clones", "naked",
-	"no_split_stack", "externally_visible", "retain", NULL,
-};
-
-static bool in_list(const char *const *list, const char *name)
+bool in_list(const char *const *list, const char *name)
 {
 	for (const char *const *d = list; *d; d++) {
 		size_t len = strlen(*d);
@@ -103,13 +87,12 @@ bool policy_header_allowed(const char *name)
 	return in_list(headers_allowed, name);
 }
 
-static bool is_ident_char(char c)
+bool is_ident_char(char c)
 {
 	return isalnum((unsigned char)c) || c == '_';
 }
 
-/* The text of the files in dir whose names end in suffix, concatenated. */
-static char *concat_dir(const char *dir, const char *suffix)
+char *concat_dir(const char *dir, const char *suffix)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -123,8 +106,7 @@ static char *concat_dir(const char *dir, const char *suffix)
 
 		if (len <= slen || strcmp(e->d_name + len - slen, suffix))
 			continue;
-		if (asprintf(&path, "%s/%s", dir, e->d_name) < 0)
-			continue;
+		path = xasprintf("%s/%s", dir, e->d_name);
 		text = read_text(path, 1 << 20);
 		if (text)
 			fputs(text, out);
@@ -138,8 +120,7 @@ static char *concat_dir(const char *dir, const char *suffix)
 	return all;
 }
 
-/* text with its C comments blanked out, lines kept (a comment declares nothing). */
-static void strip_comments(char *text)
+void strip_comments(char *text)
 {
 	for (char *p = text; p && *p; p++) {
 		if (p[0] == '/' && p[1] == '*') {
@@ -158,8 +139,7 @@ static void strip_comments(char *text)
 	}
 }
 
-/* True when text has `name` as a whole identifier. */
-static bool mentions(const char *text, const char *name)
+bool mentions(const char *text, const char *name)
 {
 	size_t len = strlen(name);
 
@@ -169,8 +149,7 @@ static bool mentions(const char *text, const char *name)
 	return false;
 }
 
-/* Line number of the first use of identifier `name` in source, or 0. */
-static int line_of(const char *source, const char *name)
+int line_of(const char *source, const char *name)
 {
 	size_t len = strlen(name);
 	int line = 1;
@@ -194,8 +173,7 @@ static int line_at(const char *source, const char *p)
 	return line;
 }
 
-/* Runs a tool in the sandbox; its output (malloc'd), or NULL on failure. */
-static char *tool_output(const struct workspace *w, const char *const *argv, size_t cap)
+char *tool_output(const struct workspace *w, const char *const *argv, size_t cap)
 {
 	struct proc_opts o = { .timeout_s = 60, .output_cap = cap, .cwd = w->out_dir,
 			       .big_address_space = true, .sandbox = &w->sandbox };
@@ -233,10 +211,9 @@ static char *check_includes(const char *shown, const char *source)
 			if (!end)
 				continue;
 			if (q[1] == '/' || memmem(q, (size_t)(end - q), "..", 2)) {
-				if (asprintf(&message, "%s:%d: includes %.*s; include only system "
-					     "headers and the chapter's own headers by name", shown,
-					     line_at(source, p), (int)(end - q + 1), q) < 0)
-					message = NULL;
+				message = xasprintf("%s:%d: includes %.*s; include only system "
+						    "headers and the chapter's own headers by name", shown,
+						    line_at(source, p), (int)(end - q + 1), q);
 				break;
 			}
 		}
@@ -258,11 +235,10 @@ static char *check_source_text(const char *shown, const char *source)
 
 		if (!hit)
 			continue;
-		if (asprintf(&message, "%s:%d: uses '%s', which exercises may not use (sanitizer "
-			     "switches, inline assembly, constructors and section tricks would "
-			     "change what the grader measures)", shown, line_at(source, hit),
-			     *b) < 0)
-			message = NULL;
+		message = xasprintf("%s:%d: uses '%s', which exercises may not use (sanitizer "
+				    "switches, inline assembly, constructors and section tricks would "
+				    "change what the grader measures)", shown, line_at(source, hit),
+				    *b);
 		return message;
 	}
 	return NULL;
@@ -275,12 +251,8 @@ char *policy_check_source(const struct workspace *w)
 	for (size_t i = 0; i < w->chapter->nsources && !message; i++) {
 		char *src, *shown, *source;
 
-		if (asprintf(&src, "%s/%s", w->src_dir, w->chapter->sources[i]) < 0)
-			return strdup("out of memory");
-		if (asprintf(&shown, "%s/%s", w->display_dir, w->chapter->sources[i]) < 0) {
-			free(src);
-			return strdup("out of memory");
-		}
+		src = xasprintf("%s/%s", w->src_dir, w->chapter->sources[i]);
+		shown = xasprintf("%s/%s", w->display_dir, w->chapter->sources[i]);
 		source = read_text(src, 1 << 20);
 		if (source)
 			strip_comments(source);	/* a comment may say anything */
@@ -292,412 +264,6 @@ char *policy_check_source(const struct workspace *w)
 	return message;
 }
 
-/* The builds the gates make, as the preprocessor sees them. */
-static const struct build_flags {
-	const char *name;
-	const char *flags[2];
-} builds[] = {
-	{ "the plain build", { "-O1", NULL } },
-	{ "the Helgrind build (-O0)", { "-O0", NULL } },
-	{ "the benchmark build (-O2)", { "-O2", NULL } },
-	{ "the ThreadSanitizer build", { "-O1", "-fsanitize=thread" } },
-	{ "the LeakSanitizer build", { "-O1", "-fsanitize=leak" } },
-};
-
-/* The compiler and the include paths every check uses, then extra. */
-static char *run_compiler_tool(const struct workspace *w, const char *const *extra,
-			       const char *src)
-{
-	char *inc_ch, *inc_world, *inc_lib, *inc_bench, *out = NULL;
-	const char *cc = getenv("CC") && *getenv("CC") ? getenv("CC") : "cc";
-	const char *argv[24];
-	size_t n = 0;
-
-	if (asprintf(&inc_ch, "-I%s", w->chapter->header_dir) < 0)
-		return NULL;
-	if (asprintf(&inc_world, "-I%s/harness/world", w->root) < 0 ||
-	    asprintf(&inc_lib, "-I%s/harness/lib", w->root) < 0 ||
-	    asprintf(&inc_bench, "-I%s/harness/bench", w->root) < 0) {
-		free(inc_ch);
-		return NULL;
-	}
-	argv[n++] = cc;
-	argv[n++] = "-std=gnu11";
-	argv[n++] = "-pthread";
-	argv[n++] = inc_ch;
-	argv[n++] = inc_world;
-	argv[n++] = inc_lib;
-	argv[n++] = inc_bench;
-	for (size_t i = 0; extra[i] && n < 22; i++)
-		argv[n++] = extra[i];
-	argv[n++] = src;
-	argv[n] = NULL;
-	out = tool_output(w, argv, PP_CAP);
-	free(inc_ch);
-	free(inc_world);
-	free(inc_lib);
-	free(inc_bench);
-	return out;
-}
-
-/* What a preprocessed file says about its own lines and its includes. */
-struct preprocessed {
-	char *learner;		/* "<line>\t<text>\n" for each of the learner's lines */
-	char *problem;		/* an include that is not allowed, or NULL */
-};
-
-/* True when path is one of the workbook's headers the learner may use. */
-static bool workbook_header(const struct workspace *w, const char *path)
-{
-	char world[4096];
-	size_t hl = strlen(w->chapter->header_dir);
-
-	snprintf(world, sizeof(world), "%s/harness/world/", w->root);
-	return (strncmp(path, w->chapter->header_dir, hl) == 0 && path[hl] == '/' &&
-		!strchr(path + hl + 1, '/')) ||
-	       (strncmp(path, world, strlen(world)) == 0 && !strchr(path + strlen(world), '/'));
-}
-
-/* "stdio.h" for "/usr/include/stdio.h", "sys/time.h" for a multiarch path. */
-static const char *system_name(const char *path)
-{
-	const char *p = NULL;
-
-	for (const char *q = path; (q = strstr(q, "/include/")) != NULL; q++)
-		p = q + 9;
-	if (!p)
-		return path;
-	if (strncmp(p, "x86_64-linux-gnu/", 17) == 0)
-		p += 17;
-	else if (strncmp(p, "aarch64-linux-gnu/", 18) == 0)
-		p += 18;
-	return p;
-}
-
-/*
- * Reads gcc -E output: keeps the learner's own lines (with their numbers)
- * and checks every file it pulls in.
- */
-static void read_preprocessed(const struct workspace *w, const char *text, const char *src,
-			      const char *shown, struct preprocessed *pp)
-{
-	char *all = NULL, current[4096] = "", refused[4096] = "";
-	size_t n = 0;
-	FILE *out = open_memstream(&all, &n);
-	long line = 0;
-
-	memset(pp, 0, sizeof(*pp));
-	for (const char *p = text; p && *p && out;) {
-		const char *end = strchr(p, '\n');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-
-		if (p[0] == '#' && p[1] == ' ' && isdigit((unsigned char)p[2])) {
-			long number = strtol(p + 2, NULL, 10);
-			const char *q1 = strchr(p, '"'), *q2 = q1 ? memchr(q1 + 1, '"', len - (size_t)(q1 - p) - 1) : NULL;
-			char file[4096];
-			bool entering = q2 && strstr(q2, " 1") == q2 + 1;
-			bool from_learner = strcmp(current, src) == 0;
-			bool system = q2 && memmem(q2, len - (size_t)(q2 - p), " 3", 2);
-
-			if (q1 && q2 && (size_t)(q2 - q1 - 1) < sizeof(file)) {
-				memcpy(file, q1 + 1, (size_t)(q2 - q1 - 1));
-				file[q2 - q1 - 1] = '\0';
-				if (entering && !refused[0] && file[0] != '<') {
-					bool ok = strcmp(file, src) == 0 || workbook_header(w, file) ||
-						  (system && (!from_learner ||
-							      policy_header_allowed(system_name(file))));
-
-					if (!ok)
-						snprintf(refused, sizeof(refused), "%s",
-							 system ? system_name(file) : file);
-				}
-				/* Back in the learner's file: the include was the line before. */
-				if (refused[0] && !pp->problem && strcmp(file, src) == 0 && !entering &&
-				    asprintf(&pp->problem, "%s:%ld: includes %s; a learner file may "
-					     "include its chapter's headers, the world's, and standard "
-					     "headers (threads, strings, memory, time, stdio)", shown,
-					     number - 1, refused) < 0)
-					pp->problem = NULL;
-				snprintf(current, sizeof(current), "%s", file);
-			}
-			line = number;
-			p = end ? end + 1 : p + len;
-			continue;
-		}
-		if (strcmp(current, src) == 0) {
-			if (len > 0)
-				fprintf(out, "%ld\t%.*s\n", line, (int)len, p);
-		}
-		line++;
-		p = end ? end + 1 : p + len;
-	}
-	if (out)
-		fclose(out);
-	pp->learner = all;
-}
-
-/* The first banned identifier or attribute in the learner's lines. */
-static char *scan_tokens(const char *shown, const char *lines)
-{
-	char *message = NULL;
-	int attr_depth = -1, depth = 0;
-	long line = 0;
-
-	for (const char *p = lines; *p && !message; p++) {
-		if (p == lines || p[-1] == '\n') {
-			line = strtol(p, (char **)&p, 10);
-			if (strncmp(p + 1, "#pragma", 7) == 0 || strncmp(p + 1, "# pragma", 8) == 0) {
-				if (asprintf(&message, "%s:%ld: uses a #pragma, which exercises may not "
-					     "use (it changes how the grader's builds treat your "
-					     "code)", shown, line) < 0)
-					message = NULL;
-				break;
-			}
-			continue;
-		}
-		if (*p == '"' || *p == '\'') {
-			char quote = *p;
-
-			for (p++; *p && *p != quote && *p != '\n'; p++)
-				if (*p == '\\' && p[1])
-					p++;
-			continue;
-		}
-		if (*p == '(' || *p == '[')
-			depth++;
-		if (*p == ')' || *p == ']') {
-			depth--;
-			if (depth <= attr_depth)
-				attr_depth = -1;
-		}
-		if (*p == '[' && p[1] == '[')
-			attr_depth = depth - 1;
-		if (is_ident_char(*p) && (p == lines || !is_ident_char(p[-1]))) {
-			char word[128], bare[128];
-			size_t len = 0;
-
-			while (is_ident_char(p[len]) && len < sizeof(word) - 1) {
-				word[len] = p[len];
-				len++;
-			}
-			word[len] = '\0';
-			snprintf(bare, sizeof(bare), "%s", word);
-			if (len > 4 && !strncmp(bare, "__", 2) && !strcmp(bare + len - 2, "__")) {
-				memmove(bare, bare + 2, len - 4);
-				bare[len - 4] = '\0';
-			}
-			if (!strcmp(word, "__attribute__") || !strcmp(word, "__attribute"))
-				attr_depth = depth;
-			else if (in_list(banned_identifiers, word))
-				asprintf(&message, "%s:%ld: uses %s, which exercises may not use "
-					 "(inline assembly and frame tricks reach past the harness)",
-					 shown, line, word);
-			else if (attr_depth >= 0 && depth > attr_depth &&
-				 in_list(banned_attributes, bare))
-				asprintf(&message, "%s:%ld: uses the attribute '%s', which exercises "
-					 "may not use (it changes what runs, where code lives, or what "
-					 "the tools see)", shown, line, bare);
-			p += len - 1;
-		}
-	}
-	return message;
-}
-
-/* Preprocesses src in every build; checks includes, tokens and sameness. */
-static char *check_preprocessed(const struct workspace *w, const char *src, const char *shown)
-{
-	struct preprocessed first = { 0 };
-	char *message = NULL;
-
-	for (size_t b = 0; b < sizeof(builds) / sizeof(builds[0]) && !message; b++) {
-		const char *extra[] = { "-E", builds[b].flags[0], builds[b].flags[1], NULL };
-		char *text = run_compiler_tool(w, extra, src);
-		struct preprocessed pp;
-
-		if (!text) {
-			if (asprintf(&message, "%s could not be preprocessed for %s", shown,
-				     builds[b].name) < 0)
-				message = NULL;
-			break;
-		}
-		read_preprocessed(w, text, src, shown, &pp);
-		free(text);
-		if (pp.problem) {
-			message = pp.problem;
-			pp.problem = NULL;
-		} else if (b == 0) {
-			message = scan_tokens(shown, pp.learner ? pp.learner : "");
-		} else if (strcmp(pp.learner ? pp.learner : "", first.learner ? first.learner : "")) {
-			const char *a = first.learner ? first.learner : "", *c = pp.learner ? pp.learner : "";
-
-			while (*a && *a == *c)
-				a++, c++;
-			while (a > first.learner && a[-1] != '\n')
-				a--;
-			if (asprintf(&message, "%s:%ld: reads differently in %s than in %s (code "
-				     "that depends on the optimiser or on a tool, e.g. "
-				     "__OPTIMIZE__ or __SANITIZE_THREAD__, would let the tools "
-				     "watch other code than the one graded)", shown, strtol(a, NULL, 10),
-				     builds[b].name, builds[0].name) < 0)
-				message = NULL;
-		}
-		if (b == 0) {
-			first = pp;
-		} else {
-			free(pp.learner);
-			free(pp.problem);
-		}
-	}
-	free(first.learner);
-	free(first.problem);
-	return message;
-}
-
-/*
- * The world functions the chapter's headers make available: functions (nm
- * type T) of the world's objects whose names the chapter's headers, or the
- * world headers they include directly, mention outside comments.
- */
-static char *allowed_world_text(const struct workspace *w)
-{
-	char *headers = concat_dir(w->chapter->header_dir, ".h"), *all = NULL;
-	size_t n = 0;
-	FILE *out = open_memstream(&all, &n);
-
-	if (!out)
-		return headers;
-	if (headers)
-		fputs(headers, out);
-	for (const char *p = headers; p && (p = strstr(p, "#include \"")) != NULL; p++) {
-		char name[256], *path, *text;
-
-		if (sscanf(p, "#include \"%255[^\"]\"", name) != 1 || strchr(name, '/'))
-			continue;
-		if (asprintf(&path, "%s/harness/world/%s", w->root, name) < 0)
-			continue;
-		text = read_text(path, 1 << 20);
-		if (text)
-			fputs(text, out);
-		free(text);
-		free(path);
-	}
-	fclose(out);
-	free(headers);
-	if (all)
-		strip_comments(all);
-	return all;
-}
-
-/* True when name is a world function (type T in world_symbols). */
-static bool world_function(const char *world_symbols, const char *name)
-{
-	size_t len = strlen(name);
-
-	for (const char *p = world_symbols; p && (p = strstr(p, name)) != NULL; p += len)
-		if ((p == world_symbols || p[-1] == '\n') && p[len] == ' ' && p[len + 1] == 'T')
-			return true;
-	return false;
-}
-
-/* Checks one object's symbols and sections. */
-static char *check_object(const struct workspace *w, const char *obj, const char *shown,
-			  const char *source, const char *headers, const char *world_text,
-			  const char *world_symbols)
-{
-	const char *nm_def[] = { "nm", "-P", "--defined-only", "-g", obj, NULL };
-	const char *nm_undef[] = { "nm", "-P", "-u", obj, NULL };
-	const char *readelf[] = { "readelf", "-S", "-W", obj, NULL };
-	char *defined = tool_output(w, nm_def, 1 << 20);
-	char *undefined = tool_output(w, nm_undef, 1 << 20);
-	char *sections = tool_output(w, readelf, 1 << 20);
-	char *message = NULL;
-
-	if (!defined || !undefined || !sections) {
-		if (asprintf(&message, "%s could not be inspected (nm/readelf failed)", shown) < 0)
-			message = NULL;
-	} else if (strstr(sections, ".init_array") || strstr(sections, ".ctors") ||
-		   strstr(sections, ".fini_array") || strstr(sections, ".dtors") ||
-		   strstr(sections, ".preinit_array")) {
-		if (asprintf(&message, "%s: defines code that runs before main() or after exit() "
-			     "(a constructor or destructor); exercises may not", shown) < 0)
-			message = NULL;
-	}
-	for (char *save = NULL, *line = defined && !message ? strtok_r(defined, "\n", &save) : NULL;
-	     line && !message; line = strtok_r(NULL, "\n", &save)) {
-		char sym[256], type;
-
-		if (sscanf(line, "%255s %c", sym, &type) != 2)
-			continue;
-		if (sym[0] != '_' && headers && mentions(headers, sym))
-			continue;
-		if (asprintf(&message, "%s:%d: defines '%s', which is not declared in the "
-			     "chapter's header; make it static, or rename it (a global of another "
-			     "name could replace part of the harness, the clock or the C library)",
-			     shown, line_of(source, sym), sym) < 0)
-			message = NULL;
-	}
-	/* Of the names refused, the one used first in the file. */
-	{
-		char first[256] = "";
-		int first_line = 0;
-
-		for (char *save = NULL, *line = undefined && !message ?
-						 strtok_r(undefined, "\n", &save) : NULL;
-		     line; line = strtok_r(NULL, "\n", &save)) {
-			char sym[256];
-			int at;
-
-			if (sscanf(line, "%255s", sym) != 1 || policy_libc_allowed(sym) ||
-			    (world_text && mentions(world_text, sym) &&
-			     world_function(world_symbols, sym)))
-				continue;
-			at = line_of(source, sym);
-			if (!first[0] || (at && (at < first_line || !first_line))) {
-				snprintf(first, sizeof(first), "%s", sym);
-				first_line = at;
-			}
-		}
-		if (first[0] && asprintf(&message, "%s:%d: uses '%s', which is not on the list of "
-					 "what exercises may call (threads, semaphores, atomics, "
-					 "memory, strings, printing to stdout/stderr, time, and the "
-					 "functions your chapter's header includes); files, processes, "
-					 "the environment, the network and the simulated world's own "
-					 "data are outside the exercise", shown, first_line, first) < 0)
-			message = NULL;
-	}
-	free(defined);
-	free(undefined);
-	free(sections);
-	return message;
-}
-
-/* Compiles src at one optimisation level into out/ and checks the object. */
-static char *check_compiled(const struct workspace *w, const char *src, const char *shown,
-			    const char *level, const char *source, const char *headers,
-			    const char *world_text, const char *world_symbols)
-{
-	char *obj, *message, *ok;
-
-	if (asprintf(&obj, "%s/policy%s.o", w->out_dir, level) < 0)
-		return strdup("out of memory");
-	{
-		const char *extra[] = { level, "-c", "-o", obj, NULL };
-
-		ok = run_compiler_tool(w, extra, src);
-	}
-	if (!ok) {
-		if (asprintf(&message, "%s could not be compiled for inspection at %s", shown,
-			     level) < 0)
-			message = NULL;
-	} else {
-		message = check_object(w, obj, shown, source, headers, world_text, world_symbols);
-	}
-	free(ok);
-	remove(obj);
-	free(obj);
-	return message;
-}
-
 char *policy_check(struct workspace *w)
 {
 	char *headers = concat_dir(w->chapter->header_dir, ".h");
@@ -705,21 +271,17 @@ char *policy_check(struct workspace *w)
 	char *world_symbols = workspace_world_symbols(w), *message = NULL;
 
 	if (!world_symbols)
-		message = strdup("the grader could not list the simulated world's functions "
+		message = xstrdup("the grader could not list the simulated world's functions "
 				 "(not your code: report it)");
 	for (size_t i = 0; i < w->chapter->nsources && !message; i++) {
 		char *src, *shown, *source;
 
-		if (asprintf(&src, "%s/%s", w->src_dir, w->chapter->sources[i]) < 0)
-			break;
-		if (asprintf(&shown, "%s/%s", w->display_dir, w->chapter->sources[i]) < 0) {
-			free(src);
-			break;
-		}
+		src = xasprintf("%s/%s", w->src_dir, w->chapter->sources[i]);
+		shown = xasprintf("%s/%s", w->display_dir, w->chapter->sources[i]);
 		source = read_text(src, 1 << 20);
 		if (source)
 			strip_comments(source);	/* a comment may say anything */
-		message = source ? check_source_text(shown, source) : strdup("cannot read");
+		message = source ? check_source_text(shown, source) : xstrdup("cannot read");
 		if (!message)
 			message = check_preprocessed(w, src, shown);
 		if (!message)
@@ -737,3 +299,4 @@ char *policy_check(struct workspace *w)
 	free(world_symbols);
 	return message;
 }
+

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
+
 static const char *status_word(const struct chapter_result *c, int i)
 {
 	const struct gate_result *g = &c->gates[i];
@@ -207,11 +209,10 @@ static char *gate_output(const struct gate_result *g)
 {
 	char *text;
 
-	if (asprintf(&text, "%s%s%s%s", g->summary ? g->summary : "",
-		     g->tool_passed && g->score < g->max_score ?
-		     " (counts once correctness passes)" : "",
-		     g->details ? "\n\n" : "", g->details ? g->details : "") < 0)
-		return NULL;
+	text = xasprintf("%s%s%s%s", g->summary ? g->summary : "",
+			 g->tool_passed && g->score < g->max_score ?
+			 " (counts once correctness passes)" : "",
+			 g->details ? "\n\n" : "", g->details ? g->details : "");
 	return text;
 }
 
@@ -268,8 +269,7 @@ int report_write_gradescope(const char *path, const struct chapter_result *c, si
 				free(output);
 				continue;
 			}
-			if (asprintf(&name, "%s: %s", c[k].id, gate_name(i)) < 0)
-				name = NULL;
+			name = xasprintf("%s: %s", c[k].id, gate_name(i));
 			{	/* no hidden test's name, clause or message (hidden.h) */
 				char *shown = hidden_redact(&c[k], output, &withheld);
 
@@ -292,9 +292,10 @@ int report_write_gradescope(const char *path, const struct chapter_result *c, si
 			score += g->score;
 			if (gate_table[i].figures && g->figures && g->score == g->max_score) {
 				json_t *e = json_object_get(g->figures, "efficiency");
-				char *label;
 
-				if (e && asprintf(&label, "%s efficiency (%%)", c[k].id) >= 0) {
+				if (e) {
+					char *label = xasprintf("%s efficiency (%%)", c[k].id);
+
 					json_array_append_new(board, json_pack("{s:s, s:f, s:s}",
 						"name", label, "value",
 						(double)(int)(json_real_value(e) * 1000) / 10.0,
@@ -331,8 +332,7 @@ int report_write_classroom(const char *path, const struct chapter_result *c, siz
 
 			if (!g->applies)
 				continue;
-			if (asprintf(&name, "%s: %s", c[k].id, gate_name(i)) < 0)
-				continue;
+			name = xasprintf("%s: %s", c[k].id, gate_name(i));
 			json_array_append_new(tests, json_pack("{s:s, s:s, s:i, s:s, s:f}",
 				"name", name, "status", g->score == g->max_score ? "pass" : "fail",
 				"score", g->score, "message", g->summary ? g->summary : "",

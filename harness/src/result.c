@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
+
 const char *gate_name(enum gate g)
 {
 	return gate_table[g].name;
@@ -21,7 +23,7 @@ int gate_points(enum gate g, bool with_leaks)
 void chapter_result_init(struct chapter_result *c, const char *id, bool with_leaks)
 {
 	memset(c, 0, sizeof(*c));
-	c->id = strdup(id);
+	c->id = xstrdup(id);
 	for (int i = 0; i < GATE_COUNT; i++)
 		c->gates[i].applies = (!gate_table[i].opt_in || with_leaks) &&
 				      course_mode(id, i) != COURSE_OFF;
@@ -33,8 +35,7 @@ void gate_set_summary(struct gate_result *g, const char *fmt, ...)
 	char *text;
 
 	va_start(ap, fmt);
-	if (vasprintf(&text, fmt, ap) < 0)
-		text = NULL;
+	text = xvasprintf(fmt, ap);
 	va_end(ap);
 	free(g->summary);
 	g->summary = text;
@@ -46,18 +47,12 @@ void gate_add_detail(struct gate_result *g, const char *fmt, ...)
 	char *line, *joined;
 
 	va_start(ap, fmt);
-	if (vasprintf(&line, fmt, ap) < 0)
-		line = NULL;
+	line = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (!line)
-		return;
-	if (asprintf(&joined, "%s%s\n", g->details ? g->details : "", line) < 0)
-		joined = NULL;
+	joined = xasprintf("%s%s\n", g->details ? g->details : "", line);
 	free(line);
-	if (joined) {
-		free(g->details);
-		g->details = joined;
-	}
+	free(g->details);
+	g->details = joined;
 }
 
 void chapter_result_score(struct chapter_result *c, enum gate i)

@@ -18,6 +18,10 @@
  * user's: the only place learner code may write). Verdicts never come
  * from files: see harness/lib/channel.h.
  *
+ * Files: workspace.c (opening, the sandbox and its uids, sealing),
+ * build.c (the compiler command, flavours, the object cache), display.c
+ * (the learner's paths); files.h has the bounded readers underneath.
+ *
  * Ownership: workspace_open() allocates; workspace_close() frees.
  * Not thread-safe.
  */
@@ -28,6 +32,8 @@
 #include <stddef.h>
 
 #include "chapter.h"
+#include "files.h"
+#include "job.h"
 #include "proc.h"
 
 /* The binaries a grading builds, in the order they are built. */
@@ -76,17 +82,16 @@ struct workspace {
 };
 
 /*
- * Empties <build_root>/<id>, copies the learner's files in, and prepares the
- * sandbox: when the grader runs as root the workspace belongs to a uid of
- * this grader process and slot (slot: which of the concurrent gradings this
- * is), and the
- * solutions, the tests, .git and the submission directory are hidden from
- * the learner's code. On failure returns false and writes the reason (for
- * the learner) into why.
+ * Empties <job->build_root>/<id>, copies the learner's files in, and
+ * prepares the sandbox: when the grader runs as root the workspace belongs
+ * to a uid of this grader process and job->slot, and the solutions, the
+ * tests, .git and the submission directory are hidden from the learner's
+ * code. w keeps pointers into job and chapter: both must outlive it. On
+ * failure returns false and writes the reason (for the learner) into why;
+ * workspace_close() is still needed.
  */
-bool workspace_open(struct workspace *w, const char *root, const char *build_root,
-		    const char *cache_root, const struct chapter *chapter,
-		    const char *submission_root, unsigned slot, char *why, size_t size);
+bool workspace_open(struct workspace *w, const struct grade_job *job,
+		    const struct chapter *chapter, char *why, size_t size);
 
 /* Makes path (a directory under the workspace) the sandbox user's. */
 void workspace_own(const struct workspace *w, const char *path);
@@ -129,19 +134,10 @@ char *workspace_rewrite(const struct workspace *w, const char *text);
 /* True when path names one of the learner's copies (as in debug info). */
 bool workspace_is_learner_file(const struct workspace *w, const char *path);
 
-/* Removes a directory tree (like rm -rf). */
-void remove_tree(const char *path);
+/* The learner's path as people should see it: relative to cwd if inside. */
+char *display_path(const char *path);
 
-/*
- * The first cap bytes of a regular file as a malloc'd string, or NULL. Never
- * blocks and never follows a link: a FIFO, a device or a symbolic link
- * where a file should be reads as missing.
- */
-char *read_text(const char *path, size_t cap);
-
-/* Creates a directory and its parents (like mkdir -p). */
-int make_dirs(const char *path);
-
+/* Seals the workspace and frees what workspace_open() allocated. */
 void workspace_close(struct workspace *w);
 
 #endif

@@ -1,0 +1,38 @@
+/*
+ * files.h - the grader's file helpers: reads that are bounded, never block
+ * and never follow a link, and whole directory trees
+ *
+ * Thread-safe: no shared state (remove_tree() uses nftw(), which is).
+ */
+#ifndef GRADER_FILES_H
+#define GRADER_FILES_H
+
+#include <stddef.h>
+
+/* Removes a directory tree (like rm -rf). */
+void remove_tree(const char *path);
+
+/* Creates a directory and its parents (like mkdir -p); 0 or an errno. */
+int make_dirs(const char *path);
+
+/*
+ * Opens path for reading without following a link or blocking on a FIFO;
+ * returns the descriptor of a regular file (the caller closes it), or -1
+ * (errno says why: ELOOP for a link, EINVAL for anything not regular).
+ */
+int open_regular(const char *path);
+
+/*
+ * Reads up to cap bytes of fd from its current offset; *got gets how many.
+ * Returns a malloc'd, NUL-terminated buffer of cap + 1 bytes.
+ */
+char *read_bounded(int fd, size_t cap, size_t *got);
+
+/*
+ * The first cap bytes of a regular file as a malloc'd string, or NULL. Never
+ * blocks and never follows a link: a FIFO, a device or a symbolic link
+ * where a file should be reads as missing.
+ */
+char *read_text(const char *path, size_t cap);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * runner.h - what the gate runners (gates.c, race.c, leaks.c, throughput.c)
+ * share; private to them
+ *
+ * Every function here is thread-safe as long as each grading uses its own
+ * workspace; strings returned as malloc'd belong to the caller.
+ */
+#ifndef GRADER_RUNNER_H
+#define GRADER_RUNNER_H
+
+#include "evidence.h"
+#include "gates.h"
+#include "proc.h"
+
+#define TOOL_OUTPUT_CAP (4 * 1024 * 1024)
+
+/* The harness's canaries (harness/drivers/race_driver.c). */
+#define RACE_CANARY "tc_canary_race_writer"
+#define LEAK_CANARY "tc_canary_leak"
+
+/* "TC_TIMEOUT_FACTOR=<the gate's factor>" for the scenario watchdog, in buf. */
+const char *factor_env(const struct gate_info *gate, char *buf, size_t size);
+
+/* A sanitizer's options from format (one %d: the gate's tool_exit), in buf. */
+const char *tool_options(const char *format, const struct gate_info *gate,
+			 char *buf, size_t size);
+
+/* How one scenario ended, from its evidence. */
+enum outcome { OUT_PASS, OUT_FAIL, OUT_TIMEOUT, OUT_CRASH, OUT_EARLY, OUT_NOT_RUN };
+
+/* What scenario i's evidence says; *why (malloc'd) unless it passed. */
+enum outcome scenario_outcome(const struct workspace *w, const struct evidence *e,
+			      size_t i, char **why);
+
+/* A note in g on the seccomp layer of a run, when it was not active. */
+void note_seccomp(const struct evidence *e, struct gate_result *g);
+
+/* The environment entry NAME=value; NULL when out of memory. */
+char *env_entry(const char *name, const char *value);
+
+/* A path in the workspace's grader-owned directory, removed first. */
+char *fresh_path(const struct workspace *w, const char *name);
+
+/* Says in g why binary f cannot be run; true when it can. */
+bool binary_ready(const struct workspace *w, enum flavor f, struct gate_result *g);
+
+/*
+ * A driver run ended badly if a scenario timed out, crashed or ended early,
+ * the process did, or it did not run every scenario under the tool (named
+ * `tool` in messages): says so in g and returns true. A run that exits 0
+ * or with the gate's tool_exit ended cleanly. A tool that did not run is
+ * never clean.
+ */
+bool driver_failed(const struct workspace *w, const struct scenario_list *list,
+		   const struct evidence *e, const struct proc_result *r,
+		   const struct gate_info *gate, const char *tool, struct gate_result *g);
+
+/* Opens a trusted file of the workbook read-only, to hand to a tool; -1 on error. */
+int open_trusted(const struct workspace *w, const char *rel);
+
+#endif
