@@ -115,10 +115,10 @@ case_points() {
 	local out=$tmp/points.txt
 	grade 01-serial-to-parallel empty.c "$out"
 	expect "points: doing only what the starter does earns nothing" "$out" \
-		'^  correctness  FAIL   0/40  4 of 7 tests fail \(points for 0 of the 4 that earn points\)'
+		'^  correctness  FAIL   0/40  4 of 7 tests fail \(0 of the 4 that count for points pass\)'
 	grade 03-worker-pool zoo/close-twice-keeps-lock.c "$out"
 	expect "points: breaking what the starter did costs, the rest keeps its points" "$out" \
-		'^  correctness  FAIL  36/40  1 of 13 tests fail \(points for 9 of the 10 that earn points, counting the ones the starter passed and yours fails\)'
+		'^  correctness  FAIL  36/40  1 of 13 tests fail \(9 of the 10 that count for points pass\)'
 	expect "points: throughput still waits for all of correctness" "$out" \
 		'^  throughput   --     0/15  not measured until correctness passes'
 	grade 03-worker-pool zoo/push-forgets-not-empty.c "$out"
