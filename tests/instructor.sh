@@ -162,8 +162,10 @@ else bad "a compile error changed the maxima of 03" "$tmp/broken.log"; fi
 # the course policy and hidden tests travel in the bundle; the student's
 # results show no hidden test's name, clause or message.
 rel=$tmp/release
-mkdir -p "$rel/build/bin" "$rel/tests"
-(cd "$top" && cp -r chapters harness solutions Makefile README.md "$rel/") && cp "$top/tests/tests.mk" "$rel/tests/"
+mkdir -p "$rel/tests" "$top/build/instructor-release/bin"
+# Its build folder is kept between runs, for the cache of harness objects.
+ln -s "$top/build/instructor-release" "$rel/build"
+(cd "$top" && cp -a chapters harness solutions Makefile README.md "$rel/") && cp "$top/tests/tests.mk" "$rel/tests/"
 rm -rf "$rel/harness/hidden"
 cp "$grade" "$rel/build/bin/grade"
 if bash "$rel/harness/gradescope/bundle.sh" "$rel" "$tmp/gs" "" "$top/tests/hidden" \

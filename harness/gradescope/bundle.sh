@@ -24,12 +24,12 @@ rm -rf "$out" && mkdir -p "$bundle" || die "cannot create $out"
 if git -C "$top" rev-parse --show-toplevel >/dev/null 2>&1 &&
    [ "$(cd "$(git -C "$top" rev-parse --show-toplevel)" && pwd -P)" = "$(cd "$top" && pwd -P)" ]; then
 	(cd "$top" && git ls-files -z -- chapters harness Makefile README.md) |
-		(cd "$top" && xargs -0 cp --parents -t "$bundle") || die "cannot copy the workbook"
+		(cd "$top" && xargs -0 cp --preserve=timestamps --parents -t "$bundle") || die "cannot copy the workbook"
 	how="the files git tracks"
 else
 	(cd "$top" && find chapters harness Makefile README.md -type f \
 		! -path 'harness/hidden/*' ! -name '*.o' ! -name '*.d' -print0) |
-		(cd "$top" && xargs -0 cp --parents -t "$bundle") || die "cannot copy the workbook"
+		(cd "$top" && xargs -0 cp --preserve=timestamps --parents -t "$bundle") || die "cannot copy the workbook"
 	how="the files on disk (not a git checkout)"
 fi
 for need in Makefile harness/src/main.c harness/gradescope/run_autograder harness/gradescope/setup.sh \

@@ -43,6 +43,8 @@ for f in "$hidden"/* "$hidden"/.[!.]*; do
 		die "$name is not named after a chapter: a hidden test file is <chapter>.c, one of: $ids"
 	fi
 	[[ " $graded " == *" $id "* ]] || die "$name: chapter $id is not graded by this bundle (graded:$graded)"
+	# A fresh mtime: the grader's object cache is keyed on the newest
+	# mtime of its inputs, so an older copy could reuse stale objects.
 	cp "$f" "$bundle/harness/hidden/$name" || die "cannot copy $name"
 	count=$((count + 1))
 done
