@@ -58,6 +58,43 @@ if [ "$scope" -ge 2 ]; then
 	bad "kernel.yama.ptrace_scope=$scope blocks stack dumps" "sudo sysctl kernel.yama.ptrace_scope=1"
 else ok "ptrace allowed for stack dumps (yama scope $scope)"; fi
 
+# In a container (a Codespace, a devcontainer, docker run) three tools need
+# options the default container does not give; .devcontainer/devcontainer.json
+# sets them. Each check below tries the thing itself and names the option.
+container=""
+if [ -e /.dockerenv ] || [ -e /run/.containerenv ] || grep -qE 'docker|containerd|kubepods|lxc' /proc/1/cgroup 2>/dev/null; then
+	container=yes
+	note "running in a container: the options it needs are in .devcontainer/devcontainer.json (runArgs)"
+fi
+if command -v eu-stack >/dev/null 2>&1; then
+	sleep 30 &
+	sleeper=$!
+	if eu-stack -p "$sleeper" >/dev/null 2>&1; then ok "eu-stack can attach to another process (stacks of a hung test)"
+	elif [ -n "$container" ]; then
+		bad "eu-stack cannot attach (ptrace refused): a hang is reported without the threads' stacks" \
+		    "start the container with --cap-add=SYS_PTRACE (devcontainer.json runArgs; a Codespace needs a rebuild)"
+	else bad "eu-stack cannot attach (ptrace refused)" "sudo sysctl kernel.yama.ptrace_scope=1, or run the grader as root"; fi
+	kill "$sleeper" 2>/dev/null; wait "$sleeper" 2>/dev/null
+fi
+# The grader runs ThreadSanitizer with address randomisation off
+# (personality ADDR_NO_RANDOMIZE); Docker's default seccomp profile refuses it.
+if command -v setarch >/dev/null 2>&1; then
+	if setarch "$(uname -m)" -R true 2>/dev/null; then ok "address randomisation can be turned off per process (ThreadSanitizer's shadow memory)"
+	else bad "personality(ADDR_NO_RANDOMIZE) is refused: ThreadSanitizer may fail with \"unexpected memory mapping\"" \
+		 "start the container with --security-opt seccomp=unconfined (devcontainer.json runArgs), or: sudo sysctl vm.mmap_rnd_bits=28 on the host"; fi
+fi
+# The sandbox's network and mount namespaces: root needs CAP_SYS_ADMIN, anyone
+# else user namespaces (refused by Docker's default seccomp profile).
+if command -v unshare >/dev/null 2>&1; then
+	if [ "$(id -u)" = 0 ]; then ns_cmd="unshare -n -m true"; else ns_cmd="unshare -U -r -n -m true"; fi
+	if $ns_cmd 2>/dev/null; then ok "namespaces for the grader's sandbox"
+	else note "no namespaces for the grader's sandbox (it says which layers are missing; grading works, with less isolation): in a container, --security-opt seccomp=unconfined"; fi
+fi
+if [ -r /proc/sys/fs/inotify/max_user_watches ]; then ok "inotify (make watch)"
+else bad "no inotify: make watch cannot see saves" "a Linux kernel with inotify (any desktop or Codespace has it)"; fi
+command -v tmux >/dev/null 2>&1 && ok "tmux (the test of make watch)" || note "tmux missing: only the test of make watch needs it (make deps)"
+command -v clangd >/dev/null 2>&1 && ok "clangd (editor: make compile-commands)" || note "clangd missing: optional, for an editor that knows the code (sudo apt-get install -y clangd)"
+
 command -v gcovr >/dev/null 2>&1 && ok "gcovr (make coverage)" || note "gcovr missing: only make coverage needs it (sudo apt-get install -y gcovr)"
 
 cores=$(nproc)

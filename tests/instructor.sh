@@ -120,7 +120,7 @@ print(fails[0] if fails else '')
 PY
 seed=$(sed -n 1p "$tmp/repro.txt") fails=$(sed -n 2p "$tmp/repro.txt")
 "$grade" --root "$top" --build "$build" -C 01 -s "$class/o\"neil, pat" --seed "$seed" \
-	--course "$tmp/course.json" -r "$tmp/repro.json" >"$tmp/repro.log" 2>&1
+	--test "${fails#FAIL }" --course "$tmp/course.json" -r "$tmp/repro.json" >"$tmp/repro.log" 2>&1
 again=$(python3 -c "
 import json, sys
 c = json.load(open(sys.argv[1]))['chapters'][0]
@@ -128,7 +128,7 @@ print(c['seed'])
 print(' '.join(l.split(' (')[0] for l in c['checks'][0]['details'].splitlines() if l.startswith('FAIL ')))
 " "$tmp/repro.json" 2>/dev/null)
 if [ -n "$fails" ] && [ "$(sed -n 1p <<<"$again")" = "$seed" ] && [[ " $(sed -n 2p <<<"$again") " == *" $fails "* ]]; then
-	ok "a gradebook row's seed and folder reproduce its first failing scenario (${fails#FAIL })"
+	ok "a gradebook row's seed, folder and TEST= rerun its first failing scenario, which fails again (${fails#FAIL })"
 else bad "reproduction: gradebook '$seed / $fails', rerun '$again'" "$tmp/repro.log"; fi
 
 # Course policy in make grade: an assignment of two chapters, reweighted
@@ -217,6 +217,30 @@ for kind in broken misnamed; do
 		ok "a $kind hidden test fails make gradescope ($want)"
 	else bad "a $kind hidden test was accepted (status $status)" "$tmp/bundle-$kind.log"; fi
 done
+
+# GitHub Classroom: the workflow grades with the instructor's workbook at a
+# pinned commit, never with the student's harness files; the README warns
+# that Classroom's own UI rewrites the workflow.
+if python3 - "$top/.github/workflows/classroom.yml" "$top/README.md" >"$tmp/classroom.log" 2>&1 <<'PY'
+import re, sys, yaml
+flow = yaml.safe_load(open(sys.argv[1]))
+readme = open(sys.argv[2]).read()
+steps = flow['jobs']['run-autograding-tests']['steps']
+pristine = [s for s in steps if s.get('with', {}).get('repository') == '${{ env.WORKBOOK_REPOSITORY }}']
+problems = []
+if not (pristine and pristine[0]['with'].get('ref') == '${{ env.WORKBOOK_REF }}' and
+        re.fullmatch(r'[0-9a-f]{40}', str(flow['env']['WORKBOOK_REF']))):
+    problems.append('the workbook is not checked out at a pinned commit')
+run = ' '.join(s.get('run', '') for s in steps)
+if '--root workbook' not in run or '--submission submission' not in run:
+    problems.append('the grader does not run from the pristine workbook on the submission')
+if not re.search(r"Classroom's autograding UI: saving them rewrites\s+`\.github/workflows/classroom\.yml`", readme):
+    problems.append('README does not warn that Classroom\'s UI rewrites the workflow')
+print('\n'.join(problems))
+sys.exit(1 if problems else 0)
+PY
+then ok "GitHub Classroom: pristine workbook at a pinned commit; README warns about Classroom's UI"
+else bad "GitHub Classroom workflow" "$tmp/classroom.log"; fi
 
 echo "instructor: $passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -8,7 +8,8 @@
  *    points) and scores below full marks;
  *  - the starter (chapters/<id>/) loses exactly the gates of the manifest's
  *    "starter.loses" (and perhaps those of "starter.may_lose"), and each
- *    gate's report contains every symptom the manifest declares for it;
+ *    gate's report contains every symptom the manifest declares for it
+ *    (unless that gate's run was cut short after correctness was lost);
  *  - the lesson states them: its starter section (from "The starter fails:"
  *    to the next heading) names the same gates on that line and contains
  *    every declared symptom, word for word (blanks and line breaks aside);
@@ -657,10 +658,21 @@ static bool shows_symptoms(json_t *chapter, const struct chapter_manifest *m, ch
 		bool seen = false;
 
 		json_array_foreach(json_object_get(chapter, "checks"), i, check) {
+			const char *summary = json_string_value(json_object_get(check, "summary"));
+
 			if (strcmp(json_string_value(json_object_get(check, "name")), sym->gate))
 				continue;
-			seen = says(json_string_value(json_object_get(check, "summary")), sym->text) ||
+			seen = says(summary, sym->text) ||
 			       says(json_string_value(json_object_get(check, "details")), sym->text);
+			/*
+			 * Once correctness is lost, the grader gives the race and
+			 * leak gates 4 s; on a loaded machine their run may be cut
+			 * short before the tool reports anything: then the symptom
+			 * could not be seen, and its absence is tolerated.
+			 */
+			if (!seen && correctness_lost(chapter) && summary &&
+			    strstr(summary, "not finished within"))
+				seen = true;
 		}
 		if (!seen) {
 			size_t used = strlen(why);

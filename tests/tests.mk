@@ -19,7 +19,8 @@ $(UNIT_BIN): $(UNIT_SRC) $(UNIT_DEPS) $(wildcard harness/src/*.h harness/world/*
 # A waiter linked through the perturbation layer, for tests/unit/test_perturb.c.
 PERTURB_WRAPS := $(shell sed -n '/define PERTURB_WRAPPED/,/^$$/p' harness/lib/perturb.h | \
 	grep -o '"[a-z_]*"' | tr -d '"')
-$(BIN)/perturb_probe: tests/probes/if_waiter.c harness/lib/perturb.c harness/lib/perturb.h
+$(BIN)/perturb_probe: tests/probes/if_waiter.c harness/lib/perturb.c harness/lib/perturb.h \
+		harness/lib/lockgraph.c harness/lib/channel.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(UNIT_CFLAGS) $(filter %.c,$^) $(PERTURB_WRAPS:%=-Wl,--wrap=%) -o $@
 
@@ -66,8 +67,9 @@ gradescope-check: $(BIN)/check_results
 integrity: $(BIN)/grade
 	$(Q)bash tests/integrity.sh
 
-# The grader output README.md shows is the grader's output; every world
-# function is readable from its chapter; no lesson sends the learner into harness/.
+# The grader output README.md shows is the grader's output: README vs
+# tests/golden/01-starter.txt, and the golden reports of chapter 01 vs the grader;
+# every world function is readable from its chapter; no lesson sends the learner into harness/.
 docs: $(BIN)/grade
 	$(Q)bash tests/docs.sh
 	$(Q)bash tests/world_docs.sh
@@ -76,6 +78,10 @@ docs: $(BIN)/grade
 # readable from the chapter (tests/world_docs.sh checks them).
 world-docs:
 	$(Q)bash tests/world_docs.sh --write
+
+# Chapter 10: a deadlock's feedback names the cycle at the learner's file:line.
+lockcycle: $(BIN)/grade
+	$(Q)bash tests/lockcycle.sh $(RUNS)
 
 # Attacks on the grader (tests/adversarial/): each must be caught, in time.
 adversarial: $(BIN)/grade $(BIN)/selfcheck
@@ -89,3 +95,9 @@ feedback: $(BIN)/grade
 # course policy, reproducing a failure, a bundle built outside git.
 instructor: $(BIN)/grade $(BIN)/check_results
 	$(Q)bash tests/instructor.sh
+# The learner's loop (harness/learn/): watch in a real terminal (tmux), then
+# hint, progress, reset, interview, compile-commands, the editor's problem
+# matchers and the classroom template, each in a private copy of the workbook.
+learn-test: deps $(BIN)/grade $(BIN)/learn
+	$(Q)bash tests/learn_watch.sh
+	$(Q)bash tests/learn_tools.sh

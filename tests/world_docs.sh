@@ -8,7 +8,8 @@
 # chapter folder holds every prototype its learner can call. Checks:
 #   1. each chapter's WORLD.md is what the generator writes today;
 #   2. every function the included world headers declare appears in it;
-#   3. no chapters/*/README.md mentions harness/.
+#   3. each lesson points to its WORLD.md, and no chapters/*/README.md
+#      mentions harness/.
 # Usage: tests/world_docs.sh          check
 #        tests/world_docs.sh --write  regenerate every WORLD.md (make world-docs)
 set -uo pipefail
@@ -90,6 +91,11 @@ for dir in "$top"/chapters/*/; do
 		ok "$id: every function its world headers declare is readable in the chapter"
 	else
 		bad "$id: not readable from the chapter:$missing"
+	fi
+	if grep -q 'WORLD\.md' "$dir/README.md"; then
+		ok "$id: README.md points to WORLD.md"
+	else
+		bad "$id: README.md does not point to WORLD.md"
 	fi
 	if grep -n 'harness/' "$dir/README.md" >/dev/null; then
 		bad "$id: README.md sends the learner into harness/: $(grep -n 'harness/' "$dir/README.md" | head -3 | tr '\n' ' ')"

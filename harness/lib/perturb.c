@@ -17,6 +17,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "lockgraph.h"
 #include "random.h"
 
 /* The real functions, as the linker's --wrap names them. */
@@ -264,14 +265,23 @@ time_t __wrap_time(time_t *out)
 
 int __wrap_pthread_mutex_lock(pthread_mutex_t *m)
 {
+	void *site = __builtin_return_address(0);	/* lockgraph.h */
+	int rc;
+
 	if (active())
 		maybe_pause();
-	return __real_pthread_mutex_lock(m);
+	lockgraph_waiting(m, site);
+	rc = __real_pthread_mutex_lock(m);
+	lockgraph_acquired(m, site, rc == 0);
+	return rc;
 }
 
 int __wrap_pthread_mutex_unlock(pthread_mutex_t *m)
 {
-	int rc = __real_pthread_mutex_unlock(m);
+	int rc;
+
+	lockgraph_released(m);
+	rc = __real_pthread_mutex_unlock(m);
 
 	if (active())
 		maybe_pause();
@@ -280,9 +290,14 @@ int __wrap_pthread_mutex_unlock(pthread_mutex_t *m)
 
 int __wrap_pthread_mutex_trylock(pthread_mutex_t *m)
 {
+	int rc;
+
 	if (active())
 		maybe_pause();
-	return __real_pthread_mutex_trylock(m);
+	rc = __real_pthread_mutex_trylock(m);
+	if (rc == 0)
+		lockgraph_tried(m, __builtin_return_address(0));
+	return rc;
 }
 
 int __wrap_pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)

@@ -22,6 +22,7 @@
 #include "channel.h"
 #include "clock.h"
 #include "confine.h"
+#include "lockgraph.h"
 #include "service.h"
 #include "perturb.h"
 
@@ -47,12 +48,56 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/* The threads alive when the current scenario started (leak check only). */
+static int tids_before[1024];
+static int ntids_before;
+
+static bool was_there_before(int tid)
+{
+	for (int i = 0; i < ntids_before; i++)
+		if (tids_before[i] == tid)
+			return true;
+	return false;
+}
+
 /*
- * Runs eu-stack (or gdb) on this process and sends what it prints as kind.
+ * Drops from eu-stack's text (text[0..used)) the "TID n:" blocks of the
+ * threads that were alive when the scenario started, in place: what stays
+ * are the threads this scenario left, so that its count and its stacks
+ * count the same threads. Returns the new length. gdb's text is left whole.
+ */
+static size_t only_new_threads(char *text, size_t used)
+{
+	size_t in = 0, out = 0;
+	bool dropping = false;
+
+	while (in < used) {
+		size_t len = 0;
+		int tid;
+
+		while (in + len < used && text[in + len] != '\n')
+			len++;
+		if (in + len < used)
+			len++;	/* the newline */
+		if (len > 4 && strncmp(text + in, "TID ", 4) == 0 &&
+		    sscanf(text + in, "TID %d:", &tid) == 1)
+			dropping = was_there_before(tid);
+		if (!dropping) {
+			memmove(text + out, text + in, len);
+			out += len;
+		}
+		in += len;
+	}
+	return out;
+}
+
+/*
+ * Runs eu-stack (or gdb) on this process and sends what it prints as kind;
+ * with new_only, only the threads started since the scenario began.
  * Forks and execs: only from an unconfined thread (the watchdog, or the
  * thread that called verdict_run()). No malloc: also runs after a crash.
  */
-static void dump_stacks(size_t index, const char *kind)
+static void dump_stacks_of(size_t index, const char *kind, bool new_only)
 {
 	static char text[STACKS_CAP];
 	char pid[24];
@@ -93,7 +138,14 @@ static void dump_stacks(size_t index, const char *kind)
 		waitpid(child, NULL, 0);
 	}
 	close(fds[0]);
+	if (new_only)
+		used = only_new_threads(text, used);
 	tc_channel_send(kind, index, text, used);
+}
+
+static void dump_stacks(size_t index, const char *kind)
+{
+	dump_stacks_of(index, kind, false);
 }
 
 /* From a confined thread: has the watchdog dump the stacks; waits for it. */
@@ -195,6 +247,7 @@ static void *watchdog(void *arg)
 		snprintf(text, sizeof(text), "%.1f\t%ld",
 			 (double)atomic_load(&armed_seconds_x10) / 10.0, resident_mb());
 		output_mark("end", index, false);
+		lockgraph_report(index);	/* a cycle of mutexes, named */
 		dump_stacks(index, "stacks");
 		tc_channel_send_text("timeout", index, text);
 		_exit(3);
@@ -238,7 +291,9 @@ static int count_descriptors(void)
 /*
  * With TC_LEAK_CHECK set: compares threads and descriptors before and after
  * the scenario, and reports "leak" ("threads<TAB>descriptors" left over)
- * and "leakstacks" when something stayed behind.
+ * and "leakstacks" when something stayed behind: the stacks of the threads
+ * this scenario left, not of those an earlier scenario left (so the two
+ * counts agree).
  */
 static void check_leaks_after(size_t index, int threads_before, int fds_before)
 {
@@ -248,7 +303,7 @@ static void check_leaks_after(size_t index, int threads_before, int fds_before)
 
 	if (threads <= threads_before && fds <= fds_before)
 		return;
-	dump_stacks(index, "leakstacks");
+	dump_stacks_of(index, "leakstacks", true);
 	snprintf(text, sizeof(text), "%d\t%d", threads - threads_before, fds - fds_before);
 	tc_channel_send_text("leak", index, text);
 }
@@ -357,8 +412,12 @@ void verdict_run(size_t index, struct check *c, const struct scenario_env *env)
 
 	threads_before = census_threads();
 	busy_before = service_destroyed_busy(NULL);
-	if (leak_check)
+	if (leak_check) {
 		fds_before = count_descriptors();
+		ntids_before = census_thread_ids(tids_before, 1024);
+		if (ntids_before < 0)
+			ntids_before = 0;
+	}
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 16u << 20);
 	if (pthread_create(&thread, &attr, run_confined, &r) != 0) {

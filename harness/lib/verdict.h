@@ -12,7 +12,7 @@
  *	timeout	the watchdog fired: "seconds<TAB>resident MiB"
  *	stacks	every thread's stack (after a crash or timeout)
  *	leak	"threads<TAB>descriptors" left over (with TC_LEAK_CHECK)
- *	leakstacks	the stacks of the threads left over
+ *	leakstacks	the stacks of the threads this scenario left over
  *	seccomp	"on", or "off<TAB>reason" (once per process)
  * A scenario with "begin" and none of the others ended early (exit called).
  *

@@ -53,6 +53,8 @@ static void take(struct evidence *e, const char *kind, size_t index, const char 
 		keep(&s->leak, text, len, false);
 	else if (!strcmp(kind, "heap"))
 		keep(&s->heap, text, len, false);
+	else if (!strcmp(kind, "cycle"))
+		keep(&s->cycle, text, len, false);
 	else if (!strcmp(kind, "leakstacks"))
 		keep(&s->leakstacks, text, len, true);
 }
@@ -97,6 +99,7 @@ void evidence_free(struct evidence *e)
 		free(s->leakstacks);
 		free(s->early);
 		free(s->heap);
+		free(s->cycle);
 	}
 	free(e->bench);
 	free(e->seccomp);

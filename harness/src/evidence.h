@@ -22,6 +22,7 @@
 struct scenario_evidence {
 	char *begin, *end, *crash, *timeout, *stacks, *leak, *leakstacks, *early;
 	char *heap;		/* heap bytes a second run added and kept */
+	char *cycle;		/* a deadlock, named (lib/lockgraph.h) */
 };
 
 struct evidence {

@@ -3,6 +3,7 @@
 
 #include "crash_cause.h"
 
+#include <ctype.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <stdio.h>
@@ -63,6 +64,8 @@ static void clean_function_name(char *name)
 		p++;
 	if (strncmp(p, "GI_", 3) == 0)
 		p += 3;
+	if (strncmp(p, "wrap_", 5) == 0)	/* perturb.c's wrappers */
+		p += 5;
 	while (*p == '_')
 		p++;
 	memmove(name, p, strlen(p) + 1);
@@ -318,6 +321,26 @@ char *drop_reports(const char *log, const char *begin, const char *end, const ch
 	return out.s ? out.s : strdup("");
 }
 
+/* Turns every run of blanks and newlines in text into one space, in place. */
+static void one_line(char *text)
+{
+	char *out = text;
+
+	for (const char *p = text; text && *p; p++) {
+		if (isspace((unsigned char)*p)) {
+			if (out > text && out[-1] != ' ')
+				*out++ = ' ';
+		} else {
+			*out++ = *p;
+		}
+	}
+	if (text) {
+		while (out > text && out[-1] == ' ')
+			out--;
+		*out = '\0';
+	}
+}
+
 int helgrind_reduce(const struct workspace *w, const char *xml, const char *canary,
 		    int *canaries, char **summary, char **details)
 {
@@ -388,6 +411,10 @@ int helgrind_reduce(const struct workspace *w, const char *xml, const char *cana
 		asprintf(summary, "%s%s%s", kind && !strcmp(kind, "Race") ? "possible data race" :
 			 (what ? what : (kind ? kind : "error")),
 			 nlocations ? " at " : "", nlocations ? locations.s : "");
+		/* "Thread #9's call to pthread_mutex_lock failed\n   with error code 22": one line. */
+		one_line(*summary);
+		if (what && strstr(what, "error code 22"))
+			text_addf(&d, "  %s\n", crash_tsan_cause("use of an invalid mutex"));
 	}
 	if (count > 1)
 		text_addf(&d, "  (%d errors in all; the first is shown)\n", count);

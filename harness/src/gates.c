@@ -107,6 +107,9 @@ static enum outcome scenario_outcome(const struct workspace *w, const struct evi
 			rc = asprintf(why, "timed out after %.1f s while using %ld MiB of memory "
 				      "(memory that keeps growing?); where the threads were:\n%s",
 				      seconds, mb, stacks);
+		else if (s->cycle)	/* lib/lockgraph.h */
+			rc = asprintf(why, "timed out after %.1f s: %s; where the threads "
+				      "were:\n%s", seconds, s->cycle, stacks);
 		else
 			rc = asprintf(why, "timed out after %.1f s (a deadlock, or a wait nobody "
 				      "ends); where the threads were:\n%s", seconds, stacks);
@@ -342,6 +345,8 @@ static bool driver_failed(const struct workspace *w, const struct scenario_list 
 		if (r->output && *r->output) {
 			char *shown = workspace_rewrite(w, r->output);
 
+			if (shown)
+				learner_output_strip_marks(shown);
 			gate_add_detail(g, "its output began:\n%.2000s", shown ? shown : "");
 			free(shown);
 		}

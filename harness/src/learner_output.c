@@ -122,3 +122,21 @@ void learner_output_add(struct gate_result *g, const char *output, size_t index,
 				more == 1 ? "" : "s");
 	free(text);
 }
+
+void learner_output_strip_marks(char *text)
+{
+	char *out = text;
+
+	for (char *p = text; *p;) {
+		if (strncmp(p, "\n" MARK, strlen(MARK) + 1) == 0) {
+			char *end = strchr(p + strlen(MARK) + 1, '\036');
+
+			if (end && end[1] == '\n') {
+				p = end + 2;
+				continue;
+			}
+		}
+		*out++ = *p++;
+	}
+	*out = '\0';
+}

@@ -38,4 +38,7 @@ char *learner_output_of(const char *output, size_t index, size_t max_lines,
  */
 void learner_output_add(struct gate_result *g, const char *output, size_t index, bool all);
 
+/* Removes the harness's marks (each a line, with the newline before it) from text, in place. */
+void learner_output_strip_marks(char *text);
+
 #endif

@@ -515,6 +515,7 @@ static size_t harness_sources(const struct workspace *w, enum flavor f, char ***
 		ADD(strdup("harness/lib/scenario.c"));
 		ADD(strdup("harness/lib/verdict.c"));
 		ADD(strdup("harness/lib/perturb.c"));
+		ADD(strdup("harness/lib/lockgraph.c"));
 		ADD(strdup(f == FLAVOR_SUITE ? "harness/suites/chapter_suite.c"
 					     : "harness/drivers/race_driver.c"));
 		ADD(strdup(w->chapter->scenarios + rootlen));

@@ -1,13 +1,16 @@
 /*
  * test_learner_feedback.c - the learner's own output (learner_output.h),
- * TEST= selectors (test_filter.h) and throughput causes (throughput_cause.h)
+ * TEST= selectors (test_filter.h), partial credit (gates.h), crash causes
+ * (crash_cause.h) and throughput causes (throughput_cause.h)
  */
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <string.h>
 
+#include "crash_cause.h"
+#include "gates.h"
 #include "learner_output.h"
 #include "test_filter.h"
-#include "gates.h"
 #include "throughput_cause.h"
 
 #define BEGIN(i) "\n\036tc-output begin " #i "\036\n"
@@ -130,4 +133,31 @@ Test(correctness_fraction, proportional_among_the_counted)
 	cr_assert_float_eq(correctness_fraction(false, 0, 4), 0.0, 1e-9);
 	cr_assert_float_eq(correctness_fraction(false, 3, 4), 0.75, 1e-9);
 	cr_assert_float_eq(correctness_fraction(false, 0, 0), 0.0, 1e-9);
+}
+
+Test(learner_output, marks_can_be_stripped)
+{
+	char text[] = "a\n" BEGIN(0) "b\n" END(0) "c\n";
+
+	learner_output_strip_marks(text);
+	cr_assert_str_eq(text, "a\nb\nc\n");
+}
+
+Test(crash_cause, names_the_public_call_and_the_likely_mistake)
+{
+	char *join = crash_cause(SIGSEGV, crash_public_name("pthread_clockjoin_ex"), false);
+	char *lock = crash_cause(SIGSEGV, crash_public_name("wrap_pthread_mutex_lock"), true);
+	char *stack = crash_cause(SIGSEGV, "", true);
+
+	cr_assert_str_eq(crash_public_name("pthread_cond_wait_common"), "pthread_cond_wait");
+	cr_assert_str_eq(crash_public_name("futex_do_wait"), "");
+	cr_assert_null(crash_public_name("validate_record"));
+	cr_assert(strstr(join, "joined twice"), "%s", join);
+	cr_assert(strstr(lock, "destroyed or never initialised") && strstr(lock, "join before"),
+		  "%s", lock);
+	cr_assert(strstr(stack, "Did you join before returning?"), "%s", stack);
+	cr_assert(strstr(crash_tsan_cause("use of an invalid mutex"), "destroy"));
+	free(join);
+	free(lock);
+	free(stack);
 }
