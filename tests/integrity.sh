@@ -66,6 +66,27 @@ sys.exit(0 if s['score']==0 else 1)" 2>/dev/null; then
 	ok "batch: a linked file scores 0"
 else bad "batch: a linked file was followed" "$tmp/batch.log"; fi
 
+# Linked folders: a chapter folder, a chapters/ folder and a whole student
+# folder pointing at a classmate's work or at solutions/ are refused too.
+links=$tmp/class-links
+mkdir -p "$links/alice/$chapter" "$links/bob" "$links/carol" "$links/dave"
+cp "$top/solutions/$chapter/clean.c" "$links/alice/$chapter/clean.c"
+ln -s alice "$links/mallory"
+ln -s "../alice/$chapter" "$links/bob/$chapter"
+ln -s ../alice "$links/carol/chapters"
+ln -s "$top/solutions/$chapter" "$links/dave/$chapter"
+"$grade" --root "$top" --build "$tmp/build-links" --batch "$links" -C 01 --gradebook "$tmp/book-links" >"$tmp/batch-links.log" 2>&1
+if python3 -c "
+import json,sys
+b={x['name']:x['score'] for x in json.load(open('$tmp/book-links.json'))['submissions']}
+sys.exit(0 if b.get('alice')==100 and all(b.get(n)==0 for n in ('bob','carol','dave','mallory')) else 1)" 2>/dev/null; then
+	ok "batch: linked folders (chapter, chapters/, student, solutions/) score 0; the real one 100"
+else bad "batch: a linked folder was followed" "$tmp/batch-links.log"; fi
+"$grade" --root "$top" --build "$tmp/build" -C 01 -s "$links/dave" >"$tmp/dirlink.log" 2>&1
+if grep -q "symbolic link to a folder" "$tmp/dirlink.log"; then
+	ok "a chapter folder linked to solutions/ is refused, with its reason"
+else bad "a chapter folder linked to solutions/ was followed" "$tmp/dirlink.log"; fi
+
 # 2. Odd names: the workbook and the student folder.
 odd="$tmp/work book, \"q\" 'é'"
 mkdir -p "$odd"

@@ -80,3 +80,28 @@ int make_dirs(const char *path)
 	free(copy);
 	return mkdir(path, 0755) == 0 || errno == EEXIST ? 0 : errno;
 }
+
+char *first_link_on_path(const char *base, const char *path)
+{
+	size_t blen = strlen(base);
+	char *walk = xstrdup(path);
+	/* Where checking starts: base itself, or the first folder of path. */
+	size_t at = strncmp(path, base, blen) == 0 && (path[blen] == '/' || !path[blen]) ?
+		    blen : 1;
+
+	for (size_t i = at;; i++) {
+		if (walk[i] == '/' || walk[i] == '\0') {
+			char keep = walk[i];
+			struct stat st;
+
+			walk[i] = '\0';
+			if (i > 0 && lstat(walk, &st) == 0 && S_ISLNK(st.st_mode))
+				return walk;
+			walk[i] = keep;
+			if (!keep)
+				break;
+		}
+	}
+	free(walk);
+	return NULL;
+}

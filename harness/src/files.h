@@ -35,4 +35,13 @@ char *read_bounded(int fd, size_t cap, size_t *got);
  */
 char *read_text(const char *path, size_t cap);
 
+/*
+ * Whether a folder on the way from base (included) down to path is a
+ * symbolic link: then returns a malloc'd copy of the first such folder's
+ * path, else NULL. path must be base or below it (otherwise every folder
+ * of path is checked). Used so that a submission's links (to a classmate's
+ * folder, to solutions/) are refused, not followed. Thread-safe.
+ */
+char *first_link_on_path(const char *base, const char *path);
+
 #endif

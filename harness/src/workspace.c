@@ -203,6 +203,20 @@ bool workspace_open(struct workspace *w, const struct grade_job *job,
 		snprintf(why, size, "cannot create %s: %s", w->dir, strerror(errno));
 		return false;
 	}
+	{	/* a linked folder would grade someone else's files (a classmate's, solutions/) */
+		const char *base = job->submission_root ? job->submission_root : root;
+		char *link = first_link_on_path(base, chapter->learner_dir);
+
+		if (link) {
+			const char *rel = strncmp(link, base, strlen(base)) == 0 &&
+					  link[strlen(base)] == '/' ? link + strlen(base) + 1 : link;
+
+			snprintf(why, size, "%s is a symbolic link to a folder; submit the files "
+				 "themselves (links are not followed)", rel);
+			free(link);
+			return false;
+		}
+	}
 	for (size_t i = 0; i < chapter->nsources; i++) {
 		char *from, *to, *shown;
 		bool ok;
