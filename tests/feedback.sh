@@ -109,6 +109,12 @@ case_test() {
 	else
 		ok "TEST=: refuses to write a Gradescope result"
 	fi
+	if "$top/build/bin/grade" --root "$top" --build "$tmp/build" -C 03 --test R4 \
+		--junit "$tmp/junit.xml" >"$out" 2>&1 || [ -e "$tmp/junit.xml" ]; then
+		bad "TEST=: refuses to write a JUnit report (its passes would read as a grade)"
+	else
+		ok "TEST=: refuses to write a JUnit report (its passes would read as a grade)"
+	fi
 }
 
 case_points() {

@@ -51,6 +51,20 @@ static int compare_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/*
+ * A folder name as the terminal may show it: control characters (escape
+ * sequences that could rewrite earlier lines) become '?'. Malloc'd.
+ */
+static char *shown_name(const char *name)
+{
+	char *out = xstrdup(name);
+
+	for (char *p = out; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return out;
+}
+
 /* Takes the next (submission, chapter) pair; false when none is left. */
 static bool take_job(struct phase_one *p, size_t *sub, size_t *ch)
 {
@@ -94,7 +108,10 @@ static void *phase_one_worker(void *arg)
 		sub->gradings[k] = xcalloc(1, sizeof(**sub->gradings));
 		grade_begin(&job, c, sub->gradings[k]);
 		pthread_mutex_lock(&p->lock);
-		printf("  %s %s: built and checked\n", sub->name, c->id);
+		char *shown = shown_name(sub->name);
+
+		printf("  %s %s: built and checked\n", shown, c->id);
+		free(shown);
 		fflush(stdout);
 		pthread_mutex_unlock(&p->lock);
 	}
@@ -266,7 +283,10 @@ int batch_grade(const struct batch_opts *o)
 			max += subs[i].results[k].max_score;
 			chapter_result_free(&subs[i].results[k]);
 		}
-		printf("  %-30s %d/%d\n", subs[i].name, score, max);
+		char *shown = shown_name(subs[i].name);
+
+		printf("  %-30s %d/%d\n", shown, score, max);
+		free(shown);
 		chapters_free(subs[i].chapters, subs[i].nchapters);
 		free(subs[i].gradings);
 		free(subs[i].results);

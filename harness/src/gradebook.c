@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "gradebook.h"
+#include "alloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -50,6 +51,14 @@ int gradebook_reserve(const char *csv_path, const char *json_path)
 
 void gradebook_csv_field(FILE *out, const char *field)
 {
+	/* A spreadsheet runs a cell starting with one of these as a formula. */
+	if (field[0] && strchr("=+-@\t\r", field[0])) {
+		char *safe = xasprintf("'%s", field);
+
+		gradebook_csv_field(out, safe);
+		free(safe);
+		return;
+	}
 	if (!field[strcspn(field, ",\"\r\n")]) {
 		fputs(field, out);
 		return;

@@ -57,8 +57,10 @@ int gradebook_write(const char *csv_path, const char *json_path,
 
 /*
  * Writes field to out as one RFC 4180 CSV field: as it is, or quoted with
- * its quotes doubled when it holds a comma, a quote, CR or LF. Exported for
- * tests.
+ * its quotes doubled when it holds a comma, a quote, CR or LF. A field
+ * starting with =, +, -, @, a tab or CR gets a leading apostrophe first, so
+ * that a spreadsheet shows a student's folder name instead of running it as
+ * a formula (the JSON gradebook keeps the name as it is). Exported for tests.
  */
 void gradebook_csv_field(FILE *out, const char *field);
 

@@ -254,9 +254,9 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (tests && (gradescope || classroom || batch_dir)) {
+	if (tests && (gradescope || classroom || batch_dir || junit)) {
 		fprintf(stderr, "grade: --test runs some scenarios only, which is not a grade; "
-			"it cannot go to --gradescope, --classroom or --batch\n");
+			"it cannot go to --gradescope, --classroom, --junit or --batch\n");
 		return 2;
 	}
 	root = realpath(root_arg, NULL);

@@ -35,6 +35,13 @@ Test(gradebook, fields_are_quoted_as_rfc_4180_says)
 		{ "two\nlines", "\"two\nlines\"" },
 		{ "cr\r", "\"cr\r\"" },
 		{ "", "" },
+		/* a spreadsheet would run these as formulas: a leading apostrophe */
+		{ "=HYPERLINK(\"http://x\",\"alice\")", "\"'=HYPERLINK(\"\"http://x\"\",\"\"alice\"\")\"" },
+		{ "+1", "'+1" },
+		{ "-2", "'-2" },
+		{ "@sum", "'@sum" },
+		{ "\tx", "'\tx" },
+		{ "a=b", "a=b" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
