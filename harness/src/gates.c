@@ -39,23 +39,12 @@ const char *tool_options(const char *format, const struct gate_info *gate,
 	return buf;
 }
 
-bool scenarios_list(const struct workspace *w, struct scenario_list *list)
+bool scenario_list_parse(char *text, struct scenario_list *list)
 {
-	const char *argv[] = { w->binaries[FLAVOR_HELGRIND], "--list", NULL };
-	struct proc_opts o = { .timeout_s = 20, .sandbox = &w->sandbox,
-			       .cwd = w->scratch_dir };
-	struct proc_result r;
 	char *line, *save = NULL;
 
 	memset(list, 0, sizeof(*list));
-	if (!workspace_binary_intact(w, FLAVOR_HELGRIND))
-		return false;
-	proc_run(argv, &o, &r);
-	if (r.end != PROC_EXITED || r.code != 0) {
-		proc_result_free(&r);
-		return false;
-	}
-	for (line = strtok_r(r.output, "\n", &save); line && list->n < 64;
+	for (line = strtok_r(text, "\n", &save); line && list->n < 64;
 	     line = strtok_r(NULL, "\n", &save)) {
 		size_t i = list->n;
 
@@ -69,8 +58,24 @@ bool scenarios_list(const struct workspace *w, struct scenario_list *list)
 			list->n++;
 		}
 	}
-	proc_result_free(&r);
 	return list->n > 0;
+}
+
+bool scenarios_list(const struct workspace *w, struct scenario_list *list)
+{
+	const char *argv[] = { w->binaries[FLAVOR_HELGRIND], "--list", NULL };
+	struct proc_opts o = { .timeout_s = 20, .sandbox = &w->sandbox,
+			       .cwd = w->scratch_dir };
+	struct proc_result r;
+	bool ok;
+
+	memset(list, 0, sizeof(*list));
+	if (!workspace_binary_intact(w, FLAVOR_HELGRIND))
+		return false;
+	proc_run(argv, &o, &r);
+	ok = r.end == PROC_EXITED && r.code == 0 && scenario_list_parse(r.output, list);
+	proc_result_free(&r);
+	return ok;
 }
 
 enum outcome scenario_outcome(const struct workspace *w, const struct evidence *e,
@@ -228,38 +233,53 @@ int open_trusted(const struct workspace *w, const char *rel)
 }
 
 
-void gate_correctness(const struct workspace *w, const struct scenario_list *list,
-		      const struct gate_info *gate, struct gate_result *g)
+void scenario_run_init(struct scenario_run *s, const struct workspace *w,
+		       const struct gate_info *gate)
 {
-	const char *argv[] = { w->binaries[FLAVOR_SUITE], "--jobs=1", "--ascii", NULL };
-	char *hurry = fresh_path(w, "hurry-correctness"), factor[48];
-	char *env_hurry = env_entry("TC_HURRY_FILE", hurry ? hurry : "");
-	const char *env[] = { env_hurry, factor_env(gate, factor, sizeof(factor)),
-			      w->seed_env, NULL };
-	struct proc_opts o = {
-		.sandbox = &w->sandbox,
-		.cwd = w->scratch_dir,
-		.timeout_s = gate_deadline(gate, list),
-		.env = env,
-		.channel_dir = w->dir,
-		.hurry_path = hurry,
-	};
-	struct proc_result r;
-	struct evidence e;
-	size_t passed = 0;
-	char *first_text = NULL;
+	char name[64];
 
-	if (!binary_ready(w, FLAVOR_SUITE, g)) {
-		free(hurry);
-		free(env_hurry);
-		return;
+	memset(s, 0, sizeof(*s));
+	snprintf(name, sizeof(name), "hurry-%s", gate->name);
+	s->hurry = fresh_path(w, name);
+	s->env_hurry = env_entry("TC_HURRY_FILE", s->hurry);
+	factor_env(gate, s->factor, sizeof(s->factor));
+}
+
+void scenario_run(struct scenario_run *s, const struct workspace *w,
+		  const char *const *argv, struct proc_opts *o)
+{
+	o->sandbox = &w->sandbox;
+	o->cwd = w->scratch_dir;
+	o->channel_dir = w->dir;
+	o->hurry_path = s->hurry;
+	proc_run(argv, o, &s->r);
+	evidence_parse(s->r.channel, s->r.channel_len, s->r.channel_dropped, s->r.token, &s->e);
+	s->ran = true;
+}
+
+void scenario_run_free(struct scenario_run *s)
+{
+	if (s->ran) {
+		evidence_free(&s->e);
+		proc_result_free(&s->r);
 	}
-	proc_run(argv, &o, &r);
-	evidence_parse(r.channel, r.channel_len, r.channel_dropped, r.token, &e);
-	g->ran = true;
+	free(s->env_hurry);
+	free(s->hurry);
+}
+
+/*
+ * Adds a PASS or FAIL line per scenario to g; returns how many passed and
+ * sets *first (malloc'd, one line) to the first failure, or NULL.
+ */
+static size_t tally(const struct workspace *w, const struct scenario_list *list,
+		    const struct evidence *e, struct gate_result *g, char **first)
+{
+	size_t passed = 0;
+
+	*first = NULL;
 	for (size_t i = 0; i < list->n; i++) {
 		char *why;
-		enum outcome out = scenario_outcome(w, &e, i, &why);
+		enum outcome out = scenario_outcome(w, e, i, &why);
 
 		if (out == OUT_PASS) {
 			passed++;
@@ -268,43 +288,93 @@ void gate_correctness(const struct workspace *w, const struct scenario_list *lis
 		}
 		if (out == OUT_TIMEOUT || out == OUT_CRASH || out == OUT_EARLY)
 			g->halted = g->halted || out != OUT_CRASH;
-		gate_add_detail(g, "FAIL %s (%s): %s", list->name[i], list->clause[i],
-				why ? why : "?");
-		if (!first_text)
-			first_text = xasprintf("%s: %s", list->name[i], why ? why : "?");
+		gate_add_detail(g, "FAIL %s (%s): %s", list->name[i], list->clause[i], why);
+		if (!*first) {
+			*first = xasprintf("%s: %s", list->name[i], why);
+			(*first)[strcspn(*first, "\n")] = '\0';
+		}
 		free(why);
 	}
-	note_seccomp(&e, g);
-	if (r.end == PROC_TIMED_OUT)
-		gate_add_detail(g, "the test run as a whole timed out and was stopped");
-	if (r.end == PROC_STOPPED || r.end == PROC_TIMED_OUT)
-		g->halted = true;
-	g->tool_passed = list->n && passed == list->n && r.end != PROC_STOPPED && !e.overflowed;
-	g->fraction = g->tool_passed ? 1 : 0;
-	if (r.out_of_memory)
-		gate_add_detail(g, "the tests used more memory than allowed (%lu MiB) and were "
-				"stopped", w->sandbox.max_memory_mb);
-	if (g->tool_passed) {
+	return passed;
+}
+
+/* The correctness gate's summary line, once the run and the tally are in. */
+static void correctness_summary(const struct workspace *w, const struct scenario_list *list,
+				const struct scenario_run *s, size_t passed, const char *first,
+				struct gate_result *g)
+{
+	if (g->tool_passed)
 		gate_set_summary(g, "%zu of %zu tests pass", passed, list->n);
-	} else if (r.end == PROC_STOPPED) {
+	else if (s->r.end == PROC_STOPPED)
 		gate_set_summary(g, "stopped: a process of the tests stopped itself (SIGSTOP or "
 				 "another job-control stop); it was ended at once");
-	} else if (r.out_of_memory) {
+	else if (s->r.out_of_memory)
 		gate_set_summary(g, "stopped: the tests used more than %lu MiB of memory",
 				 w->sandbox.max_memory_mb);
-	} else if (e.overflowed) {
+	else if (s->e.overflowed)
 		gate_set_summary(g, "could not run: the harness's report channel overflowed");
-	} else {
-		char *nl = first_text ? strchr(first_text, '\n') : NULL;
-
-		if (nl)
-			*nl = '\0';
+	else
 		gate_set_summary(g, "%zu of %zu tests fail; first: %s", list->n - passed,
-				 list->n, first_text ? first_text : "?");
+				 list->n, first ? first : "?");
+}
+
+void gate_correctness(const struct workspace *w, const struct scenario_list *list,
+		      const struct gate_info *gate, struct gate_result *g)
+{
+	const char *argv[] = { w->binaries[FLAVOR_SUITE], "--jobs=1", "--ascii", NULL };
+	struct scenario_run s;
+	const char *env[] = { NULL, NULL, w->seed_env, NULL };
+	struct proc_opts o = { .timeout_s = gate_deadline(gate, list), .env = env };
+	size_t passed;
+	char *first;
+
+	scenario_run_init(&s, w, gate);
+	env[0] = s.env_hurry;
+	env[1] = s.factor;
+	if (!binary_ready(w, FLAVOR_SUITE, g)) {
+		scenario_run_free(&s);
+		return;
 	}
-	free(first_text);
-	evidence_free(&e);
-	proc_result_free(&r);
-	free(env_hurry);
-	free(hurry);
+	scenario_run(&s, w, argv, &o);
+	g->ran = true;
+	passed = tally(w, list, &s.e, g, &first);
+	note_seccomp(&s.e, g);
+	if (s.r.end == PROC_TIMED_OUT)
+		gate_add_detail(g, "the test run as a whole timed out and was stopped");
+	if (s.r.end == PROC_STOPPED || s.r.end == PROC_TIMED_OUT)
+		g->halted = true;
+	g->tool_passed = list->n && passed == list->n && s.r.end != PROC_STOPPED &&
+			 !s.e.overflowed;
+	g->fraction = g->tool_passed ? 1 : 0;
+	if (s.r.out_of_memory)
+		gate_add_detail(g, "the tests used more memory than allowed (%lu MiB) and were "
+				"stopped", w->sandbox.max_memory_mb);
+	correctness_summary(w, list, &s, passed, first, g);
+	free(first);
+	scenario_run_free(&s);
+}
+
+bool silence_counts(const struct workspace *w, const struct scenario_list *list,
+		    const struct scenario_run *s, const struct gate_info *gate,
+		    const char *tool, const char *known, int canaries, const char *cut,
+		    struct gate_result *g)
+{
+	if (driver_failed(w, list, &s->e, &s->r, gate, tool, g))
+		return false;
+	if (cut) {
+		gate_set_summary(g, "%s", cut);
+		return false;
+	}
+	if (canaries == 0) {
+		gate_set_summary(g, "could not run: %s did not report the harness's known %s, "
+				 "so its silence proves nothing", tool, known);
+		return false;
+	}
+	return true;
+}
+
+void tool_passed(struct gate_result *g)
+{
+	g->tool_passed = true;
+	g->fraction = 1;
 }

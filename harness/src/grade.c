@@ -13,14 +13,6 @@
 #include "sandbox.h"
 #include "workspace.h"
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Fails every gate that has not run yet with the same reason. */
 static void fail_remaining(struct chapter_result *out, const char *summary,
 			   const char *details)
@@ -97,10 +89,10 @@ static void settled(struct grading *g, enum gate i)
 static void run_gate(struct grading *g, enum gate i)
 {
 	struct gate_result *r = &g->result.gates[i];
-	double start = now_s();
+	double start = proc_now_s();
 
 	gate_table[i].run(&g->w, &g->list, &gate_table[i], r);
-	r->seconds = now_s() - start;
+	r->seconds = proc_now_s() - start;
 	settled(g, i);
 }
 
@@ -237,12 +229,12 @@ void grade_begin(const struct grade_job *job, const struct chapter *chapter,
 		 struct grading *g)
 {
 	memset(g, 0, sizeof(*g));
-	g->started = now_s();
+	g->started = proc_now_s();
 	g->gate_done = job->gate_done;
 	g->gate_done_arg = job->gate_done_arg;
 	chapter_result_init(&g->result, chapter->id, chapter_has_leaks_gate(chapter));
 	begin(job, chapter, g);
-	g->phase_one_s = now_s() - g->started;
+	g->phase_one_s = proc_now_s() - g->started;
 }
 
 /* The PHASE_ALONE gates (throughput): each alone, only once correctness passed. */
