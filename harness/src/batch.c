@@ -38,14 +38,6 @@ struct phase_one {
 	size_t next_sub, next_chapter;	/* guarded by lock */
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int compare_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -199,58 +191,35 @@ static int load_submissions(const struct batch_opts *o, struct submission **out,
 static int write_gradebook(const struct batch_opts *o, struct submission *subs, size_t n,
 			   time_t when)
 {
-	struct gradebook_entry *entries = calloc(n, sizeof(*entries));
-	const struct chapter ***graded = calloc(n, sizeof(*graded));
-	int ret = -1;
+	struct gradebook_entry *entries = xcalloc(n, sizeof(*entries));
+	const struct chapter ***graded = xcalloc(n, sizeof(*graded));
+	int ret;
 
-	for (size_t i = 0; entries && graded && i < n; i++) {
-		graded[i] = calloc(subs[i].nselected + 1, sizeof(**graded));
-		if (!graded[i])
-			goto out;
+	for (size_t i = 0; i < n; i++) {
+		graded[i] = xcalloc(subs[i].nselected + 1, sizeof(**graded));
 		for (size_t k = 0; k < subs[i].nselected; k++)
 			graded[i][k] = &subs[i].chapters[subs[i].selected[k]];
 		entries[i] = (struct gradebook_entry){ .name = subs[i].name, .dir = subs[i].dir,
 			.chapters = graded[i], .results = subs[i].results,
 			.n = subs[i].nselected };
 	}
-	if (entries && graded)
-		ret = gradebook_write(o->csv_path, o->json_path, entries, n, subs[0].chapters,
-				      subs[0].nchapters, when);
-out:
-	for (size_t i = 0; graded && i < n; i++)
+	ret = gradebook_write(o->csv_path, o->json_path, entries, n, subs[0].chapters,
+			      subs[0].nchapters, when);
+	for (size_t i = 0; i < n; i++)
 		free(graded[i]);
 	free(graded);
 	free(entries);
 	return ret;
 }
 
-int batch_grade(const struct batch_opts *o)
+/* Phase one: the gradings' first parts, `jobs` at a time. */
+static void run_phase_one(const struct batch_opts *o, struct submission *subs, size_t n,
+			  unsigned jobs, const char *cache_root)
 {
-	struct submission *subs;
-	struct phase_one p = { .o = o };
+	struct phase_one p = { .o = o, .subs = subs, .nsubs = n, .cache_root = cache_root };
 	pthread_t threads[8];
 	struct worker_arg args[8];
-	unsigned jobs = o->jobs ? (o->jobs > 8 ? 8 : o->jobs) : 2;
-	size_t n, total = 0;
-	double start = now_s(), phase_two;
-	time_t when = time(NULL);
-	char *cache_root;
-	int ret;
 
-	if (load_submissions(o, &subs, &n) != 0)
-		return 2;
-	if (n == 0) {
-		fprintf(stderr, "grade: no submission folders in %s\n", o->dir);
-		return 2;
-	}
-	if (gradebook_reserve(o->csv_path, o->json_path) != 0)
-		return 2;
-	printf("batch: %zu submissions; phase 1 (build and checks) with %u at once\n", n, jobs);
-	fflush(stdout);
-	p.subs = subs;
-	p.nsubs = n;
-	cache_root = xasprintf("%s/cache", o->build_root);
-	p.cache_root = cache_root;
 	pthread_mutex_init(&p.lock, NULL);
 	for (unsigned t = 0; t < jobs; t++) {
 		args[t] = (struct worker_arg){ &p, t };
@@ -259,9 +228,13 @@ int batch_grade(const struct batch_opts *o)
 	for (unsigned t = 0; t < jobs; t++)
 		pthread_join(threads[t], NULL);
 	pthread_mutex_destroy(&p.lock);
+}
 
-	phase_two = now_s();
-	printf("batch: phase 2 (throughput, one at a time)\n");
+/* Phase two: each grading's throughput gate alone, then its scores. */
+static size_t run_phase_two(struct submission *subs, size_t n)
+{
+	size_t total = 0;
+
 	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; k < subs[i].nselected; k++) {
 			struct grading *g = subs[i].gradings[k];
@@ -271,10 +244,12 @@ int batch_grade(const struct batch_opts *o)
 			free(g);
 			total++;
 		}
-	ret = write_gradebook(o, subs, n, when);
-	printf("batch: %zu submissions, %zu chapter gradings in %.1f s (%.1f s per submission; "
-	       "throughput phase %.1f s)\n", n, total, now_s() - start,
-	       (now_s() - start) / (double)n, now_s() - phase_two);
+	return total;
+}
+
+/* Prints each submission's total and frees the submissions. */
+static void close_submissions(struct submission *subs, size_t n)
+{
 	for (size_t i = 0; i < n; i++) {
 		int score = 0, max = 0;
 
@@ -296,6 +271,38 @@ int batch_grade(const struct batch_opts *o)
 		free(subs[i].build_root);
 	}
 	free(subs);
+}
+
+int batch_grade(const struct batch_opts *o)
+{
+	struct submission *subs;
+	unsigned jobs = o->jobs ? (o->jobs > 8 ? 8 : o->jobs) : 2;
+	size_t n, total;
+	double start = proc_now_s(), phase_two;
+	time_t when = time(NULL);
+	char *cache_root;
+	int ret;
+
+	if (load_submissions(o, &subs, &n) != 0)
+		return 2;
+	if (n == 0) {
+		fprintf(stderr, "grade: no submission folders in %s\n", o->dir);
+		return 2;
+	}
+	if (gradebook_reserve(o->csv_path, o->json_path) != 0)
+		return 2;
+	printf("batch: %zu submissions; phase 1 (build and checks) with %u at once\n", n, jobs);
+	fflush(stdout);
+	cache_root = xasprintf("%s/cache", o->build_root);
+	run_phase_one(o, subs, n, jobs, cache_root);
+	phase_two = proc_now_s();
+	printf("batch: phase 2 (throughput, one at a time)\n");
+	total = run_phase_two(subs, n);
+	ret = write_gradebook(o, subs, n, when);
+	printf("batch: %zu submissions, %zu chapter gradings in %.1f s (%.1f s per submission; "
+	       "throughput phase %.1f s)\n", n, total, proc_now_s() - start,
+	       (proc_now_s() - start) / (double)n, proc_now_s() - phase_two);
+	close_submissions(subs, n);
 	free(cache_root);
 	if (ret == 0)
 		printf("gradebook: %s, %s\n", o->csv_path, o->json_path);

@@ -1,27 +1,15 @@
 #define _GNU_SOURCE
 #include "feedback.h"
 
-#include "crash_cause.h"
-
-#include <ctype.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
+#include "crash_cause.h"
+#include "reduce.h"
 
-/* A growing text, one line at a time. */
-struct text {
-	char *s;
-	size_t n;
-};
-
-static void text_addf(struct text *t, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void text_addf(struct text *t, const char *fmt, ...)
+void text_addf(struct text *t, const char *fmt, ...)
 {
 	va_list ap;
 	char *line;
@@ -37,13 +25,12 @@ static void text_addf(struct text *t, const char *fmt, ...)
 	free(line);
 }
 
-static char *text_take(struct text *t)
+char *text_take(struct text *t)
 {
 	return t->s ? t->s : xstrdup("");
 }
 
-/* "clean.c:21" for a copy's path and line, as the learner names the file. */
-static char *learner_location(const struct workspace *w, const char *path, const char *line)
+char *learner_location(const struct workspace *w, const char *path, const char *line)
 {
 	char *joined, *shown;
 
@@ -51,6 +38,18 @@ static char *learner_location(const struct workspace *w, const char *path, const
 	shown = workspace_rewrite(w, joined);
 	free(joined);
 	return shown;
+}
+
+const char *next_line(const char *text, char *buf, size_t size)
+{
+	const char *end = strchr(text, '\n');
+	size_t len = end ? (size_t)(end - text) : strlen(text);
+
+	if (len >= size)
+		len = size - 1;
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	return end ? end + 1 : NULL;
 }
 
 /* Strips the glibc decorations: "__pthread_mutex_lock@GLIBC_2.2.5" -> "pthread_mutex_lock". */
@@ -100,21 +99,72 @@ static bool parse_tsan_frame(const char *s, char *fn, char *path, char *line)
 	return true;
 }
 
+/* How many times needle occurs in text. */
+static int occurrences(const char *text, const char *needle)
+{
+	int count = 0;
+
+	for (const char *p = text; (p = strstr(p, needle)) != NULL; p++)
+		count++;
+	return count;
+}
+
+/* What tsan_reduce() has gathered so far from one report. */
+struct tsan_scan {
+	struct text details, locations;
+	char header[512];	/* the current section, "Write of size 8 by thread T2" */
+	bool header_open;	/* its first frame in the learner's file is wanted */
+	bool header_found;	/* ... and was found */
+	int nlocations;
+};
+
+/* A section line ("  Write of size 8 at 0x... by thread T2:"), in buf. */
+static void tsan_section(struct tsan_scan *t, char *buf)
+{
+	char *at = strstr(buf, " at 0x"), *by = strstr(buf, " by ");
+
+	if (at && by && by > at)
+		memmove(at, by, strlen(by) + 1);
+	if (buf[strlen(buf) - 1] == ':')
+		buf[strlen(buf) - 1] = '\0';
+	snprintf(t->header, sizeof(t->header), "%.500s", buf + 2);
+	t->header_open = strncmp(buf + 2, "Thread T", 8) != 0;
+	t->header_found = false;
+	if (strncmp(buf + 2, "Location is", 11) == 0) {
+		if (!strstr(buf, "<null>"))
+			text_addf(&t->details, "  %s\n", t->header);
+		t->header_open = false;
+	}
+}
+
+/* A stack frame line, in buf: the section's first one in the learner's file counts. */
+static void tsan_frame(struct tsan_scan *t, const struct workspace *w, const char *buf)
+{
+	char fn[256], path[1024], lineno[32], *where;
+
+	if (!t->header_open || t->header_found || !parse_tsan_frame(buf, fn, path, lineno) ||
+	    !workspace_is_learner_file(w, path))
+		return;
+	where = learner_location(w, path, lineno);
+	text_addf(&t->details, "  %s: %s() at %s\n", t->header, fn, where ? where : path);
+	if (t->nlocations < 2) {
+		text_addf(&t->locations, "%s%s", t->nlocations ? " and " : "", where);
+		t->nlocations++;
+	}
+	free(where);
+	t->header_found = true;
+}
+
 int tsan_reduce(const struct workspace *w, const char *log, char **summary,
 		char **details)
 {
 	const char *first = strstr(log, "WARNING: ThreadSanitizer: ");
-	struct text d = { 0 }, locations = { 0 };
+	int count = occurrences(log, "WARNING: ThreadSanitizer: ");
 	/* Frames right after the warning (no section line) are the call itself. */
-	char kind[256] = "", header[512] = "the call";
-	bool header_open = true, header_found = false;
-	int count = 0, nlocations = 0;
-	const char *p = log;
+	struct tsan_scan t = { .header = "the call", .header_open = true };
+	char kind[256] = "";
+	const char *rest;
 
-	while ((p = strstr(p, "WARNING: ThreadSanitizer: ")) != NULL) {
-		count++;
-		p++;
-	}
 	*summary = NULL;
 	*details = NULL;
 	if (!first)
@@ -122,64 +172,28 @@ int tsan_reduce(const struct workspace *w, const char *log, char **summary,
 	sscanf(first, "WARNING: ThreadSanitizer: %255[^(\n]", kind);
 	if (strlen(kind) && kind[strlen(kind) - 1] == ' ')
 		kind[strlen(kind) - 1] = '\0';
+	rest = strchr(first, '\n');
+	for (rest = rest ? rest + 1 : NULL; rest && *rest;) {
+		char buf[2048];
 
-	for (const char *line = strchr(first, '\n'); line && *line; line = strchr(line, '\n')) {
-		char buf[2048], fn[256], path[1024], lineno[32];
-		size_t len;
-		const char *end;
-
-		line++;
-		end = strchr(line, '\n');
-		len = end ? (size_t)(end - line) : strlen(line);
-		if (len >= sizeof(buf))
-			len = sizeof(buf) - 1;
-		memcpy(buf, line, len);
-		buf[len] = '\0';
+		rest = next_line(rest, buf, sizeof(buf));
 		if (strncmp(buf, "==================", 18) == 0 || strncmp(buf, "SUMMARY:", 8) == 0)
 			break;
-		if (strncmp(buf, "  ", 2) == 0 && buf[2] != ' ' && buf[2] != '#') {
-			/* A section: "Write of size 8 at 0x... by thread T2:" */
-			char *at = strstr(buf, " at 0x"), *by = strstr(buf, " by ");
-			bool interesting = strncmp(buf + 2, "Thread T", 8) != 0;
-
-			if (at && by && by > at) {
-				memmove(at, by, strlen(by) + 1);
-			}
-			if (buf[strlen(buf) - 1] == ':')
-				buf[strlen(buf) - 1] = '\0';
-			snprintf(header, sizeof(header), "%.500s", buf + 2);
-			header_open = interesting;
-			header_found = false;
-			if (strncmp(buf + 2, "Location is", 11) == 0 && !strstr(buf, "<null>")) {
-				text_addf(&d, "  %s\n", header);
-			}
-			if (strncmp(buf + 2, "Location is", 11) == 0)
-				header_open = false;
-			continue;
-		}
-		if (header_open && !header_found && parse_tsan_frame(buf, fn, path, lineno) &&
-		    workspace_is_learner_file(w, path)) {
-			char *where = learner_location(w, path, lineno);
-
-			text_addf(&d, "  %s: %s() at %s\n", header, fn, where ? where : path);
-			if (nlocations < 2) {
-				text_addf(&locations, "%s%s", nlocations ? " and " : "", where);
-				nlocations++;
-			}
-			free(where);
-			header_found = true;
-		}
+		if (strncmp(buf, "  ", 2) == 0 && buf[2] != ' ' && buf[2] != '#')
+			tsan_section(&t, buf);
+		else
+			tsan_frame(&t, w, buf);
 	}
-	if (nlocations)
-		*summary = xasprintf("%s at %s", kind, locations.s);
+	if (t.nlocations)
+		*summary = xasprintf("%s at %s", kind, t.locations.s);
 	else
 		*summary = xasprintf("%s (outside your file; see the details)", kind);
-	free(locations.s);
+	free(t.locations.s);
 	if (crash_tsan_cause(kind))
-		text_addf(&d, "  %s\n", crash_tsan_cause(kind));
+		text_addf(&t.details, "  %s\n", crash_tsan_cause(kind));
 	if (count > 1)
-		text_addf(&d, "  (%d reports in all; the first is shown)\n", count);
-	*details = text_take(&d);
+		text_addf(&t.details, "  (%d reports in all; the first is shown)\n", count);
+	*details = text_take(&t.details);
 	return count;
 }
 
@@ -236,61 +250,6 @@ long lsan_reduce(const struct workspace *w, const char *log, char **summary,
 	return total;
 }
 
-static const char *child_text(xmlNode *node, const char *name)
-{
-	for (xmlNode *c = node->children; c; c = c->next)
-		if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, name) == 0)
-			return c->children ? (const char *)c->children->content : "";
-	return NULL;
-}
-
-/* First frame of a Valgrind <stack> inside the learner's files, or NULL. */
-static char *first_learner_frame(const struct workspace *w, xmlNode *stack, char **fn_out)
-{
-	for (xmlNode *f = stack->children; f; f = f->next) {
-		const char *dir, *file, *line, *fn;
-		char *path;
-
-		if (f->type != XML_ELEMENT_NODE || strcmp((const char *)f->name, "frame"))
-			continue;
-		dir = child_text(f, "dir");
-		file = child_text(f, "file");
-		line = child_text(f, "line");
-		fn = child_text(f, "fn");
-		if (!dir || !file || !line)
-			continue;
-		path = xasprintf("%s/%s", dir, file);
-		if (workspace_is_learner_file(w, path)) {
-			char *where = learner_location(w, path, line);
-
-			free(path);
-			*fn_out = xstrdup(fn ? fn : "?");
-			return where;
-		}
-		free(path);
-	}
-	return NULL;
-}
-
-/* True when a frame of any <stack> of an error names function fn. */
-static bool error_names(xmlNode *error, const char *fn)
-{
-	for (xmlNode *c = error->children; c; c = c->next) {
-		if (c->type != XML_ELEMENT_NODE || strcmp((const char *)c->name, "stack"))
-			continue;
-		for (xmlNode *f = c->children; f; f = f->next) {
-			const char *name;
-
-			if (f->type != XML_ELEMENT_NODE || strcmp((const char *)f->name, "frame"))
-				continue;
-			name = child_text(f, "fn");
-			if (name && strstr(name, fn))
-				return true;
-		}
-	}
-	return false;
-}
-
 char *drop_reports(const char *log, const char *begin, const char *end, const char *canary,
 		   int *found)
 {
@@ -318,122 +277,6 @@ char *drop_reports(const char *log, const char *begin, const char *end, const ch
 		p = stop;
 	}
 	return out.s ? out.s : xstrdup("");
-}
-
-/* Turns every run of blanks and newlines in text into one space, in place. */
-static void one_line(char *text)
-{
-	char *out = text;
-
-	for (const char *p = text; text && *p; p++) {
-		if (isspace((unsigned char)*p)) {
-			if (out > text && out[-1] != ' ')
-				*out++ = ' ';
-		} else {
-			*out++ = *p;
-		}
-	}
-	if (text) {
-		while (out > text && out[-1] == ' ')
-			out--;
-		*out = '\0';
-	}
-}
-
-int helgrind_reduce(const struct workspace *w, const char *xml, const char *canary,
-		    int *canaries, char **summary, char **details)
-{
-	xmlDoc *doc = xmlReadMemory(xml, (int)strlen(xml), "helgrind.xml", NULL,
-				    XML_PARSE_NONET | XML_PARSE_NOERROR |
-				    XML_PARSE_NOWARNING | XML_PARSE_RECOVER);
-	xmlNode *root;
-	xmlNode *first = NULL;
-	struct text d = { 0 }, locations = { 0 };
-	int count = 0, nlocations = 0;
-	const char *label = "";
-
-	*summary = NULL;
-	*details = NULL;
-	if (!doc)
-		return -1;
-	root = xmlDocGetRootElement(doc);
-	*canaries = 0;
-	for (xmlNode *n = root ? root->children : NULL; n; n = n->next)
-		if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, "error") == 0) {
-			if (error_names(n, canary)) {
-				(*canaries)++;
-				continue;
-			}
-			if (!first)
-				first = n;
-			count++;
-		}
-	if (!first) {
-		xmlFreeDoc(doc);
-		return count;
-	}
-	for (xmlNode *c = first->children; c; c = c->next) {
-		const char *name = (const char *)c->name;
-
-		if (c->type != XML_ELEMENT_NODE)
-			continue;
-		if (!strcmp(name, "what") || !strcmp(name, "auxwhat")) {
-			label = c->children ? (const char *)c->children->content : "";
-		} else if (!strcmp(name, "xwhat") || !strcmp(name, "xauxwhat")) {
-			const char *t = child_text(c, "text");
-
-			label = t ? t : "";
-		} else if (!strcmp(name, "stack")) {
-			char *fn = NULL, *where = first_learner_frame(w, c, &fn);
-
-			if (where) {
-				text_addf(&d, "  %s: %s() at %s\n", label, fn, where);
-				if (nlocations < 2)
-					text_addf(&locations, "%s%s", nlocations++ ? " and " : "", where);
-			} else {
-				text_addf(&d, "  %s (not in your file)\n", label);
-			}
-			free(fn);
-			free(where);
-		}
-	}
-	{
-		const char *kind = child_text(first, "kind");
-		const char *what = child_text(first, "what");
-		xmlNode *x = NULL;
-
-		for (xmlNode *c = first->children; c; c = c->next)
-			if (c->type == XML_ELEMENT_NODE && !strcmp((const char *)c->name, "xwhat"))
-				x = c;
-		if (!what && x)
-			what = child_text(x, "text");
-		*summary = xasprintf("%s%s%s", kind && !strcmp(kind, "Race") ? "possible data race" :
-				     (what ? what : (kind ? kind : "error")),
-				     nlocations ? " at " : "", nlocations ? locations.s : "");
-		/* "Thread #9's call to pthread_mutex_lock failed\n   with error code 22": one line. */
-		one_line(*summary);
-		if (what && strstr(what, "error code 22"))
-			text_addf(&d, "  %s\n", crash_tsan_cause("use of an invalid mutex"));
-	}
-	if (count > 1)
-		text_addf(&d, "  (%d errors in all; the first is shown)\n", count);
-	free(locations.s);
-	*details = text_take(&d);
-	xmlFreeDoc(doc);
-	return count;
-}
-
-/* Next line of text into buf (truncated to size); returns the rest, or NULL. */
-static const char *next_line(const char *text, char *buf, size_t size)
-{
-	const char *end = strchr(text, '\n');
-	size_t len = end ? (size_t)(end - text) : strlen(text);
-
-	if (len >= size)
-		len = size - 1;
-	memcpy(buf, text, len);
-	buf[len] = '\0';
-	return end ? end + 1 : NULL;
 }
 
 struct parked {
@@ -557,7 +400,7 @@ char *stacks_reduce(const struct workspace *w, const char *dump)
 	struct text t = { 0 };
 	struct parked *list = NULL;
 	size_t n = 0, nframes;
-	struct frame *frames = calloc(256, sizeof(*frames));
+	struct frame *frames = xcalloc(256, sizeof(*frames));
 
 	for (const char *rest = dump; frames && rest && *rest;) {
 		struct thread_view v;
@@ -596,7 +439,7 @@ char *stacks_reduce(const struct workspace *w, const char *dump)
 
 char *stacks_crash_cause(const struct workspace *w, const char *dump, int sig)
 {
-	struct frame *frames = calloc(256, sizeof(*frames));
+	struct frame *frames = xcalloc(256, sizeof(*frames));
 	char *cause = NULL;
 	size_t nframes;
 

@@ -41,24 +41,13 @@ const char *tool_options(const char *format, const struct gate_info *gate,
 	return buf;
 }
 
-bool scenarios_list(const struct workspace *w, struct scenario_list *list)
+bool scenario_list_parse(char *text, struct scenario_list *list)
 {
-	const char *argv[] = { w->binaries[FLAVOR_HELGRIND], "--list", NULL };
-	struct proc_opts o = { .timeout_s = 20, .sandbox = &w->sandbox,
-			       .cwd = w->scratch_dir };
-	struct proc_result r;
 	char *line, *save = NULL;
 
 	memset(list, 0, sizeof(*list));
 	snprintf(list->only_env, sizeof(list->only_env), "TC_ONLY=");
-	if (!workspace_binary_intact(w, FLAVOR_HELGRIND))
-		return false;
-	proc_run(argv, &o, &r);
-	if (r.end != PROC_EXITED || r.code != 0) {
-		proc_result_free(&r);
-		return false;
-	}
-	for (line = strtok_r(r.output, "\n", &save); line && list->n < 64;
+	for (line = strtok_r(text, "\n", &save); line && list->n < 64;
 	     line = strtok_r(NULL, "\n", &save)) {
 		size_t i = list->n;
 
@@ -77,8 +66,24 @@ bool scenarios_list(const struct workspace *w, struct scenario_list *list)
 			list->n++;
 		}
 	}
-	proc_result_free(&r);
 	return list->n > 0;
+}
+
+bool scenarios_list(const struct workspace *w, struct scenario_list *list)
+{
+	const char *argv[] = { w->binaries[FLAVOR_HELGRIND], "--list", NULL };
+	struct proc_opts o = { .timeout_s = 20, .sandbox = &w->sandbox,
+			       .cwd = w->scratch_dir };
+	struct proc_result r;
+	bool ok;
+
+	memset(list, 0, sizeof(*list));
+	if (!workspace_binary_intact(w, FLAVOR_HELGRIND))
+		return false;
+	proc_run(argv, &o, &r);
+	ok = r.end == PROC_EXITED && r.code == 0 && scenario_list_parse(r.output, list);
+	proc_result_free(&r);
+	return ok;
 }
 
 enum outcome scenario_outcome(const struct workspace *w, const struct evidence *e,
@@ -251,97 +256,173 @@ double correctness_fraction(bool all_passed, size_t passed, size_t counted)
 	return counted ? (double)passed / (double)counted : 0;
 }
 
-void gate_correctness(const struct workspace *w, const struct scenario_list *list,
-		      const struct gate_info *gate, struct gate_result *g)
+void scenario_run_init(struct scenario_run *s, const struct workspace *w,
+		       const struct gate_info *gate)
 {
-	const char *argv[] = { w->binaries[FLAVOR_SUITE], "--jobs=1", "--ascii", NULL };
-	char *hurry = fresh_path(w, "hurry-correctness"), factor[48];
-	char *env_hurry = env_entry("TC_HURRY_FILE", hurry ? hurry : "");
-	const char *env[] = { env_hurry, factor_env(gate, factor, sizeof(factor)),
-			      w->seed_env, list->only_env, NULL };
-	struct proc_opts o = {
-		.sandbox = &w->sandbox,
-		.cwd = w->scratch_dir,
-		.timeout_s = gate_deadline(gate, list),
-		.env = env,
-		.channel_dir = w->dir,
-		.hurry_path = hurry,
-	};
-	struct proc_result r;
-	struct evidence e;
-	size_t passed = 0, counted = 0, counted_passed = 0, free_failed = 0, unproven = 0;
-	char *first_text = NULL;
+	char name[64];
 
-	if (!binary_ready(w, FLAVOR_SUITE, g)) {
-		free(hurry);
-		free(env_hurry);
-		return;
+	memset(s, 0, sizeof(*s));
+	snprintf(name, sizeof(name), "hurry-%s", gate->name);
+	s->hurry = fresh_path(w, name);
+	s->env_hurry = env_entry("TC_HURRY_FILE", s->hurry);
+	factor_env(gate, s->factor, sizeof(s->factor));
+}
+
+void scenario_run(struct scenario_run *s, const struct workspace *w,
+		  const char *const *argv, struct proc_opts *o)
+{
+	o->sandbox = &w->sandbox;
+	o->cwd = w->scratch_dir;
+	o->channel_dir = w->dir;
+	o->hurry_path = s->hurry;
+	proc_run(argv, o, &s->r);
+	evidence_parse(s->r.channel, s->r.channel_len, s->r.channel_dropped, s->r.token, &s->e);
+	s->ran = true;
+}
+
+void scenario_run_free(struct scenario_run *s)
+{
+	if (s->ran) {
+		evidence_free(&s->e);
+		proc_result_free(&s->r);
 	}
-	proc_run(argv, &o, &r);
-	evidence_parse(r.channel, r.channel_len, r.channel_dropped, r.token, &e);
-	g->ran = true;
+	free(s->env_hurry);
+	free(s->hurry);
+}
+
+/* What the correctness gate's tally counts. */
+struct tally {
+	size_t passed;		/* scenarios that passed */
+	size_t counted;		/* scenarios that count for points (not free passes) */
+	size_t counted_passed;	/* of those, how many passed */
+	size_t free_failed;	/* free passes this code fails: they count too */
+	size_t unproven;	/* ended early or never reported */
+};
+
+/*
+ * Adds a PASS or FAIL line per scenario to g, with what the learner's code
+ * printed in it (under failures; under every test with all_output); fills
+ * t and sets *first (malloc'd, one line) to the first failure, or NULL.
+ */
+static void tally(const struct workspace *w, const struct scenario_list *list,
+		  const struct scenario_run *s, struct gate_result *g, struct tally *t,
+		  char **first)
+{
+	memset(t, 0, sizeof(*t));
+	*first = NULL;
 	for (size_t i = 0; i < list->n; i++) {
 		char *why;
-		enum outcome out = scenario_outcome(w, &e, list->index[i], &why);
+		enum outcome out = scenario_outcome(w, &s->e, list->index[i], &why);
 
-		counted += !list->free_pass[i];
+		t->counted += !list->free_pass[i];
 		if (out == OUT_PASS) {
-			passed++;
-			counted_passed += !list->free_pass[i];
+			t->passed++;
+			t->counted_passed += !list->free_pass[i];
 			gate_add_detail(g, "PASS %s (%s)", list->name[i], list->clause[i]);
 			if (list->all_output)
-				learner_output_add(g, r.output, list->index[i], true);
+				learner_output_add(g, s->r.output, list->index[i], true);
 			continue;
 		}
-		free_failed += list->free_pass[i];
-		unproven += out == OUT_EARLY || out == OUT_NOT_RUN;
+		t->free_failed += list->free_pass[i];
+		t->unproven += out == OUT_EARLY || out == OUT_NOT_RUN;
 		if (out == OUT_TIMEOUT || out == OUT_CRASH || out == OUT_EARLY)
 			g->halted = g->halted || out != OUT_CRASH;
 		gate_add_detail(g, "FAIL %s (%s): %s", list->name[i], list->clause[i],
 				why ? why : "?");
-		learner_output_add(g, r.output, list->index[i], list->all_output);
-		if (!first_text)
-			first_text = xasprintf("%s: %s", list->name[i], why ? why : "?");
+		learner_output_add(g, s->r.output, list->index[i], list->all_output);
+		if (!*first) {
+			*first = xasprintf("%s: %s", list->name[i], why ? why : "?");
+			(*first)[strcspn(*first, "\n")] = '\0';
+		}
 		free(why);
 	}
-	note_seccomp(&e, g);
-	if (r.end == PROC_TIMED_OUT)
+}
+
+/* The correctness gate's summary line, once the run and the tally are in. */
+static void correctness_summary(const struct workspace *w, const struct scenario_list *list,
+				const struct scenario_run *s, const struct tally *t,
+				const char *first, struct gate_result *g)
+{
+	if (g->tool_passed)
+		gate_set_summary(g, "%zu of %zu tests pass", t->passed, list->n);
+	else if (s->r.end == PROC_STOPPED)
+		gate_set_summary(g, "stopped: a process of the tests stopped itself (SIGSTOP or "
+				 "another job-control stop); it was ended at once");
+	else if (s->r.out_of_memory)
+		gate_set_summary(g, "stopped: the tests used more than %lu MiB of memory",
+				 w->sandbox.max_memory_mb);
+	else if (s->e.overflowed)
+		gate_set_summary(g, "could not run: the harness's report channel overflowed");
+	else
+		gate_set_summary(g, "%zu of %zu tests fail (%zu of the %zu that count for points "
+				 "pass); first: %s", list->n - t->passed, list->n, t->counted_passed,
+				 t->counted + t->free_failed, first ? first : "?");
+}
+
+void gate_correctness(const struct workspace *w, const struct scenario_list *list,
+		      const struct gate_info *gate, struct gate_result *g)
+{
+	const char *argv[] = { w->binaries[FLAVOR_SUITE], "--jobs=1", "--ascii", NULL };
+	struct scenario_run s;
+	const char *env[] = { NULL, NULL, w->seed_env, list->only_env, NULL };
+	struct proc_opts o = { .timeout_s = gate_deadline(gate, list), .env = env };
+	struct tally t;
+	char *first;
+
+	scenario_run_init(&s, w, gate);
+	env[0] = s.env_hurry;
+	env[1] = s.factor;
+	if (!binary_ready(w, FLAVOR_SUITE, g)) {
+		scenario_run_free(&s);
+		return;
+	}
+	scenario_run(&s, w, argv, &o);
+	g->ran = true;
+	tally(w, list, &s, g, &t, &first);
+	note_seccomp(&s.e, g);
+	if (s.r.end == PROC_TIMED_OUT)
 		gate_add_detail(g, "the test run as a whole timed out and was stopped");
-	if (r.end == PROC_STOPPED || r.end == PROC_TIMED_OUT)
+	if (s.r.end == PROC_STOPPED || s.r.end == PROC_TIMED_OUT)
 		g->halted = true;
-	g->tool_passed = list->n && passed == list->n && r.end != PROC_STOPPED && !e.overflowed;
+	g->tool_passed = list->n && t.passed == list->n && s.r.end != PROC_STOPPED &&
+			 !s.e.overflowed;
 	/*
 	 * A run that stopped itself, overflowed its channel, or has a test that
 	 * ended early or never reported earns nothing: partial credit is only
 	 * for evidence the harness could read to its end.
 	 */
-	g->fraction = r.end == PROC_STOPPED || e.overflowed || unproven ? 0 :
-		      correctness_fraction(g->tool_passed, counted_passed, counted + free_failed);
-	if (r.out_of_memory)
+	g->fraction = s.r.end == PROC_STOPPED || s.e.overflowed || t.unproven ? 0 :
+		      correctness_fraction(g->tool_passed, t.counted_passed,
+					   t.counted + t.free_failed);
+	if (s.r.out_of_memory)
 		gate_add_detail(g, "the tests used more memory than allowed (%lu MiB) and were "
 				"stopped", w->sandbox.max_memory_mb);
-	if (g->tool_passed) {
-		gate_set_summary(g, "%zu of %zu tests pass", passed, list->n);
-	} else if (r.end == PROC_STOPPED) {
-		gate_set_summary(g, "stopped: a process of the tests stopped itself (SIGSTOP or "
-				 "another job-control stop); it was ended at once");
-	} else if (r.out_of_memory) {
-		gate_set_summary(g, "stopped: the tests used more than %lu MiB of memory",
-				 w->sandbox.max_memory_mb);
-	} else if (e.overflowed) {
-		gate_set_summary(g, "could not run: the harness's report channel overflowed");
-	} else {
-		char *nl = first_text ? strchr(first_text, '\n') : NULL;
+	correctness_summary(w, list, &s, &t, first, g);
+	free(first);
+	scenario_run_free(&s);
+}
 
-		if (nl)
-			*nl = '\0';
-		gate_set_summary(g, "%zu of %zu tests fail (%zu of the %zu that count for points "
-				 "pass); first: %s", list->n - passed, list->n, counted_passed,
-				 counted + free_failed, first_text ? first_text : "?");
+bool silence_counts(const struct workspace *w, const struct scenario_list *list,
+		    const struct scenario_run *s, const struct gate_info *gate,
+		    const char *tool, const char *known, int canaries, const char *cut,
+		    struct gate_result *g)
+{
+	if (driver_failed(w, list, &s->e, &s->r, gate, tool, g))
+		return false;
+	if (cut) {
+		gate_set_summary(g, "%s", cut);
+		return false;
 	}
-	free(first_text);
-	evidence_free(&e);
-	proc_result_free(&r);
-	free(env_hurry);
-	free(hurry);
+	if (canaries == 0) {
+		gate_set_summary(g, "could not run: %s did not report the harness's known %s, "
+				 "so its silence proves nothing", tool, known);
+		return false;
+	}
+	return true;
+}
+
+void tool_passed(struct gate_result *g)
+{
+	g->tool_passed = true;
+	g->fraction = 1;
 }

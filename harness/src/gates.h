@@ -36,6 +36,16 @@ struct scenario_list {
 /* Asks the (plain) race driver for the scenario list. False on failure. */
 bool scenarios_list(const struct workspace *w, struct scenario_list *list);
 
+/*
+ * Parses the driver's --list output into list (text is cut up in place):
+ * one "<clause>\t<name>\t<timeout s>" line per scenario (64 at most), and
+ * "#gates\tleaks" when the chapter has the leaks gate, "#hidden\t<name>"
+ * per hidden test (hidden.h); other lines are skipped. Sets list->index[i]
+ * to i and list->only_env to "TC_ONLY=" (all). False when it names no
+ * scenario.
+ */
+bool scenario_list_parse(char *text, struct scenario_list *list);
+
 /* The runners of gate_table (gate_runner, result.h). */
 gate_runner gate_correctness, gate_tsan, gate_helgrind, gate_leaks, gate_throughput;
 

@@ -17,14 +17,6 @@
 #include "sandbox.h"
 #include "workspace.h"
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Fails every gate that has not run yet with the same reason. */
 static void fail_remaining(struct chapter_result *out, const char *summary,
 			   const char *details)
@@ -137,10 +129,10 @@ static void settled(struct grading *g, enum gate i)
 static void run_gate(struct grading *g, enum gate i)
 {
 	struct gate_result *r = &g->result.gates[i];
-	double start = now_s();
+	double start = proc_now_s();
 
 	gate_table[i].run(&g->w, &g->list, &gate_table[i], r);
-	r->seconds = now_s() - start;
+	r->seconds = proc_now_s() - start;
 	settled(g, i);
 }
 
@@ -279,7 +271,7 @@ static void begin(const struct grade_job *job, const struct chapter *chapter,
 	if (job->tests && *job->tests) {
 		char why[4096];
 
-		out->partial = strdup(job->tests);
+		out->partial = xstrdup(job->tests);
 		if (!test_filter_apply(&g->list, job->tests, why, sizeof(why))) {
 			fail_remaining(out, "not run: TEST= names no scenario (see correctness)", NULL);
 			gate_add_detail(&out->gates[GATE_CORRECTNESS], "%s", why);
@@ -298,12 +290,12 @@ void grade_begin(const struct grade_job *job, const struct chapter *chapter,
 		 struct grading *g)
 {
 	memset(g, 0, sizeof(*g));
-	g->started = now_s();
+	g->started = proc_now_s();
 	g->gate_done = job->gate_done;
 	g->gate_done_arg = job->gate_done_arg;
 	chapter_result_init(&g->result, chapter->id, chapter_has_leaks_gate(chapter));
 	begin(job, chapter, g);
-	g->phase_one_s = now_s() - g->started;
+	g->phase_one_s = proc_now_s() - g->started;
 }
 
 /* The PHASE_ALONE gates (throughput): each alone, only once correctness passed. */

@@ -153,6 +153,40 @@ static void read_preprocessed(const struct workspace *w, const char *text, const
 	pp->learner = all;
 }
 
+/*
+ * The identifier at p, at bracket depth `depth`: sets *message when it is
+ * banned, or names a banned attribute inside __attribute__ or [[ ]]; an
+ * __attribute__ opens one at this depth (*attr_depth). Returns its length.
+ */
+static size_t check_word(const char *p, const char *shown, long line, int depth,
+			 int *attr_depth, char **message)
+{
+	char word[128], bare[128];
+	size_t len = 0;
+
+	while (is_ident_char(p[len]) && len < sizeof(word) - 1) {
+		word[len] = p[len];
+		len++;
+	}
+	word[len] = '\0';
+	snprintf(bare, sizeof(bare), "%s", word);
+	if (len > 4 && !strncmp(bare, "__", 2) && !strcmp(bare + len - 2, "__")) {
+		memmove(bare, bare + 2, len - 4);
+		bare[len - 4] = '\0';
+	}
+	if (!strcmp(word, "__attribute__") || !strcmp(word, "__attribute"))
+		*attr_depth = depth;
+	else if (in_list(banned_identifiers, word))
+		*message = xasprintf("%s:%ld: uses %s, which exercises may not use (inline "
+				     "assembly and frame tricks reach past the harness)",
+				     shown, line, word);
+	else if (*attr_depth >= 0 && depth > *attr_depth && in_list(banned_attributes, bare))
+		*message = xasprintf("%s:%ld: uses the attribute '%s', which exercises may not "
+				     "use (it changes what runs, where code lives, or what the "
+				     "tools see)", shown, line, bare);
+	return len;
+}
+
 /* The first banned identifier or attribute in the learner's lines. */
 static char *scan_tokens(const char *shown, const char *lines)
 {
@@ -188,33 +222,8 @@ static char *scan_tokens(const char *shown, const char *lines)
 		}
 		if (*p == '[' && p[1] == '[')
 			attr_depth = depth - 1;
-		if (is_ident_char(*p) && (p == lines || !is_ident_char(p[-1]))) {
-			char word[128], bare[128];
-			size_t len = 0;
-
-			while (is_ident_char(p[len]) && len < sizeof(word) - 1) {
-				word[len] = p[len];
-				len++;
-			}
-			word[len] = '\0';
-			snprintf(bare, sizeof(bare), "%s", word);
-			if (len > 4 && !strncmp(bare, "__", 2) && !strcmp(bare + len - 2, "__")) {
-				memmove(bare, bare + 2, len - 4);
-				bare[len - 4] = '\0';
-			}
-			if (!strcmp(word, "__attribute__") || !strcmp(word, "__attribute"))
-				attr_depth = depth;
-			else if (in_list(banned_identifiers, word))
-				message = xasprintf("%s:%ld: uses %s, which exercises may not use "
-						    "(inline assembly and frame tricks reach past the harness)",
-						    shown, line, word);
-			else if (attr_depth >= 0 && depth > attr_depth &&
-				 in_list(banned_attributes, bare))
-				message = xasprintf("%s:%ld: uses the attribute '%s', which exercises "
-						    "may not use (it changes what runs, where code lives, or what "
-						    "the tools see)", shown, line, bare);
-			p += len - 1;
-		}
+		if (is_ident_char(*p) && (p == lines || !is_ident_char(p[-1])))
+			p += check_word(p, shown, line, depth, &attr_depth, &message) - 1;
 	}
 	return message;
 }
@@ -313,6 +322,57 @@ static bool world_function(const char *world_symbols, const char *name)
 }
 
 /* Checks one object's symbols and sections. */
+/* The first global the object defines that the chapter's headers do not declare. */
+static char *undeclared_global(char *defined, const char *shown, const char *source,
+			       const char *headers)
+{
+	for (char *save = NULL, *line = strtok_r(defined, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char sym[256], type;
+
+		if (sscanf(line, "%255s %c", sym, &type) != 2)
+			continue;
+		if (sym[0] != '_' && headers && mentions(headers, sym))
+			continue;
+		return xasprintf("%s:%d: defines '%s', which is not declared in the chapter's "
+				 "header; make it static, or rename it (a global of another name "
+				 "could replace part of the harness, the clock or the C library)",
+				 shown, line_of(source, sym), sym);
+	}
+	return NULL;
+}
+
+/* Of the names the object uses and may not, the one used first in the file. */
+static char *refused_call(char *undefined, const char *shown, const char *source,
+			  const char *world_text, const char *world_symbols)
+{
+	char first[256] = "";
+	int first_line = 0;
+
+	for (char *save = NULL, *line = strtok_r(undefined, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char sym[256];
+		int at;
+
+		if (sscanf(line, "%255s", sym) != 1 || policy_libc_allowed(sym) ||
+		    (world_text && mentions(world_text, sym) && world_function(world_symbols, sym)))
+			continue;
+		at = line_of(source, sym);
+		if (!first[0] || (at && (at < first_line || !first_line))) {
+			snprintf(first, sizeof(first), "%s", sym);
+			first_line = at;
+		}
+	}
+	if (!first[0])
+		return NULL;
+	return xasprintf("%s:%d: uses '%s', which is not on the list of what exercises may call "
+			 "(threads, semaphores, atomics, memory, strings, printing to "
+			 "stdout/stderr, time, and the functions your chapter's header "
+			 "includes); files, processes, the environment, the network and the "
+			 "simulated world's own data are outside the exercise", shown,
+			 first_line, first);
+}
+
 static char *check_object(const struct workspace *w, const char *obj, const char *shown,
 			  const char *source, const char *headers, const char *world_text,
 			  const char *world_symbols)
@@ -325,56 +385,17 @@ static char *check_object(const struct workspace *w, const char *obj, const char
 	char *sections = tool_output(w, readelf, 1 << 20);
 	char *message = NULL;
 
-	if (!defined || !undefined || !sections) {
+	if (!defined || !undefined || !sections)
 		message = xasprintf("%s could not be inspected (nm/readelf failed)", shown);
-	} else if (strstr(sections, ".init_array") || strstr(sections, ".ctors") ||
-		   strstr(sections, ".fini_array") || strstr(sections, ".dtors") ||
-		   strstr(sections, ".preinit_array")) {
+	else if (strstr(sections, ".init_array") || strstr(sections, ".ctors") ||
+		 strstr(sections, ".fini_array") || strstr(sections, ".dtors") ||
+		 strstr(sections, ".preinit_array"))
 		message = xasprintf("%s: defines code that runs before main() or after exit() "
 				    "(a constructor or destructor); exercises may not", shown);
-	}
-	for (char *save = NULL, *line = defined && !message ? strtok_r(defined, "\n", &save) : NULL;
-	     line && !message; line = strtok_r(NULL, "\n", &save)) {
-		char sym[256], type;
-
-		if (sscanf(line, "%255s %c", sym, &type) != 2)
-			continue;
-		if (sym[0] != '_' && headers && mentions(headers, sym))
-			continue;
-		message = xasprintf("%s:%d: defines '%s', which is not declared in the "
-				    "chapter's header; make it static, or rename it (a global of another "
-				    "name could replace part of the harness, the clock or the C library)",
-				    shown, line_of(source, sym), sym);
-	}
-	/* Of the names refused, the one used first in the file. */
-	{
-		char first[256] = "";
-		int first_line = 0;
-
-		for (char *save = NULL, *line = undefined && !message ?
-						 strtok_r(undefined, "\n", &save) : NULL;
-		     line; line = strtok_r(NULL, "\n", &save)) {
-			char sym[256];
-			int at;
-
-			if (sscanf(line, "%255s", sym) != 1 || policy_libc_allowed(sym) ||
-			    (world_text && mentions(world_text, sym) &&
-			     world_function(world_symbols, sym)))
-				continue;
-			at = line_of(source, sym);
-			if (!first[0] || (at && (at < first_line || !first_line))) {
-				snprintf(first, sizeof(first), "%s", sym);
-				first_line = at;
-			}
-		}
-		if (first[0])
-			message = xasprintf("%s:%d: uses '%s', which is not on the list of what "
-					    "exercises may call (threads, semaphores, atomics, memory, "
-					    "strings, printing to stdout/stderr, time, and the functions "
-					    "your chapter's header includes); files, processes, the "
-					    "environment, the network and the simulated world's own data "
-					    "are outside the exercise", shown, first_line, first);
-	}
+	if (!message)
+		message = undeclared_global(defined, shown, source, headers);
+	if (!message)
+		message = refused_call(undefined, shown, source, world_text, world_symbols);
 	free(defined);
 	free(undefined);
 	free(sections);

@@ -71,71 +71,53 @@ void gate_leaks(const struct workspace *w, const struct scenario_list *list,
 		const struct gate_info *gate, struct gate_result *g)
 {
 	const char *argv[] = { w->binaries[FLAVOR_LEAKS], NULL };
-	char *hurry = fresh_path(w, "hurry-leaks");
-	char *env_hurry = env_entry("TC_HURRY_FILE", hurry ? hurry : "");
-	char factor[48], options[64];
+	char options[64], *summary = NULL, *details = NULL, *log;
 	const char *env[] = {
-		env_hurry,
+		NULL,
 		tool_options("LSAN_OPTIONS=exitcode=%d log_path=stderr", gate, options,
 			     sizeof(options)),
-		"TC_LEAK_CHECK=1", factor_env(gate, factor, sizeof(factor)), list->only_env, NULL,
+		"TC_LEAK_CHECK=1", NULL, list->only_env, NULL,
 	};
 	struct proc_opts o = {
-		.sandbox = &w->sandbox,
-		.cwd = w->scratch_dir,
 		.timeout_s = gate_deadline(gate, list),
 		.env = env,
 		.big_address_space = true,
-		.channel_dir = w->dir,
-		.hurry_path = hurry,
 		.output_cap = TOOL_OUTPUT_CAP,
 	};
-	struct proc_result r;
-	struct evidence e;
-	char *summary = NULL, *details = NULL, *log;
+	struct scenario_run s;
 	int leaky, canaries = 0;
 	bool heap_kept;
 	long bytes;
 
+	scenario_run_init(&s, w, gate);
+	env[0] = s.env_hurry;
+	env[3] = s.factor;
 	if (!binary_ready(w, FLAVOR_LEAKS, g)) {
-		free(hurry);
-		free(env_hurry);
+		scenario_run_free(&s);
 		return;
 	}
-	proc_run(argv, &o, &r);
-	evidence_parse(r.channel, r.channel_len, r.channel_dropped, r.token, &e);
+	scenario_run(&s, w, argv, &o);
 	g->ran = true;
-	leaky = report_leftovers(w, list, &e, g, &heap_kept);
-	log = drop_reports(r.output ? r.output : "", "leak of ", "\n\n", LEAK_CANARY, &canaries);
+	leaky = report_leftovers(w, list, &s.e, g, &heap_kept);
+	log = drop_reports(s.r.output, "leak of ", "\n\n", LEAK_CANARY, &canaries);
 	bytes = lsan_reduce(w, log ? log : "", &summary, &details);
-	note_seccomp(&e, g);
+	note_seccomp(&s.e, g);
 	if (bytes > 0) {
 		gate_add_detail(g, "LeakSanitizer: %s\n%s", summary, details);
 		if (!leaky)
 			gate_set_summary(g, "LeakSanitizer: %s", summary);
 	}
 	if (!leaky && bytes == 0 && !heap_kept &&
-	    !driver_failed(w, list, &e, &r, gate, "LeakSanitizer", g)) {
-		if (r.output_dropped) {
-			gate_set_summary(g, "could not run: your program printed more than 4 MiB, "
-					 "which can cut LeakSanitizer's report short; print less");
-		} else if (canaries == 0) {
-			gate_set_summary(g, "could not run: LeakSanitizer did not report the "
-					 "harness's known leak, so its silence proves nothing%s",
-					 r.output_dropped ? " (your program printed more than 4 MiB)"
-					 : "");
-		} else {
-			g->tool_passed = true;
-			g->fraction = 1;
-			gate_set_summary(g, "no thread, descriptor or heap memory left behind "
-					 "(%zu scenarios)", list->n);
-		}
+	    silence_counts(w, list, &s, gate, "LeakSanitizer", "leak", canaries,
+			   s.r.output_dropped ? "could not run: your program printed more than "
+			   "4 MiB, which can cut LeakSanitizer's report short; print less" : NULL,
+			   g)) {
+		tool_passed(g);
+		gate_set_summary(g, "no thread, descriptor or heap memory left behind "
+				 "(%zu scenarios)", list->n);
 	}
 	free(log);
 	free(summary);
 	free(details);
-	evidence_free(&e);
-	proc_result_free(&r);
-	free(env_hurry);
-	free(hurry);
+	scenario_run_free(&s);
 }

@@ -37,7 +37,8 @@
  *				grading from the clock, shown in the details
  *
  * Exit status: 0 when grading ran to its end, whatever the scores; 1 with
- * --strict and a short score; 2 when the grader itself could not run.
+ * --strict and a short score; 2 (GRADE_EXIT_COULD_NOT_RUN, alloc.h) when
+ * the grader itself could not run, out of memory included.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -150,198 +151,213 @@ static void live_finish(struct live *l, const struct chapter_result *c)
 	fflush(stdout);
 }
 
-/*
- * Loads the course policy (course, or ROOT/course.json when it exists) and,
- * with an assignment, sets *chapters to its chapters (malloc'd). 0 or -1.
- */
-static int load_course(const char *root, const char *course, const char *assignment,
-		       char **chapters)
-{
-	char why[1024], *fallback = NULL;
-	int ret = 0;
+/* What the command line asks for. */
+struct options {
+	const char *chapters, *submission, *report, *root, *build, *gradescope;
+	const char *classroom, *junit, *batch, *gradebook, *seed;
+	const char *tests;		/* --test: some scenarios only */
+	const char *course, *assignment;
+	unsigned jobs;
+	bool strict, verbose, only_submitted, require_sandbox;
+	bool all_output;		/* -v: all the learner's code printed */
+	bool check_course;
+};
 
-	if (!course && asprintf(&fallback, "%s/course.json", root) >= 0 &&
-	    access(fallback, F_OK) == 0)
+/* The long options (see the top of this file). */
+static const struct option long_options[] = {
+	{ "chapters", required_argument, NULL, 'C' },
+	{ "submission", required_argument, NULL, 's' },
+	{ "report", required_argument, NULL, 'r' },
+	{ "strict", no_argument, NULL, 'S' },
+	{ "root", required_argument, NULL, 'R' },
+	{ "build", required_argument, NULL, 'B' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "gradescope", required_argument, NULL, 'G' },
+	{ "classroom", required_argument, NULL, 'K' },
+	{ "junit", required_argument, NULL, 'J' },
+	{ "batch", required_argument, NULL, 'b' },
+	{ "gradebook", required_argument, NULL, 'g' },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "only-submitted", no_argument, NULL, 'O' },
+	{ "require-sandbox", no_argument, NULL, 'Q' },
+	{ "seed", required_argument, NULL, 'E' },
+	{ "test", required_argument, NULL, 'T' },
+	{ "course", required_argument, NULL, 'P' },
+	{ "assignment", required_argument, NULL, 'A' },
+	{ "check-course", no_argument, NULL, 'X' },
+	{ 0 },
+};
+
+/* Reads the options into *o; -1 to go on, or the exit status to end with. */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	int opt;
+
+	*o = (struct options){ .root = ".", .jobs = 2 };
+	while ((opt = getopt_long(argc, argv, "C:s:r:vhj:", long_options, NULL)) != -1) {
+		switch (opt) {
+		case 'C': o->chapters = optarg; break;
+		case 's': o->submission = optarg; break;
+		case 'r': o->report = optarg; break;
+		case 'S': o->strict = true; break;
+		case 'R': o->root = optarg; break;
+		case 'B': o->build = optarg; break;
+		case 'v': o->verbose = o->all_output = true; break;
+		case 'h': usage(stdout); return 0;
+		case 'G': o->gradescope = optarg; break;
+		case 'K': o->classroom = optarg; break;
+		case 'J': o->junit = optarg; break;
+		case 'b': o->batch = optarg; break;
+		case 'g': o->gradebook = optarg; break;
+		case 'j': o->jobs = (unsigned)atoi(optarg); break;
+		case 'O': o->only_submitted = true; break;
+		case 'Q': o->require_sandbox = true; break;
+		case 'T': o->tests = optarg; break;
+		case 'P': o->course = optarg; break;
+		case 'A': o->assignment = optarg; break;
+		case 'X': o->check_course = true; break;
+		case 'E':
+			if (!*optarg || (strcmp(optarg, "off") != 0 &&
+					  optarg[strspn(optarg, "0123456789")])) {
+				fprintf(stderr, "grade: --seed takes a decimal number or 'off'\n");
+				return GRADE_EXIT_COULD_NOT_RUN;
+			}
+			o->seed = optarg;
+			break;
+		default: usage(stderr); return GRADE_EXIT_COULD_NOT_RUN;
+		}
+	}
+	return -1;
+}
+
+/* False, with a message, when the options cannot go together. */
+static bool options_agree(const struct options *o)
+{
+	if (o->tests && (o->gradescope || o->classroom || o->batch || o->junit)) {
+		fprintf(stderr, "grade: --test runs some scenarios only, which is not a grade; "
+			"it cannot go to --gradescope, --classroom, --junit or --batch\n");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Loads the course policy (o->course, or ROOT/course.json when it exists);
+ * with an assignment, its chapters become o->chapters (*assigned, malloc'd).
+ * -1 to go on, or the exit status to end with (--check-course ends here).
+ */
+static int load_course(struct options *o, const char *root, char **assigned)
+{
+	char why[1024], *fallback = xasprintf("%s/course.json", root);
+	const char *course = o->course;
+	int ret = -1;
+
+	if (!course && access(fallback, F_OK) == 0)
 		course = fallback;
 	if (course_load(course, why, sizeof(why)) != 0) {
 		fprintf(stderr, "grade: the course policy is wrong: %s\n", why);
-		ret = -1;
-	} else if (assignment && !(*chapters = course_assignment(assignment))) {
+		ret = GRADE_EXIT_COULD_NOT_RUN;
+	} else if (o->assignment && !(*assigned = course_assignment(o->assignment))) {
 		fprintf(stderr, "grade: the course policy (%s) has no assignment '%s'\n",
-			course ? course : "none", assignment);
-		ret = -1;
+			course ? course : "none", o->assignment);
+		ret = GRADE_EXIT_COULD_NOT_RUN;
+	} else if (o->check_course) {
+		printf("course policy: %s: ok\n", course_path() ? course_path() : "(defaults)");
+		if (*assigned)
+			printf("assignment %s: %s\n", o->assignment, *assigned);
+		ret = 0;
+	} else if (*assigned) {
+		o->chapters = *assigned;
 	}
 	free(fallback);
 	return ret;
 }
 
-int main(int argc, char **argv)
+/* The directories a grading needs, as absolute paths (malloc'd). */
+struct places {
+	char *root, *build_root, *submission;
+};
+
+/* Resolves the workbook's root; false, with a message, when it is missing. */
+static bool find_root(const struct options *o, struct places *p)
 {
-	static const struct option options[] = {
-		{ "chapters", required_argument, NULL, 'C' },
-		{ "submission", required_argument, NULL, 's' },
-		{ "report", required_argument, NULL, 'r' },
-		{ "strict", no_argument, NULL, 'S' },
-		{ "root", required_argument, NULL, 'R' },
-		{ "build", required_argument, NULL, 'B' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "gradescope", required_argument, NULL, 'G' },
-		{ "classroom", required_argument, NULL, 'K' },
-		{ "junit", required_argument, NULL, 'J' },
-		{ "batch", required_argument, NULL, 'b' },
-		{ "gradebook", required_argument, NULL, 'g' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "only-submitted", no_argument, NULL, 'O' },
-		{ "require-sandbox", no_argument, NULL, 'Q' },
-		{ "require-sandbox", no_argument, NULL, 'Q' },
-		{ "seed", required_argument, NULL, 'E' },
-		{ "test", required_argument, NULL, 'T' },
-		{ "course", required_argument, NULL, 'P' },
-		{ "assignment", required_argument, NULL, 'A' },
-		{ "check-course", no_argument, NULL, 'X' },
-		{ 0 },
-	};
-	const char *chapters_arg = NULL, *submission = NULL, *report = NULL;
-	const char *root_arg = ".", *build_arg = NULL, *gradescope = NULL, *classroom = NULL;
-	const char *junit = NULL, *batch_dir = NULL, *gradebook = NULL, *seed = NULL;
-	const char *tests = NULL;
-	const char *course = NULL, *assignment = NULL;
-	bool check_course = false;
-	char *assigned = NULL;
-	unsigned jobs = 2;
-	int passed_gates, failed_gates;
-	bool strict = false, verbose = false, only_submitted = false, *selected;
-	bool require_sandbox = false, all_output = false;
-	char *root, *build_root, *submission_abs = NULL, *cache_root = NULL;
-	struct chapter *chapters;
-	struct chapter_result *results;
-	size_t n, graded = 0;
-	struct grade_job job;
-	int opt, score = 0, max = 0;
+	*p = (struct places){ .root = realpath(o->root, NULL) };
+	if (!p->root)
+		fprintf(stderr, "grade: the workbook %s does not exist\n", o->root);
+	return p->root != NULL;
+}
 
-	xmlInitParser();
-	while ((opt = getopt_long(argc, argv, "C:s:r:vhj:", options, NULL)) != -1) {
-		switch (opt) {
-		case 'C': chapters_arg = optarg; break;
-		case 's': submission = optarg; break;
-		case 'r': report = optarg; break;
-		case 'S': strict = true; break;
-		case 'R': root_arg = optarg; break;
-		case 'B': build_arg = optarg; break;
-		case 'v': verbose = all_output = true; break;
-		case 'h': usage(stdout); return 0;
-		case 'G': gradescope = optarg; break;
-		case 'K': classroom = optarg; break;
-		case 'J': junit = optarg; break;
-		case 'b': batch_dir = optarg; break;
-		case 'g': gradebook = optarg; break;
-		case 'j': jobs = (unsigned)atoi(optarg); break;
-		case 'O': only_submitted = true; break;
-		case 'Q': require_sandbox = true; break;
-		case 'T': tests = optarg; break;
-		case 'P': course = optarg; break;
-		case 'A': assignment = optarg; break;
-		case 'X': check_course = true; break;
-		case 'E':
-			if (!*optarg || (strcmp(optarg, "off") != 0 &&
-					  optarg[strspn(optarg, "0123456789")])) {
-				fprintf(stderr, "grade: --seed takes a decimal number or 'off'\n");
-				return 2;
-			}
-			seed = optarg;
-			break;
-		default: usage(stderr); return 2;
-		}
-	}
-	if (tests && (gradescope || classroom || batch_dir || junit)) {
-		fprintf(stderr, "grade: --test runs some scenarios only, which is not a grade; "
-			"it cannot go to --gradescope, --classroom, --junit or --batch\n");
-		return 2;
-	}
-	root = realpath(root_arg, NULL);
-	if (!root) {
-		fprintf(stderr, "grade: the workbook %s does not exist\n", root_arg);
-		return 2;
-	}
-	if (load_course(root, course, assignment, &assigned) != 0)
-		return 2;
-	if (check_course) {
-		printf("course policy: %s: ok\n", course_path() ? course_path() : "(defaults)");
-		if (assigned)
-			printf("assignment %s: %s\n", assignment, assigned);
-		return 0;
-	}
-	if (assigned)
-		chapters_arg = assigned;
-	if (submission) {
-		submission_abs = realpath(submission, NULL);
-		if (!submission_abs) {
+/* Resolves and creates the others; false, with a message, when one is missing. */
+static bool find_places(const struct options *o, struct places *p)
+{
+	if (o->submission) {
+		p->submission = realpath(o->submission, NULL);
+		if (!p->submission) {
 			fprintf(stderr, "grade: the submission directory %s does not exist\n",
-				submission);
-			return 2;
+				o->submission);
+			return false;
 		}
 	}
-	if (build_arg) {
-		make_dirs(build_arg);
-		build_root = realpath(build_arg, NULL);
+	if (o->build) {
+		make_dirs(o->build);
+		p->build_root = realpath(o->build, NULL);
 	} else {
-		build_root = xasprintf("%s/build/grade", root);
+		p->build_root = xasprintf("%s/build/grade", p->root);
 	}
-	if (!build_root || make_dirs(build_root) != 0) {
+	if (!p->build_root || make_dirs(p->build_root) != 0) {
 		fprintf(stderr, "grade: cannot create the build directory\n");
-		return 2;
+		return false;
 	}
-	if (batch_dir) {
-		char *dir = realpath(batch_dir, NULL), *prefix, *csv, *json;
-		char **selectors = chapters_arg && *chapters_arg ? split_selectors(chapters_arg) : NULL;
-		int ret;
+	return true;
+}
 
-		if (!dir) {
-			fprintf(stderr, "grade: the batch directory %s does not exist\n", batch_dir);
-			return 2;
-		}
-		prefix = gradebook ? xstrdup(gradebook) :
-				     gradebook_default_prefix(build_root, time(NULL));
-		if (!prefix)
-			return 2;
-		csv = xasprintf("%s.csv", prefix);
-		json = xasprintf("%s.json", prefix);
-		ret = batch_grade(&(struct batch_opts){
-			.root = root, .build_root = build_root, .dir = dir,
-			.chapters = (const char *const *)selectors, .csv_path = csv,
-			.json_path = json, .jobs = jobs, .only_submitted = only_submitted,
-			.require_sandbox = require_sandbox,
-			.seed = seed,
-		});
+/* --batch: every submission folder into a gradebook; the exit status. */
+static int run_batch(const struct options *o, const struct places *p)
+{
+	char *dir = realpath(o->batch, NULL), *prefix, *csv, *json;
+	char **selectors = o->chapters && *o->chapters ? split_selectors(o->chapters) : NULL;
+	int ret;
+
+	if (!dir) {
+		fprintf(stderr, "grade: the batch directory %s does not exist\n", o->batch);
+		return GRADE_EXIT_COULD_NOT_RUN;
+	}
+	prefix = o->gradebook ? xstrdup(o->gradebook) :
+				gradebook_default_prefix(p->build_root, time(NULL));
+	if (!prefix) {
 		free(dir);
-		free(prefix);
-		free(csv);
-		free(json);
-		return ret;
+		return GRADE_EXIT_COULD_NOT_RUN;
 	}
-	if (chapters_discover(root, submission_abs, &chapters, &n) != 0 || n == 0) {
-		fprintf(stderr, "grade: no chapters found in %s/chapters\n", root);
-		return 2;
-	}
-	selected = xcalloc(n, sizeof(*selected));
-	results = xcalloc(n, sizeof(*results));
-	if (chapters_arg && *chapters_arg) {
-		if (!select_chapters(chapters_arg, chapters, n, selected))
-			return 2;
-		verbose = true;
-	} else {
-		for (size_t i = 0; i < n; i++)
-			selected[i] = true;
-	}
+	csv = xasprintf("%s.csv", prefix);
+	json = xasprintf("%s.json", prefix);
+	ret = batch_grade(&(struct batch_opts){
+		.root = p->root, .build_root = p->build_root, .dir = dir,
+		.chapters = (const char *const *)selectors, .csv_path = csv,
+		.json_path = json, .jobs = o->jobs, .only_submitted = o->only_submitted,
+		.require_sandbox = o->require_sandbox,
+		.seed = o->seed,
+	});
+	free(dir);
+	free(prefix);
+	free(csv);
+	free(json);
+	return ret;
+}
 
-	cache_root = xasprintf("%s/cache", build_root);
-	job = (struct grade_job){ .root = root, .build_root = build_root,
-				  .cache_root = cache_root, .submission_root = submission_abs,
-				  .require_sandbox = require_sandbox,
-				  .all_output = all_output,
-				  .tests = tests,
-				  .seed = seed };
+/* Grades the selected chapters one by one, printing each as it goes. */
+static size_t grade_selected(const struct options *o, const struct places *p,
+			     const struct chapter *chapters, const bool *selected, size_t n,
+			     bool verbose, struct chapter_result *results)
+{
+	char *cache_root = xasprintf("%s/cache", p->build_root);
+	struct grade_job job = { .root = p->root, .build_root = p->build_root,
+				 .cache_root = cache_root, .submission_root = p->submission,
+				 .require_sandbox = o->require_sandbox, .seed = o->seed,
+				 .all_output = o->all_output, .tests = o->tests,
+				 .gate_done = live_gate_done };
+	size_t graded = 0;
+
 	for (size_t i = 0; i < n; i++) {
 		struct live live = { .id = chapters[i].id, .details = verbose };
 
@@ -349,37 +365,92 @@ int main(int argc, char **argv)
 			continue;
 		fprintf(stdout, "grading %s ...\n", chapters[i].id);
 		fflush(stdout);
-		job.gate_done = live_gate_done;
 		job.gate_done_arg = &live;
 		grade_chapter(&job, &chapters[i], &results[graded]);
 		live_finish(&live, &results[graded]);
-		score += results[graded].score;
-		max += results[graded].max_score;
 		graded++;
 	}
-	report_print_table(stdout, results, graded);
-	if (tests && *tests)
+	free(cache_root);
+	return graded;
+}
+
+/* The table, the report files and the closing line; the exit status. */
+static int finish(const struct options *o, const struct chapter_result *results, size_t n,
+		  bool verbose)
+{
+	int passed_gates, failed_gates, score = 0, max = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		score += results[i].score;
+		max += results[i].max_score;
+	}
+	report_print_table(stdout, results, n);
+	if (o->tests && *o->tests)
 		printf("\npartial run (TEST=%s): only the scenarios named ran, and no throughput; "
 		       "this is feedback, not a grade (make grade CH=NN without TEST grades)\n",
-		       tests);
+		       o->tests);
 	if (!verbose && score < max)
 		printf("\nFor full feedback on one chapter: make grade CH=NN\n");
-	if ((report && report_write_json(report, results, graded) != 0) ||
-	    (gradescope && report_write_gradescope(gradescope, results, graded) != 0) ||
-	    (classroom && report_write_classroom(classroom, results, graded) != 0) ||
-	    (junit && report_write_junit(junit, results, graded) != 0))
-		return 2;
+	if ((o->report && report_write_json(o->report, results, n) != 0) ||
+	    (o->gradescope && report_write_gradescope(o->gradescope, results, n) != 0) ||
+	    (o->classroom && report_write_classroom(o->classroom, results, n) != 0) ||
+	    (o->junit && report_write_junit(o->junit, results, n) != 0))
+		return GRADE_EXIT_COULD_NOT_RUN;
 	/* The plain closing line CI dashboards read: gates with full points. */
-	report_count(results, graded, &passed_gates, &failed_gates);
+	report_count(results, n, &passed_gates, &failed_gates);
 	printf("grade: %d passed, %d failed\n", passed_gates, failed_gates);
+	return o->strict && score < max ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct places p;
+	struct chapter *chapters;
+	struct chapter_result *results;
+	size_t n, graded;
+	bool *selected, verbose;
+	char *assigned = NULL;
+	int ret;
+
+	xmlInitParser();
+	ret = parse_options(argc, argv, &o);
+	if (ret >= 0)
+		return ret;
+	if (!options_agree(&o) || !find_root(&o, &p))
+		return GRADE_EXIT_COULD_NOT_RUN;
+	ret = load_course(&o, p.root, &assigned);
+	if (ret >= 0)
+		return ret;
+	if (!find_places(&o, &p))
+		return GRADE_EXIT_COULD_NOT_RUN;
+	if (o.batch)
+		return run_batch(&o, &p);
+	if (chapters_discover(p.root, p.submission, &chapters, &n) != 0 || n == 0) {
+		fprintf(stderr, "grade: no chapters found in %s/chapters\n", p.root);
+		return GRADE_EXIT_COULD_NOT_RUN;
+	}
+	selected = xcalloc(n, sizeof(*selected));
+	results = xcalloc(n, sizeof(*results));
+	/* One chapter named or more: full feedback for each. */
+	verbose = o.verbose || (o.chapters && *o.chapters);
+	if (o.chapters && *o.chapters) {
+		if (!select_chapters(o.chapters, chapters, n, selected))
+			return GRADE_EXIT_COULD_NOT_RUN;
+	} else {
+		for (size_t i = 0; i < n; i++)
+			selected[i] = true;
+	}
+	graded = grade_selected(&o, &p, chapters, selected, n, verbose, results);
+	ret = finish(&o, results, graded, verbose);
 	for (size_t i = 0; i < graded; i++)
 		chapter_result_free(&results[i]);
 	free(results);
 	free(selected);
 	chapters_free(chapters, n);
-	free(root);
-	free(build_root);
-	free(cache_root);
-	free(submission_abs);
-	return strict && score < max ? 1 : 0;
+	free(p.root);
+	free(p.build_root);
+	free(p.submission);
+	free(assigned);
+	return ret;
 }

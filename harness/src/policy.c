@@ -244,22 +244,39 @@ static char *check_source_text(const char *shown, const char *source)
 	return NULL;
 }
 
+/* The learner's file i of the workspace: its copy, its shown name, its text. */
+struct learner_file {
+	char *src;		/* the copy in the workspace */
+	char *shown;		/* the name the learner knows */
+	char *source;		/* its text, comments blanked out; NULL if unreadable */
+};
+
+static void learner_file_open(const struct workspace *w, size_t i, struct learner_file *f)
+{
+	f->src = xasprintf("%s/%s", w->src_dir, w->chapter->sources[i]);
+	f->shown = xasprintf("%s/%s", w->display_dir, w->chapter->sources[i]);
+	f->source = read_text(f->src, 1 << 20);
+	if (f->source)
+		strip_comments(f->source);	/* a comment may say anything */
+}
+
+static void learner_file_close(struct learner_file *f)
+{
+	free(f->source);
+	free(f->src);
+	free(f->shown);
+}
+
 char *policy_check_source(const struct workspace *w)
 {
 	char *message = NULL;
 
 	for (size_t i = 0; i < w->chapter->nsources && !message; i++) {
-		char *src, *shown, *source;
+		struct learner_file f;
 
-		src = xasprintf("%s/%s", w->src_dir, w->chapter->sources[i]);
-		shown = xasprintf("%s/%s", w->display_dir, w->chapter->sources[i]);
-		source = read_text(src, 1 << 20);
-		if (source)
-			strip_comments(source);	/* a comment may say anything */
-		message = source ? check_source_text(shown, source) : NULL;
-		free(source);
-		free(src);
-		free(shown);
+		learner_file_open(w, i, &f);
+		message = f.source ? check_source_text(f.shown, f.source) : NULL;
+		learner_file_close(&f);
 	}
 	return message;
 }
@@ -272,31 +289,24 @@ char *policy_check(struct workspace *w)
 
 	if (!world_symbols)
 		message = xstrdup("the grader could not list the simulated world's functions "
-				 "(not your code: report it)");
+				  "(not your code: report it)");
 	for (size_t i = 0; i < w->chapter->nsources && !message; i++) {
-		char *src, *shown, *source;
+		struct learner_file f;
 
-		src = xasprintf("%s/%s", w->src_dir, w->chapter->sources[i]);
-		shown = xasprintf("%s/%s", w->display_dir, w->chapter->sources[i]);
-		source = read_text(src, 1 << 20);
-		if (source)
-			strip_comments(source);	/* a comment may say anything */
-		message = source ? check_source_text(shown, source) : xstrdup("cannot read");
+		learner_file_open(w, i, &f);
+		message = f.source ? check_source_text(f.shown, f.source) : xstrdup("cannot read");
 		if (!message)
-			message = check_preprocessed(w, src, shown);
+			message = check_preprocessed(w, f.src, f.shown);
 		if (!message)
-			message = check_compiled(w, src, shown, "-O0", source, headers, world_text,
-						 world_symbols);
+			message = check_compiled(w, f.src, f.shown, "-O0", f.source, headers,
+						 world_text, world_symbols);
 		if (!message)
-			message = check_compiled(w, src, shown, "-O2", source, headers, world_text,
-						 world_symbols);
-		free(source);
-		free(src);
-		free(shown);
+			message = check_compiled(w, f.src, f.shown, "-O2", f.source, headers,
+						 world_text, world_symbols);
+		learner_file_close(&f);
 	}
 	free(headers);
 	free(world_text);
 	free(world_symbols);
 	return message;
 }
-

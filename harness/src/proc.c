@@ -20,7 +20,7 @@
 #define DEFAULT_CAP (64 * 1024)
 #define CHANNEL_CAP (4 * 1024 * 1024)
 
-static double now_s(void)
+double proc_now_s(void)
 {
 	struct timespec ts;
 
@@ -35,6 +35,7 @@ static double now_s(void)
  * and every descendant of the child still attached to it. Fills pids (up
  * to max) and returns how many; *rss_mb gets their resident memory.
  */
+/* longer: reading /proc and picking the run's processes share one snapshot */
 static size_t run_processes(pid_t child, unsigned uid, pid_t *pids, size_t max,
 			    unsigned long *rss_mb, pid_t *stopped)
 {
@@ -176,11 +177,12 @@ static void maybe_hurry(const struct proc_opts *o, struct proc_result *r, bool *
 		close(fd);
 }
 
+/* longer: one watch loop, its ways out (exit, stop, memory, deadline) side by side */
 void proc_run(const char *const *argv, const struct proc_opts *o,
 	      struct proc_result *r)
 {
 	size_t cap = o->output_cap ? o->output_cap : DEFAULT_CAP, used = 0;
-	double start = now_s(), deadline = start + o->timeout_s;
+	double start = proc_now_s(), deadline = start + o->timeout_s;
 	int out_fd = -1, chan_fd = -1, chan_keep = -1, status = 0;
 	char *chan_path = NULL;
 	bool exited = false, out_open = true, chan_open, hurried = false;
@@ -214,7 +216,7 @@ void proc_run(const char *const *argv, const struct proc_opts *o,
 	for (;;) {
 		struct pollfd pfd[2] = { { .fd = out_open ? out_fd : -1, .events = POLLIN },
 					 { .fd = chan_open ? chan_fd : -1, .events = POLLIN } };
-		double left = deadline - now_s();
+		double left = deadline - proc_now_s();
 		pid_t w;
 		bool stopped = false;
 
@@ -231,13 +233,13 @@ void proc_run(const char *const *argv, const struct proc_opts *o,
 				      &r->channel_dropped);
 			break;
 		}
-		if (o->sandbox && now_s() >= next_check) {
+		if (o->sandbox && proc_now_s() >= next_check) {
 			pid_t pids[4096];
 			unsigned long rss = 0;
 
 			pid_t stop = 0;
 
-			next_check = now_s() + 0.2;
+			next_check = proc_now_s() + 0.2;
 			run_processes(pid, run_uid, pids, 4096, &rss, &stop);
 			/*
 			 * Criterion's test processes stop themselves for a moment as
@@ -292,7 +294,7 @@ void proc_run(const char *const *argv, const struct proc_opts *o,
 		unlink(chan_path);
 	}
 	free(chan_path);
-	r->wall_s = now_s() - start;
+	r->wall_s = proc_now_s() - start;
 	r->output[used] = '\0';
 	if (r->channel)
 		r->channel[r->channel_len] = '\0';

@@ -89,4 +89,7 @@ void proc_result_free(struct proc_result *r);
 /* "exited with status 3", "killed by SIGSEGV", "timed out after 5.0 s" */
 const char *proc_describe(const struct proc_result *r, char *buf, size_t size);
 
+/* Seconds on the monotonic clock (for durations only). Thread-safe. */
+double proc_now_s(void);
+
 #endif

@@ -252,6 +252,24 @@ static json_t *hidden_test(const struct chapter_result *c, const char *withheld,
 	return t;
 }
 
+/* A gate with figures at full points puts its efficiency on the leaderboard. */
+static void leaderboard_add(json_t *board, const char *id, int i, const struct gate_result *g)
+{
+	json_t *e;
+	char *label;
+
+	if (!gate_table[i].figures || !g->figures || g->score != g->max_score)
+		return;
+	e = json_object_get(g->figures, "efficiency");
+	if (!e)
+		return;
+	label = xasprintf("%s efficiency (%%)", id);
+	json_array_append_new(board, json_pack("{s:s, s:f, s:s}", "name", label, "value",
+					       (double)(int)(json_real_value(e) * 1000) / 10.0,
+					       "order", "desc"));
+	free(label);
+}
+
 int report_write_gradescope(const char *path, const struct chapter_result *c, size_t n)
 {
 	json_t *root = json_object(), *tests = json_array(), *board = json_array();
@@ -290,19 +308,7 @@ int report_write_gradescope(const char *path, const struct chapter_result *c, si
 			json_object_set_new(t, "tags", json_pack("[s]", gate_name(i)));
 			json_array_append_new(tests, t);
 			score += g->score;
-			if (gate_table[i].figures && g->figures && g->score == g->max_score) {
-				json_t *e = json_object_get(g->figures, "efficiency");
-
-				if (e) {
-					char *label = xasprintf("%s efficiency (%%)", c[k].id);
-
-					json_array_append_new(board, json_pack("{s:s, s:f, s:s}",
-						"name", label, "value",
-						(double)(int)(json_real_value(e) * 1000) / 10.0,
-						"order", "desc"));
-					free(label);
-				}
-			}
+			leaderboard_add(board, c[k].id, i, g);
 			free(name);
 			free(output);
 		}

@@ -58,4 +58,42 @@ bool driver_failed(const struct workspace *w, const struct scenario_list *list,
 /* Opens a trusted file of the workbook read-only, to hand to a tool; -1 on error. */
 int open_trusted(const struct workspace *w, const char *rel);
 
+/* One run of a program that runs the scenarios (the suite or a driver). */
+struct scenario_run {
+	char *hurry;		/* the file the grader makes after a first timeout */
+	char *env_hurry;	/* "TC_HURRY_FILE=<hurry>", for the run's environment */
+	char factor[48];	/* "TC_TIMEOUT_FACTOR=<the gate's factor>", likewise */
+	bool ran;		/* r and e are set */
+	struct proc_result r;
+	struct evidence e;
+};
+
+/* Names the run's hurry file (<dir>/hurry-<gate>, removed) and its entries. */
+void scenario_run_init(struct scenario_run *s, const struct workspace *w,
+		       const struct gate_info *gate);
+
+/*
+ * Runs argv with o in the workspace's sandbox, scratch directory and
+ * channel (o's fields for those are set here), then reads the evidence.
+ */
+void scenario_run(struct scenario_run *s, const struct workspace *w,
+		  const char *const *argv, struct proc_opts *o);
+
+void scenario_run_free(struct scenario_run *s);
+
+/*
+ * After a tool found nothing in run s: true when its silence counts. False,
+ * with g's summary saying why, when the run did not end cleanly
+ * (driver_failed()), when cut is not NULL (the reason the tool's report
+ * may be incomplete), or when the tool did not report the harness's own
+ * known `known` (its canary: "race", "leak").
+ */
+bool silence_counts(const struct workspace *w, const struct scenario_list *list,
+		    const struct scenario_run *s, const struct gate_info *gate,
+		    const char *tool, const char *known, int canaries, const char *cut,
+		    struct gate_result *g);
+
+/* Marks g passed by its tool (the caller sets the summary). */
+void tool_passed(struct gate_result *g);
+
 #endif
