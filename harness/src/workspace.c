@@ -176,6 +176,25 @@ static void setup_sandbox(struct workspace *w, const char *root, const char *bui
 	w->build_sandbox.hide = w->build_hidden;
 }
 
+/*
+ * True, with the reason in why, when a folder between base and dir is a
+ * symbolic link: it would grade someone else's files (a classmate's folder,
+ * solutions/), so it is refused rather than followed.
+ */
+static bool learner_dir_linked(const char *base, const char *dir, char *why, size_t size)
+{
+	char *link = first_link_on_path(base, dir);
+	size_t blen = strlen(base);
+
+	if (!link)
+		return false;
+	snprintf(why, size, "%s is a symbolic link to a folder; submit the files themselves "
+		 "(links are not followed)", strncmp(link, base, blen) == 0 && link[blen] == '/' ?
+		 link + blen + 1 : link);
+	free(link);
+	return true;
+}
+
 bool workspace_open(struct workspace *w, const struct grade_job *job,
 		    const struct chapter *chapter, char *why, size_t size)
 {
@@ -203,20 +222,9 @@ bool workspace_open(struct workspace *w, const struct grade_job *job,
 		snprintf(why, size, "cannot create %s: %s", w->dir, strerror(errno));
 		return false;
 	}
-	{	/* a linked folder would grade someone else's files (a classmate's, solutions/) */
-		const char *base = job->submission_root ? job->submission_root : root;
-		char *link = first_link_on_path(base, chapter->learner_dir);
-
-		if (link) {
-			const char *rel = strncmp(link, base, strlen(base)) == 0 &&
-					  link[strlen(base)] == '/' ? link + strlen(base) + 1 : link;
-
-			snprintf(why, size, "%s is a symbolic link to a folder; submit the files "
-				 "themselves (links are not followed)", rel);
-			free(link);
-			return false;
-		}
-	}
+	if (learner_dir_linked(job->submission_root ? job->submission_root : root,
+			       chapter->learner_dir, why, size))
+		return false;
 	for (size_t i = 0; i < chapter->nsources; i++) {
 		char *from, *to, *shown;
 		bool ok;
