@@ -122,7 +122,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory integrity
 	$(Q)$(MAKE) --no-print-directory docs
 	$(Q)$(MAKE) --no-print-directory feedback
-	$(Q)$(MAKE) --no-print-directory lockcycle
+	$(Q)$(MAKE) --no-print-directory lockcycle RUNS=1
 	$(Q)$(MAKE) --no-print-directory adversarial
 	$(Q)$(MAKE) --no-print-directory learn-test
 	$(Q)$(MAKE) --no-print-directory selfcheck

@@ -37,6 +37,7 @@ selfcheck: $(BIN)/grade $(BIN)/selfcheck
 
 soak: deps $(BIN)/grade $(BIN)/selfcheck
 	$(Q)$(BIN)/selfcheck $(BIN)/grade $(CURDIR) $(RUNS) $(CH)
+	$(Q)$(if $(CH),,bash tests/lockcycle.sh $(RUNS))
 
 coverage: deps
 	$(Q)rm -rf $(BUILD)/coverage && mkdir -p $(BUILD)/coverage
