@@ -69,7 +69,13 @@ fi
 if command -v eu-stack >/dev/null 2>&1; then
 	sleep 30 &
 	sleeper=$!
-	if eu-stack -p "$sleeper" >/dev/null 2>&1; then ok "eu-stack can attach to another process (stacks of a hung test)"
+	# A process caught between fork and exec can refuse an attach: try a few times.
+	attached=""
+	for try in 1 2 3 4 5; do
+		sleep 0.2
+		if eu-stack -p "$sleeper" >/dev/null 2>&1; then attached=yes; break; fi
+	done
+	if [ -n "$attached" ]; then ok "eu-stack can attach to another process (stacks of a hung test)"
 	elif [ -n "$container" ]; then
 		bad "eu-stack cannot attach (ptrace refused): a hang is reported without the threads' stacks" \
 		    "start the container with --cap-add=SYS_PTRACE (devcontainer.json runArgs; a Codespace needs a rebuild)"
