@@ -168,13 +168,18 @@ static void done_ctx_answers_at_once(struct check *c, const struct scenario_env 
 		return check_fail(c, "R1c", "harness set-up failed");
 	ctx_cancel(&t->c);
 	ctx_cancel(&t->c);
+	/* No injected spurious wake-up may rescue a wait that sleeps first. */
+	perturb_pause(true);
 	t0 = world_now_ns();
 	runner_start(&t->r, op_ctx_wait, &t->c);
-	if (!runner_wait_until(&t->r, t0 + GIVE_UP_NS))
+	if (!runner_wait_until(&t->r, t0 + GIVE_UP_NS)) {
+		perturb_pause(false);
 		/* Nothing can wake it: leave t allocated. */
 		return check_fail(c, "R1c", "ctx_wait() on a ctx cancelled (twice) before the "
 				  "call was still blocked %.0f ms later; expected it to return "
 				  "ECANCELED at once", ms(GIVE_UP_NS));
+	}
+	perturb_pause(false);
 	runner_finished(&t->r, &err, &end);
 	runner_join(&t->r);
 	ctx_destroy(&t->c);
