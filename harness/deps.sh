@@ -11,6 +11,7 @@ check() {
 }
 check cc                                   gcc
 check make                                 make
+check clang                                clang
 check pkg-config                           pkg-config
 check /usr/include/criterion/criterion.h  libcriterion-dev
 check /usr/include/jansson.h              libjansson-dev

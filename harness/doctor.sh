@@ -41,6 +41,10 @@ if [ "$bits" != "?" ] && [ "$bits" -gt 28 ]; then
 	note "vm.mmap_rnd_bits=$bits: older ThreadSanitizer runtimes need 28 or less"
 else ok "vm.mmap_rnd_bits=$bits"; fi
 
+if command -v clang >/dev/null 2>&1 && printf 'int main(void) { return 0; }\n' > "$tmp/ast.c" &&
+	clang -fsyntax-only -Xclang -ast-dump "$tmp/ast.c" 2>/dev/null | grep -q FunctionDecl; then
+	ok "clang reads syntax trees (the policy's address check: $(clang --version | head -1))"
+else bad "clang is missing: the grader reads each learner file's syntax tree with it" "sudo apt-get install -y clang"; fi
 if command -v valgrind >/dev/null 2>&1; then
 	"$cc" -g -pthread "$tmp/race.c" -o "$tmp/plain" 2>/dev/null
 	if valgrind --tool=helgrind --error-exitcode=9 -q "$tmp/plain" >/dev/null 2>&1; then

@@ -51,4 +51,17 @@ char *check_compiled(const struct workspace *w, const char *src, const char *sho
 		     const char *level, const char *source, const char *headers,
 		     const char *world_text, const char *world_symbols);
 
+/*
+ * src (shown as `shown`) as clang's syntax tree: refuses a conversion
+ * between a pointer and a number, a view of a pointer's bytes as numbers,
+ * and %p (pointer_values.c). A message naming the line, or NULL.
+ */
+char *check_pointer_values(const struct workspace *w, const char *src, const char *shown);
+
+/*
+ * The same check on a dump already read (`dump`: clang's -ast-dump text;
+ * `learner`: the path clang was given for the file). For tests.
+ */
+char *scan_pointer_values(const char *dump, const char *learner, const char *shown);
+
 #endif

@@ -298,6 +298,8 @@ char *policy_check(struct workspace *w)
 		if (!message)
 			message = check_preprocessed(w, f.src, f.shown);
 		if (!message)
+			message = check_pointer_values(w, f.src, f.shown);
+		if (!message)
 			message = check_compiled(w, f.src, f.shown, "-O0", f.source, headers,
 						 world_text, world_symbols);
 		if (!message)

@@ -14,6 +14,9 @@
  *    headers, computed includes resolved first); no asm, pragmas, section,
  *    constructor, alias or no_sanitize attributes, frame-address
  *    builtins, however spelled (token pasting and macros are expanded);
+ *  - clang's syntax tree of the file: no conversion between a pointer and
+ *    a number, no view of a pointer's bytes as numbers, no %p (a program
+ *    that sees its addresses can tell a race tool's allocator is in use);
  *  - the object, at -O0 and -O2: it may define (with external linkage)
  *    only what its chapter's headers declare, may carry no constructor or
  *    destructor sections, and may reference only an ALLOW-list of names:
