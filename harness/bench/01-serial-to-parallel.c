@@ -10,6 +10,7 @@
 
 #include "bench.h"
 #include "clean.h"
+#include "records_oracle.h"
 
 #define N 160
 #define PARALLELISM 8

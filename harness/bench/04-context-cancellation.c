@@ -12,6 +12,7 @@
 
 #include "bench.h"
 #include "context.h"
+#include "records_oracle.h"
 
 #define N 240
 #define WORKERS 8

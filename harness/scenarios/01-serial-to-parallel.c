@@ -14,6 +14,7 @@
 
 #include "census.h"
 #include "clean.h"
+#include "records_oracle.h"
 #include "scenario.h"
 
 #define MS 1000000u

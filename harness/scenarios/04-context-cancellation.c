@@ -22,6 +22,7 @@
 #include "census.h"
 #include "context.h"
 #include "perturb.h"
+#include "records_oracle.h"
 #include "scenario.h"
 #include "wearables.h"
 

@@ -1,4 +1,4 @@
-#include "records.h"
+#include "records_oracle.h"
 
 #include "random.h"
 

@@ -29,13 +29,4 @@ struct record {
  */
 void records_generate(struct record *out, size_t n, uint64_t seed);
 
-/*
- * The validation rule itself, without any simulated latency: true when the
- * vitals are physiologically plausible. Tests use it to predict results.
- */
-bool record_is_plausible(const struct record *r);
-
-/* How many of records[0..n-1] are plausible. */
-size_t records_count_plausible(const struct record *records, size_t n);
-
 #endif

@@ -1,4 +1,5 @@
 #include "validation_api.h"
+#include "records_oracle.h"
 
 struct service validation_api;
 

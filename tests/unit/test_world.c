@@ -8,6 +8,7 @@
 #include "census.h"
 #include "clock.h"
 #include "records.h"
+#include "records_oracle.h"
 #include "service.h"
 
 Test(records, same_seed_same_records)
