@@ -7,6 +7,7 @@
  *       "max": 100, "best": 80, "best_when": "...", "last": 60, "last_when": "...",
  *       "gradings": 4, "hints": 1,
  *       "gates": { "correctness": { "best": 40, "max": 40, "when": "..." }, ... },
+ *                 (each gate's score in the best grading, so the row adds up to "best")
  *       "interviews": [ { "started": 1764650000, "minutes": 45, "seconds_to_full": 812 } ]
  * } } }
  */
@@ -79,43 +80,46 @@ static bool raise_best(json_t *obj, const char *field, json_int_t value)
 	return true;
 }
 
-static void record_chapter(json_t *p, json_t *rc, const char *when)
+/* Replaces the chapter's gate scores with those of the grading rc. */
+static void record_gates(json_t *c, json_t *rc, const char *when)
 {
-	const char *id = json_string_value(json_object_get(rc, "id"));
-	json_int_t score = json_integer_value(json_object_get(rc, "score"));
-	json_t *c, *gates, *check;
+	json_t *gates = json_object(), *check;
 	size_t i;
 
-	if (!id)
-		return;
-	c = progress_chapter(p, id);
-	json_object_set_new(c, "max", json_integer(json_integer_value(json_object_get(rc, "max_score"))));
-	if (raise_best(c, "best", score))
-		json_object_set_new(c, "best_when", json_string(when));
-	json_object_set_new(c, "last", json_integer(score));
-	json_object_set_new(c, "last_when", json_string(when));
-	json_object_set_new(c, "gradings",
-			    json_integer(json_integer_value(json_object_get(c, "gradings")) + 1));
-	gates = json_object_get(c, "gates");
-	if (!gates) {
-		gates = json_object();
-		json_object_set_new(c, "gates", gates);
-	}
+	json_object_set_new(c, "gates", gates);
 	json_array_foreach(json_object_get(rc, "checks"), i, check) {
 		const char *name = json_string_value(json_object_get(check, "name"));
 		json_t *g;
 
 		if (!name)
 			continue;
-		g = json_object_get(gates, name);
-		if (!g) {
-			g = json_object();
-			json_object_set_new(gates, name, g);
-		}
+		g = json_object();
+		json_object_set_new(gates, name, g);
 		json_object_set_new(g, "max", json_integer(json_integer_value(json_object_get(check, "max_score"))));
-		if (raise_best(g, "best", json_integer_value(json_object_get(check, "score"))))
-			json_object_set_new(g, "when", json_string(when));
+		json_object_set_new(g, "best", json_integer(json_integer_value(json_object_get(check, "score"))));
+		json_object_set_new(g, "when", json_string(when));
 	}
+}
+
+static void record_chapter(json_t *p, json_t *rc, const char *when)
+{
+	const char *id = json_string_value(json_object_get(rc, "id"));
+	json_int_t score = json_integer_value(json_object_get(rc, "score"));
+	json_t *c;
+
+	if (!id)
+		return;
+	c = progress_chapter(p, id);
+	json_object_set_new(c, "max", json_integer(json_integer_value(json_object_get(rc, "max_score"))));
+	/* The gates shown are the best grading's, never a mix of gradings. */
+	if (raise_best(c, "best", score) || !json_object_get(c, "gates")) {
+		json_object_set_new(c, "best_when", json_string(when));
+		record_gates(c, rc, when);
+	}
+	json_object_set_new(c, "last", json_integer(score));
+	json_object_set_new(c, "last_when", json_string(when));
+	json_object_set_new(c, "gradings",
+			    json_integer(json_integer_value(json_object_get(c, "gradings")) + 1));
 	if (score >= json_integer_value(json_object_get(rc, "max_score")))
 		interview_full(p, id);
 }
