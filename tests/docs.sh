@@ -7,7 +7,8 @@
 # that depends on the run. tests/golden.sh (run next) checks that golden file,
 # and the solution's, against what the current grader prints. To refresh:
 # tests/golden.sh --update, then copy tests/golden/01-starter.txt into the
-# README (tests/docs.sh --print shows it).
+# README (tests/docs.sh --print shows it). tests/lesson_samples.sh then checks
+# the grader output quoted in the lessons.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 golden="$top/tests/golden/01-starter.txt"
@@ -28,4 +29,6 @@ fi
 echo "docs: $((1 - readme)) passed, $readme failed"
 bash "$top/tests/golden.sh"
 golden_status=$?
-exit $((readme || golden_status))
+bash "$top/tests/lesson_samples.sh"
+samples_status=$?
+exit $((readme || golden_status || samples_status))
