@@ -320,12 +320,11 @@ static void symbolise(const uintptr_t *sites, int n, char where[][160])
 	pid_t child;
 
 	for (int i = 0; i < n; i++)
-		snprintf(where[i], 160, "?");
+		snprintf(where[i], 160, "at ?");
 	if (n == 0 || n > 2 * HELD || pipe(fds) != 0)
 		return;
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
 	argv[argc++] = "eu-addr2line";
-	argv[argc++] = "-s";
 	argv[argc++] = "-p";
 	argv[argc++] = pid;
 	for (int i = 0; i < n; i++) {
@@ -366,7 +365,11 @@ static void symbolise(const uintptr_t *sites, int n, char where[][160])
 	}
 	close(fds[0]);
 	text[used] = '\0';
-	/* One line per address: "file.c:41" or "file.c:41:5"; "??:0" unknown. */
+	/*
+	 * One line per address: "/path/file.c:41" or "...:41:5"; "??:0" unknown.
+	 * Each becomes "at file.c:41", or "by the test itself" for the harness's
+	 * own code (a file the learner has no reason to open).
+	 */
 	{
 		char *line = text;
 
@@ -381,7 +384,13 @@ static void symbolise(const uintptr_t *sites, int n, char where[][160])
 
 				if (second)
 					*second = '\0';
-				snprintf(where[i], 160, "%.150s", line);
+				*colon = '\0';
+				if (strstr(line, "/harness/"))
+					snprintf(where[i], 160, "by the test itself");
+				else
+					snprintf(where[i], 160, "at %.100s:%.40s",
+						 strrchr(line, '/') ? strrchr(line, '/') + 1 : line,
+						 colon + 1);
 			}
 			line = end ? end + 1 : NULL;
 		}
@@ -435,13 +444,13 @@ size_t lockgraph_cycle(char *out, size_t size)
 		lock_name(me->waiting, wanted, sizeof(wanted));
 		if (len == 1)
 			used += (size_t)snprintf(out + used, size - used,
-						 "thread %d holds %s (taken at %s) and waits for it "
-						 "again (at %s): a non-recursive mutex taken twice by "
+						 "thread %d holds %s (taken %s) and waits for it "
+						 "again (%s): a non-recursive mutex taken twice by "
 						 "one thread", me->tid, held, where[0], where[1]);
 		else
 			used += (size_t)snprintf(out + used, size - used,
-						 "%sthread %d holds %s (taken at %s) and waits for %s "
-						 "(at %s)", i ? "; " : "", me->tid, held, where[2 * i],
+						 "%sthread %d holds %s (taken %s) and waits for %s "
+						 "(%s)", i ? "; " : "", me->tid, held, where[2 * i],
 						 wanted, where[2 * i + 1]);
 	}
 	return used < size ? used : size - 1;
