@@ -116,16 +116,16 @@ grade-batch: deps
 		$(if $(REQUIRE_SANDBOX),--require-sandbox) $(if $(SEED),--seed "$(SEED)") $(COURSE_ARGS)
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory unit
-	$(Q)$(MAKE) --no-print-directory gradescope-check
-	$(Q)$(MAKE) --no-print-directory instructor
-	$(Q)$(MAKE) --no-print-directory integrity
-	$(Q)$(MAKE) --no-print-directory docs
-	$(Q)$(MAKE) --no-print-directory feedback
-	$(Q)$(MAKE) --no-print-directory lockcycle RUNS=1
-	$(Q)$(MAKE) --no-print-directory adversarial
-	$(Q)$(MAKE) --no-print-directory learn-test
-	$(Q)$(MAKE) --no-print-directory selfcheck
+	$(Q)bash tests/timed.sh unit $(MAKE) --no-print-directory unit
+	$(Q)bash tests/timed.sh gradescope-check $(MAKE) --no-print-directory gradescope-check
+	$(Q)bash tests/timed.sh instructor $(MAKE) --no-print-directory instructor
+	$(Q)bash tests/timed.sh integrity $(MAKE) --no-print-directory integrity
+	$(Q)bash tests/timed.sh docs $(MAKE) --no-print-directory docs
+	$(Q)bash tests/timed.sh feedback $(MAKE) --no-print-directory feedback
+	$(Q)bash tests/timed.sh lockcycle $(MAKE) --no-print-directory lockcycle RUNS=1
+	$(Q)bash tests/timed.sh adversarial $(MAKE) --no-print-directory adversarial
+	$(Q)bash tests/timed.sh learn-test $(MAKE) --no-print-directory learn-test
+	$(Q)bash tests/timed.sh selfcheck $(MAKE) --no-print-directory selfcheck
 
 include tests/tests.mk
 
