@@ -38,7 +38,7 @@
  * and its module file ("chapter: 03-worker-pool pool.c").
  *
  * Every case is graded through the grader's batch mode (--batch): two
- * gradings at a time for the build, correctness and race gates, then the
+ * gradings at a time (SELFCHECK_JOBS=N: N) for the build, correctness and race gates, then the
  * throughput gates one at a time, so that timing stays fair while both
  * cores work.
  *
@@ -725,6 +725,15 @@ static bool passes_what_it_claims(json_t *chapter, const struct chapter_manifest
 	return ok;
 }
 
+/* Gradings at once in phase one: SELFCHECK_JOBS (1-8), 2 by default. */
+static int jobs(void)
+{
+	const char *s = getenv("SELFCHECK_JOBS");
+	int n = s ? atoi(s) : 2;
+
+	return n >= 1 && n <= 8 ? n : 2;
+}
+
 /*
  * Grades every case once through the grader's batch mode and scores each
  * against its expectation.
@@ -752,8 +761,8 @@ static void run_cases_once(bool lost_seen[][MAX_GATES], char gate_names[][MAX_GA
 		free(dir);
 	}
 	if (asprintf(&cmd, "'%s' --root '%s' --build '%s/build/selfcheck' --batch '%s' "
-		     "--only-submitted --jobs 2 --gradebook '%s/book' >'%s/batch.log' 2>&1",
-		     grader, root, root, templ, templ, templ) < 0)
+		     "--only-submitted --jobs %d --gradebook '%s/book' >'%s/batch.log' 2>&1",
+		     grader, root, root, templ, jobs(), templ, templ) < 0)
 		return;
 	if (system(cmd) != 0)
 		fprintf(stderr, "selfcheck: the batch grading failed; see %s/batch.log\n", templ);
