@@ -161,3 +161,8 @@ bool chapter_has_leaks_gate(const struct chapter *c)
 {
 	return c->manifest.leaks_gate;
 }
+
+bool chapter_allows_atomics(const struct chapter *c)
+{
+	return c->manifest.atomics;
+}

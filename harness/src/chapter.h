@@ -47,6 +47,15 @@ int chapters_discover(const char *root, const char *submission,
  */
 bool chapter_has_leaks_gate(const struct chapter *c);
 
+/*
+ * False when the chapter's contract keeps its state under a lock and its
+ * manifest says "atomics": false: the policy then refuses C11 atomics and
+ * the __atomic and __sync builtins in learner code (the tools and the
+ * perturbation cannot reach between two atomic steps, so a check-then-act
+ * built from them would pass unseen).
+ */
+bool chapter_allows_atomics(const struct chapter *c);
+
 /* True when selector ("3", "03", "03-worker-pool") names c. */
 bool chapter_matches(const struct chapter *c, const char *selector);
 

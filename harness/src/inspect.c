@@ -12,6 +12,7 @@
 
 #include "alloc.h"
 #include "build.h"
+#include "chapter.h"
 #include "proc.h"
 
 /* Builtins that reach into the caller's frames. */
@@ -158,8 +159,15 @@ static void read_preprocessed(const struct workspace *w, const char *text, const
  * banned, or names a banned attribute inside __attribute__ or [[ ]]; an
  * __attribute__ opens one at this depth (*attr_depth). Returns its length.
  */
+/* _Atomic, __atomic_*, __sync_*, __c11_atomic_*: what C11 atomics become. */
+static bool atomic_word(const char *word)
+{
+	return !strcmp(word, "_Atomic") || !strncmp(word, "__atomic_", 9) ||
+	       !strncmp(word, "__sync_", 7) || !strncmp(word, "__c11_atomic", 12);
+}
+
 static size_t check_word(const char *p, const char *shown, long line, int depth,
-			 int *attr_depth, char **message)
+			 int *attr_depth, bool atomics, char **message)
 {
 	char word[128], bare[128];
 	size_t len = 0;
@@ -176,6 +184,12 @@ static size_t check_word(const char *p, const char *shown, long line, int depth,
 	}
 	if (!strcmp(word, "__attribute__") || !strcmp(word, "__attribute"))
 		*attr_depth = depth;
+	else if (!atomics && atomic_word(word))
+		*message = xasprintf("%s:%ld: uses %s; this chapter's contract keeps its state under "
+				     "its lock, so it does not accept C11 atomics or the __atomic and "
+				     "__sync builtins (a check and an act made of two atomic steps "
+				     "can interleave where neither the race tools nor the tests can "
+				     "see it); take the lock", shown, line, word);
 	else if (in_list(banned_identifiers, word))
 		*message = xasprintf("%s:%ld: uses %s, which exercises may not use (inline "
 				     "assembly and frame tricks reach past the harness)",
@@ -188,7 +202,7 @@ static size_t check_word(const char *p, const char *shown, long line, int depth,
 }
 
 /* The first banned identifier or attribute in the learner's lines. */
-static char *scan_tokens(const char *shown, const char *lines)
+static char *scan_tokens(const char *shown, const char *lines, bool atomics)
 {
 	char *message = NULL;
 	int attr_depth = -1, depth = 0;
@@ -223,7 +237,7 @@ static char *scan_tokens(const char *shown, const char *lines)
 		if (*p == '[' && p[1] == '[')
 			attr_depth = depth - 1;
 		if (is_ident_char(*p) && (p == lines || !is_ident_char(p[-1])))
-			p += check_word(p, shown, line, depth, &attr_depth, &message) - 1;
+			p += check_word(p, shown, line, depth, &attr_depth, atomics, &message) - 1;
 	}
 	return message;
 }
@@ -250,7 +264,8 @@ char *check_preprocessed(const struct workspace *w, const char *src, const char 
 			message = pp.problem;
 			pp.problem = NULL;
 		} else if (b == 0) {
-			message = scan_tokens(shown, pp.learner ? pp.learner : "");
+			message = scan_tokens(shown, pp.learner ? pp.learner : "",
+					      chapter_allows_atomics(w->chapter));
 		} else if (strcmp(pp.learner ? pp.learner : "", first.learner ? first.learner : "")) {
 			const char *a = first.learner ? first.learner : "", *c = pp.learner ? pp.learner : "";
 

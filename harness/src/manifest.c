@@ -14,7 +14,7 @@ const char *const manifest_gate_names[] = {
 /* The keys a manifest has; any other key is a mistake (a typo, most likely). */
 static const char *const top_keys[] = {
 	"id", "title", "lesson", "module", "scenarios", "bench", "solution", "zoo",
-	"leaks_gate", "throughput", "starter", NULL,
+	"leaks_gate", "atomics", "throughput", "starter", NULL,
 };
 static const char *const module_keys[] = { "sources", "headers", NULL };
 static const char *const throughput_keys[] = { "target_efficiency", "trials", NULL };
@@ -236,6 +236,7 @@ static void read_fields(struct reader *r, json_t *root, const char *expected_id,
 			struct chapter_manifest *m)
 {
 	json_t *module, *leaks = json_object_get(root, "leaks_gate");
+	json_t *atomics = json_object_get(root, "atomics");
 
 	only_keys(r, root, "", top_keys);
 	m->id = text(r, root, "id");
@@ -256,6 +257,9 @@ static void read_fields(struct reader *r, json_t *root, const char *expected_id,
 	if (!json_is_boolean(leaks))
 		fail(r, "\"leaks_gate\" must be true or false");
 	m->leaks_gate = json_is_true(leaks);
+	if (atomics && !json_is_boolean(atomics))
+		fail(r, "\"atomics\" must be true or false");
+	m->atomics = !atomics || json_is_true(atomics);
 	read_throughput(r, root, m);
 	read_starter(r, root, m);
 }

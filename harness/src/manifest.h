@@ -42,6 +42,7 @@ struct chapter_manifest {
 	char **headers;		/* the contract headers */
 	size_t nheaders;
 	bool leaks_gate;	/* graded on leaks as well */
+	bool atomics;		/* learner code may use C11 atomics (default true) */
 	double target_efficiency;	/* throughput: ideal / measured for full marks */
 	unsigned trials;	/* throughput: timed trials, odd */
 	/* The unmodified starter: the gates it must lose, and may lose. */

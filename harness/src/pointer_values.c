@@ -11,8 +11,10 @@
  *  - a conversion from a pointer to an integer, or from an integer other
  *    than the null constant to a pointer, written or implicit;
  *  - a view of a pointer's bytes as numbers: a cast from `T **` to a
- *    pointer to an arithmetic type, or a union with both a pointer member
- *    and an arithmetic member;
+ *    pointer to an arithmetic type, a `T **` handed to memcpy, memmove or
+ *    memcmp, or a union with both a pointer member and an arithmetic member;
+ *  - the difference of two pointers (how far apart two blocks from malloc
+ *    lie tells one allocator from another: index arrays instead);
  *  - a "%p" conversion in a string (formatting a pointer into a buffer is
  *    the same number in other clothes).
  * The syntax tree is clang's text dump (`-Xclang -ast-dump`): each node is a
@@ -195,9 +197,48 @@ static char *refusal(const char *shown, long line, const char *what)
 			 shown, line, what);
 }
 
+/* The calls the reader is inside: each CallExpr's depth and callee. */
+struct call_stack {
+	struct {
+		int depth;
+		char callee[64];
+	} at[64];
+	int n;
+};
+
+/* Follows CallExpr nodes and the first function name under each. */
+static void track_calls(struct call_stack *calls, int depth, const char *text, const char *end)
+{
+	const char *f;
+
+	while (calls->n > 0 && depth <= calls->at[calls->n - 1].depth)
+		calls->n--;
+	if (memmem(text, (size_t)(end - text), "CallExpr ", 9) && calls->n < 64) {
+		calls->at[calls->n].depth = depth;
+		calls->at[calls->n++].callee[0] = '\0';
+	} else if (calls->n > 0 && !calls->at[calls->n - 1].callee[0] &&
+		   memmem(text, (size_t)(end - text), "DeclRefExpr ", 12) &&
+		   (f = memmem(text, (size_t)(end - text), " Function 0x", 12)) != NULL &&
+		   (f = memchr(f, '\'', (size_t)(end - f))) != NULL) {
+		const char *e = memchr(f + 1, '\'', (size_t)(end - f - 1));
+
+		if (e)
+			snprintf(calls->at[calls->n - 1].callee, 64, "%.*s", (int)(e - f - 1), f + 1);
+	}
+}
+
+/* True when the innermost call is memcpy, memmove, memcmp or a variant. */
+static bool inside_memory_call(const struct call_stack *calls)
+{
+	const char *callee = calls->n > 0 ? calls->at[calls->n - 1].callee : "";
+
+	return strstr(callee, "memcpy") || strstr(callee, "memmove") || strstr(callee, "memcmp") ||
+	       strstr(callee, "mempcpy") || strstr(callee, "bcmp") || strstr(callee, "bcopy");
+}
+
 /* The refusal for one node of the learner's file, or NULL. */
 static char *check_node(const char *shown, long line, const char *text, const char *end,
-			const char *next, const char *next_end)
+			const char *next, const char *next_end, const struct call_stack *calls)
 {
 	char type[256], child[256];
 
@@ -210,6 +251,16 @@ static char *check_node(const char *shown, long line, const char *text, const ch
 		node_type(next, next_end, child, sizeof(child));
 		if (is_pointer_to_pointer(child) && is_pointer_to_arithmetic(type))
 			return refusal(shown, line, "reads a pointer's bytes as numbers");
+		if (is_pointer_to_pointer(child) && inside_memory_call(calls))
+			return refusal(shown, line, "copies or compares a pointer's bytes");
+	}
+	if (memmem(text, (size_t)(end - text), "BinaryOperator ", 15) && end - text > 4 &&
+	    strncmp(end - 4, " '-'", 4) == 0 && next) {
+		node_type(text, end, type, sizeof(type));
+		node_type(next, next_end, child, sizeof(child));
+		if (!is_pointer_type(type) && is_pointer_type(child))
+			return refusal(shown, line, "subtracts two pointers (index the array "
+				       "instead)");
 	}
 	if (memmem(text, (size_t)(end - text), "StringLiteral ", 14)) {
 		const char *q = memchr(text, '"', (size_t)(end - text));
@@ -249,6 +300,7 @@ char *scan_pointer_values(const char *dump, const char *learner, const char *sho
 {
 	struct dump_position at = { .learner = learner };
 	struct open_union u = { .depth = -1 };
+	struct call_stack calls = { .n = 0 };
 	char *message = NULL;
 
 	for (const char *line = dump; *line && !message;) {
@@ -258,10 +310,11 @@ char *scan_pointer_values(const char *dump, const char *learner, const char *sho
 		long where = read_locations(&at, line, end);
 		int depth = node_depth(line, end);
 
+		track_calls(&calls, depth, line, end);
 		message = check_union(&u, shown, depth, line, end, where);
 		if (!message && where)
 			message = check_node(shown, where, line, end, next && *next ? next : NULL,
-					     next_end);
+					     next_end, &calls);
 		line = *end ? end + 1 : end;
 	}
 	if (!message && u.depth >= 0 && u.pointer && u.arithmetic)

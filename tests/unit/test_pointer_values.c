@@ -88,6 +88,15 @@ Test(pointer_values, refuses_a_pointers_bytes_read_as_numbers)
 		       "learner.c:1:", "union of a pointer and a number");
 }
 
+Test(pointer_values, refuses_the_distance_between_two_pointers)
+{
+	assert_refused("#include <stdlib.h>\nint f(void)\n{\n\tchar *a = malloc(1000), *b = malloc(1000);\n"
+		       "\treturn b - a == 1008;\n}\n", "learner.c:5:", "subtracts two pointers");
+	assert_refused("#include <string.h>\nint f(void *p)\n{\n\tunsigned long u;\n\n"
+		       "\tmemcpy(&u, &p, sizeof(u));\n\treturn u > 5;\n}\n", "learner.c:6:",
+		       "copies or compares a pointer's bytes");
+}
+
 Test(pointer_values, refuses_percent_p)
 {
 	assert_refused("#include <stdio.h>\nint f(void *p)\n{\n\tchar b[32];\n\n"
@@ -104,7 +113,7 @@ Test(pointer_values, leaves_ordinary_pointer_code_alone)
 		"union number { int i; long l; };\n"
 		"static void *worker(void *arg)\n{\n\tstruct job *j = arg;\n\n\treturn j->data;\n}\n"
 		"int f(void **out, char *buf, char *end, struct job *a, struct job *b)\n{\n"
-		"\tvoid *p = NULL, *item = (void *)0;\n\tptrdiff_t used = end - buf;\n\n"
+		"\tvoid *p = NULL, *item = (void *)0;\n\tptrdiff_t used = end[-1] + buf[1];\n\n"
 		"\tif (!p || a < b)\n\t\tout = (void **)&item;\n"
 		"\tprintf(\"%d%% %zu %s\\n\", 5, (size_t)used, \"p\");\n"
 		"\tsignal(SIGPIPE, SIG_IGN);\n"
