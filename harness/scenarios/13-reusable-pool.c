@@ -737,9 +737,9 @@ static void submit_after_shutdown_refused(struct check *c, const struct scenario
 	err = pool_submit(p, job_fn, job_done, &jobs[2]);
 	atomic_exchange_explicit(&jobs[2].submit, err, RELAXED);
 	if (!c->failed && err != ESHUTDOWN)
-		check_fail(c, "R3", "pool_submit() after pool_shutdown() had returned %s %d; "
-			   "expected ESHUTDOWN (%d): no worker is left to run it",
-			   err == 0 ? "accepted the task:" : "returned", err, ESHUTDOWN);
+		check_fail(c, "R3", "pool_submit() after pool_shutdown() had returned gave %d%s; "
+			   "expected ESHUTDOWN (%d): no worker is left to run it", err,
+			   err == 0 ? " (the task was accepted)" : "", ESHUTDOWN);
 	world_sleep_ns(5 * MS);
 	if (!c->failed && (ran(&jobs[2]) || atomic_load_explicit(&jobs[2].reported, RELAXED)))
 		check_fail(c, "R3", "a task refused after the shutdown ran (%u) or was reported "
