@@ -2,7 +2,8 @@
  * zoo: pool_shutdown() signals the condition variable once instead of
  * broadcasting: one idle worker wakes and leaves, the others sleep on, and
  * the joins wait for ever
- * loses: correctness tsan helgrind leaks throughput
+ * loses: correctness leaks throughput
+ * may-lose: tsan helgrind
  * breaks: R4
  *
  * workpool.c - the reusable worker pool
