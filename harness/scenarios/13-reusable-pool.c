@@ -959,7 +959,7 @@ static void cancel_drops_the_queue(struct check *c, const struct scenario_env *e
 	if (!shutdown_begin(c, s, p, POOL_CANCEL, "R5"))
 		return;
 	t0 = world_now_ns();
-	quick = runner_wait_until(&s->r, t0 + scaled_ns(0.3));
+	quick = runner_wait_until(&s->r, t0 + scaled_ns(1.0));
 	/* Wait for it in any case (a pool that runs the queue takes seconds). */
 	if (!shutdown_end(c, s, 8.0, "R5", "with a long queue to drop"))
 		return;
@@ -972,7 +972,7 @@ static void cancel_drops_the_queue(struct check *c, const struct scenario_env *e
 	else if (!quick)
 		check_fail(c, "R5", "pool_shutdown(POOL_CANCEL) was still running %.1f s later, "
 			   "with %d tasks waiting for the token and %zu queued; expected it to "
-			   "cancel the token, drop the queue and return", scaled_s(0.3), WORKERS,
+			   "cancel the token, drop the queue and return", scaled_s(1.0), WORKERS,
 			   queued);
 	for (size_t i = 0; i < WORKERS && !c->failed; i++)
 		if (!atomic_load_explicit(&jobs[i].saw_cancel, RELAXED))
