@@ -218,10 +218,10 @@ void pool_shutdown(struct pool *p, enum pool_stop how)
 {
 	struct pool_state *s = p->state;
 
-	if (how == POOL_CANCEL)
-		token_cancel(&p->token);	/* first: the running tasks can start stopping */
 	pthread_mutex_lock(&p->lock);
 	s->stopping = true;
+	if (how == POOL_CANCEL)
+		token_cancel(&p->token);
 	pthread_cond_broadcast(&s->wake);
 	pthread_mutex_unlock(&p->lock);
 	for (unsigned i = 0; i < s->started; i++)

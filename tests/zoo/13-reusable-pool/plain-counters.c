@@ -218,14 +218,18 @@ void pool_shutdown(struct pool *p, enum pool_stop how)
 	struct pool_state *s = p->state;
 	struct task *dropped = NULL;
 
-	if (how == POOL_CANCEL)
-		token_cancel(&p->token);	/* first: the running tasks can start stopping */
 	pthread_mutex_lock(&p->lock);
 	s->stopping = true;
 	if (how == POOL_CANCEL) {
 		/* The whole queue at once: no worker can start any of it now. */
 		dropped = s->head;
 		s->head = s->tail = NULL;
+		/*
+		 * Then the token, still under the lock: a task that ends because
+		 * of it lets its worker look at the queue, which must be empty by
+		 * then.
+		 */
+		token_cancel(&p->token);
 	}
 	for (struct task *t = dropped; t; t = t->next) {
 		s->queued--;
