@@ -246,7 +246,5 @@ void pool_shutdown(struct pool *p, enum pool_stop how)
 
 void pool_destroy(struct pool *p)
 {
-	struct pool_state *s = p->state;
-
 	free_state(p);
 }
