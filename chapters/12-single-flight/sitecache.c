@@ -13,8 +13,6 @@
 
 int site_cache_init(struct site_cache *c, uint64_t ttl_ns, uint64_t negative_ttl_ns)
 {
-	if (ttl_ns == 0 || negative_ttl_ns == 0 || negative_ttl_ns > ttl_ns)
-		return EINVAL;
 	c->ttl_ns = ttl_ns;
 	c->negative_ttl_ns = negative_ttl_ns;
 	c->entries = NULL;
