@@ -146,7 +146,7 @@ static bool cache_start(struct check *c, struct site_cache *cache, uint64_t ttl,
 
 	if (err)
 		check_fail(c, clause, "site_cache_init(ttl %.0f ms, negative ttl %.0f ms) returned "
-			   "%d; expected 0", ttl / 1e6, negative_ttl / 1e6, err);
+			   "%d (%s); expected 0", ttl / 1e6, negative_ttl / 1e6, err, strerror(err));
 	return err == 0;
 }
 
