@@ -1,5 +1,5 @@
 /*
- * 12-single-flight.c - throughput workload for chapter 12 (clause R8)
+ * 12-single-flight.c - throughput workload for chapter 12 (clause R9)
  *
  * 64 sites, 4 ms per directory lookup, 8 dashboard threads that each ask
  * the cache for every site twice, each thread starting at a different site
