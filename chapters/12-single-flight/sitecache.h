@@ -26,7 +26,7 @@
  *  R2. (a) An error from the directory (anything but 0 and ENOENT) is
  *      returned to the caller that made the lookup and to every caller that
  *      waited for it, once, with no further lookup. (b) Errors are not
- *      cached: the first site_cache_get() of that site after the flight makes
+ *      kept: the first site_cache_get() of that site after the flight makes
  *      a new lookup.
  *  R3. An answer (0) is kept for ttl_ns from the moment its lookup
  *      returned, and no longer: until then, site_cache_get() of that site
@@ -66,9 +66,9 @@
  *  site_cache_init() and site_cache_destroy(); it blocks for the cache's lock
  *  (held for list walks and copies only), for the lookup it makes, or for the
  *  flight it waits for, never for a lookup of another site. The caller owns
- *  *out. The grader reads the L fields, with the lock held, to see how many
- *  callers share a flight. site_cache_destroy() must be called once, by one thread, after every
- *  site_cache_get() has returned.
+ *  *out. site_cache_destroy() must be called once, by one thread, after
+ *  every site_cache_get() has returned. The grader reads the L fields, with
+ *  the lock held, to see how many callers share a flight.
  */
 #ifndef SITECACHE_H
 #define SITECACHE_H
