@@ -1,0 +1,792 @@
+/*
+ * 12-single-flight.c - scenarios for chapter 12 (sitecache.h)
+ *
+ * The scenarios run a site cache in front of the simulated site directory
+ * (site_directory_ctl.h) and force the situations they test: to see whether
+ * concurrent misses share one lookup, the directory holds the lookup of one
+ * site until every caller has arrived, so the callers certainly overlap.
+ * "Arrived" is read from the cache's own bookkeeping, under its lock, as
+ * the header describes it (the users of the site's flight), or, for code
+ * that makes a lookup per caller, from the directory's count of held
+ * lookups. A caller that is never woken is reported after a bound, and
+ * left where it is (with the cache it uses) rather than hang the test.
+ *
+ * Helper threads share with the scenario only atomics written by
+ * read-modify-write operations (as the directory does) and data read after
+ * pthread_join(), so they add no happens-before edge that could hide a race
+ * in the learner's code from ThreadSanitizer or Helgrind. Every time bound
+ * is multiplied by the gate's slow-down factor.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "perturb.h"
+#include "scenario.h"
+#include "site_directory_ctl.h"
+#include "sitecache.h"
+
+#define MS 1000000ull
+#define RELAXED memory_order_relaxed
+#define LATENCY_NS (1 * MS)
+
+enum { NOT_YET = -1000 };
+
+/* Seconds scaled by the gate's slow-down factor, in nanoseconds. */
+static uint64_t scaled_ns(double seconds)
+{
+	return (uint64_t)(seconds * scenario_timeout_factor() * 1e9);
+}
+
+/* ---- callers: threads that ask the cache, as the dashboards do ---- */
+
+struct caller {
+	pthread_t thread;
+	struct site_cache *cache;
+	unsigned site;
+	atomic_int result;		/* NOT_YET until site_cache_get() returned */
+	struct site_info info;		/* written by the caller; read after the join */
+};
+
+static void *caller_main(void *arg)
+{
+	struct caller *k = arg;
+	struct site_info info;
+	int err;
+
+	memset(&info, 0, sizeof(info));
+	err = site_cache_get(k->cache, k->site, &info);
+	k->info = info;
+	atomic_exchange_explicit(&k->result, err, RELAXED);
+	return NULL;
+}
+
+/* Starts n callers of site; returns how many started. */
+static size_t callers_start(struct caller *k, size_t n, struct site_cache *cache, unsigned site)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		memset(&k[i].info, 0, sizeof(k[i].info));
+		k[i].cache = cache;
+		k[i].site = site;
+		atomic_init(&k[i].result, NOT_YET);
+		if (pthread_create(&k[i].thread, NULL, caller_main, &k[i]))
+			break;
+	}
+	return i;
+}
+
+static size_t callers_returned(struct caller *k, size_t n)
+{
+	size_t done = 0;
+
+	for (size_t i = 0; i < n; i++)
+		done += atomic_load_explicit(&k[i].result, RELAXED) != NOT_YET;
+	return done;
+}
+
+/* Waits up to `seconds` (scaled) for all n callers to return; how many did. */
+static size_t callers_wait(struct caller *k, size_t n, double seconds)
+{
+	uint64_t deadline = world_now_ns() + scaled_ns(seconds);
+	size_t done;
+
+	while ((done = callers_returned(k, n)) < n && world_now_ns() < deadline)
+		world_sleep_ns(MS / 2);
+	return done;
+}
+
+/* Users of site's flight, read under the cache's lock (0: no flight). */
+static unsigned flight_users(struct site_cache *cache, unsigned site)
+{
+	unsigned users = 0;
+
+	pthread_mutex_lock(&cache->lock);
+	for (struct site_flight *f = cache->flights; f; f = f->next)
+		if (f->site == site) {
+			users = f->users;
+			break;
+		}
+	pthread_mutex_unlock(&cache->lock);
+	return users;
+}
+
+/*
+ * Waits up to `seconds` (scaled) until n callers of site have arrived: as
+ * users of its flight (then every one but the lookup's maker is asleep on
+ * the flight: it let go of the lock only to wait), or as lookups held in the
+ * directory. Returns how many had arrived.
+ */
+static unsigned wait_arrived(struct site_cache *cache, unsigned site, unsigned n, double seconds)
+{
+	uint64_t deadline = world_now_ns() + scaled_ns(seconds);
+	unsigned arrived = 0;
+
+	for (;;) {
+		unsigned users = flight_users(cache, site);
+		unsigned held = site_directory_held_calls(site);
+
+		arrived = users > held ? users : held;
+		if (arrived >= n || world_now_ns() >= deadline)
+			return arrived;
+		world_sleep_ns(MS / 2);
+	}
+}
+
+static bool cache_start(struct check *c, struct site_cache *cache, uint64_t ttl,
+			uint64_t negative_ttl, const char *clause)
+{
+	int err = site_cache_init(cache, ttl, negative_ttl);
+
+	if (err)
+		check_fail(c, clause, "site_cache_init(ttl %.0f ms, negative ttl %.0f ms) returned "
+			   "%d (%s); expected 0", ttl / 1e6, negative_ttl / 1e6, err, strerror(err));
+	return err == 0;
+}
+
+/* One get from the scenario's thread; the lookups of site it made go to *looked. */
+static int get_counting(struct site_cache *cache, unsigned site, struct site_info *info,
+			unsigned *looked)
+{
+	unsigned before = site_directory_calls(site);
+	int err;
+
+	memset(info, 0, sizeof(*info));
+	err = site_cache_get(cache, site, info);
+	*looked = site_directory_calls(site) - before;
+	return err;
+}
+
+/* ---- R1, R2: one flight, every waiter woken with its outcome ---- */
+
+/*
+ * N callers miss on one held site at once; the directory answers `answer`
+ * (0 or EIO) once they have all arrived. Checks one lookup (R1a), every
+ * caller woken (R1b) with the same outcome (R1b, R2a). On success returns
+ * true with the cache still up; on a failure the cache is destroyed when
+ * that is safe.
+ */
+static bool one_flight(struct check *c, struct site_cache *cache, size_t n, unsigned site,
+		       int answer)
+{
+	const char *clause = answer ? "R2a" : "R1a";
+	struct caller *k = calloc(n, sizeof(*k));
+	size_t started, returned;
+	unsigned arrived, lookups;
+	uint64_t serial = 0;
+
+	if (!k) {
+		check_fail(c, clause, "harness set-up failed (memory)");
+		return false;
+	}
+	site_directory_set_failing(answer != 0);
+	site_directory_hold(site, true);
+	started = callers_start(k, n, cache, site);
+	if (started < n) {
+		site_directory_hold(site, false);
+		for (size_t i = 0; i < started; i++)
+			pthread_join(k[i].thread, NULL);
+		free(k);
+		check_fail(c, clause, "harness set-up failed (pthread_create)");
+		return false;
+	}
+	arrived = wait_arrived(cache, site, (unsigned)n, 1.0);
+	site_directory_hold(site, false);
+	returned = callers_wait(k, n, 0.5);
+	if (returned < n) {
+		check_fail(c, "R1b", "%zu of %zu callers of site %u were still waiting %.1f s after "
+			   "the one lookup of it returned%s; expected every caller that waited for a "
+			   "lookup woken when it lands", n - returned, n, site,
+			   0.5 * scenario_timeout_factor(),
+			   answer ? " (with an error)" : "");
+		/* They are asleep in the cache: leave it, and them, as they are. */
+		return false;
+	}
+	for (size_t i = 0; i < n; i++)
+		pthread_join(k[i].thread, NULL);
+	site_directory_set_failing(false);
+	lookups = site_directory_calls(site);
+	if (lookups != 1) {
+		check_fail(c, clause, "%zu threads asked the cache for site %u at once (a miss) and "
+			   "the directory was asked %u times%s; expected exactly once, every other "
+			   "caller waiting for that lookup (single flight)", n, site, lookups,
+			   arrived < n ? "" : " while the first lookup was still in flight");
+		goto fail;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int err = atomic_load_explicit(&k[i].result, RELAXED);
+
+		if (err != answer) {
+			check_fail(c, answer ? "R2a" : "R1b", "caller %zu of %zu of site %u got %d from "
+				   "site_cache_get(); the one lookup answered %d, which every caller that "
+				   "waited for it must get", i + 1, n, site, err, answer);
+			goto fail;
+		}
+		if (answer)
+			continue;
+		if (k[i].info.site != site || k[i].info.answer == 0) {
+			check_fail(c, "R1b", "caller %zu of %zu of site %u got 0 and an info for site %u "
+				   "(answer serial %llu); expected the lookup's answer", i + 1, n, site,
+				   k[i].info.site, (unsigned long long)k[i].info.answer);
+			goto fail;
+		}
+		if (serial && k[i].info.answer != serial) {
+			check_fail(c, "R1b", "callers of site %u got different answers (serials %llu and "
+				   "%llu) from one lookup; expected each a copy of the same", site,
+				   (unsigned long long)serial, (unsigned long long)k[i].info.answer);
+			goto fail;
+		}
+		serial = k[i].info.answer;
+	}
+	free(k);
+	return true;
+fail:
+	free(k);
+	site_cache_destroy(cache);
+	return false;
+}
+
+static void concurrent_misses_one_lookup(struct check *c, const struct scenario_env *env)
+{
+	struct site_cache cache;
+	struct site_info info;
+	unsigned looked;
+	int err;
+
+	if (site_directory_reset(LATENCY_NS, 8))
+		return check_fail(c, "R1a", "harness set-up failed (memory)");
+	if (!cache_start(c, &cache, 10 * BILLION, BILLION, "R1a"))
+		return;
+	if (!one_flight(c, &cache, env->small ? 4 : 8, 3, 0))
+		return;
+	/* Kept now: a hit, no lookup. */
+	err = get_counting(&cache, 3, &info, &looked);
+	if (err || looked)
+		check_fail(c, "R3", "right after the lookup of site 3, site_cache_get() returned %d "
+			   "and asked the directory %u times; expected 0 from the kept answer, no "
+			   "lookup", err, looked);
+	site_cache_destroy(&cache);
+}
+
+static void error_reaches_every_waiter(struct check *c, const struct scenario_env *env)
+{
+	struct site_cache cache;
+	struct site_info info;
+	unsigned looked;
+	int err;
+
+	if (site_directory_reset(LATENCY_NS, 8))
+		return check_fail(c, "R2a", "harness set-up failed (memory)");
+	if (!cache_start(c, &cache, 10 * BILLION, BILLION, "R2a"))
+		return;
+	if (!one_flight(c, &cache, env->small ? 4 : 8, 5, EIO))
+		return;
+	/* The directory is back; the error was not kept. */
+	err = get_counting(&cache, 5, &info, &looked);
+	if (looked != 1 || err != 0)
+		check_fail(c, "R2b", "after a lookup of site 5 failed with EIO and the directory "
+			   "recovered, the next site_cache_get() returned %d and asked the directory "
+			   "%u times; expected a new lookup (errors are not kept) and 0", err, looked);
+	site_cache_destroy(&cache);
+}
+
+/* ---- R3: answers kept for ttl ---- */
+
+/*
+ * Kept for ttl from the first lookup's return, and no longer: hits spread
+ * over the ttl (a hit does not make the answer younger), then one lookup.
+ */
+static void answers_kept_for_ttl(struct check *c, const struct scenario_env *env)
+{
+	const uint64_t ttl = scaled_ns(0.2);
+	static const double at[] = { 0.0, 0.3, 0.6, 0.85 };	/* of the ttl */
+	struct site_cache cache;
+	struct site_info first, info;
+	unsigned looked;
+	uint64_t returned;
+	int err;
+
+	(void)env;
+	if (site_directory_reset(LATENCY_NS, 8))
+		return check_fail(c, "R3", "harness set-up failed (memory)");
+	if (!cache_start(c, &cache, ttl, ttl / 2, "R3"))
+		return;
+	err = get_counting(&cache, 2, &first, &looked);
+	returned = world_now_ns();
+	if (err || looked != 1 || first.site != 2) {
+		check_fail(c, "R3", "the first site_cache_get() of site 2 returned %d with an info "
+			   "for site %u after %u lookups; expected 0, site 2, one lookup", err,
+			   first.site, looked);
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		uint64_t when = returned + (uint64_t)(at[i] * (double)ttl), now = world_now_ns();
+
+		if (when > now)
+			world_sleep_ns(when - now);
+		err = get_counting(&cache, 2, &info, &looked);
+		if (err || looked || info.answer != first.answer) {
+			check_fail(c, "R3", "a get of site 2 %.0f ms after its lookup returned (ttl "
+				   "%.0f ms) returned %d, answer serial %llu, after %u lookups; expected "
+				   "0 and the kept answer (serial %llu) without a lookup",
+				   (world_now_ns() - returned) / 1e6, ttl / 1e6, err,
+				   (unsigned long long)info.answer, looked,
+				   (unsigned long long)first.answer);
+			goto out;
+		}
+	}
+	world_sleep_ns(returned + ttl + 20 * MS - world_now_ns());
+	err = get_counting(&cache, 2, &info, &looked);
+	if (err || looked != 1 || info.answer == first.answer)
+		check_fail(c, "R3", "%.0f ms after site 2's lookup returned (ttl %.0f ms; the "
+			   "last hit was at %.0f ms), site_cache_get() returned %d (answer serial "
+			   "%llu, the kept one %llu) after %u lookups; expected one new lookup and "
+			   "its answer: a hit does not make an answer younger",
+			   (world_now_ns() - returned) / 1e6, ttl / 1e6, 0.85 * ttl / 1e6, err,
+			   (unsigned long long)info.answer, (unsigned long long)first.answer, looked);
+out:
+	site_cache_destroy(&cache);
+}
+
+/* ---- R4: "site not found" kept briefly ---- */
+
+struct stormer {
+	pthread_t thread;
+	struct site_cache *cache;
+	unsigned site, loops;
+	atomic_uint wrong;		/* answers other than ENOENT */
+	atomic_int last_wrong;
+};
+
+static void *stormer_main(void *arg)
+{
+	struct stormer *s = arg;
+
+	for (unsigned i = 0; i < s->loops; i++) {
+		struct site_info info;
+		int err = site_cache_get(s->cache, s->site, &info);
+
+		if (err != ENOENT) {
+			atomic_fetch_add_explicit(&s->wrong, 1, RELAXED);
+			atomic_exchange_explicit(&s->last_wrong, err, RELAXED);
+		}
+	}
+	return NULL;
+}
+
+static void not_found_kept_briefly(struct check *c, const struct scenario_env *env)
+{
+	enum { STORMERS = 4, MISSING = 6, LISTED = 1 };
+	const uint64_t negative_ttl = scaled_ns(0.25);
+	struct stormer s[STORMERS];
+	struct site_cache cache;
+	struct site_info info, listed;
+	unsigned looked, calls, loops = env->small ? 5 : 25;
+	size_t started;
+	int err;
+
+	if (site_directory_reset(LATENCY_NS, 8))
+		return check_fail(c, "R4", "harness set-up failed (memory)");
+	site_directory_unlist(MISSING);
+	if (!cache_start(c, &cache, 100 * negative_ttl, negative_ttl, "R4"))
+		return;
+	err = get_counting(&cache, LISTED, &listed, &looked);
+	if (err || looked != 1) {
+		check_fail(c, "R3", "the first site_cache_get() of site %d returned %d after %u "
+			   "lookups; expected 0 after one", LISTED, err, looked);
+		goto out;
+	}
+	err = get_counting(&cache, MISSING, &info, &looked);
+	if (err != ENOENT || looked != 1) {
+		check_fail(c, "R4", "site_cache_get() of site %d, which the directory does not list, "
+			   "returned %d after %u lookups; expected ENOENT (%d) after one", MISSING,
+			   err, looked, ENOENT);
+		goto out;
+	}
+	/* The storm: every thread asks again and again for the missing site. */
+	for (started = 0; started < STORMERS; started++) {
+		s[started].cache = &cache;
+		s[started].site = MISSING;
+		s[started].loops = loops;
+		atomic_init(&s[started].wrong, 0);
+		atomic_init(&s[started].last_wrong, 0);
+		if (pthread_create(&s[started].thread, NULL, stormer_main, &s[started]))
+			break;
+	}
+	for (size_t i = 0; i < started; i++)
+		pthread_join(s[i].thread, NULL);
+	if (started < STORMERS) {
+		check_fail(c, "R4", "harness set-up failed (pthread_create)");
+		goto out;
+	}
+	calls = site_directory_calls(MISSING);
+	for (size_t i = 0; i < STORMERS; i++)
+		if (atomic_load_explicit(&s[i].wrong, RELAXED)) {
+			check_fail(c, "R4", "a storm of site_cache_get() calls for site %d, which does "
+				   "not exist, got %d; expected ENOENT (%d) every time", MISSING,
+				   atomic_load_explicit(&s[i].last_wrong, RELAXED), ENOENT);
+			goto out;
+		}
+	if (calls != 1) {
+		check_fail(c, "R4", "%d threads asked for site %d, which does not exist, %u times "
+			   "each within its negative ttl (%.0f ms), and the directory was asked %u "
+			   "times in all; expected once: \"site not found\" is kept too (cache "
+			   "penetration)", STORMERS, MISSING, loops, negative_ttl / 1e6, calls);
+		goto out;
+	}
+	world_sleep_ns(negative_ttl + 20 * MS);
+	err = get_counting(&cache, MISSING, &info, &looked);
+	if (err != ENOENT || looked != 1) {
+		check_fail(c, "R4", "once the negative ttl (%.0f ms) of site %d had passed, "
+			   "site_cache_get() returned %d after %u lookups; expected a new lookup "
+			   "(the site may exist by now) and ENOENT (%d)", negative_ttl / 1e6,
+			   MISSING, err, looked, ENOENT);
+		goto out;
+	}
+	err = get_counting(&cache, LISTED, &info, &looked);
+	if (err || looked || info.answer != listed.answer)
+		check_fail(c, "R3", "site %d's answer, %.0f ms old with a ttl of %.0f ms, was not "
+			   "used: site_cache_get() returned %d after %u lookups; expected the kept "
+			   "answer without a lookup (only \"site not found\" is kept briefly)", LISTED,
+			   (negative_ttl + 20 * MS) / 1e6, 100 * negative_ttl / 1e6, err, looked);
+out:
+	site_cache_destroy(&cache);
+}
+
+/* ---- R5: no lock across the lookup ---- */
+
+struct get_op {
+	struct site_cache *cache;
+	unsigned site;
+	struct site_info info;
+};
+
+static int get_op_run(void *arg)
+{
+	struct get_op *op = arg;
+
+	return site_cache_get(op->cache, op->site, &op->info);
+}
+
+/*
+ * Runs get(site) in a runner and waits up to `bound_ns` for it. True when it
+ * returned in time with 0; else fails the check (what and why in `what`),
+ * lets the slow site go, and joins.
+ */
+static bool prompt_get(struct check *c, struct site_cache *cache, unsigned site,
+		       uint64_t bound_ns, unsigned slow, const char *clause, const char *what)
+{
+	struct get_op op = { .cache = cache, .site = site };
+	struct runner r;
+	uint64_t start, end_ns;
+	int ret = 0;
+
+	start = world_now_ns();
+	if (runner_start(&r, get_op_run, &op)) {
+		check_fail(c, clause, "harness set-up failed (pthread_create)");
+		return false;
+	}
+	if (!runner_wait_until(&r, start + bound_ns)) {
+		check_fail(c, clause, "%s: site_cache_get() of site %u was still blocked %.0f ms "
+			   "later, while a lookup of site %u was in flight; expected it to return at "
+			   "once: no lock may be held while the directory is asked", what, site,
+			   bound_ns / 1e6, slow);
+		site_directory_hold(slow, false);
+		runner_join(&r);
+		return false;
+	}
+	runner_finished(&r, &ret, &end_ns);
+	runner_join(&r);
+	if (ret != 0)
+		check_fail(c, clause, "%s: site_cache_get() of site %u returned %d; expected 0",
+			   what, site, ret);
+	return ret == 0;
+}
+
+static void other_sites_never_wait(struct check *c, const struct scenario_env *env)
+{
+	enum { SLOW = 1, KEPT = 2, FRESH = 3 };
+	struct site_cache cache;
+	struct caller slow;
+	struct site_info info;
+	unsigned looked;
+	uint64_t deadline;
+	int err;
+
+	(void)env;
+	if (site_directory_reset(LATENCY_NS, 8))
+		return check_fail(c, "R5a", "harness set-up failed (memory)");
+	if (!cache_start(c, &cache, 10 * BILLION, BILLION, "R5a"))
+		return;
+	err = get_counting(&cache, KEPT, &info, &looked);
+	if (err || looked != 1) {
+		check_fail(c, "R3", "the first site_cache_get() of site %d returned %d after %u "
+			   "lookups; expected 0 after one", KEPT, err, looked);
+		goto out;
+	}
+	site_directory_hold(SLOW, true);
+	if (callers_start(&slow, 1, &cache, SLOW) < 1) {
+		site_directory_hold(SLOW, false);
+		check_fail(c, "R5a", "harness set-up failed (pthread_create)");
+		goto out;
+	}
+	deadline = world_now_ns() + scaled_ns(1.0);
+	while (site_directory_held_calls(SLOW) < 1 && world_now_ns() < deadline)
+		world_sleep_ns(MS / 2);
+	if (site_directory_held_calls(SLOW) < 1) {
+		site_directory_hold(SLOW, false);
+		pthread_join(slow.thread, NULL);
+		check_fail(c, "R1a", "site_cache_get() of site %d, not kept, had not asked the "
+			   "directory 1 s later; expected a lookup", SLOW);
+		goto out;
+	}
+	/* Site SLOW's lookup now sits in the directory until released. */
+	if (prompt_get(c, &cache, KEPT, scaled_ns(0.1), SLOW, "R5a",
+		       "a kept site") &&
+	    prompt_get(c, &cache, FRESH, scaled_ns(0.1) + LATENCY_NS, SLOW, "R5b",
+		       "a site not kept yet (its own lookup, 1 ms)"))
+		;
+	site_directory_hold(SLOW, false);
+	pthread_join(slow.thread, NULL);
+	if (!c->failed && atomic_load_explicit(&slow.result, RELAXED) != 0)
+		check_fail(c, "R1b", "the slow lookup of site %d ended and its caller got %d; "
+			   "expected 0", SLOW, atomic_load_explicit(&slow.result, RELAXED));
+out:
+	site_cache_destroy(&cache);
+}
+
+/* ---- R6: ages on the monotonic clock ---- */
+
+static void ttl_ignores_the_wall_clock(struct check *c, const struct scenario_env *env)
+{
+	const uint64_t ttl = scaled_ns(0.2);
+	const int64_t hour = 3600 * (int64_t)BILLION;
+	struct site_cache cache;
+	struct site_info info;
+	unsigned looked;
+	int err;
+
+	(void)env;
+	if (site_directory_reset(LATENCY_NS, 8))
+		return check_fail(c, "R6", "harness set-up failed (memory)");
+	if (!cache_start(c, &cache, ttl, ttl / 2, "R6"))
+		return;
+	err = get_counting(&cache, 4, &info, &looked);
+	if (err || looked != 1) {
+		check_fail(c, "R3", "the first site_cache_get() of site 4 returned %d after %u "
+			   "lookups; expected 0 after one", err, looked);
+		goto out;
+	}
+	perturb_wallclock_step(hour);
+	err = get_counting(&cache, 4, &info, &looked);
+	perturb_wallclock_step(-hour);
+	if (err || looked) {
+		check_fail(c, "R6", "with the wall clock set an hour forwards right after site 4 "
+			   "was looked up (ttl %.0f ms), site_cache_get() returned %d after %u lookups; "
+			   "expected the kept answer, no lookup", ttl / 1e6, err, looked);
+		goto out;
+	}
+	perturb_wallclock_step(-hour);
+	world_sleep_ns(ttl + 20 * MS);
+	err = get_counting(&cache, 4, &info, &looked);
+	perturb_wallclock_step(hour);
+	if (err || looked != 1)
+		check_fail(c, "R6", "the ttl (%.0f ms) of site 4's answer passed while the wall "
+			   "clock was set an hour back, and site_cache_get() returned %d after %u "
+			   "lookups; expected one new lookup", ttl / 1e6, err, looked);
+out:
+	site_cache_destroy(&cache);
+}
+
+/* ---- R1, R3, R4 at scale: many threads, many sites ---- */
+
+enum { MANY_SITES = 24, MANY_THREADS = 8 };
+
+struct browser {
+	pthread_t thread;
+	struct site_cache *cache;
+	unsigned first, rounds;
+	/* Written by the browser, read after the join: its first outcome per site. */
+	int err[MANY_SITES];
+	uint64_t answer[MANY_SITES];
+	unsigned site_seen[MANY_SITES];
+	bool changed[MANY_SITES];	/* a later round got another outcome */
+};
+
+/* Each browser walks every site from its own first one, `rounds` times. */
+static void *browser_main(void *arg)
+{
+	struct browser *b = arg;
+
+	for (unsigned r = 0; r < b->rounds; r++)
+		for (unsigned i = 0; i < MANY_SITES; i++) {
+			unsigned site = (b->first + i) % MANY_SITES;
+			struct site_info info;
+			int err;
+
+			memset(&info, 0, sizeof(info));
+			err = site_cache_get(b->cache, site, &info);
+			if (r == 0) {
+				b->err[site] = err;
+				b->answer[site] = info.answer;
+				b->site_seen[site] = info.site;
+			} else if (err != b->err[site] || info.answer != b->answer[site]) {
+				b->changed[site] = true;
+			}
+		}
+	return NULL;
+}
+
+/*
+ * A reader that asks for a site only once the scenario's thread has kept
+ * it, told by a relaxed atomic: nothing but the cache's own lock orders its
+ * hit after the insert, so a hit that skips the lock is a data race on
+ * every run, not only when the timing happens to line up.
+ */
+struct late_reader {
+	pthread_t thread;
+	struct site_cache *cache;
+	unsigned site;
+	atomic_int go;			/* 1: the site is kept */
+	atomic_int result;		/* NOT_YET until its get returned */
+	struct site_info info;		/* read after the join */
+};
+
+static void *late_reader_main(void *arg)
+{
+	struct late_reader *r = arg;
+	struct site_info info;
+	int err;
+
+	while (!atomic_load_explicit(&r->go, RELAXED))
+		world_sleep_ns(MS / 5);
+	memset(&info, 0, sizeof(info));
+	err = site_cache_get(r->cache, r->site, &info);
+	r->info = info;
+	atomic_exchange_explicit(&r->result, err, RELAXED);
+	return NULL;
+}
+
+/* The late reader's hit of `site`; false (and a failure) when it was not one. */
+static bool late_hit(struct check *c, struct site_cache *cache, unsigned site)
+{
+	struct late_reader r = { .cache = cache, .site = site };
+	struct site_info kept;
+	unsigned looked;
+	int err;
+
+	atomic_init(&r.go, 0);
+	atomic_init(&r.result, NOT_YET);
+	if (pthread_create(&r.thread, NULL, late_reader_main, &r)) {
+		check_fail(c, "R8", "harness set-up failed (pthread_create)");
+		return false;
+	}
+	err = get_counting(cache, site, &kept, &looked);
+	atomic_exchange_explicit(&r.go, 1, RELAXED);
+	pthread_join(r.thread, NULL);
+	if (err || looked != 1)
+		check_fail(c, "R1a", "the first site_cache_get() of site %u returned %d after %u "
+			   "lookups; expected 0 after one", site, err, looked);
+	else if (atomic_load_explicit(&r.result, RELAXED) != 0 || r.info.answer != kept.answer ||
+		 site_directory_calls(site) != 1)
+		check_fail(c, "R3", "another thread's get of site %u, kept a moment before, "
+			   "returned %d with answer serial %llu after %u lookups in all; expected 0 "
+			   "and the kept answer (serial %llu) without a new lookup", site,
+			   atomic_load_explicit(&r.result, RELAXED),
+			   (unsigned long long)r.info.answer, site_directory_calls(site),
+			   (unsigned long long)kept.answer);
+	return !c->failed;
+}
+
+static bool unlisted(unsigned site)
+{
+	return site % 5 == 4;
+}
+
+static void many_threads_many_sites(struct check *c, const struct scenario_env *env)
+{
+	struct browser *b = calloc(MANY_THREADS, sizeof(*b));
+	struct site_cache cache;
+	unsigned threads = env->small ? 4 : MANY_THREADS;
+	size_t started;
+
+	if (!b || site_directory_reset(LATENCY_NS, MANY_SITES)) {
+		free(b);
+		return check_fail(c, "R1a", "harness set-up failed (memory)");
+	}
+	for (unsigned s = 0; s < MANY_SITES; s++)
+		if (unlisted(s))
+			site_directory_unlist(s);
+	if (!cache_start(c, &cache, 10 * BILLION, 5 * BILLION, "R1a")) {
+		free(b);
+		return;
+	}
+	if (!late_hit(c, &cache, MANY_SITES - 1))
+		goto out;
+	for (started = 0; started < threads; started++) {
+		b[started].cache = &cache;
+		b[started].first = (unsigned)(started * MANY_SITES / threads);
+		b[started].rounds = env->small ? 2 : 3;
+		if (pthread_create(&b[started].thread, NULL, browser_main, &b[started]))
+			break;
+	}
+	for (size_t i = 0; i < started; i++)
+		pthread_join(b[i].thread, NULL);
+	if (started < threads) {
+		check_fail(c, "R1a", "harness set-up failed (pthread_create)");
+		goto out;
+	}
+	for (unsigned s = 0; s < MANY_SITES && !c->failed; s++) {
+		unsigned calls = site_directory_calls(s);
+		int want = unlisted(s) ? ENOENT : 0;
+
+		if (calls != 1) {
+			check_fail(c, unlisted(s) ? "R4" : "R1a", "%u threads walked %d sites %u times "
+				   "each, starting at different sites, and site %u%s was looked up %u "
+				   "times; expected once (one flight per site, then kept)", threads,
+				   MANY_SITES, b[0].rounds, s, unlisted(s) ? " (not listed)" : "", calls);
+			break;
+		}
+		for (unsigned t = 0; t < threads; t++) {
+			if (b[t].err[s] != want) {
+				check_fail(c, "R1b", "thread %u got %d for site %u; expected %d", t + 1,
+					   b[t].err[s], s, want);
+				break;
+			}
+			if (b[t].changed[s]) {
+				check_fail(c, "R3", "thread %u got another outcome for site %u in a "
+					   "later round, within its ttl; expected the kept one", t + 1, s);
+				break;
+			}
+			if (want == 0 && (b[t].site_seen[s] != s || b[t].answer[s] == 0 ||
+					  b[t].answer[s] != b[0].answer[s])) {
+				check_fail(c, "R1b", "thread %u got site %u's info as site %u, answer "
+					   "serial %llu (thread 1: %llu); expected every caller the one "
+					   "answer of the one lookup", t + 1, s, b[t].site_seen[s],
+					   (unsigned long long)b[t].answer[s],
+					   (unsigned long long)b[0].answer[s]);
+				break;
+			}
+		}
+	}
+out:
+	site_cache_destroy(&cache);
+	free(b);
+}
+
+const struct scenario chapter_scenarios[] = {
+	{ "concurrent_misses_one_lookup", "R1a R1b", 3.0, concurrent_misses_one_lookup },
+	{ "error_reaches_every_waiter", "R2a R2b", 3.0, error_reaches_every_waiter },
+	{ "answers_kept_for_ttl", "R3", 3.0, answers_kept_for_ttl },
+	{ "not_found_kept_briefly", "R4", 3.0, not_found_kept_briefly },
+	{ "other_sites_never_wait", "R5a R5b", 3.0, other_sites_never_wait },
+	{ "ttl_ignores_the_wall_clock", "R6", 3.0, ttl_ignores_the_wall_clock },
+	{ "many_threads_many_sites", "R1a R4 R7 R8", 3.0, many_threads_many_sites },
+};
+const size_t chapter_scenario_count = sizeof(chapter_scenarios) / sizeof(chapter_scenarios[0]);
