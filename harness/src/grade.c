@@ -64,16 +64,24 @@ static void build_failed(enum flavor f, const char *log, struct chapter_result *
 #define LISTING_FLAVOR FLAVOR_HELGRIND
 
 /* The policy check (policy.h), run beside the builds. */
+/* The compile check, then the policy check (policy.h), run beside the builds. */
 struct policy_run {
 	struct workspace *w;
-	char *log;		/* policy_check()'s answer */
+	bool compiles;		/* workspace_check_compiles()'s answer */
+	char *compile_log;	/* its messages, when it failed */
+	char *log;		/* policy_check()'s answer, when it compiles */
 };
 
 static void run_policy(void *arg)
 {
 	struct policy_run *p = arg;
 
-	proc_trace("policy check begins");
+	p->compiles = workspace_check_compiles(p->w, &p->compile_log);
+	proc_trace("compile check done");
+	if (!p->compiles)
+		return;
+	free(p->compile_log);
+	p->compile_log = NULL;
 	p->log = policy_check(p->w);
 	proc_trace("policy check done");
 }
@@ -105,10 +113,11 @@ static void build_order(const struct grading *g, enum flavor *first, size_t *nfi
 }
 
 /*
- * Checks the learner's code against the policy while building the first
- * stage's binaries, several at once (build_pool.h): compiling runs nothing
- * of the learner's, and no gate starts unless both succeeded. A policy
- * refusal is reported first, then the first flavour that failed in that
+ * Checks that the learner's code compiles, then checks it against the
+ * policy, while building the first stage's binaries, several at once
+ * (build_pool.h): compiling runs nothing of the learner's, and no gate
+ * starts unless all succeeded. Code that does not compile is reported
+ * first, then a policy refusal, then the first flavour that failed in that
  * order. On success the later stage starts building in the background
  * (finish_builds() waits for it).
  */
@@ -122,7 +131,15 @@ static bool check_and_build(struct grading *g)
 
 	build_order(g, first, &n, g->later, &g->nlater);
 	all = build_pool_run(&g->w, first, n, ok, logs, run_policy, &policy);
-	if (policy.log) {
+	if (!policy.compiles) {
+		char *head = head_lines(policy.compile_log ? policy.compile_log : "", 40);
+
+		fail_remaining(&g->result, "your code does not compile", head);
+		free(head);
+		free(policy.compile_log);
+		reported = true;
+		all = false;
+	} else if (policy.log) {
 		char summary[512];
 
 		snprintf(summary, sizeof(summary), "not graded: %.480s", policy.log);
@@ -256,7 +273,7 @@ static bool prepare(const struct grade_job *job, const struct chapter *chapter,
 		    struct grading *g)
 {
 	struct chapter_result *out = &g->result;
-	char why[1024], *log = NULL;
+	char why[1024];
 	struct sandbox_status st;
 
 	if (!workspace_open(&g->w, job, chapter, why, sizeof(why))) {
@@ -274,16 +291,8 @@ static bool prepare(const struct grade_job *job, const struct chapter *chapter,
 	choose_seed(job, &g->w, out);
 	if (refused(out, policy_check_source(&g->w)))
 		return false;
-	if (!workspace_check_compiles(&g->w, &log)) {
-		char *head = head_lines(log, 40);
-
-		fail_remaining(out, "your code does not compile", head);
-		free(head);
-		free(log);
-		return false;
-	}
-	free(log);
-	return true;	/* policy_check() runs beside the builds: check_and_build() */
+	/* The compile and policy checks run beside the builds: check_and_build(). */
+	return true;
 }
 
 /*
