@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "alloc.h"
@@ -348,6 +349,8 @@ static bool side_open(struct side_run *s, const struct workspace *w, unsigned k)
 		return false;
 	}
 	s->w.sandbox.uid += (SIDE_UID_STEP + k) * 2000000u;
+	/* Its own user's alone: the other runs cannot even list it. */
+	chmod(s->w.scratch_dir, 0700);
 	workspace_own(&s->w, s->w.scratch_dir);
 	return true;
 }
