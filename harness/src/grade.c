@@ -401,17 +401,23 @@ static bool run_side_by_side(struct grading *g, struct side_run *runs, size_t n)
 }
 
 /*
- * Correctness first, while the later builds finish; its verdict is final
- * (and shown) once they have built, since a build that fails fails every
- * gate, correctness too, as before. Returns false when one failed.
+ * Correctness first, while the later builds finish; its verdict is shown
+ * as soon as it is known (the first verdict). A later build that fails
+ * fails every gate, correctness too, as before: the final result then
+ * takes correctness's verdict back (the policy check refuses learner code
+ * that reads differently in some builds or defines names the chapter's
+ * header does not declare, so that is left to a broken harness or an
+ * attack at link time). Returns false when one failed.
  */
 static bool run_correctness(struct grading *g)
 {
 	struct gate_result *c = &g->result.gates[GATE_CORRECTNESS];
 	char *details = c->details ? xstrdup(c->details) : NULL;
 
-	if (c->applies)
+	if (c->applies) {
 		run_gate_in(g, &g->w, GATE_CORRECTNESS);
+		settled(g, GATE_CORRECTNESS);
+	}
 	if (!join_builds(g)) {
 		bool applies = c->applies;
 
@@ -425,11 +431,18 @@ static bool run_correctness(struct grading *g)
 		json_decref(g->result.hidden);
 		g->result.hidden = NULL;
 		report_builds(g);
+		if (applies)
+			for (int i = 0; i < GATE_COUNT; i++) {
+				struct gate_result *r = &g->result.gates[i];
+
+				if (i != GATE_CORRECTNESS && r->applies && r->summary)
+					gate_set_summary(r, "%s (so correctness does not count "
+							 "either: every gate needs every binary)",
+							 r->summary);
+			}
 		return false;
 	}
 	free(details);
-	if (c->applies)
-		settled(g, GATE_CORRECTNESS);
 	return true;
 }
 
