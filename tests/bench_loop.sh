@@ -25,7 +25,7 @@ wanted() { [[ "$parts" == *" $1 "* ]]; }
 # Waits until the watch output has $2 lines matching $1 (up to 300 s).
 wait_count() {
 	for ((i = 0; i < 3000; i++)); do
-		[ "$(grep -c -- "$1" "$out" 2>/dev/null)" -ge "$2" ] && return 0
+		[ "$(grep -c -- "$1" "$out" 2>/dev/null || true)" -ge "$2" ] 2>/dev/null && return 0
 		sleep 0.1
 	done
 	return 1
