@@ -67,6 +67,67 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+struct build_pool {
+	struct pool p;
+	pthread_t threads[4];
+	struct builder builders[4];
+	size_t started;
+};
+
+struct build_pool *build_pool_start(struct workspace *w, const enum flavor *flavours,
+				    size_t n, bool *ok, char **logs)
+{
+	struct build_pool *bp;
+	size_t width = build_pool_width();
+
+	for (size_t i = 0; i < n; i++) {
+		ok[i] = false;
+		logs[i] = NULL;
+	}
+	if (n == 0 || !(bp = calloc(1, sizeof(*bp))))
+		return NULL;
+	bp->p = (struct pool){ .w = w, .flavours = flavours, .n = n, .ok = ok, .logs = logs };
+	atomic_init(&bp->p.next, 0);
+	/* Helpers 1.. only: helper 0 would be the workspace's own uid. */
+	for (unsigned k = 0; k < 4; k++)
+		bp->builders[k] = (struct builder){ .pool = &bp->p, .k = k + 1 };
+	while (bp->started < width && bp->started < n &&
+	       pthread_create(&bp->threads[bp->started], NULL, worker,
+			      &bp->builders[bp->started]) == 0)
+		bp->started++;
+	if (bp->started == 0) {
+		free(bp);
+		return NULL;
+	}
+	return bp;
+}
+
+bool build_pool_finish(struct build_pool *bp, struct workspace *w,
+		       const enum flavor *flavours, size_t n, bool *ok, char **logs)
+{
+	struct pool alone = { .w = w, .flavours = flavours, .n = n, .ok = ok, .logs = logs };
+	struct builder self = { .pool = bp ? &bp->p : &alone, .k = 0 };
+	bool all = true;
+
+	if (bp) {
+		for (size_t i = 0; i < bp->started; i++)
+			pthread_join(bp->threads[i], NULL);
+	} else {
+		atomic_init(&alone.next, 0);
+		for (size_t i = 0; i < n; i++) {
+			ok[i] = false;
+			logs[i] = NULL;
+		}
+	}
+	/* What no helper took (one could not make its out dir): built here. */
+	if (atomic_load(&self.pool->next) < n)
+		worker(&self);
+	for (size_t i = 0; i < n; i++)
+		all = all && ok[i];
+	free(bp);
+	return all;
+}
+
 bool build_pool_run(struct workspace *w, const enum flavor *flavours, size_t n, bool *ok,
 		    char **logs, void (*beside)(void *), void *arg)
 {

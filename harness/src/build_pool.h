@@ -33,4 +33,27 @@ unsigned build_pool_width(void);
 bool build_pool_run(struct workspace *w, const enum flavor *flavours, size_t n, bool *ok,
 		    char **logs, void (*beside)(void *), void *arg);
 
+/*
+ * Builds in the background: starts building flavours[0..n) of w with
+ * helper builders only (up to build_pool_width() at a time, never as the
+ * workspace's sandbox uid, never in its out dir), and returns at once, so
+ * that the caller may run the learner's code as the sandbox uid meanwhile.
+ * ok, logs and flavours must stay valid, and w must not change, until
+ * build_pool_finish(). Returns NULL (nothing started) when n is 0 or no
+ * thread can be had; build_pool_finish(NULL, ...) then builds them all.
+ */
+struct build_pool;
+struct build_pool *build_pool_start(struct workspace *w, const enum flavor *flavours,
+				    size_t n, bool *ok, char **logs);
+
+/*
+ * Waits for the builds bp started and frees bp; any flavour left unbuilt
+ * (a helper that could not start) is built now in the calling thread, as
+ * the workspace itself: call it only when no run of the sandbox uid is
+ * going on. With bp NULL, builds flavours[0..n) of w that way. Returns true
+ * when every build succeeded.
+ */
+bool build_pool_finish(struct build_pool *bp, struct workspace *w,
+		       const enum flavor *flavours, size_t n, bool *ok, char **logs);
+
 #endif

@@ -22,10 +22,20 @@
 #include "result.h"
 #include "workspace.h"
 
+struct build_pool;
+
 struct grading {
 	struct workspace w;
 	struct scenario_list list;
 	bool built;			/* every binary built: gates can run */
+	/* The binaries built while correctness runs (grade.c, build_pool.h). */
+	enum flavor later[FLAVOR_COUNT];
+	size_t nlater;
+	bool later_ok[FLAVOR_COUNT];
+	char *later_logs[FLAVOR_COUNT];
+	struct build_pool *pool;	/* NULL: none started (or none left) */
+	bool building;			/* later builds not waited for yet */
+	bool joined;			/* waited for, logs not reported yet */
 	double started;			/* when grade_begin() started */
 	double phase_one_s;		/* how long grade_begin() took */
 	double throughput_s;		/* how long the PHASE_ALONE gates took */

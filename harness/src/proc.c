@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,23 @@ double proc_now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void proc_trace(const char *format, ...)
+{
+	static _Atomic double origin;
+	const char *on = getenv("TC_TRACE_TIMES");
+	char text[512];
+	va_list ap;
+	double now = proc_now_s(), zero = 0;
+
+	if (!on || !*on)
+		return;
+	atomic_compare_exchange_strong(&origin, &zero, now);
+	va_start(ap, format);
+	vsnprintf(text, sizeof(text), format, ap);
+	va_end(ap);
+	fprintf(stderr, "[trace] %7.3f %s\n", now - atomic_load(&origin), text);
 }
 
 /*
@@ -295,6 +314,14 @@ void proc_run(const char *const *argv, const struct proc_opts *o,
 	}
 	free(chan_path);
 	r->wall_s = proc_now_s() - start;
+	{
+		size_t last = 0;
+
+		while (argv[last + 1])
+			last++;
+		proc_trace("ran %.2f s: %s ... %s", r->wall_s, argv[0],
+			   strrchr(argv[last], '/') ? strrchr(argv[last], '/') + 1 : argv[last]);
+	}
 	r->output[used] = '\0';
 	if (r->channel)
 		r->channel[r->channel_len] = '\0';

@@ -92,4 +92,12 @@ const char *proc_describe(const struct proc_result *r, char *buf, size_t size);
 /* Seconds on the monotonic clock (for durations only). Thread-safe. */
 double proc_now_s(void);
 
+/*
+ * With TC_TRACE_TIMES set in the grader's environment: one line on stderr,
+ * "[trace] <seconds since the grader's first trace> <text>", for the
+ * timing breakdown of a grading (make bench-loop's notes). Does nothing
+ * otherwise. Thread-safe (one fprintf per line).
+ */
+void proc_trace(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
 #endif
