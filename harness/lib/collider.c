@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
 
 #include "channel.h"
@@ -61,7 +62,8 @@ static __thread unsigned paused, rng;
 static __thread long long hooks_done;	/* calls before the current countdown */
 static __thread int countdown_set;	/* what the current countdown started from */
 static __thread long long slow_ns;	/* time this thread spent on the slow path */
-static __thread long long last_seen_ns;	/* the last compensated time it read */
+static __thread long long paused_ns;	/* of which asleep, watching */
+static __thread long long last_mono_ns, last_cpu_ns;	/* the last discounted times it read */
 static long long hook_cost_ps;		/* one hook call, in picoseconds */
 static __thread uintptr_t site_key[SITES];
 static __thread unsigned site_count[SITES];
@@ -158,6 +160,7 @@ static void watch(const struct collider_access *a, bool canary)
 			pause_for(1000000L);
 	} else {
 		pause_for(PAUSE_NS);
+		paused_ns += PAUSE_NS;
 	}
 	collider_table_unwatch(&table, slot);
 }
@@ -267,30 +270,69 @@ __attribute__((constructor)) static void measure_hook_cost(void)
 	hooks_done = 0;
 }
 
-/* What the hooks and pauses have cost the calling thread so far, in ns. */
-static long long overhead_ns(void)
+/*
+ * What the hooks and pauses have cost the calling thread so far, in ns; on
+ * a CPU-time clock, without the time it slept.
+ */
+static long long overhead_ns(bool cpu)
 {
 	long long calls = hooks_done + countdown_set - (countdown > 0 ? countdown : 0);
 
-	return calls * hook_cost_ps / 1000 + slow_ns;
+	return calls * hook_cost_ps / 1000 + slow_ns - (cpu ? paused_ns : 0);
+}
+
+/* t (ns on clock) with the calling thread's overhead taken off. */
+static long long discount(clockid_t clock, long long t)
+{
+	long long shown;
+
+	switch (clock) {
+	case CLOCK_REALTIME:
+	case CLOCK_REALTIME_COARSE:
+		/* The wall clock may step back (perturb.h): no clamp. */
+		return t - overhead_ns(false);
+	case CLOCK_MONOTONIC:
+	case CLOCK_MONOTONIC_RAW:
+	case CLOCK_MONOTONIC_COARSE:
+	case CLOCK_BOOTTIME:
+		shown = t - overhead_ns(false);
+		if (shown < last_mono_ns)
+			shown = last_mono_ns;
+		return last_mono_ns = shown > t ? t : shown;
+	case CLOCK_THREAD_CPUTIME_ID:
+	case CLOCK_PROCESS_CPUTIME_ID:
+		shown = t - overhead_ns(true);
+		if (shown < last_cpu_ns)
+			shown = last_cpu_ns;
+		return last_cpu_ns = shown > t ? t : shown;
+	default:
+		return t;
+	}
 }
 
 int tc_collider_clock_gettime(clockid_t clock, struct timespec *ts)
 {
 	int rc = clock_gettime(clock, ts);
-	long long ns, shown;
+	long long shown;
 
-	if (rc != 0 || clock == CLOCK_REALTIME || clock == CLOCK_REALTIME_COARSE)
-		return rc;	/* the wall clock: the world's dates, left alone */
-	ns = ts->tv_sec * 1000000000LL + ts->tv_nsec;
-	shown = ns - overhead_ns();
-	if (shown < last_seen_ns)
-		shown = last_seen_ns;
-	if (shown > ns)
-		shown = ns;
-	last_seen_ns = shown;
+	if (rc != 0 || !ts)
+		return rc;
+	shown = discount(clock, ts->tv_sec * 1000000000LL + ts->tv_nsec);
 	ts->tv_sec = shown / 1000000000LL;
 	ts->tv_nsec = shown % 1000000000LL;
+	return rc;
+}
+
+int tc_collider_gettimeofday(struct timeval *restrict tv, void *restrict tz)
+{
+	int rc = gettimeofday(tv, tz);
+	long long shown;
+
+	if (rc != 0 || !tv)
+		return rc;
+	shown = discount(CLOCK_REALTIME, tv->tv_sec * 1000000000LL + tv->tv_usec * 1000LL);
+	tv->tv_sec = shown / 1000000000LL;
+	tv->tv_usec = shown % 1000000000LL / 1000;
 	return rc;
 }
 

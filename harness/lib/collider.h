@@ -15,7 +15,7 @@
  * table while its thread sleeps for 200 us, before it happens. Another
  * thread touching the same bytes meanwhile, one of the two writing, is a
  * race (see collider_table.h for why it always is one); both call sites are
- * kept. The learner's monotonic clock discounts the hooks' cost
+ * kept. The learner's clocks discount the hooks' cost
  * (tc_collider_clock_gettime), so that self-timing code sees plain speed.
  *
  * Usage, in the driver (harness code, in the collider build only):
@@ -34,6 +34,7 @@
 #define HARNESS_COLLIDER_H
 
 #include <stddef.h>
+#include <sys/time.h>
 #include <time.h>
 
 /*
@@ -52,13 +53,14 @@ void tc_collider_always_watch(const void *addr, size_t size);
 size_t tc_collider_report(size_t index);
 
 /*
- * clock_gettime() as the learner's file calls it in the collider build
- * (its references are renamed to this): the monotonic and CPU-time clocks
- * run behind by what the hooks and pauses have cost the calling thread, so
- * that code timing itself sees about the speed of a plain run. Never goes
- * backwards for a thread; the wall clock (CLOCK_REALTIME) is untouched.
- * Thread-safe.
+ * clock_gettime() and gettimeofday() as the learner's file calls them in
+ * the collider build (objcopy renames its references): every clock runs
+ * behind by what the hooks and pauses have cost the calling thread (the
+ * CPU-time clocks without its sleep), so that code timing itself sees about
+ * the speed of a plain run. The monotonic and CPU clocks never go backwards
+ * for a thread; the wall clock moves as perturb.h moves it. Thread-safe.
  */
 int tc_collider_clock_gettime(clockid_t clock, struct timespec *ts);
+int tc_collider_gettimeofday(struct timeval *restrict tv, void *restrict tz);
 
 #endif

@@ -484,13 +484,15 @@ static bool collider_learner_objects(struct workspace *w, struct argv_list *link
 		ok = run_compiler(w, &a, false, log);
 		argv_free(&a);
 		if (ok) {
-			/* Its monotonic clock discounts the hooks' cost (collider.h). */
+			/* Its clocks discount the hooks' cost (collider.h). */
 			struct argv_list c = { 0 };
 
 			free(*log);
 			argv_push(&c, "objcopy");
 			argv_push(&c, "--redefine-sym");
 			argv_push(&c, "clock_gettime=tc_collider_clock_gettime");
+			argv_push(&c, "--redefine-sym");
+			argv_push(&c, "gettimeofday=tc_collider_gettimeofday");
 			argv_push(&c, obj);
 			ok = run_compiler(w, &c, false, log);
 			argv_free(&c);
