@@ -2,12 +2,20 @@
  * collider.c - the runtime behind collider.h: every __tsan_ hook gcc's
  * -fsanitize=thread emits, without ThreadSanitizer
  *
- * The fast path of a plain access is two global loads and a thread-local
- * countdown: when some access is watched (or the canary range is set), it
- * checks the table; when the countdown runs out (every 16th access or so),
- * the access is a candidate for watching, and its call site's count in a
- * small per-thread cache decides (the first 3 samples of a site, then one
- * in 32).
+ * The fast path of a plain access is one global load and a thread-local
+ * countdown. The slow path runs when some access is watched (the canary's
+ * phase counts as one) or when the countdown runs out (every 128th access
+ * or so): it checks the table, and a countdown's end makes the access a
+ * candidate for watching, which its call site's count in a small
+ * per-thread cache decides (the first 3 samples of a site, then one in 4:
+ * about one access in 500 of a hot site). A thread pauses only while
+ * another thread that ran learner code is alive (a lone thread could meet
+ * nobody), at most THREAD_PAUSES times, and all at most SCENARIO_PAUSES
+ * times per scenario.
+ *
+ * The hooks' cost is measured once at start-up (measure_hook_cost), and the
+ * slow path times itself, so that the learner's clocks can discount both
+ * (tc_collider_clock_gettime).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
