@@ -36,7 +36,7 @@
 #include "lockgraph.h"
 
 #define PAUSE_NS 200000L		/* one watched access */
-#define CANARY_WAIT_NS 2000000000L	/* the canary's, at most */
+#define CANARY_WAIT_NS 10000000000LL	/* the canary's, at most (a loaded machine) */
 #define PERIOD 128			/* the countdown: 1..2*PERIOD accesses */
 #define FIRST 3				/* samples of a site always watched */
 #define EVERY 4				/* then one sample in EVERY */
@@ -162,7 +162,7 @@ static void watch(const struct collider_access *a, bool canary)
 	if (slot < 0)
 		return;
 	if (canary) {
-		for (long waited = 0; waited < CANARY_WAIT_NS &&
+		for (long long waited = 0; waited < CANARY_WAIT_NS &&
 		     !collider_table_hits(&table, slot) && !atomic_load(&canary_caught);
 		     waited += 1000000L)
 			pause_for(1000000L);
@@ -352,6 +352,11 @@ void tc_collider_always_watch(const void *addr, size_t size)
 	/* Every access takes the slow path (where the canary is checked) meanwhile. */
 	if (!atomic_exchange(&canary_armed, true))
 		atomic_fetch_add(&table.armed, 1);
+}
+
+bool tc_collider_canary_caught(void)
+{
+	return atomic_load(&canary_caught);
 }
 
 size_t tc_collider_report(size_t index)

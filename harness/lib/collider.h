@@ -20,7 +20,7 @@
  *
  * Usage, in the driver (harness code, in the collider build only):
  *	tc_collider_always_watch(&canary, sizeof(canary));
- *	... the canary race ...
+ *	... the canary race, again while !tc_collider_canary_caught() (a few times) ...
  *	tc_collider_report(0);		// "collidercanary" on the channel
  *	... each scenario i ...
  *	tc_collider_report(i);		// "collider": the learner's races
@@ -33,15 +33,20 @@
 #ifndef HARNESS_COLLIDER_H
 #define HARNESS_COLLIDER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/time.h>
 #include <time.h>
 
 /*
  * Watches every write to [addr, addr + size) until a conflict is found on
- * it (at most 2 s each): the canary's race is caught every time. One range.
+ * it (at most 10 s each): the canary's race is caught every time its two
+ * threads run. One range; the first tc_collider_report() ends it.
  */
 void tc_collider_always_watch(const void *addr, size_t size);
+
+/* True once a race on the always-watched range was caught. */
+bool tc_collider_canary_caught(void);
 
 /*
  * Sends the races found since the last call on the channel, as scenario
