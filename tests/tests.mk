@@ -8,7 +8,8 @@
 
 UNIT_SRC  := $(wildcard tests/unit/*.c)
 UNIT_BIN  := $(BIN)/unit_tests
-UNIT_DEPS := $(filter-out harness/src/main.c,$(GRADER_SRC)) $(wildcard harness/world/*.c)
+UNIT_DEPS := $(filter-out harness/src/main.c,$(GRADER_SRC)) $(wildcard harness/world/*.c) \
+	harness/lib/collider_table.c
 UNIT_CFLAGS := -std=gnu11 -O0 -g -Wall -Wextra -Werror -pthread $(XML_CFLAGS) \
 	-Iharness/src -Iharness/world -Iharness/lib
 

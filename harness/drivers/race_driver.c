@@ -16,6 +16,11 @@
  * canary and leaves it out of the learner's findings: a tool that did not
  * start, was switched off or lost its log can never read as "clean".
  *
+ * Built with -DTC_COLLIDER (the collider flavour, harness/lib/collider.h),
+ * it runs the scenarios at the correctness scale, watches the canary's
+ * variable so that the collider catches its race every time, and sends the
+ * races the collider found after the canary and after each scenario.
+ *
  * With TC_SEED set, the run is perturbed (perturb.h) and the seed printed
  * on stderr first, as "perturbation seed: N".
  *
@@ -30,6 +35,9 @@
 #include <string.h>
 
 #include "channel.h"
+#ifdef TC_COLLIDER
+#include "collider.h"
+#endif
 #include "perturb.h"
 #include "scenario.h"
 #include "verdict.h"
@@ -77,7 +85,11 @@ __attribute__((noinline)) static void tc_canary_leak(void)
 
 int main(int argc, char **argv)
 {
+#ifdef TC_COLLIDER
+	const struct scenario_env env = { .small = false };	/* near full speed */
+#else
 	const struct scenario_env env = { .small = true };
+#endif
 	uint64_t seed;
 	size_t ran = 0;
 
@@ -90,7 +102,16 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	tc_channel_open();
+#ifdef TC_COLLIDER
+	tc_collider_always_watch(&canary_shared, sizeof(canary_shared));
+#endif
 	tc_canary_race();
+#ifdef TC_COLLIDER
+	/* A thread that could not start (a loaded machine) is no reason to miss it. */
+	for (int again = 0; again < 3 && !tc_collider_canary_caught(); again++)
+		tc_canary_race();
+	tc_collider_report(0);
+#endif
 	tc_canary_leak();
 	tc_channel_send_text("canary", 0, "ran");
 	if (perturb_seed(&seed))
@@ -102,6 +123,9 @@ int main(int argc, char **argv)
 			continue;
 		ran++;
 		verdict_run(i, &c, &env);
+#ifdef TC_COLLIDER
+		tc_collider_report(i);
+#endif
 		printf("%s: %s %s\n", scenario_get(i)->name,
 		       c.failed ? "fail" : "ok", c.failed ? c.message : "");
 		fflush(stdout);

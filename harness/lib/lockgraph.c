@@ -311,7 +311,7 @@ static void lock_name(uintptr_t lock, char *out, size_t size)
  * file:line of each call site (a return address: the call is the byte
  * before it), from eu-addr2line on this process; "?" where it cannot tell.
  */
-static void symbolise(const uintptr_t *sites, int n, char where[][160])
+void lockgraph_symbolise(const uintptr_t *sites, int n, char where[][160])
 {
 	char pid[24], args[2 * HELD + 8][24], *argv[2 * HELD + 16];
 	char text[8192];
@@ -401,7 +401,7 @@ size_t lockgraph_cycle(char *out, size_t size)
 {
 	static struct view v[SLOTS];
 	int n = snapshot(v), start = -1, cycle[SLOTS], len = 0;
-	uintptr_t sites[2 * HELD];
+	uintptr_t sites[2 * HELD] = { 0 };
 	char where[2 * HELD][160];
 	size_t used = 0;
 
@@ -433,7 +433,7 @@ size_t lockgraph_cycle(char *out, size_t size)
 		sites[2 * i] = h >= 0 ? me->site[h] : 0;
 		sites[2 * i + 1] = me->wait_site;
 	}
-	symbolise(sites, 2 * len, where);
+	lockgraph_symbolise(sites, 2 * len, where);
 	used += (size_t)snprintf(out, size, "deadlock: ");
 	for (int i = 0; i < len && used < size; i++) {
 		const struct view *me = &v[cycle[i]];

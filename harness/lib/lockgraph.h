@@ -34,6 +34,7 @@
 #define HARNESS_LOCKGRAPH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* The calling thread is about to block for lock; site is its call site. */
 void lockgraph_waiting(const void *lock, const void *site);
@@ -85,5 +86,13 @@ size_t lockgraph_cycle(char *out, size_t size);
  * cycle, sends it on the channel as "cycle" for scenario index.
  */
 void lockgraph_report(size_t index);
+
+/*
+ * file:line of each call site (return addresses), as "at clean.c:41", "by
+ * the test itself" for the harness's own files, "at ?" when unknown; n at
+ * most 32. Forks and execs eu-addr2line on this process (at most 5 s): only
+ * from an unconfined thread (the watchdog, a driver's main thread).
+ */
+void lockgraph_symbolise(const uintptr_t *sites, int n, char where[][160]);
 
 #endif

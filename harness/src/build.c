@@ -31,6 +31,7 @@ const struct flavor_info flavor_table[FLAVOR_COUNT] = {
 	[FLAVOR_BENCH] = { "bench", "the benchmark" },
 	[FLAVOR_TSAN_BENCH] = { "tsan_bench", "the ThreadSanitizer benchmark" },
 	[FLAVOR_LEAKS] = { "leak_driver", "the leak driver" },
+	[FLAVOR_COLLIDER] = { "collider_driver", "the full-speed race driver" },
 };
 
 void argv_push(struct argv_list *a, const char *s)
@@ -147,6 +148,7 @@ static void push_flavor_flags(struct argv_list *a, enum flavor f)
 {
 	switch (f) {
 	case FLAVOR_SUITE:
+	case FLAVOR_COLLIDER:	/* plain: only the learner's file is instrumented */
 		argv_push(a, "-O1");
 		break;
 	case FLAVOR_TSAN:
@@ -168,6 +170,19 @@ static void push_flavor_flags(struct argv_list *a, enum flavor f)
 		break;
 	}
 	argv_push(a, "-g");
+}
+
+/*
+ * The collider flavour (lib/collider.h): -fsanitize=thread instruments the
+ * accesses of the learner's file (as in the ThreadSanitizer build, so it
+ * preprocesses the same) and of the driver, whose collider calls
+ * -DTC_COLLIDER turns on (never given to the learner's file); the link has
+ * no -fsanitize, so ThreadSanitizer's runtime stays out.
+ */
+static void collider_instrument(struct argv_list *a)
+{
+	argv_push(a, "-fsanitize=thread");
+	argv_push(a, "-DTC_COLLIDER");
 }
 
 /*
@@ -193,6 +208,10 @@ static size_t harness_sources(const struct workspace *w, enum flavor f, char ***
 	ADD(xstrdup("harness/lib/confine.c"));
 	if (f == FLAVOR_LEAKS)
 		ADD(xstrdup("harness/lib/heapcount.c"));
+	if (f == FLAVOR_COLLIDER) {
+		ADD(xstrdup("harness/lib/collider.c"));
+		ADD(xstrdup("harness/lib/collider_table.c"));
+	}
 	if (f == FLAVOR_BENCH || f == FLAVOR_TSAN_BENCH) {
 		ADD(xstrdup("harness/bench/bench_main.c"));
 		ADD(xstrdup(w->chapter->bench + rootlen));
@@ -306,6 +325,8 @@ static char *cached_object(struct workspace *w, enum flavor f, const char *rel, 
 
 		push_common_flags(&a, w);
 		push_flavor_flags(&a, f);
+		if (f == FLAVOR_COLLIDER && strcmp(rel, "harness/drivers/race_driver.c") == 0)
+			collider_instrument(&a);	/* its canary, in the same flavour */
 		argv_push(&a, "-c");
 		argv_push(&a, "-o");
 		argv_push(&a, tmp);
@@ -453,6 +474,47 @@ bool workspace_binary_intact(const struct workspace *w, enum flavor f)
 	       (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec == b->mtime_ns;
 }
 
+/* Compiles each learner file instrumented into out/ and pushes the objects. */
+static bool collider_learner_objects(struct workspace *w, struct argv_list *link, char **log)
+{
+	for (size_t i = 0; i < w->chapter->nsources; i++) {
+		struct argv_list a = { 0 };
+		char *obj = xasprintf("%s/%s.collider.o", w->out_dir, w->chapter->sources[i]);
+		bool ok;
+
+		push_common_flags(&a, w);
+		push_flavor_flags(&a, FLAVOR_COLLIDER);
+		/* The ThreadSanitizer build's flags exactly: no macro of its own. */
+		argv_push(&a, "-fsanitize=thread");
+		argv_push(&a, "-c");
+		argv_push(&a, "-o");
+		argv_push(&a, obj);
+		push_path(&a, w->src_dir, w->chapter->sources[i]);
+		ok = run_compiler(w, &a, false, log);
+		argv_free(&a);
+		if (ok) {
+			/* Its clocks discount the hooks' cost (collider.h). */
+			struct argv_list c = { 0 };
+
+			free(*log);
+			argv_push(&c, "objcopy");
+			argv_push(&c, "--redefine-sym");
+			argv_push(&c, "clock_gettime=tc_collider_clock_gettime");
+			argv_push(&c, "--redefine-sym");
+			argv_push(&c, "gettimeofday=tc_collider_gettimeofday");
+			argv_push(&c, obj);
+			ok = run_compiler(w, &c, false, log);
+			argv_free(&c);
+		}
+		argv_push_owned(link, obj);
+		if (!ok)
+			return false;
+		free(*log);
+		*log = NULL;
+	}
+	return true;
+}
+
 bool workspace_build(struct workspace *w, enum flavor f, char **log)
 {
 	struct argv_list a = { 0 };
@@ -471,7 +533,10 @@ bool workspace_build(struct workspace *w, enum flavor f, char **log)
 		push_path(&a, w->out_dir, flavor_table[f].binary);
 		for (size_t i = 0; i < n; i++)
 			argv_push(&a, objects[i]);
-		push_learner_sources(&a, w);
+		if (f == FLAVOR_COLLIDER)
+			ok = collider_learner_objects(w, &a, log);
+		else
+			push_learner_sources(&a, w);
 		if (f != FLAVOR_BENCH && f != FLAVOR_TSAN_BENCH) {
 			/* Every scenario flavour goes through perturb.h's wrappers. */
 			static const char *const wrapped[] = { PERTURB_WRAPPED };
@@ -491,7 +556,7 @@ bool workspace_build(struct workspace *w, enum flavor f, char **log)
 			argv_push(&a, HEAPCOUNT_LINK_FLAGS);
 		argv_push(&a, "-lseccomp");
 		argv_push(&a, "-lm");
-		ok = run_compiler(w, &a, false, log) && install_binary(w, f, log);
+		ok = ok && run_compiler(w, &a, false, log) && install_binary(w, f, log);
 	}
 	for (size_t i = 0; i < n; i++) {
 		free(sources[i]);

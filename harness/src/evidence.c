@@ -32,6 +32,10 @@ static void take(struct evidence *e, const char *kind, size_t index, const char 
 		keep(&e->seccomp, text, len, false);
 	else if (!strcmp(kind, "canary"))
 		e->canary = true;
+	else if (!strcmp(kind, "collider"))
+		keep(&e->collider, text, len, true);
+	else if (!strcmp(kind, "collidercanary"))
+		e->collider_canary = true;
 	else if (!strcmp(kind, "done")) {
 		e->done = true;
 		e->done_count = strtoul(text, NULL, 10);
@@ -103,5 +107,6 @@ void evidence_free(struct evidence *e)
 	}
 	free(e->bench);
 	free(e->seccomp);
+	free(e->collider);
 	memset(e, 0, sizeof(*e));
 }

@@ -29,6 +29,8 @@ struct evidence {
 	struct scenario_evidence at[EVIDENCE_MAX];
 	char *bench;		/* the benchmark's JSON figures */
 	char *seccomp;		/* "on", or "off<TAB>reason" */
+	char *collider;		/* races the collider saw, a line each (lib/collider.h) */
+	bool collider_canary;	/* the collider caught its canary's race */
 	bool canary;		/* the driver ran its canaries */
 	bool done;		/* the driver reached its end */
 	size_t done_count;	/* scenarios it says it ran */

@@ -141,6 +141,8 @@ void gate_tsan(const struct workspace *w, const struct scenario_list *list,
 	}
 	if (g->tool_passed && !list->cap_s && !list->partial)
 		tsan_at_scale(w, env, gate, g);
+	if (g->tool_passed && !list->cap_s)
+		collider_run(w, list, gate, g);	/* the same, at full speed */
 	free(log);
 	free(summary);
 	free(details);

@@ -93,6 +93,15 @@ bool silence_counts(const struct workspace *w, const struct scenario_list *list,
 		    const char *tool, const char *known, int canaries, const char *cut,
 		    struct gate_result *g);
 
+/*
+ * After the tsan gate passed: the race driver in the collider build
+ * (collider_run.c), at the correctness scale and nearly full speed. Fails g
+ * on a race it saw, or when it could not run (the canary missed, the driver
+ * not at its end); leaves a passed g as it was otherwise. Blocks for the run.
+ */
+void collider_run(const struct workspace *w, const struct scenario_list *list,
+		  const struct gate_info *gate, struct gate_result *g);
+
 /* Marks g passed by its tool (the caller sets the summary). */
 void tool_passed(struct gate_result *g);
 

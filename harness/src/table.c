@@ -26,7 +26,7 @@ const struct gate_info gate_table[GATE_COUNT] = {
 	},
 	[GATE_TSAN] = {
 		.name = "tsan", .points = 20, .points_with_leaks = 15,
-		.flavors = FL(FLAVOR_TSAN) | FL(FLAVOR_TSAN_BENCH),
+		.flavors = FL(FLAVOR_TSAN) | FL(FLAVOR_TSAN_BENCH) | FL(FLAVOR_COLLIDER),
 		.timeout_factor = 2, .margin_s = 30, .tool_exit = 66,
 		.phase = PHASE_ONE, .gated = true, .run = gate_tsan,
 	},

@@ -44,6 +44,7 @@ enum flavor {
 	FLAVOR_BENCH,		/* benchmark, -O2 */
 	FLAVOR_TSAN_BENCH,	/* benchmark once, -fsanitize=thread: races at scale */
 	FLAVOR_LEAKS,		/* race driver, -fsanitize=leak */
+	FLAVOR_COLLIDER,	/* race driver, full speed: lib/collider.h */
 	FLAVOR_COUNT
 };
 

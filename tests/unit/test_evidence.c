@@ -48,3 +48,15 @@ Test(evidence, an_overflowed_channel_is_incomplete)
 	cr_assert(e.overflowed);
 	evidence_free(&e);
 }
+
+Test(evidence, reads_the_colliders_races_and_canary)
+{
+	const char data[] = TOKEN " collidercanary 0 6\nx (w)\n" TOKEN " collider 2 10\na.c:1 (w)\n"
+			    TOKEN " collider 3 10\nb.c:2 (r)\n";
+	struct evidence e;
+
+	evidence_parse(data, sizeof(data) - 1, 0, TOKEN, &e);
+	cr_assert(e.collider_canary);
+	cr_assert_str_eq(e.collider, "a.c:1 (w)\nb.c:2 (r)\n");
+	evidence_free(&e);
+}
