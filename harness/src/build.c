@@ -295,10 +295,11 @@ static long long harness_stamp(const char *root)
  */
 static char *cached_object(struct workspace *w, enum flavor f, const char *rel, char **log)
 {
-	_Static_assert(FLAVOR_COUNT == 6, "one initialiser per flavour below");
+	_Static_assert(FLAVOR_COUNT == 7, "one initialiser per flavour below");
 	static pthread_mutex_t locks[FLAVOR_COUNT] = {
 		PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
 		PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+		PTHREAD_MUTEX_INITIALIZER,
 	};
 	pthread_mutex_t *lock = &locks[f];
 	char *dir, *obj, *tmp, *src, *flat = xstrdup(rel);
