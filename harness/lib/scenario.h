@@ -14,10 +14,10 @@
  *		...
  *		EXPECT(c, got == want, "R1", "expected %zu, observed %zu", want, got);
  *	}
- *	const struct scenario chapter_scenarios[] = {
- *		{ "every_record_once", "R1", 10.0, every_record_once },
- *	};
- *	const size_t chapter_scenario_count = 1;
+ *	CHAPTER_SCENARIOS(
+ *		SCENARIO(every_record_once, "R1"),
+ *		SCENARIO_T(slow_but_bounded, "R2", 10.0)
+ *	);
  *
  * Safety: a struct check belongs to the thread running the scenario; EXPECT
  * is only for that thread.
@@ -50,9 +50,31 @@ struct scenario {
 	scenario_fn *run;
 };
 
-/* Provided by the chapter's scenario file. */
+/* Provided by the chapter's scenario file, through CHAPTER_SCENARIOS. */
 extern const struct scenario chapter_scenarios[];
 extern const size_t chapter_scenario_count;
+
+/* The usual timeout of one scenario, in seconds, before the timeout factor. */
+#define SCENARIO_TIMEOUT_S 3.0
+
+/*
+ * One row of the table: the scenario function fn, named after itself in
+ * reports and TEST= filters, checking `clause` ("R3a R3b"), with the usual
+ * timeout (SCENARIO) or its own (SCENARIO_T). tests/selfcheck.c reads these
+ * rows as text: keep one SCENARIO per row, the clause a string literal.
+ */
+#define SCENARIO(fn, clause) { #fn, (clause), SCENARIO_TIMEOUT_S, (fn) }
+#define SCENARIO_T(fn, clause, timeout_s) { #fn, (clause), (timeout_s), (fn) }
+
+/*
+ * Defines the chapter's table, chapter_scenarios[], from the rows given (in
+ * the order the reports list them), and chapter_scenario_count from their
+ * number. Use once per scenario file, at file scope.
+ */
+#define CHAPTER_SCENARIOS(...)                                                  \
+	const struct scenario chapter_scenarios[] = { __VA_ARGS__ };           \
+	const size_t chapter_scenario_count =                                   \
+		sizeof(chapter_scenarios) / sizeof(chapter_scenarios[0])
 
 /*
  * An instructor's hidden scenarios (harness/hidden/<chapter>.c, shipped only

@@ -235,13 +235,12 @@ static void any_batch_size_works(struct check *c, const struct scenario_env *env
 	}
 }
 
-const struct scenario chapter_scenarios[] = {
-	{ "every_record_validated_once", "R1a", 3.0, every_record_validated_once },
-	{ "plausible_records_stored_once", "R1b", 3.0, plausible_records_stored_once },
-	{ "report_counts_add_up", "R2", 3.0, report_counts_add_up },
-	{ "parallelism_is_a_limit", "R3", 3.0, parallelism_is_a_limit },
-	{ "no_thread_outlives_the_batch", "R4", 3.0, no_thread_outlives_the_batch },
-	{ "any_batch_size_works", "R5a", 3.0, any_batch_size_works },
-	{ "zero_parallelism_is_einval", "R5b", 3.0, zero_parallelism_is_einval },
-};
-const size_t chapter_scenario_count = sizeof(chapter_scenarios) / sizeof(chapter_scenarios[0]);
+CHAPTER_SCENARIOS(
+	SCENARIO(every_record_validated_once, "R1a"),
+	SCENARIO(plausible_records_stored_once, "R1b"),
+	SCENARIO(report_counts_add_up, "R2"),
+	SCENARIO(parallelism_is_a_limit, "R3"),
+	SCENARIO(no_thread_outlives_the_batch, "R4"),
+	SCENARIO(any_batch_size_works, "R5a"),
+	SCENARIO(zero_parallelism_is_einval, "R5b")
+);

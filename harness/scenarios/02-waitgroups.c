@@ -640,22 +640,19 @@ static void any_batch_size_works(struct check *c, const struct scenario_env *env
 	}
 }
 
-const struct scenario chapter_scenarios[] = {
-	{ "waiter_stays_blocked_until_last_done", "R1", 3.0, waiter_stays_blocked_until_last_done },
-	{ "every_waiter_released_at_zero", "R2a", 3.0, every_waiter_released_at_zero },
-	{ "reuse_at_once_releases_every_waiter", "R2b", 3.0,
-	  reuse_at_once_releases_every_waiter },
-	{ "zero_count_returns_at_once", "R3a", 3.0, zero_count_returns_at_once },
-	{ "group_is_reusable", "R3b", 3.0, group_is_reusable },
-	{ "extra_done_leaves_count_at_zero", "R3c", 3.0, extra_done_leaves_count_at_zero },
-	{ "every_patient_fetched_once", "R4a", 3.0, every_patient_fetched_once },
-	{ "offline_devices_do_not_stop_the_batch", "R4b", 3.0,
-	  offline_devices_do_not_stop_the_batch },
-	{ "one_summary_after_every_fetch", "R5a", 3.0, one_summary_after_every_fetch },
-	{ "summary_counts_every_patient", "R5b", 3.0, summary_counts_every_patient },
-	{ "parallelism_is_a_limit", "R6", 3.0, parallelism_is_a_limit },
-	{ "no_thread_outlives_the_batch", "R7", 3.0, no_thread_outlives_the_batch },
-	{ "any_batch_size_works", "R8a", 3.0, any_batch_size_works },
-	{ "zero_parallelism_is_einval", "R8b", 3.0, zero_parallelism_is_einval },
-};
-const size_t chapter_scenario_count = sizeof(chapter_scenarios) / sizeof(chapter_scenarios[0]);
+CHAPTER_SCENARIOS(
+	SCENARIO(waiter_stays_blocked_until_last_done, "R1"),
+	SCENARIO(every_waiter_released_at_zero, "R2a"),
+	SCENARIO(reuse_at_once_releases_every_waiter, "R2b"),
+	SCENARIO(zero_count_returns_at_once, "R3a"),
+	SCENARIO(group_is_reusable, "R3b"),
+	SCENARIO(extra_done_leaves_count_at_zero, "R3c"),
+	SCENARIO(every_patient_fetched_once, "R4a"),
+	SCENARIO(offline_devices_do_not_stop_the_batch, "R4b"),
+	SCENARIO(one_summary_after_every_fetch, "R5a"),
+	SCENARIO(summary_counts_every_patient, "R5b"),
+	SCENARIO(parallelism_is_a_limit, "R6"),
+	SCENARIO(no_thread_outlives_the_batch, "R7"),
+	SCENARIO(any_batch_size_works, "R8a"),
+	SCENARIO(zero_parallelism_is_einval, "R8b")
+);

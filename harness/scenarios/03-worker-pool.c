@@ -769,19 +769,18 @@ static void a_failed_thread_start_is_reported(struct check *c, const struct scen
 	batch_finish(&run);
 }
 
-const struct scenario chapter_scenarios[] = {
-	{ "full_queue_blocks_the_producer", "R1a R1b", 3.0, full_queue_blocks_the_producer },
-	{ "jobs_come_out_in_order_once_each", "R2a R2b", 3.0, jobs_come_out_in_order_once_each },
-	{ "closed_queue_drains_then_says_so", "R3a R3b", 3.0, closed_queue_drains_then_says_so },
-	{ "closing_twice_is_harmless", "R3c", 3.0, closing_twice_is_harmless },
-	{ "close_wakes_every_blocked_worker", "R4a", 3.0, close_wakes_every_blocked_worker },
-	{ "close_wakes_a_blocked_producer", "R4b", 3.0, close_wakes_a_blocked_producer },
-	{ "every_record_stored_once", "R5a", 3.0, every_record_stored_once },
-	{ "report_counts_the_stored_records", "R5b", 3.0, report_counts_the_stored_records },
-	{ "connections_are_a_limit", "R6", 3.0, connections_are_a_limit },
-	{ "no_thread_outlives_the_batch", "R7a R7b", 3.0, no_thread_outlives_the_batch },
-	{ "any_batch_size_works", "R8a", 3.0, any_batch_size_works },
-	{ "zero_workers_or_capacity_is_einval", "R8b", 3.0, zero_workers_or_capacity_is_einval },
-	{ "a_failed_thread_start_is_reported", "R8c", 3.0, a_failed_thread_start_is_reported },
-};
-const size_t chapter_scenario_count = sizeof(chapter_scenarios) / sizeof(chapter_scenarios[0]);
+CHAPTER_SCENARIOS(
+	SCENARIO(full_queue_blocks_the_producer, "R1a R1b"),
+	SCENARIO(jobs_come_out_in_order_once_each, "R2a R2b"),
+	SCENARIO(closed_queue_drains_then_says_so, "R3a R3b"),
+	SCENARIO(closing_twice_is_harmless, "R3c"),
+	SCENARIO(close_wakes_every_blocked_worker, "R4a"),
+	SCENARIO(close_wakes_a_blocked_producer, "R4b"),
+	SCENARIO(every_record_stored_once, "R5a"),
+	SCENARIO(report_counts_the_stored_records, "R5b"),
+	SCENARIO(connections_are_a_limit, "R6"),
+	SCENARIO(no_thread_outlives_the_batch, "R7a R7b"),
+	SCENARIO(any_batch_size_works, "R8a"),
+	SCENARIO(zero_workers_or_capacity_is_einval, "R8b"),
+	SCENARIO(a_failed_thread_start_is_reported, "R8c")
+);

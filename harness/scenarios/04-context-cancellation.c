@@ -1140,29 +1140,26 @@ static void batch_on_a_done_ctx_does_nothing(struct check *c, const struct scena
 	batch_free(b);
 }
 
-const struct scenario chapter_scenarios[] = {
-	{ "cancel_wakes_every_waiter", "R1a", 3.0, cancel_wakes_every_waiter },
-	{ "first_cause_wins", "R1b", 3.0, first_cause_wins },
-	{ "done_ctx_answers_at_once", "R1c", 3.0, done_ctx_answers_at_once },
-	{ "parent_cancel_reaches_grandchild", "R2a", 3.0, parent_cancel_reaches_grandchild },
-	{ "done_flows_down_not_up", "R2b R2c", 3.0, done_flows_down_not_up },
-	{ "parent_deadline_ends_child", "R2a", 3.0, parent_deadline_ends_child },
-	{ "deadline_fires_on_time", "R3a", 3.0, deadline_fires_on_time },
-	{ "wall_clock_steps_change_nothing", "R3b", 3.0, wall_clock_steps_change_nothing },
-	{ "blocked_waits_use_no_cpu", "R4", 3.0, blocked_waits_use_no_cpu },
-	{ "queue_is_fifo_exactly_once", "R5a R5c", 3.0, queue_is_fifo_exactly_once },
-	{ "blocked_push_wakes_on_cancel", "R5b R6b", 3.0, blocked_push_wakes_on_cancel },
-	{ "blocked_pop_wakes_on_cancel", "R5b R6b", 3.0, blocked_pop_wakes_on_cancel },
-	{ "done_ctx_wins_over_room_items_and_close", "R6a", 3.0,
-	  done_ctx_wins_over_room_items_and_close },
-	{ "group_returns_first_error", "R7a R7b R7c", 3.0, group_returns_first_error },
-	{ "group_of_successes_returns_zero", "R7a R7b", 3.0, group_of_successes_returns_zero },
-	{ "batch_validates_every_record_once", "R8a", 3.0, batch_validates_every_record_once },
-	{ "any_batch_size_works", "R8a", 3.0, any_batch_size_works },
-	{ "batch_zero_workers_is_einval", "R8b", 3.0, batch_zero_workers_is_einval },
-	{ "batch_stops_when_user_gives_up", "R9a R9b R9c", 3.0, batch_stops_when_user_gives_up },
-	{ "batch_stops_at_deadline", "R9a R9c", 3.0, batch_stops_at_deadline },
-	{ "batch_on_a_done_ctx_does_nothing", "R9a R9b R9c", 3.0,
-	  batch_on_a_done_ctx_does_nothing },
-};
-const size_t chapter_scenario_count = sizeof(chapter_scenarios) / sizeof(chapter_scenarios[0]);
+CHAPTER_SCENARIOS(
+	SCENARIO(cancel_wakes_every_waiter, "R1a"),
+	SCENARIO(first_cause_wins, "R1b"),
+	SCENARIO(done_ctx_answers_at_once, "R1c"),
+	SCENARIO(parent_cancel_reaches_grandchild, "R2a"),
+	SCENARIO(done_flows_down_not_up, "R2b R2c"),
+	SCENARIO(parent_deadline_ends_child, "R2a"),
+	SCENARIO(deadline_fires_on_time, "R3a"),
+	SCENARIO(wall_clock_steps_change_nothing, "R3b"),
+	SCENARIO(blocked_waits_use_no_cpu, "R4"),
+	SCENARIO(queue_is_fifo_exactly_once, "R5a R5c"),
+	SCENARIO(blocked_push_wakes_on_cancel, "R5b R6b"),
+	SCENARIO(blocked_pop_wakes_on_cancel, "R5b R6b"),
+	SCENARIO(done_ctx_wins_over_room_items_and_close, "R6a"),
+	SCENARIO(group_returns_first_error, "R7a R7b R7c"),
+	SCENARIO(group_of_successes_returns_zero, "R7a R7b"),
+	SCENARIO(batch_validates_every_record_once, "R8a"),
+	SCENARIO(any_batch_size_works, "R8a"),
+	SCENARIO(batch_zero_workers_is_einval, "R8b"),
+	SCENARIO(batch_stops_when_user_gives_up, "R9a R9b R9c"),
+	SCENARIO(batch_stops_at_deadline, "R9a R9c"),
+	SCENARIO(batch_on_a_done_ctx_does_nothing, "R9a R9b R9c")
+);

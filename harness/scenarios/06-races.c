@@ -572,15 +572,14 @@ static void read_does_not_wait_for_an_add(struct check *c, const struct scenario
 	world_finish();
 }
 
-const struct scenario chapter_scenarios[] = {
-	{ "concurrent_enrolments_all_count", "R1", 3.0, concurrent_enrolments_all_count },
-	{ "first_enrolments_add_one_entry", "R2a R2b", 3.0, first_enrolments_add_one_entry },
-	{ "reads_return_the_count", "R3a", 3.0, reads_return_the_count },
-	{ "reads_during_enrolments", "R3b", 3.0, reads_during_enrolments },
-	{ "unlisted_site_is_refused", "R4", 3.0, unlisted_site_is_refused },
-	{ "api_calls_counts_every_call", "R5", 3.0, api_calls_counts_every_call },
-	{ "read_mostly_workload_is_right", "R6", 3.0, read_mostly_workload_is_right },
-	{ "enrolment_does_not_wait_for_reads", "R7a", 3.0, enrolment_does_not_wait_for_reads },
-	{ "read_does_not_wait_for_an_add", "R7b", 3.0, read_does_not_wait_for_an_add },
-};
-const size_t chapter_scenario_count = sizeof(chapter_scenarios) / sizeof(chapter_scenarios[0]);
+CHAPTER_SCENARIOS(
+	SCENARIO(concurrent_enrolments_all_count, "R1"),
+	SCENARIO(first_enrolments_add_one_entry, "R2a R2b"),
+	SCENARIO(reads_return_the_count, "R3a"),
+	SCENARIO(reads_during_enrolments, "R3b"),
+	SCENARIO(unlisted_site_is_refused, "R4"),
+	SCENARIO(api_calls_counts_every_call, "R5"),
+	SCENARIO(read_mostly_workload_is_right, "R6"),
+	SCENARIO(enrolment_does_not_wait_for_reads, "R7a"),
+	SCENARIO(read_does_not_wait_for_an_add, "R7b")
+);

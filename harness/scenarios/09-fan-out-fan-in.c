@@ -1011,24 +1011,21 @@ static void small_batches_work(struct check *c, const struct scenario_env *env)
 	}
 }
 
-const struct scenario chapter_scenarios[] = {
-	{ "send_waits_for_a_receiver", "R1a", 3.0, send_waits_for_a_receiver },
-	{ "recv_waits_for_a_sender", "R1b", 3.0, recv_waits_for_a_sender },
-	{ "handoff_under_contention", "R1b R1c R2b", 10.0, handoff_under_contention },
-	{ "close_answers_then_refuses", "R2a", 3.0, close_answers_then_refuses },
-	{ "close_wakes_every_receiver", "R2b", 3.0, close_wakes_every_receiver },
-	{ "close_wakes_every_sender", "R2c", 3.0, close_wakes_every_sender },
-	{ "close_in_flight_never_drops_silently", "R2c", 5.0,
-	  close_in_flight_never_drops_silently },
-	{ "blocked_threads_sleep", "R3", 3.0, blocked_threads_sleep },
-	{ "report_sums_every_patient_once", "R4a", 3.0, report_sums_every_patient_once },
-	{ "withdrawn_patients_count_apart", "R4b", 3.0, withdrawn_patients_count_apart },
-	{ "slowest_worker_result_is_collected", "R5a", 5.0,
-	  slowest_worker_result_is_collected },
-	{ "collector_stops_with_no_results", "R5b", 3.0, collector_stops_with_no_results },
-	{ "queries_within_connection_budget", "R6", 3.0, queries_within_connection_budget },
-	{ "threads_end_by_return", "R6", 3.0, threads_end_by_return },
-	{ "zero_workers_is_einval", "R7", 3.0, zero_workers_is_einval },
-	{ "small_batches_work", "R7", 3.0, small_batches_work },
-};
-const size_t chapter_scenario_count = sizeof(chapter_scenarios) / sizeof(chapter_scenarios[0]);
+CHAPTER_SCENARIOS(
+	SCENARIO(send_waits_for_a_receiver, "R1a"),
+	SCENARIO(recv_waits_for_a_sender, "R1b"),
+	SCENARIO_T(handoff_under_contention, "R1b R1c R2b", 10.0),
+	SCENARIO(close_answers_then_refuses, "R2a"),
+	SCENARIO(close_wakes_every_receiver, "R2b"),
+	SCENARIO(close_wakes_every_sender, "R2c"),
+	SCENARIO_T(close_in_flight_never_drops_silently, "R2c", 5.0),
+	SCENARIO(blocked_threads_sleep, "R3"),
+	SCENARIO(report_sums_every_patient_once, "R4a"),
+	SCENARIO(withdrawn_patients_count_apart, "R4b"),
+	SCENARIO_T(slowest_worker_result_is_collected, "R5a", 5.0),
+	SCENARIO(collector_stops_with_no_results, "R5b"),
+	SCENARIO(queries_within_connection_budget, "R6"),
+	SCENARIO(threads_end_by_return, "R6"),
+	SCENARIO(zero_workers_is_einval, "R7"),
+	SCENARIO(small_batches_work, "R7")
+);

@@ -789,18 +789,17 @@ static void batch_refuses_bad_arguments(struct check *c, const struct scenario_e
 	world_close();
 }
 
-const struct scenario chapter_scenarios[] = {
-	{ "transfer_moves_one_patient", "R1a", 3.0, transfer_moves_one_patient },
-	{ "census_never_sees_a_move_halfway", "R1b", 3.0, census_never_sees_a_move_halfway },
-	{ "roster_calls_hold_the_site", "R1c R2a", 3.0, roster_calls_hold_the_site },
-	{ "enrolments_all_count", "R2a R2b", 3.0, enrolments_all_count },
-	{ "report_is_one_instant", "R3a R3b", 3.0, report_is_one_instant },
-	{ "opposite_transfers_finish", "R4a R4e", 3.0, opposite_transfers_finish },
-	{ "reports_and_enrolments_finish", "R4b R4e", 3.0, reports_and_enrolments_finish },
-	{ "locks_in_order_beside_a_census", "R4c", 3.0, locks_in_order_beside_a_census },
-	{ "lock_order_follows_site_ids", "R4d", 3.0, lock_order_follows_site_ids },
-	{ "batch_makes_every_move", "R5a", 3.0, batch_makes_every_move },
-	{ "batch_survives_failed_moves", "R5b R5c", 3.0, batch_survives_failed_moves },
-	{ "batch_refuses_bad_arguments", "R5d", 3.0, batch_refuses_bad_arguments },
-};
-const size_t chapter_scenario_count = sizeof(chapter_scenarios) / sizeof(chapter_scenarios[0]);
+CHAPTER_SCENARIOS(
+	SCENARIO(transfer_moves_one_patient, "R1a"),
+	SCENARIO(census_never_sees_a_move_halfway, "R1b"),
+	SCENARIO(roster_calls_hold_the_site, "R1c R2a"),
+	SCENARIO(enrolments_all_count, "R2a R2b"),
+	SCENARIO(report_is_one_instant, "R3a R3b"),
+	SCENARIO(opposite_transfers_finish, "R4a R4e"),
+	SCENARIO(reports_and_enrolments_finish, "R4b R4e"),
+	SCENARIO(locks_in_order_beside_a_census, "R4c"),
+	SCENARIO(lock_order_follows_site_ids, "R4d"),
+	SCENARIO(batch_makes_every_move, "R5a"),
+	SCENARIO(batch_survives_failed_moves, "R5b R5c"),
+	SCENARIO(batch_refuses_bad_arguments, "R5d")
+);

@@ -869,17 +869,15 @@ static void bad_arguments_start_nothing(struct check *c, const struct scenario_e
 	}
 }
 
-const struct scenario chapter_scenarios[] = {
-	{ "full_queue_sheds_at_once", "R1a R1b", 3.0, full_queue_sheds_at_once },
-	{ "accepted_sent_once_shed_never", "R2a R2b", 3.0, accepted_sent_once_shed_never },
-	{ "failing_service_is_cut_off", "R2b R4b", 3.0, failing_service_is_cut_off },
-	{ "latency_bounded_under_overload", "R3", 3.0, latency_bounded_under_overload },
-	{ "breaker_opens_after_threshold", "R4a R4b", 3.0, breaker_opens_after_threshold },
-	{ "concurrent_failures_open_within_threshold", "R5", 3.0,
-	  concurrent_failures_open_within_threshold },
-	{ "half_open_lets_one_probe", "R6a R6b", 3.0, half_open_lets_one_probe },
-	{ "failed_probe_reopens", "R6a R6b", 3.0, failed_probe_reopens },
-	{ "cooldown_ignores_the_wall_clock", "R7", 3.0, cooldown_ignores_the_wall_clock },
-	{ "bad_arguments_start_nothing", "R8", 3.0, bad_arguments_start_nothing },
-};
-const size_t chapter_scenario_count = sizeof(chapter_scenarios) / sizeof(chapter_scenarios[0]);
+CHAPTER_SCENARIOS(
+	SCENARIO(full_queue_sheds_at_once, "R1a R1b"),
+	SCENARIO(accepted_sent_once_shed_never, "R2a R2b"),
+	SCENARIO(failing_service_is_cut_off, "R2b R4b"),
+	SCENARIO(latency_bounded_under_overload, "R3"),
+	SCENARIO(breaker_opens_after_threshold, "R4a R4b"),
+	SCENARIO(concurrent_failures_open_within_threshold, "R5"),
+	SCENARIO(half_open_lets_one_probe, "R6a R6b"),
+	SCENARIO(failed_probe_reopens, "R6a R6b"),
+	SCENARIO(cooldown_ignores_the_wall_clock, "R7"),
+	SCENARIO(bad_arguments_start_nothing, "R8")
+);
