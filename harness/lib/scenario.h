@@ -108,6 +108,31 @@ void check_fail(struct check *c, const char *clause, const char *fmt, ...)
  */
 double scenario_timeout_factor(void);
 
+/* seconds scaled by scenario_timeout_factor(), in nanoseconds: a bound a scenario waits for. */
+uint64_t scenario_scaled_ns(double seconds);
+
+/*
+ * Whether item i of a scenario's helpers (threads it started, say) is in the
+ * state waited for; ctx is the caller's array or context. Called from the
+ * scenario's own thread only; it must not block.
+ */
+typedef bool scenario_holds(void *ctx, size_t i);
+
+/*
+ * Polls holds(ctx, 0..n-1) every 0.5 ms until all hold or `seconds` (scaled)
+ * have passed. Returns how many did not hold at the last poll (0: all did).
+ * Blocks the calling thread for up to the scaled bound.
+ */
+size_t scenario_wait_all(size_t n, scenario_holds *holds, void *ctx, double seconds);
+
+/*
+ * Like scenario_wait_all, but polls every 1 ms and wants all n to hold on
+ * 5 polls in a row (so that a thread's brief wait for a mutex does not pass
+ * for a sleep in a condition wait). True when they did within `seconds`
+ * (scaled).
+ */
+bool scenario_wait_all_steady(size_t n, scenario_holds *holds, void *ctx, double seconds);
+
 /*
  * False when the grader asked for some scenarios only (make grade TEST=...:
  * TC_ONLY, a comma-separated list of indices, in the environment) and
@@ -164,5 +189,46 @@ bool runner_finished(struct runner *r, int *ret, uint64_t *end_ns);
 
 /* Joins r's thread and releases r; its operation must have returned (this blocks until it does). */
 void runner_join(struct runner *r);
+
+
+/*
+ * A crowd: up to CROWD_MAX harness threads released together through a
+ * barrier, so the learner's code meets them at the same moment.
+ *
+ * Usage:
+ *	static void hammer(struct crowd *k, unsigned index)
+ *	{
+ *		struct my_ctx *x = k->ctx;	// shared, read-only or own locking
+ *		...
+ *	}
+ *	if (crowd_run(nthreads, hammer, &x)) ... the barrier could not be set up
+ *
+ * Safety: fn runs on n threads at once with the same k; k->ctx is whatever
+ * the caller made thread-safe. crowd_run blocks until every thread returned.
+ */
+#define CROWD_MAX 16
+
+struct crowd;
+typedef void crowd_fn(struct crowd *k, unsigned index);
+
+struct crowd_member {
+	struct crowd *k;
+	unsigned index;
+};
+
+struct crowd {
+	pthread_barrier_t start;
+	crowd_fn *fn;
+	void *ctx;		/* the caller's, passed through */
+	struct crowd_member members[CROWD_MAX];
+};
+
+/*
+ * Runs fn(k, 0..n-1) on n threads at once and joins them. Returns 0, EINVAL
+ * when n is 0 or over CROWD_MAX, or pthread_barrier_init's error. Aborts the
+ * process when a thread cannot be started: the ones already waiting at the
+ * barrier could never leave it.
+ */
+int crowd_run(unsigned n, crowd_fn *fn, void *ctx);
 
 #endif

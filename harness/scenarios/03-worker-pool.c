@@ -134,16 +134,10 @@ static void actor_join(struct actor *a)
 	pthread_mutex_destroy(&a->lock);
 }
 
-/* Seconds scaled by the gate's slow-down factor, in nanoseconds. */
-static uint64_t scaled_ns(double seconds)
-{
-	return (uint64_t)(seconds * scenario_timeout_factor() * 1e9);
-}
-
 /* Waits up to `seconds` (scaled) for a's count to reach `at_least`. */
 static bool wait_count(struct actor *a, size_t at_least, double seconds)
 {
-	uint64_t deadline = world_now_ns() + scaled_ns(seconds);
+	uint64_t deadline = world_now_ns() + scenario_scaled_ns(seconds);
 
 	while (actor_count(a) < at_least) {
 		if (world_now_ns() > deadline)
@@ -153,46 +147,36 @@ static bool wait_count(struct actor *a, size_t at_least, double seconds)
 	return true;
 }
 
+/* scenario_holds over an array of actors: actor i has finished. */
+static bool finished_at(void *actors, size_t i)
+{
+	return actor_finished(&((struct actor *)actors)[i]);
+}
+
+/* scenario_holds over an array of actors: actor i sleeps in the kernel (in the queue). */
+static bool asleep_at(void *actors, size_t i)
+{
+	pid_t tid;
+
+	actor_read(&((struct actor *)actors)[i], &tid, NULL, NULL, NULL);
+	return tid && census_thread_state(tid) == 'S';
+}
+
 /* Waits up to `seconds` (scaled) for all n actors to finish; how many did not. */
 static size_t wait_finished(struct actor *actors, size_t n, double seconds)
 {
-	uint64_t deadline = world_now_ns() + scaled_ns(seconds);
-	size_t left;
-
-	for (;;) {
-		left = 0;
-		for (size_t i = 0; i < n; i++)
-			left += !actor_finished(&actors[i]);
-		if (left == 0 || world_now_ns() > deadline)
-			return left;
-		world_sleep_ns(MS / 2);
-	}
+	return scenario_wait_all(n, finished_at, actors, seconds);
 }
 
 /*
  * Waits until every one of the n actors is asleep (blocked in the queue),
- * seen on several polls in a row so that a brief wait for the queue's mutex
- * does not count, or until `seconds` (scaled) have passed. A scenario calls
- * it before the step under test so that the threads are really waiting.
+ * steadily (scenario_wait_all_steady), or until `seconds` (scaled) have
+ * passed. A scenario calls it before the step under test so that the
+ * threads are really waiting.
  */
 static bool wait_asleep(struct actor *actors, size_t n, double seconds)
 {
-	uint64_t deadline = world_now_ns() + scaled_ns(seconds);
-	int streak = 0;
-
-	while (streak < 5 && world_now_ns() < deadline) {
-		bool all = true;
-
-		for (size_t i = 0; i < n && all; i++) {
-			pid_t tid;
-
-			actor_read(&actors[i], &tid, NULL, NULL, NULL);
-			all = tid && census_thread_state(tid) == 'S';
-		}
-		streak = all ? streak + 1 : 0;
-		world_sleep_ns(MS);
-	}
-	return streak >= 5;
+	return scenario_wait_all_steady(n, asleep_at, actors, seconds);
 }
 
 /*

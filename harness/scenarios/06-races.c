@@ -20,64 +20,6 @@
 #define US 1000u
 #define MS 1000000u
 #define LISTED_SITES 64
-#define MAX_THREADS 16
-
-struct crowd;
-typedef void crowd_fn(struct crowd *k, unsigned index);
-
-struct crowd_member {
-	struct crowd *k;
-	unsigned index;
-};
-
-/* A group of harness threads, released together, joined by crowd_run(). */
-struct crowd {
-	pthread_barrier_t start;
-	crowd_fn *fn;
-	void *ctx;
-	struct crowd_member members[MAX_THREADS];
-};
-
-static void *crowd_thread(void *arg)
-{
-	struct crowd_member *m = arg;
-
-	pthread_barrier_wait(&m->k->start);
-	m->k->fn(m->k, m->index);
-	return NULL;
-}
-
-/*
- * Runs fn(k, 0..n-1) on n threads at once and joins them. Returns 0, or an
- * error from pthread_barrier_init. Aborts the process if a thread cannot be
- * started: the ones already waiting at the barrier could never leave it.
- */
-static int crowd_run(unsigned n, crowd_fn *fn, void *ctx)
-{
-	struct crowd k = { .fn = fn, .ctx = ctx };
-	pthread_t tids[MAX_THREADS];
-	unsigned started = 0;
-	int err;
-
-	if (n == 0 || n > MAX_THREADS)
-		return EINVAL;
-	err = pthread_barrier_init(&k.start, NULL, n);
-	if (err)
-		return err;
-	for (; started < n; started++) {
-		k.members[started].k = &k;
-		k.members[started].index = started;
-		err = pthread_create(&tids[started], NULL, crowd_thread, &k.members[started]);
-		if (err)
-			break;
-	}
-	if (err)
-		abort();
-	for (unsigned i = 0; i < started; i++)
-		pthread_join(tids[i], NULL);
-	pthread_barrier_destroy(&k.start);
-	return 0;
-}
 
 /* Fresh cache, fresh registry listing sites 0..LISTED_SITES-1. */
 static int world_start(uint64_t latency_ns)

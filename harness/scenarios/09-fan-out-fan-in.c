@@ -29,12 +29,6 @@
 #define MS 1000000u
 #define QUERY_NS (1 * MS)
 
-/* Seconds scaled by the gate's slow-down factor, in nanoseconds. */
-static uint64_t scaled_ns(double seconds)
-{
-	return (uint64_t)(seconds * scenario_timeout_factor() * 1e9);
-}
-
 /* ---- helper threads that use a channel ---- */
 
 /*
@@ -158,63 +152,34 @@ static struct actor actor_view(struct actor *a)
 	return v;
 }
 
+/* scenario_holds over an array of actors: actor i has finished. */
+static bool finished_at(void *actors, size_t i)
+{
+	return actor_view(&((struct actor *)actors)[i]).finished;
+}
+
+/* scenario_holds over an array of actors: actor i made its first call and sleeps in it. */
+static bool asleep_at(void *actors, size_t i)
+{
+	struct actor v = actor_view(&((struct actor *)actors)[i]);
+
+	return v.tid && v.called_ns && !v.finished && census_thread_state(v.tid) == 'S';
+}
+
 /* Waits up to `seconds` (scaled) for all n actors to finish; how many did not. */
 static size_t wait_finished(struct actor *actors, size_t n, double seconds)
 {
-	uint64_t deadline = world_now_ns() + scaled_ns(seconds);
-	size_t left;
-
-	for (;;) {
-		left = 0;
-		for (size_t i = 0; i < n; i++)
-			left += !actor_view(&actors[i]).finished;
-		if (left == 0 || world_now_ns() > deadline)
-			return left;
-		world_sleep_ns(MS / 2);
-	}
-}
-
-/* True when the kernel reports thread tid of this process as sleeping. */
-static bool thread_sleeping(pid_t tid)
-{
-	char path[64], text[512], *paren;
-	FILE *f;
-	size_t got;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	got = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
-	text[got] = '\0';
-	paren = strrchr(text, ')');
-	return paren && paren[1] == ' ' && paren[2] == 'S';
+	return scenario_wait_all(n, finished_at, actors, seconds);
 }
 
 /*
  * Waits until every one of the n actors has made its first call and is
- * asleep (blocked in the channel), seen on several polls in a row so that a
- * brief wait for the channel's mutex does not count, or until `seconds`
- * (scaled) have passed.
+ * asleep (blocked in the channel), steadily (scenario_wait_all_steady), or
+ * until `seconds` (scaled) have passed.
  */
 static bool wait_asleep(struct actor *actors, size_t n, double seconds)
 {
-	uint64_t deadline = world_now_ns() + scaled_ns(seconds);
-	int streak = 0;
-
-	while (streak < 5 && world_now_ns() < deadline) {
-		bool all = true;
-
-		for (size_t i = 0; i < n && all; i++) {
-			struct actor v = actor_view(&actors[i]);
-
-			all = v.tid && v.called_ns && !v.finished && thread_sleeping(v.tid);
-		}
-		streak = all ? streak + 1 : 0;
-		world_sleep_ns(MS);
-	}
-	return streak >= 5;
+	return scenario_wait_all_steady(n, asleep_at, actors, seconds);
 }
 
 /*
@@ -508,7 +473,7 @@ static void close_in_flight_never_drops_silently(struct check *c,
 	started = crowd_start(&ch, all, per_sender, seen, &closing);
 	if (started == 2 * SIDE) {
 		/* Close in the middle of the traffic. */
-		uint64_t until = world_now_ns() + scaled_ns(1.0);
+		uint64_t until = world_now_ns() + scenario_scaled_ns(1.0);
 
 		while (moved < total / 6 && world_now_ns() < until) {
 			world_sleep_ns(MS);
@@ -902,7 +867,7 @@ static void slowest_worker_result_is_collected(struct check *c, const struct sce
 		return check_fail(c, "R5a", "harness set-up failed (pthread_create)");
 	}
 	/* Everyone else queried; then the other workers leave. */
-	deadline = world_now_ns() + scaled_ns(2.0);
+	deadline = world_now_ns() + scenario_scaled_ns(2.0);
 	while (!(histories_hold_reached() && service_calls(&histories_db) >= n - 1) &&
 	       world_now_ns() < deadline)
 		world_sleep_ns(MS);
@@ -910,7 +875,7 @@ static void slowest_worker_result_is_collected(struct check *c, const struct sce
 		world_sleep_ns(MS);
 	world_sleep_ns(20 * MS);
 	histories_release();
-	deadline = world_now_ns() + scaled_ns(2.0);
+	deadline = world_now_ns() + scenario_scaled_ns(2.0);
 	while (!atomic_load(&h->returned) && world_now_ns() < deadline)
 		world_sleep_ns(MS);
 	if (!atomic_load(&h->returned)) {

@@ -28,7 +28,6 @@
 
 #define MS 1000000u
 #define MAX_SITES 64
-#define MAX_THREADS 12
 
 static struct site sites[MAX_SITES];
 static struct registry reg;
@@ -117,59 +116,6 @@ static unsigned long census(unsigned long *enrolled)
 		pthread_mutex_unlock(&site_with_id(id)->lock);
 	pthread_mutex_unlock(&reg.lock);
 	return sum;
-}
-
-/* A group of harness threads released together. */
-struct crowd;
-typedef void crowd_fn(struct crowd *k, unsigned index);
-
-struct crowd_member {
-	struct crowd *k;
-	unsigned index;
-};
-
-struct crowd {
-	pthread_barrier_t start;
-	crowd_fn *fn;
-	void *ctx;
-	struct crowd_member members[MAX_THREADS];
-};
-
-static void *crowd_thread(void *arg)
-{
-	struct crowd_member *m = arg;
-
-	pthread_barrier_wait(&m->k->start);
-	m->k->fn(m->k, m->index);
-	return NULL;
-}
-
-/*
- * Runs fn(k, 0..n-1) on n threads at once and joins them. Returns 0, or an
- * errno value if the barrier cannot be set up; aborts when a thread cannot
- * be started (the others would wait at the barrier for ever).
- */
-static int crowd_run(unsigned n, crowd_fn *fn, void *ctx)
-{
-	struct crowd k = { .fn = fn, .ctx = ctx };
-	pthread_t tids[MAX_THREADS];
-	int err;
-
-	if (n == 0 || n > MAX_THREADS)
-		return EINVAL;
-	err = pthread_barrier_init(&k.start, NULL, n);
-	if (err)
-		return err;
-	for (unsigned i = 0; i < n; i++) {
-		k.members[i].k = &k;
-		k.members[i].index = i;
-		if (pthread_create(&tids[i], NULL, crowd_thread, &k.members[i]))
-			abort();
-	}
-	for (unsigned i = 0; i < n; i++)
-		pthread_join(tids[i], NULL);
-	pthread_barrier_destroy(&k.start);
-	return 0;
 }
 
 /* A small deterministic generator for the harness's choices. */
