@@ -21,11 +21,9 @@ static struct clean_report report;
 
 static bool setup(void)
 {
-	records = calloc(N, sizeof(*records));
+	records = bench_records(N, 2026, &plausible);
 	if (!records)
 		return false;
-	records_generate(records, N, 2026);
-	plausible = records_count_plausible(records, N);
 	return service_init(&validation_api, "validation", LATENCY_NS, PARALLELISM, N) == 0 &&
 	       service_init(&records_db, "database", LATENCY_NS, PARALLELISM, N) == 0;
 }
@@ -58,7 +56,7 @@ static bool verify(char *problem, size_t size)
 /* Every record validated, the plausible ones stored, p at a time. */
 static double ideal_s(void)
 {
-	return (double)(N + plausible) * LATENCY_NS / 1e9 / PARALLELISM;
+	return bench_ideal_s(N + plausible, LATENCY_NS, PARALLELISM);
 }
 
 static void teardown(void)

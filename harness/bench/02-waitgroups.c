@@ -71,7 +71,7 @@ static bool verify(char *problem, size_t size)
 /* Every patient fetched, p at a time. */
 static double ideal_s(void)
 {
-	return (double)N * LATENCY_NS / 1e9 / PARALLELISM;
+	return bench_ideal_s(N, LATENCY_NS, PARALLELISM);
 }
 
 static void teardown(void)

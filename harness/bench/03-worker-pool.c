@@ -20,10 +20,9 @@ static struct store_report report;
 
 static bool setup(void)
 {
-	records = calloc(N, sizeof(*records));
+	records = bench_records(N, 2026, NULL);
 	if (!records)
 		return false;
-	records_generate(records, N, 2026);
 	return service_init(&records_db, "database", LATENCY_NS, WORKERS, N) == 0;
 }
 
@@ -53,7 +52,7 @@ static bool verify(char *problem, size_t size)
 /* Every record stored, WORKERS at a time. */
 static double ideal_s(void)
 {
-	return (double)N * LATENCY_NS / 1e9 / WORKERS;
+	return bench_ideal_s(N, LATENCY_NS, WORKERS);
 }
 
 static void teardown(void)

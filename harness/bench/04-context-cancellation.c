@@ -25,11 +25,9 @@ static bool budget_live;
 
 static bool setup(void)
 {
-	records = calloc(N, sizeof(*records));
+	records = bench_records(N, 2604, &plausible);
 	if (!records)
 		return false;
-	records_generate(records, N, 2604);
-	plausible = records_count_plausible(records, N);
 	budget_live = false;
 	return service_init(&validation_api, "validation", LATENCY_NS, WORKERS, N) == 0;
 }
@@ -70,7 +68,7 @@ static bool verify(char *problem, size_t size)
 /* Every record validated once, WORKERS at a time. */
 static double ideal_s(void)
 {
-	return (double)N * LATENCY_NS / 1e9 / WORKERS;
+	return bench_ideal_s(N, LATENCY_NS, WORKERS);
 }
 
 static void teardown(void)

@@ -162,7 +162,7 @@ static bool verify(char *problem, size_t size)
 /* Every reminder pushed, HANDLERS sessions in flight at a time. */
 static double ideal_s(void)
 {
-	return (double)N * LATENCY_NS / 1e9 / HANDLERS;
+	return bench_ideal_s(N, LATENCY_NS, HANDLERS);
 }
 
 static void teardown(void)

@@ -180,7 +180,7 @@ static bool verify(char *problem, size_t size)
 /* The reads, READERS at a time. */
 static double ideal_s(void)
 {
-	return (double)READERS * READS * LATENCY_NS / 1e9 / READERS;
+	return bench_ideal_s(READERS * READS, LATENCY_NS, READERS);
 }
 
 static void teardown(void)

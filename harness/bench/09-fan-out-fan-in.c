@@ -247,7 +247,7 @@ static bool verify(char *problem, size_t size)
 /* Every history queried, WORKERS at a time. */
 static double ideal_s(void)
 {
-	return (double)N * LATENCY_NS / 1e9 / WORKERS;
+	return bench_ideal_s(N, LATENCY_NS, WORKERS);
 }
 
 static void teardown(void)

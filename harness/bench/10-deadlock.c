@@ -95,21 +95,12 @@ static void *ref_worker(void *arg)
 
 static void run_reference(void)
 {
-	pthread_t tids[WORKERS];
-	unsigned started;
-
 	for (unsigned i = 0; i < SITES; i++) {
 		pthread_mutex_init(&ref_locks[i], NULL);
 		ref_patients[i] = PATIENTS;
 	}
 	atomic_store(&ref_next, 0);
-	for (started = 0; started < WORKERS; started++)
-		if (pthread_create(&tids[started], NULL, ref_worker, NULL))
-			break;
-	if (started == 0)
-		ref_worker(NULL);
-	for (unsigned i = 0; i < started; i++)
-		pthread_join(tids[i], NULL);
+	bench_run_threads(WORKERS, ref_worker, NULL);
 	for (unsigned i = 0; i < SITES; i++)
 		pthread_mutex_destroy(&ref_locks[i]);
 }
@@ -152,7 +143,7 @@ static bool verify(char *problem, size_t size)
 /* The moves' roster calls, WORKERS at a time. */
 static double ideal_s(void)
 {
-	return (double)MOVES * 2 * LATENCY_NS / 1e9 / WORKERS;
+	return bench_ideal_s(MOVES * 2, LATENCY_NS, WORKERS);
 }
 
 static void teardown(void)

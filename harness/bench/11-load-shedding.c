@@ -29,10 +29,9 @@ static size_t shed;
 
 static bool setup(void)
 {
-	records = calloc(N, sizeof(*records));
+	records = bench_records(N, 2011, NULL);
 	if (!records)
 		return false;
-	records_generate(records, N, 2011);
 	return stats_rpc_reset(LATENCY_NS, N) == 0;
 }
 
@@ -78,7 +77,7 @@ static bool verify(char *problem, size_t size)
 /* Every submission scored, WORKERS at a time. */
 static double ideal_s(void)
 {
-	return (double)N * LATENCY_NS / 1e9 / WORKERS;
+	return bench_ideal_s(N, LATENCY_NS, WORKERS);
 }
 
 static void teardown(void)

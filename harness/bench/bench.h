@@ -17,7 +17,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+#include "records.h"
 #include "service.h"
 
 struct bench {
@@ -100,6 +102,14 @@ struct bench {
 void bench_share(unsigned threads, size_t items, void (*item)(size_t i));
 
 /*
+ * Starts `threads` threads (at most 64) running fn(arg) and joins them; when
+ * no thread can start, runs fn(arg) on the calling thread instead, so the
+ * work is still done. Blocks until every fn returned. fn must be safe to
+ * run on several threads at once with the same arg.
+ */
+void bench_run_threads(unsigned threads, void *(*fn)(void *), void *arg);
+
+/*
  * verify()'s usual check: every item of s was called exactly once. True, or
  * false with the problem in problem: "when <entry> returned, <noun> 12 had
  * been <done> 0 times (expected once): unfinished or repeated work is not
@@ -113,6 +123,20 @@ bool bench_once_each(const struct service *s, const char *noun, const char *done
  * or false with "more than <limit> <calls> in flight at once".
  */
 bool bench_within_limit(const struct service *s, const char *calls, char *problem, size_t size);
+
+/*
+ * setup()'s usual workload: n records from records_generate(seed), in a new
+ * zeroed array the caller frees (in teardown()); *plausible, when not NULL,
+ * gets how many of them are plausible. NULL when out of memory (setup()
+ * then returns false: a harness error). Not for use by the learner's code.
+ */
+struct record *bench_records(size_t n, uint64_t seed, size_t *plausible);
+
+/*
+ * ideal_s()'s usual formula: `calls` calls of latency_ns each, parallelism
+ * at a time, in seconds (n * L / p).
+ */
+double bench_ideal_s(double calls, uint64_t latency_ns, unsigned parallelism);
 
 extern const struct bench chapter_bench;
 

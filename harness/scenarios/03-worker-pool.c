@@ -162,23 +162,6 @@ static bool asleep_at(void *actors, size_t i)
 	return tid && census_thread_state(tid) == 'S';
 }
 
-/* Waits up to `seconds` (scaled) for all n actors to finish; how many did not. */
-static size_t wait_finished(struct actor *actors, size_t n, double seconds)
-{
-	return scenario_wait_all(n, finished_at, actors, seconds);
-}
-
-/*
- * Waits until every one of the n actors is asleep (blocked in the queue),
- * steadily (scenario_wait_all_steady), or until `seconds` (scaled) have
- * passed. A scenario calls it before the step under test so that the
- * threads are really waiting.
- */
-static bool wait_asleep(struct actor *actors, size_t n, double seconds)
-{
-	return scenario_wait_all_steady(n, asleep_at, actors, seconds);
-}
-
 /*
  * Wakes whoever the learner's queue left asleep, so that a failing scenario
  * can still join its threads: marks the queue closed and wakes everyone.
@@ -196,7 +179,7 @@ static void rescue(struct job_queue *q)
 static void finish_queue(struct job_queue *q, struct actor *actors, size_t n)
 {
 	queue_close(q);
-	if (wait_finished(actors, n, 0.5))
+	if (scenario_wait_all(n, finished_at, actors, 0.5))
 		rescue(q);
 	for (size_t i = 0; i < n; i++)
 		actor_join(&actors[i]);
@@ -250,7 +233,7 @@ static void full_queue_round(struct check *c, size_t cap)
 		goto out;
 	}
 	/* Give a non-blocking push every chance to show, then look. */
-	wait_asleep(&producer, 1, 0.3);
+	scenario_wait_all_steady(1, asleep_at, &producer, 0.3);
 	pushed = actor_count(&producer);
 	len = queue_len(&q);
 	if (pushed > cap) {
@@ -310,13 +293,13 @@ static void jobs_come_out_in_order_once_each(struct check *c, const struct scena
 	 * one, and a worker that arrives as another is woken may take the job
 	 * first: the woken one must then find the queue empty and wait again.
 	 */
-	wait_asleep(workers, started, 0.5);
+	scenario_wait_all_steady(started, asleep_at, workers, 0.5);
 	if (started < WORKERS || actor_start(&producer, true, &q, records, jobs)) {
 		check_fail(c, "R2a", "harness set-up failed (pthread_create)");
 		finish_queue(&q, workers, started);
 		goto out;
 	}
-	if (wait_finished(&producer, 1, 2.0) != 0) {
+	if (scenario_wait_all(1, finished_at, &producer, 2.0) != 0) {
 		check_fail(c, "R2b", "the producer's %zu pushes were still not done after 2 s, "
 			   "with %d workers popping (%zu jobs pushed); expected a blocked "
 			   "queue_pop() to wake when a job arrives", jobs, WORKERS,
@@ -470,9 +453,9 @@ static void close_wakes_every_blocked_worker(struct check *c, const struct scena
 		goto out;
 	}
 	/* All three must be asleep in queue_pop() before the close. */
-	wait_asleep(workers, WORKERS, 1.0);
+	scenario_wait_all_steady(WORKERS, asleep_at, workers, 1.0);
 	queue_close(&q);
-	asleep = wait_finished(workers, WORKERS, 0.5);
+	asleep = scenario_wait_all(WORKERS, finished_at, workers, 0.5);
 	if (asleep) {
 		check_fail(c, "R4a", "%zu of %d workers blocked in queue_pop() on an empty queue "
 			   "were still asleep %.1f s after queue_close(); expected every one to "
@@ -519,9 +502,9 @@ static void close_wakes_a_blocked_producer(struct check *c, const struct scenari
 		goto out;
 	}
 	/* The third push must be asleep, on a full queue, before the close. */
-	wait_asleep(&producer, 1, 1.0);
+	scenario_wait_all_steady(1, asleep_at, &producer, 1.0);
 	queue_close(&q);
-	if (wait_finished(&producer, 1, 0.5)) {
+	if (scenario_wait_all(1, finished_at, &producer, 0.5)) {
 		check_fail(c, "R4b", "a producer blocked in queue_push() on a full queue was still "
 			   "asleep %.1f s after queue_close(); expected queue_push() to wake and "
 			   "return EPIPE", 0.5 * scenario_timeout_factor());

@@ -166,22 +166,6 @@ static bool asleep_at(void *actors, size_t i)
 	return v.tid && v.called_ns && !v.finished && census_thread_state(v.tid) == 'S';
 }
 
-/* Waits up to `seconds` (scaled) for all n actors to finish; how many did not. */
-static size_t wait_finished(struct actor *actors, size_t n, double seconds)
-{
-	return scenario_wait_all(n, finished_at, actors, seconds);
-}
-
-/*
- * Waits until every one of the n actors has made its first call and is
- * asleep (blocked in the channel), steadily (scenario_wait_all_steady), or
- * until `seconds` (scaled) have passed.
- */
-static bool wait_asleep(struct actor *actors, size_t n, double seconds)
-{
-	return scenario_wait_all_steady(n, asleep_at, actors, seconds);
-}
-
 /*
  * Wakes whoever the learner's channel left asleep, so that a failing
  * scenario can still join its threads: marks the channel closed and wakes
@@ -205,9 +189,9 @@ static void rescue(struct schan *ch)
 static bool finish_channel(struct schan *ch, struct actor *actors, size_t n)
 {
 	schan_close(ch);
-	if (wait_finished(actors, n, 0.5)) {
+	if (scenario_wait_all(n, finished_at, actors, 0.5)) {
 		rescue(ch);
-		if (wait_finished(actors, n, 1.0)) {
+		if (scenario_wait_all(n, finished_at, actors, 1.0)) {
 			for (size_t i = 0; i < n; i++)
 				pthread_detach(actors[i].thread);
 			return false;
@@ -279,7 +263,7 @@ static void send_waits_for_a_receiver(struct check *c, const struct scenario_env
 			check_fail(c, "R1a", "schan_recv() beside a waiting sender of item 5 "
 				   "returned %d with item %zu; expected 0 and 5", err,
 				   (size_t)(uintptr_t)item);
-		else if (wait_finished(&lone, 1, 1.0))
+		else if (scenario_wait_all(1, finished_at, &lone, 1.0))
 			check_fail(c, "R1a", "a sender whose item was taken was still waiting "
 				   "1 s later; expected schan_send() to return 0");
 		else if ((v = actor_view(&lone)).err)
@@ -304,7 +288,7 @@ static void recv_waits_for_a_sender(struct check *c, const struct scenario_env *
 		schan_destroy(&ch);
 		return check_fail(c, "R1b", "harness set-up failed (pthread_create)");
 	}
-	wait_asleep(&receiver, 1, 1.0);
+	scenario_wait_all_steady(1, asleep_at, &receiver, 1.0);
 	world_sleep_ns(20 * MS);
 	v = actor_view(&receiver);
 	if (v.finished) {
@@ -315,7 +299,7 @@ static void recv_waits_for_a_sender(struct check *c, const struct scenario_env *
 		if (err)
 			check_fail(c, "R1b", "schan_send() to a waiting receiver returned %d; "
 				   "expected 0", err);
-		else if (wait_finished(&receiver, 1, 1.0))
+		else if (scenario_wait_all(1, finished_at, &receiver, 1.0))
 			check_fail(c, "R1b", "a receiver waiting in schan_recv() was still waiting "
 				   "1 s after schan_send() returned 0 to its sender");
 		else if ((v = actor_view(&receiver)).err || v.got != (void *)(uintptr_t)42)
@@ -427,7 +411,7 @@ static void handoff_under_contention(struct check *c, const struct scenario_env 
 			free(seen);
 		return;
 	}
-	if (wait_finished(all, SIDE, 6.0))
+	if (scenario_wait_all(SIDE, finished_at, all, 6.0))
 		check_fail(c, "R1c", "3 senders had not sent their %zu items each to 3 "
 			   "receivers within 6 s", per_sender);
 	for (size_t i = 0; i < SIDE && !c->failed; i++) {
@@ -484,10 +468,11 @@ static void close_in_flight_never_drops_silently(struct check *c,
 	}
 	atomic_store(&closing, true);
 	schan_close(&ch);
-	if (wait_finished(all, started, 1.0)) {
+	if (scenario_wait_all(started, finished_at, all, 1.0)) {
 		check_fail(c, "R2c", "%zu of the 6 senders and receivers were still blocked 1 s "
 			   "after schan_close() in the middle of the traffic; expected every "
-			   "one to return", wait_finished(all, started, 0));
+			   "one to return",
+			   scenario_wait_all(started, finished_at, all, 0));
 		if (finish_channel(&ch, all, started))
 			free(seen);
 		return;
@@ -526,7 +511,7 @@ static void close_answers_then_refuses(struct check *c, const struct scenario_en
 		finish_channel(&ch, late, 1);
 		return check_fail(c, "R2a", "harness set-up failed (pthread_create)");
 	}
-	if (wait_finished(late, 2, 0.5)) {
+	if (scenario_wait_all(2, finished_at, late, 0.5)) {
 		check_fail(c, "R2a", "a schan_send() or schan_recv() on a closed channel was "
 			   "still blocked 0.5 s later; expected EPIPE at once");
 	} else if ((v = actor_view(&late[0])).err != EPIPE) {
@@ -557,9 +542,9 @@ static void close_wakes_every_receiver(struct check *c, const struct scenario_en
 		return;
 	}
 	/* All three must be asleep in schan_recv() before the close. */
-	wait_asleep(receivers, SIDE, 1.0);
+	scenario_wait_all_steady(SIDE, asleep_at, receivers, 1.0);
 	schan_close(&ch);
-	left = wait_finished(receivers, SIDE, 0.5);
+	left = scenario_wait_all(SIDE, finished_at, receivers, 0.5);
 	if (left) {
 		check_fail(c, "R2b", "%zu of 3 receivers blocked in schan_recv() were still "
 			   "asleep %.1f s after schan_close(); expected every one to wake and "
@@ -598,9 +583,9 @@ static void close_wakes_every_sender(struct check *c, const struct scenario_env 
 		return;
 	}
 	/* One offers its item and waits for a taker; two wait for the slot. */
-	wait_asleep(senders, SIDE, 1.0);
+	scenario_wait_all_steady(SIDE, asleep_at, senders, 1.0);
 	schan_close(&ch);
-	left = wait_finished(senders, SIDE, 0.5);
+	left = scenario_wait_all(SIDE, finished_at, senders, 0.5);
 	if (left) {
 		check_fail(c, "R2c", "%zu of 3 senders blocked in schan_send() (no receiver) "
 			   "were still asleep %.1f s after schan_close(); expected every one to "
@@ -669,8 +654,8 @@ static void blocked_threads_sleep(struct check *c, const struct scenario_env *en
 		goto out;
 	}
 	/* Each has made its call; give a poller every chance to show. */
-	wait_asleep(receivers, 2, 0.5);
-	wait_asleep(senders, 2, 0.5);
+	scenario_wait_all_steady(2, asleep_at, receivers, 0.5);
+	scenario_wait_all_steady(2, asleep_at, senders, 0.5);
 	world_sleep_ns(50 * MS);
 	cpu_ms = process_cpu_ms();
 	wakes0 = census_wakeups();
