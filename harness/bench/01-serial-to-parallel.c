@@ -85,5 +85,6 @@ const struct bench chapter_bench = {
 	.workload = "160 records, 2 ms validate + 2 ms store each, parallelism 8",
 	.entry = "clean_records()",
 	BENCH_FUNCTIONS,
+	.ideal_s = ideal_s,
 	.watched = &validation_api,
 };

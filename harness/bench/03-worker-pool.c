@@ -49,12 +49,6 @@ static bool verify(char *problem, size_t size)
 	return true;
 }
 
-/* Every record stored, WORKERS at a time. */
-static double ideal_s(void)
-{
-	return bench_ideal_s(N, LATENCY_NS, WORKERS);
-}
-
 static void teardown(void)
 {
 	service_destroy(&records_db);
@@ -82,5 +76,7 @@ const struct bench chapter_bench = {
 	.workload = "320 records, 1 ms per insert, 8 workers (connections), queue of 16",
 	.entry = "store_all()",
 	BENCH_FUNCTIONS,
+	/* every record stored, WORKERS at a time */
+	.ideal = { N, LATENCY_NS, WORKERS },
 	.watched = &records_db,
 };

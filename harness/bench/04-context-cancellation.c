@@ -65,12 +65,6 @@ static bool verify(char *problem, size_t size)
 	return false;
 }
 
-/* Every record validated once, WORKERS at a time. */
-static double ideal_s(void)
-{
-	return bench_ideal_s(N, LATENCY_NS, WORKERS);
-}
-
 static void teardown(void)
 {
 	if (budget_live)
@@ -106,5 +100,7 @@ const struct bench chapter_bench = {
 	.entry = "batch_validate()",
 	.kept_threads = 1,	/* the live deadline's timer, until teardown */
 	BENCH_FUNCTIONS,
+	/* every record validated once, WORKERS at a time */
+	.ideal = { N, LATENCY_NS, WORKERS },
 	.watched = &validation_api,
 };

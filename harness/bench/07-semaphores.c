@@ -149,5 +149,6 @@ const struct bench chapter_bench = {
 		    "at most 10 model calls at once",
 	.entry = "screen_submissions()",
 	BENCH_FUNCTIONS,
+	.ideal_s = ideal_s,
 	.watched = &ai_model,
 };

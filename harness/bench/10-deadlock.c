@@ -140,12 +140,6 @@ static bool verify(char *problem, size_t size)
 	return true;
 }
 
-/* The moves' roster calls, WORKERS at a time. */
-static double ideal_s(void)
-{
-	return bench_ideal_s(MOVES * 2, LATENCY_NS, WORKERS);
-}
-
 static void teardown(void)
 {
 	for (unsigned i = 0; i < SITES; i++)
@@ -157,4 +151,6 @@ const struct bench chapter_bench = {
 	.workload = "240 moves over 256 sites, 8 workers, 2 roster calls of 0.5 ms per move",
 	.entry = "transfer_batch()",
 	BENCH_FUNCTIONS,
+	/* the moves' roster calls, WORKERS at a time */
+	.ideal = { MOVES * 2, LATENCY_NS, WORKERS },
 };

@@ -74,12 +74,6 @@ static bool verify(char *problem, size_t size)
 	return false;
 }
 
-/* Every submission scored, WORKERS at a time. */
-static double ideal_s(void)
-{
-	return bench_ideal_s(N, LATENCY_NS, WORKERS);
-}
-
 static void teardown(void)
 {
 	free(records);
@@ -106,4 +100,6 @@ const struct bench chapter_bench = {
 		    "shed ones offered again after 50 us",
 	.entry = "intake_stop()",
 	BENCH_FUNCTIONS,
+	/* every submission scored, WORKERS at a time */
+	.ideal = { N, LATENCY_NS, WORKERS },
 };

@@ -36,7 +36,17 @@ struct bench {
 	 * ctx it hands over). Usually 0.
 	 */
 	unsigned kept_threads;
-	/* n * L / p: the best possible time, in seconds (called after setup) */
+	/*
+	 * The best possible time, n * L / p: `ideal` gives the figures (calls
+	 * to the service that bounds the time, its latency, the parallelism);
+	 * or, when the bound is not one service's (or is known only after
+	 * setup), ideal_s() computes it in seconds, called after setup.
+	 */
+	struct bench_ideal {
+		double calls;
+		uint64_t latency_ns;
+		unsigned parallelism;
+	} ideal;
 	double (*ideal_s)(void);
 
 	/* Prepares the simulated world for one run; false on harness error. */
@@ -82,13 +92,14 @@ struct bench {
 /*
  * The functions of a chapter_bench, when the bench file names its static
  * functions the usual way (setup, run_baseline, run_reference,
- * run_submission, verify, teardown, ideal_s):
+ * run_submission, verify, teardown):
  *	const struct bench chapter_bench = {
  *		.workload = "...", .entry = "store_all()", BENCH_FUNCTIONS,
+ *		.ideal = { N, LATENCY_NS, WORKERS },	// or .ideal_s = ideal_s
  *	};
  */
 #define BENCH_FUNCTIONS                                                           \
-	.ideal_s = ideal_s, .setup = setup, .run_baseline = run_baseline,        \
+	.setup = setup, .run_baseline = run_baseline,                            \
 	.run_reference = run_reference, .run_submission = run_submission,        \
 	.verify = verify, .teardown = teardown
 
@@ -133,8 +144,8 @@ bool bench_within_limit(const struct service *s, const char *calls, char *proble
 struct record *bench_records(size_t n, uint64_t seed, size_t *plausible);
 
 /*
- * ideal_s()'s usual formula: `calls` calls of latency_ns each, parallelism
- * at a time, in seconds (n * L / p).
+ * The usual formula of the best possible time: `calls` calls of latency_ns
+ * each, parallelism at a time, in seconds (n * L / p). What `ideal` gives.
  */
 double bench_ideal_s(double calls, uint64_t latency_ns, unsigned parallelism);
 

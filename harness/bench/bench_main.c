@@ -157,7 +157,8 @@ static void *run_trials(void *arg)
 		const char *busy_name = "service";
 		unsigned busy_at_return;
 
-		f->ideal = b->ideal_s();
+		f->ideal = b->ideal_s ? b->ideal_s() :
+			   bench_ideal_s(b->ideal.calls, b->ideal.latency_ns, b->ideal.parallelism);
 		f->valid = submission_once(b, &f->measured[t], f->problem, sizeof(f->problem),
 					   &busy_at_return, &busy_name);
 		if (f->valid && busy_at_return > 0) {
