@@ -533,10 +533,9 @@ struct batch_run {
 	size_t capacity;
 	struct store_report report;
 	int ret;
-	int threads_before, threads_after;
+	struct census_span threads;	/* around the call */
 	/* read first thing after store_all() returned */
 	uint64_t stores_at_return;
-	int threads_at_return;
 	size_t first_unstored;		/* (size_t)-1: each record stored once */
 	uint32_t stored_times;
 };
@@ -559,14 +558,12 @@ static int batch_start(struct batch_run *run, size_t n, unsigned workers, size_t
 		return ENOMEM;
 	}
 	run->report = (struct store_report){ 12345 };
-	run->threads_before = census_threads();
+	census_span_start(&run->threads);
 	run->ret = store_all(run->records, n, workers, capacity, &run->report);
 	run->stores_at_return = service_calls(&records_db);
 	run->stored_times = 0;
 	run->first_unstored = service_first_not_once(&records_db, &run->stored_times);
-	/* A joined thread leaves /proc/self/task within microseconds: 10 ms. */
-	run->threads_at_return = census_settle(run->threads_before, 10);
-	run->threads_after = census_settle(run->threads_before, 300);
+	census_span_end(&run->threads);
 	return 0;
 }
 
@@ -577,7 +574,7 @@ static int batch_start(struct batch_run *run, size_t n, unsigned workers, size_t
  */
 static void batch_finish(struct batch_run *run)
 {
-	if (census_threads() > run->threads_before)
+	if (census_span_outlived(&run->threads))
 		return;
 	service_destroy(&records_db);
 	free(run->records);
@@ -642,12 +639,12 @@ static void no_thread_outlives_the_batch(struct check *c, const struct scenario_
 
 	if (batch_start(&run, env->small ? 13 : 47, 4, 4, 1 * MS))
 		return check_fail(c, "R7a", "out of memory in the harness");
-	if (run.threads_at_return > run.threads_before)
+	if (run.threads.at_return > run.threads.before)
 		check_fail(c, "R7a", "%d threads were still running when store_all() returned "
 			   "(before: %d, at the return: %d; %d still 300 ms later); join every "
-			   "worker you start", run.threads_at_return - run.threads_before,
-			   run.threads_before, run.threads_at_return,
-			   run.threads_after - run.threads_before);
+			   "worker you start", run.threads.at_return - run.threads.before,
+			   run.threads.before, run.threads.at_return,
+			   run.threads.after - run.threads.before);
 	batch_finish(&run);
 }
 
@@ -700,10 +697,10 @@ static void any_batch_size_works(struct check *c, const struct scenario_env *env
 				   "%llu inserts and stored=%zu; expected %zu and %zu", run.n,
 				   run.workers, run.capacity, (unsigned long long)calls,
 				   run.report.stored, run.n, run.n);
-		else if (run.threads_at_return > run.threads_before)
+		else if (run.threads.at_return > run.threads.before)
 			check_fail(c, "R8a", "store_all(n=%zu, workers=%u, queue_capacity=%zu) left "
 				   "%d threads running", run.n, run.workers, run.capacity,
-				   run.threads_at_return - run.threads_before);
+				   run.threads.at_return - run.threads.before);
 		batch_finish(&run);
 		if (c->failed)
 			return;
@@ -725,10 +722,10 @@ static void a_failed_thread_start_is_reported(struct check *c, const struct scen
 		check_fail(c, "R8c", "store_all(n=23, workers=6) returned %d when its third "
 			   "pthread_create() failed with EAGAIN; expected that error (%d)", run.ret,
 			   EAGAIN);
-	else if (run.threads_at_return > run.threads_before)
+	else if (run.threads.at_return > run.threads.before)
 		check_fail(c, "R8c", "%d of the threads store_all() did start were still running "
 			   "when it returned after a failed pthread_create(); join them first",
-			   run.threads_at_return - run.threads_before);
+			   run.threads.at_return - run.threads.before);
 	else if (run.report.stored != run.stores_at_return)
 		check_fail(c, "R8c", "after a failed pthread_create(), report->stored said %zu; "
 			   "the database had seen %llu stores", run.report.stored,
