@@ -286,6 +286,30 @@ static void done_flows_down_not_up(struct check *c, const struct scenario_env *e
 	       "ECANCELED from the start", errname(late_err));
 }
 
+/*
+ * Waits for r, running op_ctx_wait on ctx, to return by t0 + GIVE_UP_NS.
+ * True when it did: *err and *end are what it returned and when, and r is
+ * joined. False when it did not: ctx is cancelled to end the wait, and then
+ * either r returned and is joined (*stuck false), or it did not return
+ * within GIVE_UP_NS more (*stuck true: r still runs, and what it uses must
+ * stay allocated).
+ */
+static bool ctx_wait_returned(struct runner *r, struct ctx *ctx, uint64_t t0, int *err,
+			      uint64_t *end, bool *stuck)
+{
+	*stuck = false;
+	if (!runner_wait_until(r, t0 + GIVE_UP_NS)) {
+		ctx_cancel(ctx);
+		*stuck = !runner_wait_until(r, world_now_ns() + GIVE_UP_NS);
+		if (!*stuck)
+			runner_join(r);
+		return false;
+	}
+	runner_finished(r, err, end);
+	runner_join(r);
+	return true;
+}
+
 struct deadline_family {
 	struct ctx root, child;
 	struct runner waiter;
@@ -296,6 +320,7 @@ static void parent_deadline_ends_child(struct check *c, const struct scenario_en
 	struct deadline_family *f = calloc(1, sizeof(*f));
 	uint64_t t0, end;
 	int err;
+	bool stuck;
 
 	(void)env;
 	if (!f)
@@ -304,14 +329,12 @@ static void parent_deadline_ends_child(struct check *c, const struct scenario_en
 	if (ctx_init_timeout(&f->root, NULL, 30 * MS) || ctx_init(&f->child, &f->root))
 		return check_fail(c, "R2a", "harness set-up failed");
 	runner_start(&f->waiter, op_ctx_wait, &f->child);
-	if (!runner_wait_until(&f->waiter, t0 + GIVE_UP_NS)) {
+	if (!ctx_wait_returned(&f->waiter, &f->child, t0, &err, &end, &stuck)) {
 		int parent_err = ctx_err(&f->root);
 
-		ctx_cancel(&f->child);
-		if (!runner_wait_until(&f->waiter, world_now_ns() + GIVE_UP_NS))
+		if (stuck)
 			return check_fail(c, "R2a", "ctx_wait() did not return even after its "
 					  "own ctx was cancelled");
-		runner_join(&f->waiter);
 		ctx_destroy(&f->child);
 		ctx_destroy(&f->root);
 		free(f);
@@ -320,8 +343,6 @@ static void parent_deadline_ends_child(struct check *c, const struct scenario_en
 				  "expected it to return ETIMEDOUT with its parent",
 				  errname(parent_err), ms(GIVE_UP_NS));
 	}
-	runner_finished(&f->waiter, &err, &end);
-	runner_join(&f->waiter);
 	ctx_destroy(&f->child);
 	ctx_destroy(&f->root);
 	free(f);
@@ -345,6 +366,7 @@ static void deadline_fires_on_time(struct check *c, const struct scenario_env *e
 	struct timed *t = calloc(1, sizeof(*t));
 	uint64_t t0, end;
 	int err;
+	bool stuck;
 
 	(void)env;
 	if (!t)
@@ -353,20 +375,16 @@ static void deadline_fires_on_time(struct check *c, const struct scenario_env *e
 	if (ctx_init_timeout(&t->c, NULL, 40 * MS))
 		return check_fail(c, "R3a", "harness set-up failed");
 	runner_start(&t->waiter, op_ctx_wait, &t->c);
-	if (!runner_wait_until(&t->waiter, t0 + GIVE_UP_NS)) {
-		ctx_cancel(&t->c);
-		if (!runner_wait_until(&t->waiter, world_now_ns() + GIVE_UP_NS))
+	if (!ctx_wait_returned(&t->waiter, &t->c, t0, &err, &end, &stuck)) {
+		if (stuck)
 			return check_fail(c, "R3a", "ctx_wait() did not return even after "
 					  "ctx_cancel()");
-		runner_join(&t->waiter);
 		ctx_destroy(&t->c);
 		free(t);
 		return check_fail(c, "R3a", "a 40 ms deadline had not fired after %.0f ms "
 				  "(ctx_wait() still blocked): is the deadline on a different "
 				  "clock than the condition variable?", ms(GIVE_UP_NS));
 	}
-	runner_finished(&t->waiter, &err, &end);
-	runner_join(&t->waiter);
 	ctx_destroy(&t->c);
 	free(t);
 	EXPECT(c, err == ETIMEDOUT, "R3a", "ctx_wait() returned %s at the deadline; expected "
@@ -390,6 +408,7 @@ static void wall_clock_round(struct check *c, int64_t before, int64_t during)
 	struct timed *t = calloc(1, sizeof(*t));
 	uint64_t t0, end;
 	int err;
+	bool stuck, returned;
 
 	if (!t)
 		return check_fail(c, "R3b", "harness set-up failed");
@@ -402,13 +421,12 @@ static void wall_clock_round(struct check *c, int64_t before, int64_t during)
 	runner_start(&t->waiter, op_ctx_wait, &t->c);
 	world_sleep_ns(20 * MS);
 	perturb_wallclock_step(during);
-	if (!runner_wait_until(&t->waiter, t0 + GIVE_UP_NS)) {
-		perturb_wallclock_step(-before - during);
-		ctx_cancel(&t->c);
-		if (!runner_wait_until(&t->waiter, world_now_ns() + GIVE_UP_NS))
+	returned = ctx_wait_returned(&t->waiter, &t->c, t0, &err, &end, &stuck);
+	perturb_wallclock_step(-before - during);
+	if (!returned) {
+		if (stuck)
 			return check_fail(c, "R3b", "ctx_wait() did not return even after "
 					  "ctx_cancel()");
-		runner_join(&t->waiter);
 		ctx_destroy(&t->c);
 		free(t);
 		return check_fail(c, "R3b", "the wall clock was set %+.0f s before "
@@ -417,9 +435,6 @@ static void wall_clock_round(struct check *c, int64_t before, int64_t during)
 				  "must be kept on CLOCK_MONOTONIC)", (double)before / 1e9,
 				  (double)during / 1e9, ms(GIVE_UP_NS));
 	}
-	perturb_wallclock_step(-before - during);
-	runner_finished(&t->waiter, &err, &end);
-	runner_join(&t->waiter);
 	ctx_destroy(&t->c);
 	free(t);
 	EXPECT(c, err == ETIMEDOUT && ms(end - t0) >= 60.0 && ms(end - t0) <= 60.0 + BOUND_MS,
