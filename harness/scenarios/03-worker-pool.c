@@ -205,22 +205,39 @@ static struct record *make_records(size_t n)
 	return records;
 }
 
+/*
+ * A queue scenario's set-up: n records (make_records) and q initialised with
+ * room for `capacity`. NULL, after failing the check for clause, when either
+ * cannot be had; otherwise the records, which the caller frees.
+ */
+static struct record *queue_setup(struct check *c, const char *clause, struct job_queue *q,
+				  size_t n, size_t capacity)
+{
+	struct record *records = make_records(n);
+
+	if (!records || queue_init(q, capacity)) {
+		free(records);
+		check_fail(c, clause, "harness set-up failed (memory, or queue_init)");
+		return NULL;
+	}
+	return records;
+}
+
 /* ---- the queue ---- */
 
 /* One round of the back-pressure scenario on a queue of capacity cap. */
 static void full_queue_round(struct check *c, size_t cap)
 {
 	size_t jobs = cap + 3;
-	struct record *records = make_records(jobs);
+	struct record *records;
 	struct job_queue q;
 	struct actor producer;
 	const struct record *first = NULL;
 	size_t pushed, len;
 
-	if (!records || queue_init(&q, cap)) {
-		free(records);
-		return check_fail(c, "R1a", "harness set-up failed (memory, or queue_init)");
-	}
+	records = queue_setup(c, "R1a", &q, jobs, cap);
+	if (!records)
+		return;
 	if (actor_start(&producer, true, &q, records, jobs)) {
 		queue_destroy(&q);
 		free(records);
@@ -346,16 +363,15 @@ out:
 
 static void closed_queue_drains_then_says_so(struct check *c, const struct scenario_env *env)
 {
-	struct record *records = make_records(4);
+	struct record *records;
 	struct job_queue q;
 	const struct record *r = NULL;
 	int err;
 
 	(void)env;
-	if (!records || queue_init(&q, 4)) {
-		free(records);
-		return check_fail(c, "R3a", "harness set-up failed (memory, or queue_init)");
-	}
+	records = queue_setup(c, "R3a", &q, 4, 4);
+	if (!records)
+		return;
 	for (int i = 0; i < 3; i++) {
 		err = queue_push(&q, &records[i]);
 		if (err) {
@@ -394,16 +410,15 @@ out:
 
 static void closing_twice_is_harmless(struct check *c, const struct scenario_env *env)
 {
-	struct record *records = make_records(3);
+	struct record *records;
 	struct job_queue q;
 	const struct record *r = NULL;
 	int err;
 
 	(void)env;
-	if (!records || queue_init(&q, 4)) {
-		free(records);
-		return check_fail(c, "R3c", "harness set-up failed (memory, or queue_init)");
-	}
+	records = queue_setup(c, "R3c", &q, 3, 4);
+	if (!records)
+		return;
 	for (int i = 0; i < 2; i++)
 		if (queue_push(&q, &records[i])) {
 			check_fail(c, "R1a", "queue_push() into an open queue with room failed");
@@ -479,17 +494,16 @@ out:
 static void close_wakes_a_blocked_producer(struct check *c, const struct scenario_env *env)
 {
 	enum { CAP = 2 };
-	struct record *records = make_records(CAP + 1);
+	struct record *records;
 	struct job_queue q;
 	struct actor producer;
 	size_t pushed;
 	int err;
 
 	(void)env;
-	if (!records || queue_init(&q, CAP)) {
-		free(records);
-		return check_fail(c, "R4b", "harness set-up failed (memory, or queue_init)");
-	}
+	records = queue_setup(c, "R4b", &q, CAP + 1, CAP);
+	if (!records)
+		return;
 	if (actor_start(&producer, true, &q, records, CAP + 1)) {
 		queue_destroy(&q);
 		free(records);
