@@ -524,27 +524,46 @@ static void close_answers_then_refuses(struct check *c, const struct scenario_en
 	finish_channel(&ch, late, 2);
 }
 
+/*
+ * The close scenarios' first half: initialises ch, starts SIDE actors on it
+ * (senders of items 1.., or receivers, one call each), waits until all of
+ * them sleep in that call, closes ch and waits up to 0.5 s (scaled) for
+ * them to return. Returns how many did not; SIZE_MAX after failing the check
+ * for clause when the set-up failed (then nothing is left to finish).
+ */
+static size_t close_on_sleepers(struct check *c, const char *clause, struct schan *ch,
+				struct actor *side, bool senders)
+{
+	size_t started = 0;
+
+	if (schan_init(ch)) {
+		check_fail(c, clause, "schan_init() failed");
+		return SIZE_MAX;
+	}
+	for (; started < SIDE; started++)
+		if (actor_start(&side[started], senders, ch, senders ? 1 + started : 0, 1, 0))
+			break;
+	if (started < SIDE) {
+		check_fail(c, clause, "harness set-up failed (pthread_create)");
+		finish_channel(ch, side, started);
+		return SIZE_MAX;
+	}
+	scenario_wait_all_steady(SIDE, asleep_at, side, 1.0);
+	schan_close(ch);
+	return scenario_wait_all(SIDE, finished_at, side, 0.5);
+}
+
 static void close_wakes_every_receiver(struct check *c, const struct scenario_env *env)
 {
 	struct schan ch;
 	struct actor receivers[SIDE];
-	size_t started = 0, left;
+	size_t left;
 
 	(void)env;
-	if (schan_init(&ch))
-		return check_fail(c, "R2b", "schan_init() failed");
-	for (; started < SIDE; started++)
-		if (actor_start(&receivers[started], false, &ch, 0, 1, 0))
-			break;
-	if (started < SIDE) {
-		check_fail(c, "R2b", "harness set-up failed (pthread_create)");
-		finish_channel(&ch, receivers, started);
-		return;
-	}
 	/* All three must be asleep in schan_recv() before the close. */
-	scenario_wait_all_steady(SIDE, asleep_at, receivers, 1.0);
-	schan_close(&ch);
-	left = scenario_wait_all(SIDE, finished_at, receivers, 0.5);
+	left = close_on_sleepers(c, "R2b", &ch, receivers, false);
+	if (left == SIZE_MAX)
+		return;
 	if (left) {
 		check_fail(c, "R2b", "%zu of 3 receivers blocked in schan_recv() were still "
 			   "asleep %.1f s after schan_close(); expected every one to wake and "
@@ -567,25 +586,15 @@ static void close_wakes_every_sender(struct check *c, const struct scenario_env 
 {
 	struct schan ch;
 	struct actor senders[SIDE], v;
-	size_t started = 0, left;
+	size_t left;
 	void *item = NULL;
 	int err;
 
 	(void)env;
-	if (schan_init(&ch))
-		return check_fail(c, "R2c", "schan_init() failed");
-	for (; started < SIDE; started++)
-		if (actor_start(&senders[started], true, &ch, 1 + started, 1, 0))
-			break;
-	if (started < SIDE) {
-		check_fail(c, "R2c", "harness set-up failed (pthread_create)");
-		finish_channel(&ch, senders, started);
-		return;
-	}
 	/* One offers its item and waits for a taker; two wait for the slot. */
-	scenario_wait_all_steady(SIDE, asleep_at, senders, 1.0);
-	schan_close(&ch);
-	left = scenario_wait_all(SIDE, finished_at, senders, 0.5);
+	left = close_on_sleepers(c, "R2c", &ch, senders, true);
+	if (left == SIZE_MAX)
+		return;
 	if (left) {
 		check_fail(c, "R2c", "%zu of 3 senders blocked in schan_send() (no receiver) "
 			   "were still asleep %.1f s after schan_close(); expected every one to "
