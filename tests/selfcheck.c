@@ -441,6 +441,38 @@ static const char *string_literal(const char *p, char *out, size_t size)
 }
 
 /*
+ * The next row of a scenario table after p: the "(" of a SCENARIO( or
+ * SCENARIO_T( (scenario.h's CHAPTER_SCENARIOS rows), or null.
+ */
+static const char *next_scenario_row(const char *p)
+{
+	while ((p = strstr(p, "SCENARIO")) != NULL) {
+		const char *after = p + strlen("SCENARIO");
+
+		if (strncmp(after, "_T(", 3) == 0)
+			return after + 2;
+		if (*after == '(' && !isalnum((unsigned char)p[-1]) && p[-1] != '_')
+			return after;
+		p = after;
+	}
+	return NULL;
+}
+
+/* Reads the function name of a row at its "(" into out; returns past it (at the comma). */
+static const char *row_name(const char *p, char *out, size_t size)
+{
+	size_t n = 0;
+
+	for (p++; *p == ' ' || *p == '\t' || *p == '\n'; p++)
+		;
+	for (; isalnum((unsigned char)*p) || *p == '_'; p++)
+		if (n + 1 < size)
+			out[n++] = *p;
+	out[n] = '\0';
+	return n ? p : NULL;
+}
+
+/*
  * Prints the clause table of one chapter header and records a check per
  * clause id: cited by a scenario's clause field (or, for a throughput
  * clause, by the benchmark), and broken by at least one zoo variant
@@ -457,11 +489,11 @@ static void clause_table(const struct chapter_manifest *m, const char *header,
 	int nids = parse_clause_ids(chapter, header, ids), nzoo;
 
 	record(nids > 0, "%s %s has contract clauses", chapter, header_name);
-	/* The scenario table: { "name", "R3a R3b", timeout, fn }, ... */
-	p = scenarios ? strstr(scenarios, "chapter_scenarios[] = {") : NULL;
-	while (p && (p = strchr(p + 1, '{')) != NULL) {
+	/* The scenario table: SCENARIO(fn, "R3a R3b"), SCENARIO_T(fn, "R4", 5.0), ... */
+	p = scenarios ? strstr(scenarios, "CHAPTER_SCENARIOS(") : NULL;
+	while (p && (p = next_scenario_row(p + 1)) != NULL) {
 		char name[64], clauses[64], who[80];
-		const char *q = string_literal(p + 1, name, sizeof(name));
+		const char *q = row_name(p, name, sizeof(name));
 		struct cite_ctx ctx = { chapter, who, "cites", ids, nids, true, 0 };
 
 		if (!q || *q != ',' || !(q = string_literal(q + 1, clauses, sizeof(clauses))))

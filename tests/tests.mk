@@ -26,7 +26,8 @@ $(BIN)/perturb_probe: tests/probes/if_waiter.c harness/lib/perturb.c harness/lib
 	$(Q)$(CC) $(UNIT_CFLAGS) $(filter %.c,$^) $(PERTURB_WRAPS:%=-Wl,--wrap=%) -o $@
 
 # The self-check reads the chapter manifests with the grader's own reader.
-$(BIN)/selfcheck: tests/selfcheck.c harness/src/manifest.c harness/src/manifest.h
+$(BIN)/selfcheck: tests/selfcheck.c harness/src/manifest.c harness/src/manifest.h \
+		  harness/src/alloc.c harness/src/alloc.h
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -Iharness/src $(filter %.c,$^) -ljansson -o $@
 

@@ -22,11 +22,9 @@ static struct clean_report report;
 
 static bool setup(void)
 {
-	records = calloc(N, sizeof(*records));
+	records = bench_records(N, 2026, &plausible);
 	if (!records)
 		return false;
-	records_generate(records, N, 2026);
-	plausible = records_count_plausible(records, N);
 	return service_init(&validation_api, "validation", LATENCY_NS, PARALLELISM, N) == 0 &&
 	       service_init(&records_db, "database", LATENCY_NS, PARALLELISM, N) == 0;
 }
@@ -59,7 +57,7 @@ static bool verify(char *problem, size_t size)
 /* Every record validated, the plausible ones stored, p at a time. */
 static double ideal_s(void)
 {
-	return (double)(N + plausible) * LATENCY_NS / 1e9 / PARALLELISM;
+	return bench_ideal_s(N + plausible, LATENCY_NS, PARALLELISM);
 }
 
 static void teardown(void)
@@ -88,5 +86,6 @@ const struct bench chapter_bench = {
 	.workload = "160 records, 2 ms validate + 2 ms store each, parallelism 8",
 	.entry = "clean_records()",
 	BENCH_FUNCTIONS,
+	.ideal_s = ideal_s,
 	.watched = &validation_api,
 };

@@ -68,12 +68,6 @@ static bool verify(char *problem, size_t size)
 	return true;
 }
 
-/* Every patient fetched, p at a time. */
-static double ideal_s(void)
-{
-	return (double)N * LATENCY_NS / 1e9 / PARALLELISM;
-}
-
 static void teardown(void)
 {
 	service_destroy(&wearables_api);
@@ -113,5 +107,7 @@ const struct bench chapter_bench = {
 	.workload = "96 patients, 10 ms per fetch, parallelism 8, every 10th device offline",
 	.entry = "vitals_nightly_batch()",
 	BENCH_FUNCTIONS,
+	/* every patient fetched, p at a time */
+	.ideal = { N, LATENCY_NS, PARALLELISM },
 	.watched = &wearables_api,
 };

@@ -20,10 +20,9 @@ static struct store_report report;
 
 static bool setup(void)
 {
-	records = calloc(N, sizeof(*records));
+	records = bench_records(N, 2026, NULL);
 	if (!records)
 		return false;
-	records_generate(records, N, 2026);
 	return service_init(&records_db, "database", LATENCY_NS, WORKERS, N) == 0;
 }
 
@@ -48,12 +47,6 @@ static bool verify(char *problem, size_t size)
 		return false;
 	}
 	return true;
-}
-
-/* Every record stored, WORKERS at a time. */
-static double ideal_s(void)
-{
-	return (double)N * LATENCY_NS / 1e9 / WORKERS;
 }
 
 static void teardown(void)
@@ -83,5 +76,7 @@ const struct bench chapter_bench = {
 	.workload = "320 records, 1 ms per insert, 8 workers (connections), queue of 16",
 	.entry = "store_all()",
 	BENCH_FUNCTIONS,
+	/* every record stored, WORKERS at a time */
+	.ideal = { N, LATENCY_NS, WORKERS },
 	.watched = &records_db,
 };

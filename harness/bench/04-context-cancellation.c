@@ -26,11 +26,9 @@ static bool budget_live;
 
 static bool setup(void)
 {
-	records = calloc(N, sizeof(*records));
+	records = bench_records(N, 2604, &plausible);
 	if (!records)
 		return false;
-	records_generate(records, N, 2604);
-	plausible = records_count_plausible(records, N);
 	budget_live = false;
 	return service_init(&validation_api, "validation", LATENCY_NS, WORKERS, N) == 0;
 }
@@ -68,12 +66,6 @@ static bool verify(char *problem, size_t size)
 	return false;
 }
 
-/* Every record validated once, WORKERS at a time. */
-static double ideal_s(void)
-{
-	return (double)N * LATENCY_NS / 1e9 / WORKERS;
-}
-
 static void teardown(void)
 {
 	if (budget_live)
@@ -109,5 +101,7 @@ const struct bench chapter_bench = {
 	.entry = "batch_validate()",
 	.kept_threads = 1,	/* the live deadline's timer, until teardown */
 	BENCH_FUNCTIONS,
+	/* every record validated once, WORKERS at a time */
+	.ideal = { N, LATENCY_NS, WORKERS },
 	.watched = &validation_api,
 };

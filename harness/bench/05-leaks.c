@@ -159,12 +159,6 @@ static bool verify(char *problem, size_t size)
 	return false;
 }
 
-/* Every reminder pushed, HANDLERS sessions in flight at a time. */
-static double ideal_s(void)
-{
-	return (double)N * LATENCY_NS / 1e9 / HANDLERS;
-}
-
 static void teardown(void)
 {
 	service_destroy(&push_gateway);
@@ -174,4 +168,6 @@ const struct bench chapter_bench = {
 	.workload = "8 handlers x 6 sessions x 5 reminders, 2 ms per push",
 	.entry = "the handlers' last connection_close()",
 	BENCH_FUNCTIONS,
+	/* every reminder pushed, HANDLERS sessions in flight at a time */
+	.ideal = { N, LATENCY_NS, HANDLERS },
 };

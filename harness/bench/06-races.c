@@ -177,12 +177,6 @@ static bool verify(char *problem, size_t size)
 	return true;
 }
 
-/* The reads, READERS at a time. */
-static double ideal_s(void)
-{
-	return (double)READERS * READS * LATENCY_NS / 1e9 / READERS;
-}
-
 static void teardown(void)
 {
 	site_cache_destroy();
@@ -194,4 +188,6 @@ const struct bench chapter_bench = {
 		    "12 sites",
 	.entry = "the dashboards' last read",
 	BENCH_FUNCTIONS,
+	/* the reads, READERS at a time */
+	.ideal = { READERS * READS, LATENCY_NS, READERS },
 };

@@ -92,19 +92,10 @@ static void *ref_thread(void *arg)
 
 static void run_reference(void)
 {
-	pthread_t tids[NTHREADS];
-	unsigned started;
-
 	atomic_store(&ref_next, 0);
 	if (sem_init(&ref_permits, 0, MAX_CALLS) != 0)
 		return;
-	for (started = 0; started < NTHREADS; started++)
-		if (pthread_create(&tids[started], NULL, ref_thread, NULL))
-			break;
-	if (started == 0)
-		ref_thread(NULL);
-	for (unsigned t = 0; t < started; t++)
-		pthread_join(tids[t], NULL);
+	bench_run_threads(NTHREADS, ref_thread, NULL);
 	sem_destroy(&ref_permits);
 }
 
@@ -158,5 +149,6 @@ const struct bench chapter_bench = {
 		    "at most 10 model calls at once",
 	.entry = "screen_submissions()",
 	BENCH_FUNCTIONS,
+	.ideal_s = ideal_s,
 	.watched = &ai_model,
 };

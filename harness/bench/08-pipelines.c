@@ -251,4 +251,5 @@ const struct bench chapter_bench = {
 		    "persist 5 ms x10, channels of 16",
 	.entry = "pipeline_start() or pipeline_wait()",
 	BENCH_FUNCTIONS,
+	.ideal_s = ideal_s,
 };

@@ -244,12 +244,6 @@ static bool verify(char *problem, size_t size)
 	return false;
 }
 
-/* Every history queried, WORKERS at a time. */
-static double ideal_s(void)
-{
-	return (double)N * LATENCY_NS / 1e9 / WORKERS;
-}
-
 static void teardown(void)
 {
 	/* Stragglers of a broken submission may still use the database: keep it. */
@@ -320,7 +314,8 @@ static void run_reference(void)
 
 const struct bench chapter_bench = {
 	.workload = workload,
-	.ideal_s = ideal_s,
+	/* every history queried, WORKERS at a time */
+	.ideal = { N, LATENCY_NS, WORKERS },
 	.setup = setup,
 	.run_baseline = run_baseline,
 	.run_reference = run_reference,

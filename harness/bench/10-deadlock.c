@@ -95,21 +95,12 @@ static void *ref_worker(void *arg)
 
 static void run_reference(void)
 {
-	pthread_t tids[WORKERS];
-	unsigned started;
-
 	for (unsigned i = 0; i < SITES; i++) {
 		pthread_mutex_init(&ref_locks[i], NULL);
 		ref_patients[i] = PATIENTS;
 	}
 	atomic_store(&ref_next, 0);
-	for (started = 0; started < WORKERS; started++)
-		if (pthread_create(&tids[started], NULL, ref_worker, NULL))
-			break;
-	if (started == 0)
-		ref_worker(NULL);
-	for (unsigned i = 0; i < started; i++)
-		pthread_join(tids[i], NULL);
+	bench_run_threads(WORKERS, ref_worker, NULL);
 	for (unsigned i = 0; i < SITES; i++)
 		pthread_mutex_destroy(&ref_locks[i]);
 }
@@ -149,12 +140,6 @@ static bool verify(char *problem, size_t size)
 	return true;
 }
 
-/* The moves' roster calls, WORKERS at a time. */
-static double ideal_s(void)
-{
-	return (double)MOVES * 2 * LATENCY_NS / 1e9 / WORKERS;
-}
-
 static void teardown(void)
 {
 	for (unsigned i = 0; i < SITES; i++)
@@ -166,4 +151,6 @@ const struct bench chapter_bench = {
 	.workload = "240 moves over 256 sites, 8 workers, 2 roster calls of 0.5 ms per move",
 	.entry = "transfer_batch()",
 	BENCH_FUNCTIONS,
+	/* the moves' roster calls, WORKERS at a time */
+	.ideal = { MOVES * 2, LATENCY_NS, WORKERS },
 };

@@ -29,10 +29,9 @@ static size_t shed;
 
 static bool setup(void)
 {
-	records = calloc(N, sizeof(*records));
+	records = bench_records(N, 2011, NULL);
 	if (!records)
 		return false;
-	records_generate(records, N, 2011);
 	return stats_rpc_reset(LATENCY_NS, N) == 0;
 }
 
@@ -75,12 +74,6 @@ static bool verify(char *problem, size_t size)
 	return false;
 }
 
-/* Every submission scored, WORKERS at a time. */
-static double ideal_s(void)
-{
-	return (double)N * LATENCY_NS / 1e9 / WORKERS;
-}
-
 static void teardown(void)
 {
 	free(records);
@@ -107,4 +100,6 @@ const struct bench chapter_bench = {
 		    "shed ones offered again after 50 us",
 	.entry = "intake_stop()",
 	BENCH_FUNCTIONS,
+	/* every submission scored, WORKERS at a time */
+	.ideal = { N, LATENCY_NS, WORKERS },
 };

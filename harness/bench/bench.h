@@ -17,7 +17,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+#include "records.h"
 #include "service.h"
 
 struct bench {
@@ -34,7 +36,17 @@ struct bench {
 	 * ctx it hands over). Usually 0.
 	 */
 	unsigned kept_threads;
-	/* n * L / p: the best possible time, in seconds (called after setup) */
+	/*
+	 * The best possible time, n * L / p: `ideal` gives the figures (calls
+	 * to the service that bounds the time, its latency, the parallelism);
+	 * or, when the bound is not one service's (or is known only after
+	 * setup), ideal_s() computes it in seconds, called after setup.
+	 */
+	struct bench_ideal {
+		double calls;
+		uint64_t latency_ns;
+		unsigned parallelism;
+	} ideal;
 	double (*ideal_s)(void);
 
 	/* Prepares the simulated world for one run; false on harness error. */
@@ -80,13 +92,14 @@ struct bench {
 /*
  * The functions of a chapter_bench, when the bench file names its static
  * functions the usual way (setup, run_baseline, run_reference,
- * run_submission, verify, teardown, ideal_s):
+ * run_submission, verify, teardown):
  *	const struct bench chapter_bench = {
  *		.workload = "...", .entry = "store_all()", BENCH_FUNCTIONS,
+ *		.ideal = { N, LATENCY_NS, WORKERS },	// or .ideal_s = ideal_s
  *	};
  */
 #define BENCH_FUNCTIONS                                                           \
-	.ideal_s = ideal_s, .setup = setup, .run_baseline = run_baseline,        \
+	.setup = setup, .run_baseline = run_baseline,                            \
 	.run_reference = run_reference, .run_submission = run_submission,        \
 	.verify = verify, .teardown = teardown
 
@@ -98,6 +111,14 @@ struct bench {
  * thread can start. Blocks until every item is done.
  */
 void bench_share(unsigned threads, size_t items, void (*item)(size_t i));
+
+/*
+ * Starts `threads` threads (at most 64) running fn(arg) and joins them; when
+ * no thread can start, runs fn(arg) on the calling thread instead, so the
+ * work is still done. Blocks until every fn returned. fn must be safe to
+ * run on several threads at once with the same arg.
+ */
+void bench_run_threads(unsigned threads, void *(*fn)(void *), void *arg);
 
 /*
  * verify()'s usual check: every item of s was called exactly once. True, or
@@ -113,6 +134,20 @@ bool bench_once_each(const struct service *s, const char *noun, const char *done
  * or false with "more than <limit> <calls> in flight at once".
  */
 bool bench_within_limit(const struct service *s, const char *calls, char *problem, size_t size);
+
+/*
+ * setup()'s usual workload: n records from records_generate(seed), in a new
+ * zeroed array the caller frees (in teardown()); *plausible, when not NULL,
+ * gets how many of them are plausible. NULL when out of memory (setup()
+ * then returns false: a harness error). Not for use by the learner's code.
+ */
+struct record *bench_records(size_t n, uint64_t seed, size_t *plausible);
+
+/*
+ * The usual formula of the best possible time: `calls` calls of latency_ns
+ * each, parallelism at a time, in seconds (n * L / p). What `ideal` gives.
+ */
+double bench_ideal_s(double calls, uint64_t latency_ns, unsigned parallelism);
 
 extern const struct bench chapter_bench;
 

@@ -36,6 +36,23 @@
 
 #define MAX_TRIALS 16
 
+struct record *bench_records(size_t n, uint64_t seed, size_t *plausible)
+{
+	struct record *records = calloc(n ? n : 1, sizeof(*records));
+
+	if (!records)
+		return NULL;
+	records_generate(records, n, seed);
+	if (plausible)
+		*plausible = records_count_plausible(records, n);
+	return records;
+}
+
+double bench_ideal_s(double calls, uint64_t latency_ns, unsigned parallelism)
+{
+	return calls * (double)latency_ns / 1e9 / parallelism;
+}
+
 static int compare_doubles(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -140,7 +157,8 @@ static void *run_trials(void *arg)
 		const char *busy_name = "service";
 		unsigned busy_at_return;
 
-		f->ideal = b->ideal_s();
+		f->ideal = b->ideal_s ? b->ideal_s() :
+			   bench_ideal_s(b->ideal.calls, b->ideal.latency_ns, b->ideal.parallelism);
 		f->valid = submission_once(b, &f->measured[t], f->problem, sizeof(f->problem),
 					   &busy_at_return, &busy_name);
 		if (f->valid && busy_at_return > 0) {
@@ -308,15 +326,21 @@ static void *share_worker(void *arg)
 void bench_share(unsigned threads, size_t items, void (*item)(size_t i))
 {
 	struct share sh = { .items = items, .item = item };
+
+	atomic_init(&sh.next, 0);
+	bench_run_threads(threads, share_worker, &sh);
+}
+
+void bench_run_threads(unsigned threads, void *(*fn)(void *), void *arg)
+{
 	pthread_t tids[64];
 	unsigned started = 0;
 
-	atomic_init(&sh.next, 0);
 	while (started < threads && started < 64 &&
-	       pthread_create(&tids[started], NULL, share_worker, &sh) == 0)
+	       pthread_create(&tids[started], NULL, fn, arg) == 0)
 		started++;
 	if (started == 0)
-		share_worker(&sh);
+		fn(arg);
 	for (unsigned t = 0; t < started; t++)
 		pthread_join(tids[t], NULL);
 }

@@ -89,21 +89,17 @@ bool book_find(const char *name, struct chapter *out)
 	return false;
 }
 
-char *read_text(const char *path, size_t *len)
+char *read_stream(FILE *f, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
 	size_t cap = 0, used = 0, got;
 
-	if (!f)
-		return NULL;
 	do {
 		if (used + 4096 + 1 > cap) {
 			char *bigger = realloc(buf, cap = cap * 2 + 8192);
 
 			if (!bigger) {
 				free(buf);
-				fclose(f);
 				return NULL;
 			}
 			buf = bigger;
@@ -111,10 +107,21 @@ char *read_text(const char *path, size_t *len)
 		got = fread(buf + used, 1, cap - used - 1, f);
 		used += got;
 	} while (got > 0);
-	fclose(f);
 	buf[used] = '\0';
 	if (len)
 		*len = used;
+	return buf;
+}
+
+char *read_text(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+
+	if (!f)
+		return NULL;
+	buf = read_stream(f, len);
+	fclose(f);
 	return buf;
 }
 
@@ -132,6 +139,17 @@ int write_text(const char *path, const char *text, size_t len)
 		return -1;
 	}
 	return rename(tmp, path);
+}
+
+int write_json(const char *path, json_t *v, size_t flags, const char *who)
+{
+	char *text = json_dumps(v, flags);
+	int rc = text ? write_text(path, text, strlen(text)) : -1;
+
+	free(text);
+	if (rc != 0)
+		fprintf(stderr, "%s: cannot write %s\n", who, path);
+	return rc;
 }
 
 int make_dirs(const char *path)

@@ -57,7 +57,7 @@ static void add_tree(json_t *list, const char *root, const char *top)
 
 int editor_compile_commands(const char *out_path)
 {
-	char root[PATH_MAX], *text;
+	char root[PATH_MAX];
 	json_t *list = json_array();
 	int rc;
 
@@ -65,13 +65,7 @@ int editor_compile_commands(const char *out_path)
 		return -1;
 	add_tree(list, root, "chapters");
 	add_tree(list, root, "solutions");	/* absent from a classroom copy */
-	text = json_dumps(list, JSON_INDENT(2));
+	rc = write_json(out_path, list, JSON_INDENT(2), "compile-commands");
 	json_decref(list);
-	if (!text)
-		return -1;
-	rc = write_text(out_path, text, strlen(text));
-	free(text);
-	if (rc != 0)
-		fprintf(stderr, "compile-commands: cannot write %s\n", out_path);
 	return rc;
 }

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <jansson.h>
 
 /* Where the learner's own state lives (git-ignored): progress, backups. */
@@ -41,8 +42,15 @@ size_t book_chapters(struct chapter *out, size_t max);
 bool book_find(const char *name, struct chapter *out);
 /* Reads a whole file into a new NUL-terminated string (caller frees); NULL on error. */
 char *read_text(const char *path, size_t *len);
+/*
+ * Reads f to its end into a new NUL-terminated string (caller frees; *len,
+ * when not NULL, its length); NULL when out of memory. Does not close f.
+ */
+char *read_stream(FILE *f, size_t *len);
 /* Writes len bytes to path through a temporary file and a rename; 0 or -1. */
 int write_text(const char *path, const char *text, size_t len);
+/* Writes v as indented JSON (jansson's dump flags) to path; 0, or -1 after "<who>: cannot write <path>". */
+int write_json(const char *path, json_t *v, size_t flags, const char *who);
 /* mkdir -p; 0 or -1. */
 int make_dirs(const char *path);
 /* Copies a file (contents and mode); 0 or -1. */

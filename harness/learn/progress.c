@@ -36,18 +36,11 @@ json_t *progress_load(void)
 
 int progress_save(json_t *p)
 {
-	char *text;
-	int rc;
-
-	if (make_dirs(STATE_DIR) != 0 || !(text = json_dumps(p, JSON_INDENT(2) | JSON_SORT_KEYS))) {
+	if (make_dirs(STATE_DIR) != 0) {
 		fprintf(stderr, "progress: cannot write %s\n", PROGRESS_FILE);
 		return -1;
 	}
-	rc = write_text(PROGRESS_FILE, text, strlen(text));
-	free(text);
-	if (rc != 0)
-		fprintf(stderr, "progress: cannot write %s\n", PROGRESS_FILE);
-	return rc;
+	return write_json(PROGRESS_FILE, p, JSON_INDENT(2) | JSON_SORT_KEYS, "progress");
 }
 
 json_t *progress_chapter(json_t *p, const char *id)

@@ -27,32 +27,15 @@
 static char *capture(const char *cmd, size_t *len)
 {
 	FILE *f = popen(cmd, "r");
-	char *buf = NULL;
-	size_t cap = 0, used = 0, got;
+	char *buf;
 
 	if (!f)
 		return NULL;
-	do {
-		if (used + 4097 > cap) {
-			char *bigger = realloc(buf, cap = cap * 2 + 8192);
-
-			if (!bigger) {
-				free(buf);
-				pclose(f);
-				return NULL;
-			}
-			buf = bigger;
-		}
-		got = fread(buf + used, 1, cap - used - 1, f);
-		used += got;
-	} while (got > 0);
-	buf[used] = '\0';
-	if (pclose(f) != 0) {
+	buf = read_stream(f, len);
+	if (pclose(f) != 0 || !buf) {
 		free(buf);
 		return NULL;
 	}
-	if (len)
-		*len = used;
 	return buf;
 }
 

@@ -4,8 +4,11 @@
 #include "channel.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define TOKEN_MAX 64
@@ -106,4 +109,32 @@ void tc_channel_send(const char *kind, size_t index, const char *text, size_t le
 void tc_channel_send_text(const char *kind, size_t index, const char *text)
 {
 	tc_channel_send(kind, index, text, strlen(text));
+}
+
+size_t tc_child_output(pid_t child, int fd, char *buf, size_t cap, int polls)
+{
+	size_t used = 0;
+
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	for (int i = 0; child > 0 && i < polls; i++) {
+		ssize_t got = read(fd, buf + used, cap - 1 - used);
+		struct timespec ts = { 0, 20000000L };
+
+		if (got > 0) {
+			used += (size_t)got;
+			continue;
+		}
+		if (got == 0 && waitpid(child, NULL, WNOHANG) != 0) {
+			child = 0;
+			break;
+		}
+		nanosleep(&ts, NULL);
+	}
+	if (child > 0) {
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+	}
+	close(fd);
+	buf[used] = '\0';
+	return used;
 }

@@ -28,6 +28,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #define CHANNEL_MAX_MESSAGE 4000
 
@@ -42,5 +43,16 @@ void tc_channel_send(const char *kind, size_t index, const char *text, size_t le
 
 /* tc_channel_send() of a NUL-terminated string. */
 void tc_channel_send_text(const char *kind, size_t index, const char *text);
+
+/*
+ * What a helper process the harness started (eu-stack, eu-addr2line)
+ * printed, for sending on the channel: reads fd, the read end of the pipe
+ * its stdout goes to, every 20 ms until the child exits or `polls` polls
+ * have passed (then kills it), reaps it, closes fd, and leaves at most
+ * cap - 1 bytes in buf, NUL-terminated. Returns their number. child <= 0
+ * (fork failed): closes fd and returns 0. No malloc, no lock: usable after
+ * a crash; blocks the calling thread for up to polls * 20 ms.
+ */
+size_t tc_child_output(pid_t child, int fd, char *buf, size_t cap, int polls);
 
 #endif

@@ -315,7 +315,6 @@ void lockgraph_symbolise(const uintptr_t *sites, int n, char where[][160])
 {
 	char pid[24], args[2 * HELD + 8][24], *argv[2 * HELD + 16];
 	char text[8192];
-	size_t used = 0;
 	int fds[2], argc = 0;
 	pid_t child;
 
@@ -344,27 +343,7 @@ void lockgraph_symbolise(const uintptr_t *sites, int n, char where[][160])
 		close(fds[0]);
 		return;
 	}
-	fcntl(fds[0], F_SETFL, O_NONBLOCK);
-	for (int i = 0; i < 250; i++) {	/* at most 5 s */
-		ssize_t got = read(fds[0], text + used, sizeof(text) - 1 - used);
-		struct timespec ts = { 0, 20000000L };
-
-		if (got > 0) {
-			used += (size_t)got;
-			continue;
-		}
-		if (got == 0 && waitpid(child, NULL, WNOHANG) != 0) {
-			child = 0;
-			break;
-		}
-		nanosleep(&ts, NULL);
-	}
-	if (child > 0) {
-		kill(child, SIGKILL);
-		waitpid(child, NULL, 0);
-	}
-	close(fds[0]);
-	text[used] = '\0';
+	tc_child_output(child, fds[0], text, sizeof(text), 250);	/* at most 5 s */
 	/*
 	 * One line per address: "/path/file.c:41" or "...:41:5"; "??:0" unknown.
 	 * Each becomes "at file.c:41", or "by the test itself" for the harness's

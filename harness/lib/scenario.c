@@ -14,6 +14,8 @@
 #include "clock.h"
 
 #define RUNNER_BLOCKED_WAIT_NS 1000000000ull	/* runner_wait_blocked()'s bound */
+#define SCENARIO_POLL_NS 1000000u	/* scenario_wait_all_steady()'s poll */
+#define STEADY_POLLS 5			/* polls in a row it wants */
 
 size_t scenario_total(void)
 {
@@ -46,6 +48,50 @@ double scenario_timeout_factor(void)
 	double factor = text ? strtod(text, NULL) : 1.0;
 
 	return factor > 0 ? factor : 1.0;
+}
+
+uint64_t scenario_scaled_ns(double seconds)
+{
+	return (uint64_t)(seconds * scenario_timeout_factor() * 1e9);
+}
+
+/* How many of holds(ctx, 0..n-1) are false now. */
+static size_t count_not_holding(size_t n, scenario_holds *holds, void *ctx)
+{
+	size_t left = 0;
+
+	for (size_t i = 0; i < n; i++)
+		left += !holds(ctx, i);
+	return left;
+}
+
+size_t scenario_wait_all(size_t n, scenario_holds *holds, void *ctx, double seconds)
+{
+	uint64_t deadline = world_now_ns() + scenario_scaled_ns(seconds);
+	size_t left;
+
+	for (;;) {
+		left = count_not_holding(n, holds, ctx);
+		if (left == 0 || world_now_ns() > deadline)
+			return left;
+		world_sleep_ns(SCENARIO_POLL_NS / 2);
+	}
+}
+
+bool scenario_wait_all_steady(size_t n, scenario_holds *holds, void *ctx, double seconds)
+{
+	uint64_t deadline = world_now_ns() + scenario_scaled_ns(seconds);
+	int streak = 0;
+
+	while (streak < STEADY_POLLS && world_now_ns() < deadline) {
+		bool all = true;
+
+		for (size_t i = 0; i < n && all; i++)
+			all = holds(ctx, i);
+		streak = all ? streak + 1 : 0;
+		world_sleep_ns(SCENARIO_POLL_NS);
+	}
+	return streak >= STEADY_POLLS;
 }
 
 static void *runner_main(void *p)
@@ -158,4 +204,36 @@ bool scenario_selected(size_t index)
 			return false;
 	}
 	return false;
+}
+
+static void *crowd_thread(void *arg)
+{
+	struct crowd_member *m = arg;
+
+	pthread_barrier_wait(&m->k->start);
+	m->k->fn(m->k, m->index);
+	return NULL;
+}
+
+int crowd_run(unsigned n, crowd_fn *fn, void *ctx)
+{
+	struct crowd k = { .fn = fn, .ctx = ctx };
+	pthread_t tids[CROWD_MAX];
+	int err;
+
+	if (n == 0 || n > CROWD_MAX)
+		return EINVAL;
+	err = pthread_barrier_init(&k.start, NULL, n);
+	if (err)
+		return err;
+	for (unsigned i = 0; i < n; i++) {
+		k.members[i].k = &k;
+		k.members[i].index = i;
+		if (pthread_create(&tids[i], NULL, crowd_thread, &k.members[i]))
+			abort();
+	}
+	for (unsigned i = 0; i < n; i++)
+		pthread_join(tids[i], NULL);
+	pthread_barrier_destroy(&k.start);
+	return 0;
 }

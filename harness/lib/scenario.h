@@ -14,10 +14,10 @@
  *		...
  *		EXPECT(c, got == want, "R1", "expected %zu, observed %zu", want, got);
  *	}
- *	const struct scenario chapter_scenarios[] = {
- *		{ "every_record_once", "R1", 10.0, every_record_once },
- *	};
- *	const size_t chapter_scenario_count = 1;
+ *	CHAPTER_SCENARIOS(
+ *		SCENARIO(every_record_once, "R1"),
+ *		SCENARIO_T(slow_but_bounded, "R2", 10.0)
+ *	);
  *
  * Safety: a struct check belongs to the thread running the scenario; EXPECT
  * is only for that thread.
@@ -50,9 +50,31 @@ struct scenario {
 	scenario_fn *run;
 };
 
-/* Provided by the chapter's scenario file. */
+/* Provided by the chapter's scenario file, through CHAPTER_SCENARIOS. */
 extern const struct scenario chapter_scenarios[];
 extern const size_t chapter_scenario_count;
+
+/* The usual timeout of one scenario, in seconds, before the timeout factor. */
+#define SCENARIO_TIMEOUT_S 3.0
+
+/*
+ * One row of the table: the scenario function fn, named after itself in
+ * reports and TEST= filters, checking `clause` ("R3a R3b"), with the usual
+ * timeout (SCENARIO) or its own (SCENARIO_T). tests/selfcheck.c reads these
+ * rows as text: keep one SCENARIO per row, the clause a string literal.
+ */
+#define SCENARIO(fn, clause) { #fn, (clause), SCENARIO_TIMEOUT_S, (fn) }
+#define SCENARIO_T(fn, clause, timeout_s) { #fn, (clause), (timeout_s), (fn) }
+
+/*
+ * Defines the chapter's table, chapter_scenarios[], from the rows given (in
+ * the order the reports list them), and chapter_scenario_count from their
+ * number. Use once per scenario file, at file scope.
+ */
+#define CHAPTER_SCENARIOS(...)                                                  \
+	const struct scenario chapter_scenarios[] = { __VA_ARGS__ };           \
+	const size_t chapter_scenario_count =                                   \
+		sizeof(chapter_scenarios) / sizeof(chapter_scenarios[0])
 
 /*
  * An instructor's hidden scenarios (harness/hidden/<chapter>.c, shipped only
@@ -85,6 +107,31 @@ void check_fail(struct check *c, const char *clause, const char *fmt, ...)
  * Helgrind, which slow programs down.
  */
 double scenario_timeout_factor(void);
+
+/* seconds scaled by scenario_timeout_factor(), in nanoseconds: a bound a scenario waits for. */
+uint64_t scenario_scaled_ns(double seconds);
+
+/*
+ * Whether item i of a scenario's helpers (threads it started, say) is in the
+ * state waited for; ctx is the caller's array or context. Called from the
+ * scenario's own thread only; it must not block.
+ */
+typedef bool scenario_holds(void *ctx, size_t i);
+
+/*
+ * Polls holds(ctx, 0..n-1) every 0.5 ms until all hold or `seconds` (scaled)
+ * have passed. Returns how many did not hold at the last poll (0: all did).
+ * Blocks the calling thread for up to the scaled bound.
+ */
+size_t scenario_wait_all(size_t n, scenario_holds *holds, void *ctx, double seconds);
+
+/*
+ * Like scenario_wait_all, but polls every 1 ms and wants all n to hold on
+ * 5 polls in a row (so that a thread's brief wait for a mutex does not pass
+ * for a sleep in a condition wait). True when they did within `seconds`
+ * (scaled).
+ */
+bool scenario_wait_all_steady(size_t n, scenario_holds *holds, void *ctx, double seconds);
 
 /*
  * False when the grader asked for some scenarios only (make grade TEST=...:
@@ -142,5 +189,46 @@ bool runner_finished(struct runner *r, int *ret, uint64_t *end_ns);
 
 /* Joins r's thread and releases r; its operation must have returned (this blocks until it does). */
 void runner_join(struct runner *r);
+
+
+/*
+ * A crowd: up to CROWD_MAX harness threads released together through a
+ * barrier, so the learner's code meets them at the same moment.
+ *
+ * Usage:
+ *	static void hammer(struct crowd *k, unsigned index)
+ *	{
+ *		struct my_ctx *x = k->ctx;	// shared, read-only or own locking
+ *		...
+ *	}
+ *	if (crowd_run(nthreads, hammer, &x)) ... the barrier could not be set up
+ *
+ * Safety: fn runs on n threads at once with the same k; k->ctx is whatever
+ * the caller made thread-safe. crowd_run blocks until every thread returned.
+ */
+#define CROWD_MAX 16
+
+struct crowd;
+typedef void crowd_fn(struct crowd *k, unsigned index);
+
+struct crowd_member {
+	struct crowd *k;
+	unsigned index;
+};
+
+struct crowd {
+	pthread_barrier_t start;
+	crowd_fn *fn;
+	void *ctx;		/* the caller's, passed through */
+	struct crowd_member members[CROWD_MAX];
+};
+
+/*
+ * Runs fn(k, 0..n-1) on n threads at once and joins them. Returns 0, EINVAL
+ * when n is 0 or over CROWD_MAX, or pthread_barrier_init's error. Aborts the
+ * process when a thread cannot be started: the ones already waiting at the
+ * barrier could never leave it.
+ */
+int crowd_run(unsigned n, crowd_fn *fn, void *ctx);
 
 #endif

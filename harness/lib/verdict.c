@@ -119,25 +119,7 @@ static void dump_stacks_of(size_t index, const char *kind, bool new_only)
 		_exit(127);
 	}
 	close(fds[1]);
-	fcntl(fds[0], F_SETFL, O_NONBLOCK);
-	for (int i = 0; child > 0 && i < 500; i++) {	/* at most 10 s */
-		ssize_t got = read(fds[0], text + used, sizeof(text) - 1 - used);
-
-		if (got > 0) {
-			used += (size_t)got;
-			continue;
-		}
-		if (got == 0 && waitpid(child, NULL, WNOHANG) != 0) {
-			child = 0;
-			break;
-		}
-		sleep_ms(20);
-	}
-	if (child > 0) {
-		kill(child, SIGKILL);
-		waitpid(child, NULL, 0);
-	}
-	close(fds[0]);
+	used = tc_child_output(child, fds[0], text, sizeof(text), 500);	/* at most 10 s */
 	if (new_only)
 		used = only_new_threads(text, used);
 	tc_channel_send(kind, index, text, used);

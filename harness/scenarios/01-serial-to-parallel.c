@@ -25,10 +25,9 @@ struct batch_run {
 	unsigned parallelism;
 	struct clean_report report;
 	int ret;
-	int threads_before, threads_after;
+	struct census_span threads;	/* around the call */
 	/* read first thing after clean_records() returned */
 	uint64_t validations_at_return, stores_at_return;
-	int threads_at_return;
 	size_t first_unvalidated;	/* (size_t)-1: each record validated once */
 	uint32_t validated_times;
 };
@@ -51,15 +50,13 @@ static int batch_start(struct batch_run *run, size_t n, unsigned parallelism,
 	service_init(&records_db, "the records database", latency_ns,
 		     parallelism, n);
 	run->report = (struct clean_report){ 12345, 54321 };
-	run->threads_before = census_threads();
+	census_span_start(&run->threads);
 	run->ret = clean_records(run->records, n, parallelism, &run->report);
 	run->validations_at_return = service_calls(&validation_api);
 	run->stores_at_return = service_calls(&records_db);
 	run->validated_times = 0;
 	run->first_unvalidated = service_first_not_once(&validation_api, &run->validated_times);
-	/* A joined thread leaves /proc/self/task within microseconds: 10 ms. */
-	run->threads_at_return = census_settle(run->threads_before, 10);
-	run->threads_after = census_settle(run->threads_before, 300);
+	census_span_end(&run->threads);
 	return 0;
 }
 
@@ -70,7 +67,7 @@ static int batch_start(struct batch_run *run, size_t n, unsigned parallelism,
  */
 static void batch_finish(struct batch_run *run)
 {
-	if (census_threads() > run->threads_before)
+	if (census_span_outlived(&run->threads))
 		return;
 	service_destroy(&validation_api);
 	service_destroy(&records_db);
@@ -176,11 +173,11 @@ static void no_thread_outlives_the_batch(struct check *c, const struct scenario_
 	(void)env;
 	if (batch_start(&run, 13, 4, 10 * MS))
 		return check_fail(c, "R4", "out of memory in the harness");
-	if (run.threads_at_return > run.threads_before)
+	if (run.threads.at_return > run.threads.before)
 		check_fail(c, "R4", "%d threads were still running when clean_records() "
 			   "returned (before: %d, at the return: %d); join every thread you "
-			   "start", run.threads_at_return - run.threads_before,
-			   run.threads_before, run.threads_at_return);
+			   "start", run.threads.at_return - run.threads.before,
+			   run.threads.before, run.threads.at_return);
 	batch_finish(&run);
 }
 
@@ -236,13 +233,12 @@ static void any_batch_size_works(struct check *c, const struct scenario_env *env
 	}
 }
 
-const struct scenario chapter_scenarios[] = {
-	{ "every_record_validated_once", "R1a", 3.0, every_record_validated_once },
-	{ "plausible_records_stored_once", "R1b", 3.0, plausible_records_stored_once },
-	{ "report_counts_add_up", "R2", 3.0, report_counts_add_up },
-	{ "parallelism_is_a_limit", "R3", 3.0, parallelism_is_a_limit },
-	{ "no_thread_outlives_the_batch", "R4", 3.0, no_thread_outlives_the_batch },
-	{ "any_batch_size_works", "R5a", 3.0, any_batch_size_works },
-	{ "zero_parallelism_is_einval", "R5b", 3.0, zero_parallelism_is_einval },
-};
-const size_t chapter_scenario_count = sizeof(chapter_scenarios) / sizeof(chapter_scenarios[0]);
+CHAPTER_SCENARIOS(
+	SCENARIO(every_record_validated_once, "R1a"),
+	SCENARIO(plausible_records_stored_once, "R1b"),
+	SCENARIO(report_counts_add_up, "R2"),
+	SCENARIO(parallelism_is_a_limit, "R3"),
+	SCENARIO(no_thread_outlives_the_batch, "R4"),
+	SCENARIO(any_batch_size_works, "R5a"),
+	SCENARIO(zero_parallelism_is_einval, "R5b")
+);

@@ -392,8 +392,7 @@ struct batch_run {
 	size_t n;
 	unsigned parallelism;
 	int ret;
-	int threads_before, threads_after;
-	int threads_at_return;		/* counted as the batch returned */
+	struct census_span threads;	/* around the call */
 	unsigned long reports;
 	struct nightly_report report;	/* the first one filed */
 	uint64_t started_at_report;	/* fetches started when it was filed */
@@ -429,14 +428,12 @@ static int batch_start(struct batch_run *run, size_t n, unsigned parallelism,
 		return ENOMEM;
 	wearables_offline_every = offline_every;
 	nightly_report_reset();
-	run->threads_before = census_threads();
+	census_span_start(&run->threads);
 	pinned = pin_to_one_cpu(&saved);
 	run->ret = vitals_nightly_batch(n, parallelism);
 	if (pinned)
 		sched_setaffinity(0, sizeof(saved), &saved);
-	/* A joined thread leaves /proc/self/task within microseconds: 10 ms. */
-	run->threads_at_return = census_settle(run->threads_before, 10);
-	run->threads_after = census_settle(run->threads_before, 300);
+	census_span_end(&run->threads);
 	run->reports = nightly_report_writes();
 	nightly_report_first(&run->report, &run->started_at_report, &run->in_flight_at_report);
 	return 0;
@@ -448,7 +445,7 @@ static int batch_start(struct batch_run *run, size_t n, unsigned parallelism,
  */
 static void batch_finish(struct batch_run *run)
 {
-	if (census_threads() > run->threads_before)
+	if (census_span_outlived(&run->threads))
 		return;
 	service_destroy(&wearables_api);
 }
@@ -581,12 +578,12 @@ static void no_thread_outlives_the_batch(struct check *c, const struct scenario_
 
 	if (batch_start(&run, env->small ? 13 : 47, 4, 5))
 		return check_fail(c, "R7", "out of memory in the harness");
-	if (run.threads_at_return > run.threads_before)
+	if (run.threads.at_return > run.threads.before)
 		check_fail(c, "R7", "%d threads were still running when "
 			   "vitals_nightly_batch() returned (before: %d, at the return: %d; "
 			   "%d still 300 ms later): join the threads you start",
-			   run.threads_at_return - run.threads_before, run.threads_before,
-			   run.threads_at_return, run.threads_after - run.threads_before);
+			   run.threads.at_return - run.threads.before, run.threads.before,
+			   run.threads.at_return, run.threads.after - run.threads.before);
 	batch_finish(&run);
 }
 
@@ -640,22 +637,19 @@ static void any_batch_size_works(struct check *c, const struct scenario_env *env
 	}
 }
 
-const struct scenario chapter_scenarios[] = {
-	{ "waiter_stays_blocked_until_last_done", "R1", 3.0, waiter_stays_blocked_until_last_done },
-	{ "every_waiter_released_at_zero", "R2a", 3.0, every_waiter_released_at_zero },
-	{ "reuse_at_once_releases_every_waiter", "R2b", 3.0,
-	  reuse_at_once_releases_every_waiter },
-	{ "zero_count_returns_at_once", "R3a", 3.0, zero_count_returns_at_once },
-	{ "group_is_reusable", "R3b", 3.0, group_is_reusable },
-	{ "extra_done_leaves_count_at_zero", "R3c", 3.0, extra_done_leaves_count_at_zero },
-	{ "every_patient_fetched_once", "R4a", 3.0, every_patient_fetched_once },
-	{ "offline_devices_do_not_stop_the_batch", "R4b", 3.0,
-	  offline_devices_do_not_stop_the_batch },
-	{ "one_summary_after_every_fetch", "R5a", 3.0, one_summary_after_every_fetch },
-	{ "summary_counts_every_patient", "R5b", 3.0, summary_counts_every_patient },
-	{ "parallelism_is_a_limit", "R6", 3.0, parallelism_is_a_limit },
-	{ "no_thread_outlives_the_batch", "R7", 3.0, no_thread_outlives_the_batch },
-	{ "any_batch_size_works", "R8a", 3.0, any_batch_size_works },
-	{ "zero_parallelism_is_einval", "R8b", 3.0, zero_parallelism_is_einval },
-};
-const size_t chapter_scenario_count = sizeof(chapter_scenarios) / sizeof(chapter_scenarios[0]);
+CHAPTER_SCENARIOS(
+	SCENARIO(waiter_stays_blocked_until_last_done, "R1"),
+	SCENARIO(every_waiter_released_at_zero, "R2a"),
+	SCENARIO(reuse_at_once_releases_every_waiter, "R2b"),
+	SCENARIO(zero_count_returns_at_once, "R3a"),
+	SCENARIO(group_is_reusable, "R3b"),
+	SCENARIO(extra_done_leaves_count_at_zero, "R3c"),
+	SCENARIO(every_patient_fetched_once, "R4a"),
+	SCENARIO(offline_devices_do_not_stop_the_batch, "R4b"),
+	SCENARIO(one_summary_after_every_fetch, "R5a"),
+	SCENARIO(summary_counts_every_patient, "R5b"),
+	SCENARIO(parallelism_is_a_limit, "R6"),
+	SCENARIO(no_thread_outlives_the_batch, "R7"),
+	SCENARIO(any_batch_size_works, "R8a"),
+	SCENARIO(zero_parallelism_is_einval, "R8b")
+);

@@ -134,16 +134,10 @@ static void actor_join(struct actor *a)
 	pthread_mutex_destroy(&a->lock);
 }
 
-/* Seconds scaled by the gate's slow-down factor, in nanoseconds. */
-static uint64_t scaled_ns(double seconds)
-{
-	return (uint64_t)(seconds * scenario_timeout_factor() * 1e9);
-}
-
 /* Waits up to `seconds` (scaled) for a's count to reach `at_least`. */
 static bool wait_count(struct actor *a, size_t at_least, double seconds)
 {
-	uint64_t deadline = world_now_ns() + scaled_ns(seconds);
+	uint64_t deadline = world_now_ns() + scenario_scaled_ns(seconds);
 
 	while (actor_count(a) < at_least) {
 		if (world_now_ns() > deadline)
@@ -153,46 +147,19 @@ static bool wait_count(struct actor *a, size_t at_least, double seconds)
 	return true;
 }
 
-/* Waits up to `seconds` (scaled) for all n actors to finish; how many did not. */
-static size_t wait_finished(struct actor *actors, size_t n, double seconds)
+/* scenario_holds over an array of actors: actor i has finished. */
+static bool finished_at(void *actors, size_t i)
 {
-	uint64_t deadline = world_now_ns() + scaled_ns(seconds);
-	size_t left;
-
-	for (;;) {
-		left = 0;
-		for (size_t i = 0; i < n; i++)
-			left += !actor_finished(&actors[i]);
-		if (left == 0 || world_now_ns() > deadline)
-			return left;
-		world_sleep_ns(MS / 2);
-	}
+	return actor_finished(&((struct actor *)actors)[i]);
 }
 
-/*
- * Waits until every one of the n actors is asleep (blocked in the queue),
- * seen on several polls in a row so that a brief wait for the queue's mutex
- * does not count, or until `seconds` (scaled) have passed. A scenario calls
- * it before the step under test so that the threads are really waiting.
- */
-static bool wait_asleep(struct actor *actors, size_t n, double seconds)
+/* scenario_holds over an array of actors: actor i sleeps in the kernel (in the queue). */
+static bool asleep_at(void *actors, size_t i)
 {
-	uint64_t deadline = world_now_ns() + scaled_ns(seconds);
-	int streak = 0;
+	pid_t tid;
 
-	while (streak < 5 && world_now_ns() < deadline) {
-		bool all = true;
-
-		for (size_t i = 0; i < n && all; i++) {
-			pid_t tid;
-
-			actor_read(&actors[i], &tid, NULL, NULL, NULL);
-			all = tid && census_thread_state(tid) == 'S';
-		}
-		streak = all ? streak + 1 : 0;
-		world_sleep_ns(MS);
-	}
-	return streak >= 5;
+	actor_read(&((struct actor *)actors)[i], &tid, NULL, NULL, NULL);
+	return tid && census_thread_state(tid) == 'S';
 }
 
 /*
@@ -212,7 +179,7 @@ static void rescue(struct job_queue *q)
 static void finish_queue(struct job_queue *q, struct actor *actors, size_t n)
 {
 	queue_close(q);
-	if (wait_finished(actors, n, 0.5))
+	if (scenario_wait_all(n, finished_at, actors, 0.5))
 		rescue(q);
 	for (size_t i = 0; i < n; i++)
 		actor_join(&actors[i]);
@@ -238,22 +205,39 @@ static struct record *make_records(size_t n)
 	return records;
 }
 
+/*
+ * A queue scenario's set-up: n records (make_records) and q initialised with
+ * room for `capacity`. NULL, after failing the check for clause, when either
+ * cannot be had; otherwise the records, which the caller frees.
+ */
+static struct record *queue_setup(struct check *c, const char *clause, struct job_queue *q,
+				  size_t n, size_t capacity)
+{
+	struct record *records = make_records(n);
+
+	if (!records || queue_init(q, capacity)) {
+		free(records);
+		check_fail(c, clause, "harness set-up failed (memory, or queue_init)");
+		return NULL;
+	}
+	return records;
+}
+
 /* ---- the queue ---- */
 
 /* One round of the back-pressure scenario on a queue of capacity cap. */
 static void full_queue_round(struct check *c, size_t cap)
 {
 	size_t jobs = cap + 3;
-	struct record *records = make_records(jobs);
+	struct record *records;
 	struct job_queue q;
 	struct actor producer;
 	const struct record *first = NULL;
 	size_t pushed, len;
 
-	if (!records || queue_init(&q, cap)) {
-		free(records);
-		return check_fail(c, "R1a", "harness set-up failed (memory, or queue_init)");
-	}
+	records = queue_setup(c, "R1a", &q, jobs, cap);
+	if (!records)
+		return;
 	if (actor_start(&producer, true, &q, records, jobs)) {
 		queue_destroy(&q);
 		free(records);
@@ -266,7 +250,7 @@ static void full_queue_round(struct check *c, size_t cap)
 		goto out;
 	}
 	/* Give a non-blocking push every chance to show, then look. */
-	wait_asleep(&producer, 1, 0.3);
+	scenario_wait_all_steady(1, asleep_at, &producer, 0.3);
 	pushed = actor_count(&producer);
 	len = queue_len(&q);
 	if (pushed > cap) {
@@ -326,13 +310,13 @@ static void jobs_come_out_in_order_once_each(struct check *c, const struct scena
 	 * one, and a worker that arrives as another is woken may take the job
 	 * first: the woken one must then find the queue empty and wait again.
 	 */
-	wait_asleep(workers, started, 0.5);
+	scenario_wait_all_steady(started, asleep_at, workers, 0.5);
 	if (started < WORKERS || actor_start(&producer, true, &q, records, jobs)) {
 		check_fail(c, "R2a", "harness set-up failed (pthread_create)");
 		finish_queue(&q, workers, started);
 		goto out;
 	}
-	if (wait_finished(&producer, 1, 2.0) != 0) {
+	if (scenario_wait_all(1, finished_at, &producer, 2.0) != 0) {
 		check_fail(c, "R2b", "the producer's %zu pushes were still not done after 2 s, "
 			   "with %d workers popping (%zu jobs pushed); expected a blocked "
 			   "queue_pop() to wake when a job arrives", jobs, WORKERS,
@@ -379,16 +363,15 @@ out:
 
 static void closed_queue_drains_then_says_so(struct check *c, const struct scenario_env *env)
 {
-	struct record *records = make_records(4);
+	struct record *records;
 	struct job_queue q;
 	const struct record *r = NULL;
 	int err;
 
 	(void)env;
-	if (!records || queue_init(&q, 4)) {
-		free(records);
-		return check_fail(c, "R3a", "harness set-up failed (memory, or queue_init)");
-	}
+	records = queue_setup(c, "R3a", &q, 4, 4);
+	if (!records)
+		return;
 	for (int i = 0; i < 3; i++) {
 		err = queue_push(&q, &records[i]);
 		if (err) {
@@ -427,16 +410,15 @@ out:
 
 static void closing_twice_is_harmless(struct check *c, const struct scenario_env *env)
 {
-	struct record *records = make_records(3);
+	struct record *records;
 	struct job_queue q;
 	const struct record *r = NULL;
 	int err;
 
 	(void)env;
-	if (!records || queue_init(&q, 4)) {
-		free(records);
-		return check_fail(c, "R3c", "harness set-up failed (memory, or queue_init)");
-	}
+	records = queue_setup(c, "R3c", &q, 3, 4);
+	if (!records)
+		return;
 	for (int i = 0; i < 2; i++)
 		if (queue_push(&q, &records[i])) {
 			check_fail(c, "R1a", "queue_push() into an open queue with room failed");
@@ -486,9 +468,9 @@ static void close_wakes_every_blocked_worker(struct check *c, const struct scena
 		goto out;
 	}
 	/* All three must be asleep in queue_pop() before the close. */
-	wait_asleep(workers, WORKERS, 1.0);
+	scenario_wait_all_steady(WORKERS, asleep_at, workers, 1.0);
 	queue_close(&q);
-	asleep = wait_finished(workers, WORKERS, 0.5);
+	asleep = scenario_wait_all(WORKERS, finished_at, workers, 0.5);
 	if (asleep) {
 		check_fail(c, "R4a", "%zu of %d workers blocked in queue_pop() on an empty queue "
 			   "were still asleep %.1f s after queue_close(); expected every one to "
@@ -512,17 +494,16 @@ out:
 static void close_wakes_a_blocked_producer(struct check *c, const struct scenario_env *env)
 {
 	enum { CAP = 2 };
-	struct record *records = make_records(CAP + 1);
+	struct record *records;
 	struct job_queue q;
 	struct actor producer;
 	size_t pushed;
 	int err;
 
 	(void)env;
-	if (!records || queue_init(&q, CAP)) {
-		free(records);
-		return check_fail(c, "R4b", "harness set-up failed (memory, or queue_init)");
-	}
+	records = queue_setup(c, "R4b", &q, CAP + 1, CAP);
+	if (!records)
+		return;
 	if (actor_start(&producer, true, &q, records, CAP + 1)) {
 		queue_destroy(&q);
 		free(records);
@@ -535,9 +516,9 @@ static void close_wakes_a_blocked_producer(struct check *c, const struct scenari
 		goto out;
 	}
 	/* The third push must be asleep, on a full queue, before the close. */
-	wait_asleep(&producer, 1, 1.0);
+	scenario_wait_all_steady(1, asleep_at, &producer, 1.0);
 	queue_close(&q);
-	if (wait_finished(&producer, 1, 0.5)) {
+	if (scenario_wait_all(1, finished_at, &producer, 0.5)) {
 		check_fail(c, "R4b", "a producer blocked in queue_push() on a full queue was still "
 			   "asleep %.1f s after queue_close(); expected queue_push() to wake and "
 			   "return EPIPE", 0.5 * scenario_timeout_factor());
@@ -566,10 +547,9 @@ struct batch_run {
 	size_t capacity;
 	struct store_report report;
 	int ret;
-	int threads_before, threads_after;
+	struct census_span threads;	/* around the call */
 	/* read first thing after store_all() returned */
 	uint64_t stores_at_return;
-	int threads_at_return;
 	size_t first_unstored;		/* (size_t)-1: each record stored once */
 	uint32_t stored_times;
 };
@@ -592,14 +572,12 @@ static int batch_start(struct batch_run *run, size_t n, unsigned workers, size_t
 		return ENOMEM;
 	}
 	run->report = (struct store_report){ 12345 };
-	run->threads_before = census_threads();
+	census_span_start(&run->threads);
 	run->ret = store_all(run->records, n, workers, capacity, &run->report);
 	run->stores_at_return = service_calls(&records_db);
 	run->stored_times = 0;
 	run->first_unstored = service_first_not_once(&records_db, &run->stored_times);
-	/* A joined thread leaves /proc/self/task within microseconds: 10 ms. */
-	run->threads_at_return = census_settle(run->threads_before, 10);
-	run->threads_after = census_settle(run->threads_before, 300);
+	census_span_end(&run->threads);
 	return 0;
 }
 
@@ -610,7 +588,7 @@ static int batch_start(struct batch_run *run, size_t n, unsigned workers, size_t
  */
 static void batch_finish(struct batch_run *run)
 {
-	if (census_threads() > run->threads_before)
+	if (census_span_outlived(&run->threads))
 		return;
 	service_destroy(&records_db);
 	free(run->records);
@@ -675,12 +653,12 @@ static void no_thread_outlives_the_batch(struct check *c, const struct scenario_
 
 	if (batch_start(&run, env->small ? 13 : 47, 4, 4, 1 * MS))
 		return check_fail(c, "R7a", "out of memory in the harness");
-	if (run.threads_at_return > run.threads_before)
+	if (run.threads.at_return > run.threads.before)
 		check_fail(c, "R7a", "%d threads were still running when store_all() returned "
 			   "(before: %d, at the return: %d; %d still 300 ms later); join every "
-			   "worker you start", run.threads_at_return - run.threads_before,
-			   run.threads_before, run.threads_at_return,
-			   run.threads_after - run.threads_before);
+			   "worker you start", run.threads.at_return - run.threads.before,
+			   run.threads.before, run.threads.at_return,
+			   run.threads.after - run.threads.before);
 	batch_finish(&run);
 }
 
@@ -733,10 +711,10 @@ static void any_batch_size_works(struct check *c, const struct scenario_env *env
 				   "%llu inserts and stored=%zu; expected %zu and %zu", run.n,
 				   run.workers, run.capacity, (unsigned long long)calls,
 				   run.report.stored, run.n, run.n);
-		else if (run.threads_at_return > run.threads_before)
+		else if (run.threads.at_return > run.threads.before)
 			check_fail(c, "R8a", "store_all(n=%zu, workers=%u, queue_capacity=%zu) left "
 				   "%d threads running", run.n, run.workers, run.capacity,
-				   run.threads_at_return - run.threads_before);
+				   run.threads.at_return - run.threads.before);
 		batch_finish(&run);
 		if (c->failed)
 			return;
@@ -758,10 +736,10 @@ static void a_failed_thread_start_is_reported(struct check *c, const struct scen
 		check_fail(c, "R8c", "store_all(n=23, workers=6) returned %d when its third "
 			   "pthread_create() failed with EAGAIN; expected that error (%d)", run.ret,
 			   EAGAIN);
-	else if (run.threads_at_return > run.threads_before)
+	else if (run.threads.at_return > run.threads.before)
 		check_fail(c, "R8c", "%d of the threads store_all() did start were still running "
 			   "when it returned after a failed pthread_create(); join them first",
-			   run.threads_at_return - run.threads_before);
+			   run.threads.at_return - run.threads.before);
 	else if (run.report.stored != run.stores_at_return)
 		check_fail(c, "R8c", "after a failed pthread_create(), report->stored said %zu; "
 			   "the database had seen %llu stores", run.report.stored,
@@ -769,19 +747,18 @@ static void a_failed_thread_start_is_reported(struct check *c, const struct scen
 	batch_finish(&run);
 }
 
-const struct scenario chapter_scenarios[] = {
-	{ "full_queue_blocks_the_producer", "R1a R1b", 3.0, full_queue_blocks_the_producer },
-	{ "jobs_come_out_in_order_once_each", "R2a R2b", 3.0, jobs_come_out_in_order_once_each },
-	{ "closed_queue_drains_then_says_so", "R3a R3b", 3.0, closed_queue_drains_then_says_so },
-	{ "closing_twice_is_harmless", "R3c", 3.0, closing_twice_is_harmless },
-	{ "close_wakes_every_blocked_worker", "R4a", 3.0, close_wakes_every_blocked_worker },
-	{ "close_wakes_a_blocked_producer", "R4b", 3.0, close_wakes_a_blocked_producer },
-	{ "every_record_stored_once", "R5a", 3.0, every_record_stored_once },
-	{ "report_counts_the_stored_records", "R5b", 3.0, report_counts_the_stored_records },
-	{ "connections_are_a_limit", "R6", 3.0, connections_are_a_limit },
-	{ "no_thread_outlives_the_batch", "R7a R7b", 3.0, no_thread_outlives_the_batch },
-	{ "any_batch_size_works", "R8a", 3.0, any_batch_size_works },
-	{ "zero_workers_or_capacity_is_einval", "R8b", 3.0, zero_workers_or_capacity_is_einval },
-	{ "a_failed_thread_start_is_reported", "R8c", 3.0, a_failed_thread_start_is_reported },
-};
-const size_t chapter_scenario_count = sizeof(chapter_scenarios) / sizeof(chapter_scenarios[0]);
+CHAPTER_SCENARIOS(
+	SCENARIO(full_queue_blocks_the_producer, "R1a R1b"),
+	SCENARIO(jobs_come_out_in_order_once_each, "R2a R2b"),
+	SCENARIO(closed_queue_drains_then_says_so, "R3a R3b"),
+	SCENARIO(closing_twice_is_harmless, "R3c"),
+	SCENARIO(close_wakes_every_blocked_worker, "R4a"),
+	SCENARIO(close_wakes_a_blocked_producer, "R4b"),
+	SCENARIO(every_record_stored_once, "R5a"),
+	SCENARIO(report_counts_the_stored_records, "R5b"),
+	SCENARIO(connections_are_a_limit, "R6"),
+	SCENARIO(no_thread_outlives_the_batch, "R7a R7b"),
+	SCENARIO(any_batch_size_works, "R8a"),
+	SCENARIO(zero_workers_or_capacity_is_einval, "R8b"),
+	SCENARIO(a_failed_thread_start_is_reported, "R8c")
+);

@@ -287,6 +287,30 @@ static void done_flows_down_not_up(struct check *c, const struct scenario_env *e
 	       "ECANCELED from the start", errname(late_err));
 }
 
+/*
+ * Waits for r, running op_ctx_wait on ctx, to return by t0 + GIVE_UP_NS.
+ * True when it did: *err and *end are what it returned and when, and r is
+ * joined. False when it did not: ctx is cancelled to end the wait, and then
+ * either r returned and is joined (*stuck false), or it did not return
+ * within GIVE_UP_NS more (*stuck true: r still runs, and what it uses must
+ * stay allocated).
+ */
+static bool ctx_wait_returned(struct runner *r, struct ctx *ctx, uint64_t t0, int *err,
+			      uint64_t *end, bool *stuck)
+{
+	*stuck = false;
+	if (!runner_wait_until(r, t0 + GIVE_UP_NS)) {
+		ctx_cancel(ctx);
+		*stuck = !runner_wait_until(r, world_now_ns() + GIVE_UP_NS);
+		if (!*stuck)
+			runner_join(r);
+		return false;
+	}
+	runner_finished(r, err, end);
+	runner_join(r);
+	return true;
+}
+
 struct deadline_family {
 	struct ctx root, child;
 	struct runner waiter;
@@ -297,6 +321,7 @@ static void parent_deadline_ends_child(struct check *c, const struct scenario_en
 	struct deadline_family *f = calloc(1, sizeof(*f));
 	uint64_t t0, end;
 	int err;
+	bool stuck;
 
 	(void)env;
 	if (!f)
@@ -305,14 +330,12 @@ static void parent_deadline_ends_child(struct check *c, const struct scenario_en
 	if (ctx_init_timeout(&f->root, NULL, 30 * MS) || ctx_init(&f->child, &f->root))
 		return check_fail(c, "R2a", "harness set-up failed");
 	runner_start(&f->waiter, op_ctx_wait, &f->child);
-	if (!runner_wait_until(&f->waiter, t0 + GIVE_UP_NS)) {
+	if (!ctx_wait_returned(&f->waiter, &f->child, t0, &err, &end, &stuck)) {
 		int parent_err = ctx_err(&f->root);
 
-		ctx_cancel(&f->child);
-		if (!runner_wait_until(&f->waiter, world_now_ns() + GIVE_UP_NS))
+		if (stuck)
 			return check_fail(c, "R2a", "ctx_wait() did not return even after its "
 					  "own ctx was cancelled");
-		runner_join(&f->waiter);
 		ctx_destroy(&f->child);
 		ctx_destroy(&f->root);
 		free(f);
@@ -321,8 +344,6 @@ static void parent_deadline_ends_child(struct check *c, const struct scenario_en
 				  "expected it to return ETIMEDOUT with its parent",
 				  errname(parent_err), ms(GIVE_UP_NS));
 	}
-	runner_finished(&f->waiter, &err, &end);
-	runner_join(&f->waiter);
 	ctx_destroy(&f->child);
 	ctx_destroy(&f->root);
 	free(f);
@@ -346,6 +367,7 @@ static void deadline_fires_on_time(struct check *c, const struct scenario_env *e
 	struct timed *t = calloc(1, sizeof(*t));
 	uint64_t t0, end;
 	int err;
+	bool stuck;
 
 	(void)env;
 	if (!t)
@@ -354,20 +376,16 @@ static void deadline_fires_on_time(struct check *c, const struct scenario_env *e
 	if (ctx_init_timeout(&t->c, NULL, 40 * MS))
 		return check_fail(c, "R3a", "harness set-up failed");
 	runner_start(&t->waiter, op_ctx_wait, &t->c);
-	if (!runner_wait_until(&t->waiter, t0 + GIVE_UP_NS)) {
-		ctx_cancel(&t->c);
-		if (!runner_wait_until(&t->waiter, world_now_ns() + GIVE_UP_NS))
+	if (!ctx_wait_returned(&t->waiter, &t->c, t0, &err, &end, &stuck)) {
+		if (stuck)
 			return check_fail(c, "R3a", "ctx_wait() did not return even after "
 					  "ctx_cancel()");
-		runner_join(&t->waiter);
 		ctx_destroy(&t->c);
 		free(t);
 		return check_fail(c, "R3a", "a 40 ms deadline had not fired after %.0f ms "
 				  "(ctx_wait() still blocked): is the deadline on a different "
 				  "clock than the condition variable?", ms(GIVE_UP_NS));
 	}
-	runner_finished(&t->waiter, &err, &end);
-	runner_join(&t->waiter);
 	ctx_destroy(&t->c);
 	free(t);
 	EXPECT(c, err == ETIMEDOUT, "R3a", "ctx_wait() returned %s at the deadline; expected "
@@ -391,6 +409,7 @@ static void wall_clock_round(struct check *c, int64_t before, int64_t during)
 	struct timed *t = calloc(1, sizeof(*t));
 	uint64_t t0, end;
 	int err;
+	bool stuck, returned;
 
 	if (!t)
 		return check_fail(c, "R3b", "harness set-up failed");
@@ -403,13 +422,12 @@ static void wall_clock_round(struct check *c, int64_t before, int64_t during)
 	runner_start(&t->waiter, op_ctx_wait, &t->c);
 	world_sleep_ns(20 * MS);
 	perturb_wallclock_step(during);
-	if (!runner_wait_until(&t->waiter, t0 + GIVE_UP_NS)) {
-		perturb_wallclock_step(-before - during);
-		ctx_cancel(&t->c);
-		if (!runner_wait_until(&t->waiter, world_now_ns() + GIVE_UP_NS))
+	returned = ctx_wait_returned(&t->waiter, &t->c, t0, &err, &end, &stuck);
+	perturb_wallclock_step(-before - during);
+	if (!returned) {
+		if (stuck)
 			return check_fail(c, "R3b", "ctx_wait() did not return even after "
 					  "ctx_cancel()");
-		runner_join(&t->waiter);
 		ctx_destroy(&t->c);
 		free(t);
 		return check_fail(c, "R3b", "the wall clock was set %+.0f s before "
@@ -418,9 +436,6 @@ static void wall_clock_round(struct check *c, int64_t before, int64_t during)
 				  "must be kept on CLOCK_MONOTONIC)", (double)before / 1e9,
 				  (double)during / 1e9, ms(GIVE_UP_NS));
 	}
-	perturb_wallclock_step(-before - during);
-	runner_finished(&t->waiter, &err, &end);
-	runner_join(&t->waiter);
 	ctx_destroy(&t->c);
 	free(t);
 	EXPECT(c, err == ETIMEDOUT && ms(end - t0) >= 60.0 && ms(end - t0) <= 60.0 + BOUND_MS,
@@ -1141,29 +1156,26 @@ static void batch_on_a_done_ctx_does_nothing(struct check *c, const struct scena
 	batch_free(b);
 }
 
-const struct scenario chapter_scenarios[] = {
-	{ "cancel_wakes_every_waiter", "R1a", 3.0, cancel_wakes_every_waiter },
-	{ "first_cause_wins", "R1b", 3.0, first_cause_wins },
-	{ "done_ctx_answers_at_once", "R1c", 3.0, done_ctx_answers_at_once },
-	{ "parent_cancel_reaches_grandchild", "R2a", 3.0, parent_cancel_reaches_grandchild },
-	{ "done_flows_down_not_up", "R2b R2c", 3.0, done_flows_down_not_up },
-	{ "parent_deadline_ends_child", "R2a", 3.0, parent_deadline_ends_child },
-	{ "deadline_fires_on_time", "R3a", 3.0, deadline_fires_on_time },
-	{ "wall_clock_steps_change_nothing", "R3b", 3.0, wall_clock_steps_change_nothing },
-	{ "blocked_waits_use_no_cpu", "R4", 3.0, blocked_waits_use_no_cpu },
-	{ "queue_is_fifo_exactly_once", "R5a R5c", 3.0, queue_is_fifo_exactly_once },
-	{ "blocked_push_wakes_on_cancel", "R5b R6b", 3.0, blocked_push_wakes_on_cancel },
-	{ "blocked_pop_wakes_on_cancel", "R5b R6b", 3.0, blocked_pop_wakes_on_cancel },
-	{ "done_ctx_wins_over_room_items_and_close", "R6a", 3.0,
-	  done_ctx_wins_over_room_items_and_close },
-	{ "group_returns_first_error", "R7a R7b R7c", 3.0, group_returns_first_error },
-	{ "group_of_successes_returns_zero", "R7a R7b", 3.0, group_of_successes_returns_zero },
-	{ "batch_validates_every_record_once", "R8a", 3.0, batch_validates_every_record_once },
-	{ "any_batch_size_works", "R8a", 3.0, any_batch_size_works },
-	{ "batch_zero_workers_is_einval", "R8b", 3.0, batch_zero_workers_is_einval },
-	{ "batch_stops_when_user_gives_up", "R9a R9b R9c", 3.0, batch_stops_when_user_gives_up },
-	{ "batch_stops_at_deadline", "R9a R9c", 3.0, batch_stops_at_deadline },
-	{ "batch_on_a_done_ctx_does_nothing", "R9a R9b R9c", 3.0,
-	  batch_on_a_done_ctx_does_nothing },
-};
-const size_t chapter_scenario_count = sizeof(chapter_scenarios) / sizeof(chapter_scenarios[0]);
+CHAPTER_SCENARIOS(
+	SCENARIO(cancel_wakes_every_waiter, "R1a"),
+	SCENARIO(first_cause_wins, "R1b"),
+	SCENARIO(done_ctx_answers_at_once, "R1c"),
+	SCENARIO(parent_cancel_reaches_grandchild, "R2a"),
+	SCENARIO(done_flows_down_not_up, "R2b R2c"),
+	SCENARIO(parent_deadline_ends_child, "R2a"),
+	SCENARIO(deadline_fires_on_time, "R3a"),
+	SCENARIO(wall_clock_steps_change_nothing, "R3b"),
+	SCENARIO(blocked_waits_use_no_cpu, "R4"),
+	SCENARIO(queue_is_fifo_exactly_once, "R5a R5c"),
+	SCENARIO(blocked_push_wakes_on_cancel, "R5b R6b"),
+	SCENARIO(blocked_pop_wakes_on_cancel, "R5b R6b"),
+	SCENARIO(done_ctx_wins_over_room_items_and_close, "R6a"),
+	SCENARIO(group_returns_first_error, "R7a R7b R7c"),
+	SCENARIO(group_of_successes_returns_zero, "R7a R7b"),
+	SCENARIO(batch_validates_every_record_once, "R8a"),
+	SCENARIO(any_batch_size_works, "R8a"),
+	SCENARIO(batch_zero_workers_is_einval, "R8b"),
+	SCENARIO(batch_stops_when_user_gives_up, "R9a R9b R9c"),
+	SCENARIO(batch_stops_at_deadline, "R9a R9c"),
+	SCENARIO(batch_on_a_done_ctx_does_nothing, "R9a R9b R9c")
+);

@@ -604,15 +604,14 @@ static void busy_clinic_workload_is_right(struct check *c, const struct scenario
 	gateway_finish(&b);
 }
 
-const struct scenario chapter_scenarios[] = {
-	{ "every_reminder_pushed_once", "R1a R1b", 3.0, every_reminder_pushed_once },
-	{ "notify_does_not_wait_for_a_push", "R1c", 3.0, notify_does_not_wait_for_a_push },
-	{ "notifier_ends_with_its_connection", "R2", 3.0, notifier_ends_with_its_connection },
-	{ "socket_closed_with_its_connection", "R3", 3.0, socket_closed_with_its_connection },
-	{ "close_wakes_a_waiting_notifier", "R4a", 3.0, close_wakes_a_waiting_notifier },
-	{ "idle_notifier_sleeps", "R4b", 3.0, idle_notifier_sleeps },
-	{ "refused_connection_leaves_nothing", "R5a R5b", 3.0, refused_connection_leaves_nothing },
-	{ "many_sessions_leave_no_trace", "R6", 3.0, many_sessions_leave_no_trace },
-	{ "busy_clinic_workload_is_right", "R7", 3.0, busy_clinic_workload_is_right },
-};
-const size_t chapter_scenario_count = sizeof(chapter_scenarios) / sizeof(chapter_scenarios[0]);
+CHAPTER_SCENARIOS(
+	SCENARIO(every_reminder_pushed_once, "R1a R1b"),
+	SCENARIO(notify_does_not_wait_for_a_push, "R1c"),
+	SCENARIO(notifier_ends_with_its_connection, "R2"),
+	SCENARIO(socket_closed_with_its_connection, "R3"),
+	SCENARIO(close_wakes_a_waiting_notifier, "R4a"),
+	SCENARIO(idle_notifier_sleeps, "R4b"),
+	SCENARIO(refused_connection_leaves_nothing, "R5a R5b"),
+	SCENARIO(many_sessions_leave_no_trace, "R6"),
+	SCENARIO(busy_clinic_workload_is_right, "R7")
+);

@@ -20,64 +20,6 @@
 #define US 1000u
 #define MS 1000000u
 #define LISTED_SITES 64
-#define MAX_THREADS 16
-
-struct crowd;
-typedef void crowd_fn(struct crowd *k, unsigned index);
-
-struct crowd_member {
-	struct crowd *k;
-	unsigned index;
-};
-
-/* A group of harness threads, released together, joined by crowd_run(). */
-struct crowd {
-	pthread_barrier_t start;
-	crowd_fn *fn;
-	void *ctx;
-	struct crowd_member members[MAX_THREADS];
-};
-
-static void *crowd_thread(void *arg)
-{
-	struct crowd_member *m = arg;
-
-	pthread_barrier_wait(&m->k->start);
-	m->k->fn(m->k, m->index);
-	return NULL;
-}
-
-/*
- * Runs fn(k, 0..n-1) on n threads at once and joins them. Returns 0, or an
- * error from pthread_barrier_init. Aborts the process if a thread cannot be
- * started: the ones already waiting at the barrier could never leave it.
- */
-static int crowd_run(unsigned n, crowd_fn *fn, void *ctx)
-{
-	struct crowd k = { .fn = fn, .ctx = ctx };
-	pthread_t tids[MAX_THREADS];
-	unsigned started = 0;
-	int err;
-
-	if (n == 0 || n > MAX_THREADS)
-		return EINVAL;
-	err = pthread_barrier_init(&k.start, NULL, n);
-	if (err)
-		return err;
-	for (; started < n; started++) {
-		k.members[started].k = &k;
-		k.members[started].index = started;
-		err = pthread_create(&tids[started], NULL, crowd_thread, &k.members[started]);
-		if (err)
-			break;
-	}
-	if (err)
-		abort();
-	for (unsigned i = 0; i < started; i++)
-		pthread_join(tids[i], NULL);
-	pthread_barrier_destroy(&k.start);
-	return 0;
-}
 
 /* Fresh cache, fresh registry listing sites 0..LISTED_SITES-1. */
 static int world_start(uint64_t latency_ns)
@@ -572,15 +514,14 @@ static void read_does_not_wait_for_an_add(struct check *c, const struct scenario
 	world_finish();
 }
 
-const struct scenario chapter_scenarios[] = {
-	{ "concurrent_enrolments_all_count", "R1", 3.0, concurrent_enrolments_all_count },
-	{ "first_enrolments_add_one_entry", "R2a R2b", 3.0, first_enrolments_add_one_entry },
-	{ "reads_return_the_count", "R3a", 3.0, reads_return_the_count },
-	{ "reads_during_enrolments", "R3b", 3.0, reads_during_enrolments },
-	{ "unlisted_site_is_refused", "R4", 3.0, unlisted_site_is_refused },
-	{ "api_calls_counts_every_call", "R5", 3.0, api_calls_counts_every_call },
-	{ "read_mostly_workload_is_right", "R6", 3.0, read_mostly_workload_is_right },
-	{ "enrolment_does_not_wait_for_reads", "R7a", 3.0, enrolment_does_not_wait_for_reads },
-	{ "read_does_not_wait_for_an_add", "R7b", 3.0, read_does_not_wait_for_an_add },
-};
-const size_t chapter_scenario_count = sizeof(chapter_scenarios) / sizeof(chapter_scenarios[0]);
+CHAPTER_SCENARIOS(
+	SCENARIO(concurrent_enrolments_all_count, "R1"),
+	SCENARIO(first_enrolments_add_one_entry, "R2a R2b"),
+	SCENARIO(reads_return_the_count, "R3a"),
+	SCENARIO(reads_during_enrolments, "R3b"),
+	SCENARIO(unlisted_site_is_refused, "R4"),
+	SCENARIO(api_calls_counts_every_call, "R5"),
+	SCENARIO(read_mostly_workload_is_right, "R6"),
+	SCENARIO(enrolment_does_not_wait_for_reads, "R7a"),
+	SCENARIO(read_does_not_wait_for_an_add, "R7b")
+);

@@ -848,20 +848,19 @@ static void failed_calls_return_their_permits(struct check *c, const struct scen
 	batch_finish(run);
 }
 
-const struct scenario chapter_scenarios[] = {
-	{ "permits_are_counted", "R1", 3.0, permits_are_counted },
-	{ "acquire_blocks_until_release", "R2a", 3.0, acquire_blocks_until_release },
-	{ "blocked_acquire_sleeps", "R2b", 3.0, blocked_acquire_sleeps },
-	{ "last_permit_goes_to_one_thread", "R3", 3.0, last_permit_goes_to_one_thread },
-	{ "holders_never_exceed_count", "R3", 3.0, holders_never_exceed_count },
-	{ "value_can_be_read_any_time", "R4", 3.0, value_can_be_read_any_time },
-	{ "every_submission_screened_and_filed", "R5", 3.0, every_submission_screened_and_filed },
-	{ "report_counts_outcomes", "R6", 3.0, report_counts_outcomes },
-	{ "model_calls_never_exceed_max_calls", "R7", 3.0, model_calls_never_exceed_max_calls },
-	{ "permit_is_returned_before_filing", "R9", 3.0, permit_is_returned_before_filing },
-	{ "no_thread_outlives_the_batch", "R10", 3.0, no_thread_outlives_the_batch },
-	{ "zero_threads_or_calls_is_einval", "R11", 3.0, zero_threads_or_calls_is_einval },
-	{ "small_batches_work", "R11", 3.0, small_batches_work },
-	{ "failed_calls_return_their_permits", "R8", 3.0, failed_calls_return_their_permits },
-};
-const size_t chapter_scenario_count = sizeof(chapter_scenarios) / sizeof(chapter_scenarios[0]);
+CHAPTER_SCENARIOS(
+	SCENARIO(permits_are_counted, "R1"),
+	SCENARIO(acquire_blocks_until_release, "R2a"),
+	SCENARIO(blocked_acquire_sleeps, "R2b"),
+	SCENARIO(last_permit_goes_to_one_thread, "R3"),
+	SCENARIO(holders_never_exceed_count, "R3"),
+	SCENARIO(value_can_be_read_any_time, "R4"),
+	SCENARIO(every_submission_screened_and_filed, "R5"),
+	SCENARIO(report_counts_outcomes, "R6"),
+	SCENARIO(model_calls_never_exceed_max_calls, "R7"),
+	SCENARIO(permit_is_returned_before_filing, "R9"),
+	SCENARIO(no_thread_outlives_the_batch, "R10"),
+	SCENARIO(zero_threads_or_calls_is_einval, "R11"),
+	SCENARIO(small_batches_work, "R11"),
+	SCENARIO(failed_calls_return_their_permits, "R8")
+);

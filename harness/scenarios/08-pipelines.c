@@ -875,26 +875,19 @@ static void small_runs_work(struct check *c, const struct scenario_env *env)
 	}
 }
 
-const struct scenario chapter_scenarios[] = {
-	{ "channel_is_a_bounded_fifo", "R1a R1b R1c", 3.0, channel_is_a_bounded_fifo },
-	{ "channel_under_contention", "R1a R1b R2", 3.0, channel_under_contention },
-	{ "closed_channel_drains_then_reports_closed", "R2", 3.0,
-	  closed_channel_drains_then_reports_closed },
-	{ "close_wakes_waiting_senders_and_receivers", "R2", 3.0,
-	  close_wakes_waiting_senders_and_receivers },
-	{ "every_submission_processed_once", "R3", 3.0, every_submission_processed_once },
-	{ "small_runs_work", "R3", 3.0, small_runs_work },
-	{ "report_counts_what_the_collector_received", "R4", 3.0,
-	  report_counts_what_the_collector_received },
-	{ "each_stage_has_its_own_workers", "R5", 3.0, each_stage_has_its_own_workers },
-	{ "a_slow_worker_item_is_not_refused_downstream", "R6", 3.0,
-	  a_slow_worker_item_is_not_refused_downstream },
-	{ "shutdown_drains_everything_accepted", "R7", 3.0,
-	  shutdown_drains_everything_accepted },
-	{ "sigterm_shuts_down_and_drains", "R8a R8b", 3.0, sigterm_shuts_down_and_drains },
-	{ "wait_restores_the_signal_mask", "R8c", 3.0, wait_restores_the_signal_mask },
-	{ "bad_arguments_are_einval", "R9", 3.0, bad_arguments_are_einval },
-	{ "a_slow_write_does_not_stall_validation", "R10", 3.0,
-	  a_slow_write_does_not_stall_validation },
-};
-const size_t chapter_scenario_count = sizeof(chapter_scenarios) / sizeof(chapter_scenarios[0]);
+CHAPTER_SCENARIOS(
+	SCENARIO(channel_is_a_bounded_fifo, "R1a R1b R1c"),
+	SCENARIO(channel_under_contention, "R1a R1b R2"),
+	SCENARIO(closed_channel_drains_then_reports_closed, "R2"),
+	SCENARIO(close_wakes_waiting_senders_and_receivers, "R2"),
+	SCENARIO(every_submission_processed_once, "R3"),
+	SCENARIO(small_runs_work, "R3"),
+	SCENARIO(report_counts_what_the_collector_received, "R4"),
+	SCENARIO(each_stage_has_its_own_workers, "R5"),
+	SCENARIO(a_slow_worker_item_is_not_refused_downstream, "R6"),
+	SCENARIO(shutdown_drains_everything_accepted, "R7"),
+	SCENARIO(sigterm_shuts_down_and_drains, "R8a R8b"),
+	SCENARIO(wait_restores_the_signal_mask, "R8c"),
+	SCENARIO(bad_arguments_are_einval, "R9"),
+	SCENARIO(a_slow_write_does_not_stall_validation, "R10")
+);

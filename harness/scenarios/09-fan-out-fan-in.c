@@ -29,12 +29,6 @@
 #define MS 1000000u
 #define QUERY_NS (1 * MS)
 
-/* Seconds scaled by the gate's slow-down factor, in nanoseconds. */
-static uint64_t scaled_ns(double seconds)
-{
-	return (uint64_t)(seconds * scenario_timeout_factor() * 1e9);
-}
-
 /* ---- helper threads that use a channel ---- */
 
 /*
@@ -158,63 +152,18 @@ static struct actor actor_view(struct actor *a)
 	return v;
 }
 
-/* Waits up to `seconds` (scaled) for all n actors to finish; how many did not. */
-static size_t wait_finished(struct actor *actors, size_t n, double seconds)
+/* scenario_holds over an array of actors: actor i has finished. */
+static bool finished_at(void *actors, size_t i)
 {
-	uint64_t deadline = world_now_ns() + scaled_ns(seconds);
-	size_t left;
-
-	for (;;) {
-		left = 0;
-		for (size_t i = 0; i < n; i++)
-			left += !actor_view(&actors[i]).finished;
-		if (left == 0 || world_now_ns() > deadline)
-			return left;
-		world_sleep_ns(MS / 2);
-	}
+	return actor_view(&((struct actor *)actors)[i]).finished;
 }
 
-/* True when the kernel reports thread tid of this process as sleeping. */
-static bool thread_sleeping(pid_t tid)
+/* scenario_holds over an array of actors: actor i made its first call and sleeps in it. */
+static bool asleep_at(void *actors, size_t i)
 {
-	char path[64], text[512], *paren;
-	FILE *f;
-	size_t got;
+	struct actor v = actor_view(&((struct actor *)actors)[i]);
 
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	got = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
-	text[got] = '\0';
-	paren = strrchr(text, ')');
-	return paren && paren[1] == ' ' && paren[2] == 'S';
-}
-
-/*
- * Waits until every one of the n actors has made its first call and is
- * asleep (blocked in the channel), seen on several polls in a row so that a
- * brief wait for the channel's mutex does not count, or until `seconds`
- * (scaled) have passed.
- */
-static bool wait_asleep(struct actor *actors, size_t n, double seconds)
-{
-	uint64_t deadline = world_now_ns() + scaled_ns(seconds);
-	int streak = 0;
-
-	while (streak < 5 && world_now_ns() < deadline) {
-		bool all = true;
-
-		for (size_t i = 0; i < n && all; i++) {
-			struct actor v = actor_view(&actors[i]);
-
-			all = v.tid && v.called_ns && !v.finished && thread_sleeping(v.tid);
-		}
-		streak = all ? streak + 1 : 0;
-		world_sleep_ns(MS);
-	}
-	return streak >= 5;
+	return v.tid && v.called_ns && !v.finished && census_thread_state(v.tid) == 'S';
 }
 
 /*
@@ -240,9 +189,9 @@ static void rescue(struct schan *ch)
 static bool finish_channel(struct schan *ch, struct actor *actors, size_t n)
 {
 	schan_close(ch);
-	if (wait_finished(actors, n, 0.5)) {
+	if (scenario_wait_all(n, finished_at, actors, 0.5)) {
 		rescue(ch);
-		if (wait_finished(actors, n, 1.0)) {
+		if (scenario_wait_all(n, finished_at, actors, 1.0)) {
 			for (size_t i = 0; i < n; i++)
 				pthread_detach(actors[i].thread);
 			return false;
@@ -314,7 +263,7 @@ static void send_waits_for_a_receiver(struct check *c, const struct scenario_env
 			check_fail(c, "R1a", "schan_recv() beside a waiting sender of item 5 "
 				   "returned %d with item %zu; expected 0 and 5", err,
 				   (size_t)(uintptr_t)item);
-		else if (wait_finished(&lone, 1, 1.0))
+		else if (scenario_wait_all(1, finished_at, &lone, 1.0))
 			check_fail(c, "R1a", "a sender whose item was taken was still waiting "
 				   "1 s later; expected schan_send() to return 0");
 		else if ((v = actor_view(&lone)).err)
@@ -339,7 +288,7 @@ static void recv_waits_for_a_sender(struct check *c, const struct scenario_env *
 		schan_destroy(&ch);
 		return check_fail(c, "R1b", "harness set-up failed (pthread_create)");
 	}
-	wait_asleep(&receiver, 1, 1.0);
+	scenario_wait_all_steady(1, asleep_at, &receiver, 1.0);
 	world_sleep_ns(20 * MS);
 	v = actor_view(&receiver);
 	if (v.finished) {
@@ -350,7 +299,7 @@ static void recv_waits_for_a_sender(struct check *c, const struct scenario_env *
 		if (err)
 			check_fail(c, "R1b", "schan_send() to a waiting receiver returned %d; "
 				   "expected 0", err);
-		else if (wait_finished(&receiver, 1, 1.0))
+		else if (scenario_wait_all(1, finished_at, &receiver, 1.0))
 			check_fail(c, "R1b", "a receiver waiting in schan_recv() was still waiting "
 				   "1 s after schan_send() returned 0 to its sender");
 		else if ((v = actor_view(&receiver)).err || v.got != (void *)(uintptr_t)42)
@@ -462,7 +411,7 @@ static void handoff_under_contention(struct check *c, const struct scenario_env 
 			free(seen);
 		return;
 	}
-	if (wait_finished(all, SIDE, 6.0))
+	if (scenario_wait_all(SIDE, finished_at, all, 6.0))
 		check_fail(c, "R1c", "3 senders had not sent their %zu items each to 3 "
 			   "receivers within 6 s", per_sender);
 	for (size_t i = 0; i < SIDE && !c->failed; i++) {
@@ -508,7 +457,7 @@ static void close_in_flight_never_drops_silently(struct check *c,
 	started = crowd_start(&ch, all, per_sender, seen, &closing);
 	if (started == 2 * SIDE) {
 		/* Close in the middle of the traffic. */
-		uint64_t until = world_now_ns() + scaled_ns(1.0);
+		uint64_t until = world_now_ns() + scenario_scaled_ns(1.0);
 
 		while (moved < total / 6 && world_now_ns() < until) {
 			world_sleep_ns(MS);
@@ -519,10 +468,11 @@ static void close_in_flight_never_drops_silently(struct check *c,
 	}
 	atomic_store(&closing, true);
 	schan_close(&ch);
-	if (wait_finished(all, started, 1.0)) {
+	if (scenario_wait_all(started, finished_at, all, 1.0)) {
 		check_fail(c, "R2c", "%zu of the 6 senders and receivers were still blocked 1 s "
 			   "after schan_close() in the middle of the traffic; expected every "
-			   "one to return", wait_finished(all, started, 0));
+			   "one to return",
+			   scenario_wait_all(started, finished_at, all, 0));
 		if (finish_channel(&ch, all, started))
 			free(seen);
 		return;
@@ -561,7 +511,7 @@ static void close_answers_then_refuses(struct check *c, const struct scenario_en
 		finish_channel(&ch, late, 1);
 		return check_fail(c, "R2a", "harness set-up failed (pthread_create)");
 	}
-	if (wait_finished(late, 2, 0.5)) {
+	if (scenario_wait_all(2, finished_at, late, 0.5)) {
 		check_fail(c, "R2a", "a schan_send() or schan_recv() on a closed channel was "
 			   "still blocked 0.5 s later; expected EPIPE at once");
 	} else if ((v = actor_view(&late[0])).err != EPIPE) {
@@ -574,27 +524,46 @@ static void close_answers_then_refuses(struct check *c, const struct scenario_en
 	finish_channel(&ch, late, 2);
 }
 
+/*
+ * The close scenarios' first half: initialises ch, starts SIDE actors on it
+ * (senders of items 1.., or receivers, one call each), waits until all of
+ * them sleep in that call, closes ch and waits up to 0.5 s (scaled) for
+ * them to return. Returns how many did not; SIZE_MAX after failing the check
+ * for clause when the set-up failed (then nothing is left to finish).
+ */
+static size_t close_on_sleepers(struct check *c, const char *clause, struct schan *ch,
+				struct actor *side, bool senders)
+{
+	size_t started = 0;
+
+	if (schan_init(ch)) {
+		check_fail(c, clause, "schan_init() failed");
+		return SIZE_MAX;
+	}
+	for (; started < SIDE; started++)
+		if (actor_start(&side[started], senders, ch, senders ? 1 + started : 0, 1, 0))
+			break;
+	if (started < SIDE) {
+		check_fail(c, clause, "harness set-up failed (pthread_create)");
+		finish_channel(ch, side, started);
+		return SIZE_MAX;
+	}
+	scenario_wait_all_steady(SIDE, asleep_at, side, 1.0);
+	schan_close(ch);
+	return scenario_wait_all(SIDE, finished_at, side, 0.5);
+}
+
 static void close_wakes_every_receiver(struct check *c, const struct scenario_env *env)
 {
 	struct schan ch;
 	struct actor receivers[SIDE];
-	size_t started = 0, left;
+	size_t left;
 
 	(void)env;
-	if (schan_init(&ch))
-		return check_fail(c, "R2b", "schan_init() failed");
-	for (; started < SIDE; started++)
-		if (actor_start(&receivers[started], false, &ch, 0, 1, 0))
-			break;
-	if (started < SIDE) {
-		check_fail(c, "R2b", "harness set-up failed (pthread_create)");
-		finish_channel(&ch, receivers, started);
-		return;
-	}
 	/* All three must be asleep in schan_recv() before the close. */
-	wait_asleep(receivers, SIDE, 1.0);
-	schan_close(&ch);
-	left = wait_finished(receivers, SIDE, 0.5);
+	left = close_on_sleepers(c, "R2b", &ch, receivers, false);
+	if (left == SIZE_MAX)
+		return;
 	if (left) {
 		check_fail(c, "R2b", "%zu of 3 receivers blocked in schan_recv() were still "
 			   "asleep %.1f s after schan_close(); expected every one to wake and "
@@ -617,25 +586,15 @@ static void close_wakes_every_sender(struct check *c, const struct scenario_env 
 {
 	struct schan ch;
 	struct actor senders[SIDE], v;
-	size_t started = 0, left;
+	size_t left;
 	void *item = NULL;
 	int err;
 
 	(void)env;
-	if (schan_init(&ch))
-		return check_fail(c, "R2c", "schan_init() failed");
-	for (; started < SIDE; started++)
-		if (actor_start(&senders[started], true, &ch, 1 + started, 1, 0))
-			break;
-	if (started < SIDE) {
-		check_fail(c, "R2c", "harness set-up failed (pthread_create)");
-		finish_channel(&ch, senders, started);
-		return;
-	}
 	/* One offers its item and waits for a taker; two wait for the slot. */
-	wait_asleep(senders, SIDE, 1.0);
-	schan_close(&ch);
-	left = wait_finished(senders, SIDE, 0.5);
+	left = close_on_sleepers(c, "R2c", &ch, senders, true);
+	if (left == SIZE_MAX)
+		return;
 	if (left) {
 		check_fail(c, "R2c", "%zu of 3 senders blocked in schan_send() (no receiver) "
 			   "were still asleep %.1f s after schan_close(); expected every one to "
@@ -704,8 +663,8 @@ static void blocked_threads_sleep(struct check *c, const struct scenario_env *en
 		goto out;
 	}
 	/* Each has made its call; give a poller every chance to show. */
-	wait_asleep(receivers, 2, 0.5);
-	wait_asleep(senders, 2, 0.5);
+	scenario_wait_all_steady(2, asleep_at, receivers, 0.5);
+	scenario_wait_all_steady(2, asleep_at, senders, 0.5);
 	world_sleep_ns(50 * MS);
 	cpu_ms = process_cpu_ms();
 	wakes0 = census_wakeups();
@@ -902,7 +861,7 @@ static void slowest_worker_result_is_collected(struct check *c, const struct sce
 		return check_fail(c, "R5a", "harness set-up failed (pthread_create)");
 	}
 	/* Everyone else queried; then the other workers leave. */
-	deadline = world_now_ns() + scaled_ns(2.0);
+	deadline = world_now_ns() + scenario_scaled_ns(2.0);
 	while (!(histories_hold_reached() && service_calls(&histories_db) >= n - 1) &&
 	       world_now_ns() < deadline)
 		world_sleep_ns(MS);
@@ -910,7 +869,7 @@ static void slowest_worker_result_is_collected(struct check *c, const struct sce
 		world_sleep_ns(MS);
 	world_sleep_ns(20 * MS);
 	histories_release();
-	deadline = world_now_ns() + scaled_ns(2.0);
+	deadline = world_now_ns() + scenario_scaled_ns(2.0);
 	while (!atomic_load(&h->returned) && world_now_ns() < deadline)
 		world_sleep_ns(MS);
 	if (!atomic_load(&h->returned)) {
@@ -1011,24 +970,21 @@ static void small_batches_work(struct check *c, const struct scenario_env *env)
 	}
 }
 
-const struct scenario chapter_scenarios[] = {
-	{ "send_waits_for_a_receiver", "R1a", 3.0, send_waits_for_a_receiver },
-	{ "recv_waits_for_a_sender", "R1b", 3.0, recv_waits_for_a_sender },
-	{ "handoff_under_contention", "R1b R1c R2b", 10.0, handoff_under_contention },
-	{ "close_answers_then_refuses", "R2a", 3.0, close_answers_then_refuses },
-	{ "close_wakes_every_receiver", "R2b", 3.0, close_wakes_every_receiver },
-	{ "close_wakes_every_sender", "R2c", 3.0, close_wakes_every_sender },
-	{ "close_in_flight_never_drops_silently", "R2c", 5.0,
-	  close_in_flight_never_drops_silently },
-	{ "blocked_threads_sleep", "R3", 3.0, blocked_threads_sleep },
-	{ "report_sums_every_patient_once", "R4a", 3.0, report_sums_every_patient_once },
-	{ "withdrawn_patients_count_apart", "R4b", 3.0, withdrawn_patients_count_apart },
-	{ "slowest_worker_result_is_collected", "R5a", 5.0,
-	  slowest_worker_result_is_collected },
-	{ "collector_stops_with_no_results", "R5b", 3.0, collector_stops_with_no_results },
-	{ "queries_within_connection_budget", "R6", 3.0, queries_within_connection_budget },
-	{ "threads_end_by_return", "R6", 3.0, threads_end_by_return },
-	{ "zero_workers_is_einval", "R7", 3.0, zero_workers_is_einval },
-	{ "small_batches_work", "R7", 3.0, small_batches_work },
-};
-const size_t chapter_scenario_count = sizeof(chapter_scenarios) / sizeof(chapter_scenarios[0]);
+CHAPTER_SCENARIOS(
+	SCENARIO(send_waits_for_a_receiver, "R1a"),
+	SCENARIO(recv_waits_for_a_sender, "R1b"),
+	SCENARIO_T(handoff_under_contention, "R1b R1c R2b", 10.0),
+	SCENARIO(close_answers_then_refuses, "R2a"),
+	SCENARIO(close_wakes_every_receiver, "R2b"),
+	SCENARIO(close_wakes_every_sender, "R2c"),
+	SCENARIO_T(close_in_flight_never_drops_silently, "R2c", 5.0),
+	SCENARIO(blocked_threads_sleep, "R3"),
+	SCENARIO(report_sums_every_patient_once, "R4a"),
+	SCENARIO(withdrawn_patients_count_apart, "R4b"),
+	SCENARIO_T(slowest_worker_result_is_collected, "R5a", 5.0),
+	SCENARIO(collector_stops_with_no_results, "R5b"),
+	SCENARIO(queries_within_connection_budget, "R6"),
+	SCENARIO(threads_end_by_return, "R6"),
+	SCENARIO(zero_workers_is_einval, "R7"),
+	SCENARIO(small_batches_work, "R7")
+);

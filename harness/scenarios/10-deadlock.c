@@ -28,7 +28,6 @@
 
 #define MS 1000000u
 #define MAX_SITES 64
-#define MAX_THREADS 12
 
 static struct site sites[MAX_SITES];
 static struct registry reg;
@@ -117,59 +116,6 @@ static unsigned long census(unsigned long *enrolled)
 		pthread_mutex_unlock(&site_with_id(id)->lock);
 	pthread_mutex_unlock(&reg.lock);
 	return sum;
-}
-
-/* A group of harness threads released together. */
-struct crowd;
-typedef void crowd_fn(struct crowd *k, unsigned index);
-
-struct crowd_member {
-	struct crowd *k;
-	unsigned index;
-};
-
-struct crowd {
-	pthread_barrier_t start;
-	crowd_fn *fn;
-	void *ctx;
-	struct crowd_member members[MAX_THREADS];
-};
-
-static void *crowd_thread(void *arg)
-{
-	struct crowd_member *m = arg;
-
-	pthread_barrier_wait(&m->k->start);
-	m->k->fn(m->k, m->index);
-	return NULL;
-}
-
-/*
- * Runs fn(k, 0..n-1) on n threads at once and joins them. Returns 0, or an
- * errno value if the barrier cannot be set up; aborts when a thread cannot
- * be started (the others would wait at the barrier for ever).
- */
-static int crowd_run(unsigned n, crowd_fn *fn, void *ctx)
-{
-	struct crowd k = { .fn = fn, .ctx = ctx };
-	pthread_t tids[MAX_THREADS];
-	int err;
-
-	if (n == 0 || n > MAX_THREADS)
-		return EINVAL;
-	err = pthread_barrier_init(&k.start, NULL, n);
-	if (err)
-		return err;
-	for (unsigned i = 0; i < n; i++) {
-		k.members[i].k = &k;
-		k.members[i].index = i;
-		if (pthread_create(&tids[i], NULL, crowd_thread, &k.members[i]))
-			abort();
-	}
-	for (unsigned i = 0; i < n; i++)
-		pthread_join(tids[i], NULL);
-	pthread_barrier_destroy(&k.start);
-	return 0;
 }
 
 /* A small deterministic generator for the harness's choices. */
@@ -789,18 +735,17 @@ static void batch_refuses_bad_arguments(struct check *c, const struct scenario_e
 	world_close();
 }
 
-const struct scenario chapter_scenarios[] = {
-	{ "transfer_moves_one_patient", "R1a", 3.0, transfer_moves_one_patient },
-	{ "census_never_sees_a_move_halfway", "R1b", 3.0, census_never_sees_a_move_halfway },
-	{ "roster_calls_hold_the_site", "R1c R2a", 3.0, roster_calls_hold_the_site },
-	{ "enrolments_all_count", "R2a R2b", 3.0, enrolments_all_count },
-	{ "report_is_one_instant", "R3a R3b", 3.0, report_is_one_instant },
-	{ "opposite_transfers_finish", "R4a R4e", 3.0, opposite_transfers_finish },
-	{ "reports_and_enrolments_finish", "R4b R4e", 3.0, reports_and_enrolments_finish },
-	{ "locks_in_order_beside_a_census", "R4c", 3.0, locks_in_order_beside_a_census },
-	{ "lock_order_follows_site_ids", "R4d", 3.0, lock_order_follows_site_ids },
-	{ "batch_makes_every_move", "R5a", 3.0, batch_makes_every_move },
-	{ "batch_survives_failed_moves", "R5b R5c", 3.0, batch_survives_failed_moves },
-	{ "batch_refuses_bad_arguments", "R5d", 3.0, batch_refuses_bad_arguments },
-};
-const size_t chapter_scenario_count = sizeof(chapter_scenarios) / sizeof(chapter_scenarios[0]);
+CHAPTER_SCENARIOS(
+	SCENARIO(transfer_moves_one_patient, "R1a"),
+	SCENARIO(census_never_sees_a_move_halfway, "R1b"),
+	SCENARIO(roster_calls_hold_the_site, "R1c R2a"),
+	SCENARIO(enrolments_all_count, "R2a R2b"),
+	SCENARIO(report_is_one_instant, "R3a R3b"),
+	SCENARIO(opposite_transfers_finish, "R4a R4e"),
+	SCENARIO(reports_and_enrolments_finish, "R4b R4e"),
+	SCENARIO(locks_in_order_beside_a_census, "R4c"),
+	SCENARIO(lock_order_follows_site_ids, "R4d"),
+	SCENARIO(batch_makes_every_move, "R5a"),
+	SCENARIO(batch_survives_failed_moves, "R5b R5c"),
+	SCENARIO(batch_refuses_bad_arguments, "R5d")
+);

@@ -35,12 +35,6 @@
 #define MS 1000000ull
 #define RELAXED memory_order_relaxed
 
-/* Seconds scaled by the gate's slow-down factor, in nanoseconds. */
-static uint64_t scaled_ns(double seconds)
-{
-	return (uint64_t)(seconds * scenario_timeout_factor() * 1e9);
-}
-
 /*
  * A breaker's cool-down in the scenarios that wait for one to pass: 100 ms,
  * not scaled under the race tools, since the run waits for it four times
@@ -133,7 +127,7 @@ static int submitter_start(struct submitter *s, struct intake *in, const struct 
 /* Waits up to `seconds` (scaled) for s to finish; true when it did. */
 static bool submitter_wait(struct submitter *s, double seconds)
 {
-	uint64_t deadline = world_now_ns() + scaled_ns(seconds);
+	uint64_t deadline = world_now_ns() + scenario_scaled_ns(seconds);
 
 	while (atomic_load_explicit(&s->done, RELAXED) < s->count) {
 		if (world_now_ns() > deadline)
@@ -169,7 +163,7 @@ static size_t intake_waiting(struct intake *in)
  */
 static bool wait_queue_taken(struct intake *in, double seconds)
 {
-	uint64_t deadline = world_now_ns() + scaled_ns(seconds);
+	uint64_t deadline = world_now_ns() + scenario_scaled_ns(seconds);
 	int streak = 0;
 
 	while (streak < 20 && world_now_ns() < deadline) {
@@ -292,7 +286,7 @@ static void full_queue_sheds_at_once(struct check *c, const struct scenario_env 
 		check_fail(c, "R1b", "with every worker busy, only %zu of %d submissions were "
 			   "accepted into an empty queue of capacity %d; expected %d", accepted,
 			   CAP + EXTRA, CAP, CAP);
-	else if (atomic_load_explicit(&sub.slowest_ns, RELAXED) > scaled_ns(0.1))
+	else if (atomic_load_explicit(&sub.slowest_ns, RELAXED) > scenario_scaled_ns(0.1))
 		check_fail(c, "R1a", "an intake_submit() call took %.1f ms on a full queue; "
 			   "expected EAGAIN at once (under %.0f ms)",
 			   ms_of(atomic_load_explicit(&sub.slowest_ns, RELAXED)),
@@ -421,7 +415,7 @@ static void latency_bounded_under_overload(struct check *c, const struct scenari
 	intake_stop(&in, &rep);
 
 	/* A submission at the back of a full queue waits for CAP / WORKERS calls. */
-	bound = (CAP / WORKERS + 2) * latency + scaled_ns(0.1);
+	bound = (CAP / WORKERS + 2) * latency + scenario_scaled_ns(0.1);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t at = atomic_load_explicit(&accepted_ns[i], RELAXED);
 		uint64_t sent = stats_rpc_first_call_ns(i);
@@ -440,7 +434,7 @@ static void latency_bounded_under_overload(struct check *c, const struct scenari
 			   "submission %zu waited %.1f ms before it was sent; expected at most "
 			   "%.1f ms: a bounded queue sheds what it cannot take in time", n,
 			   WORKERS, CAP, accepted, worst_item, ms_of(worst), ms_of(bound));
-	else if (atomic_load_explicit(&sub.slowest_ns, RELAXED) > scaled_ns(0.1))
+	else if (atomic_load_explicit(&sub.slowest_ns, RELAXED) > scenario_scaled_ns(0.1))
 		check_fail(c, "R3", "under a tenfold overload an intake_submit() call took "
 			   "%.1f ms; expected an answer at once (under %.0f ms)",
 			   ms_of(atomic_load_explicit(&sub.slowest_ns, RELAXED)),
@@ -707,7 +701,7 @@ static void half_open_lets_one_probe(struct check *c, const struct scenario_env 
 		goto out;
 	}
 	/* Until every caller has either returned or is held inside fn. */
-	deadline = world_now_ns() + scaled_ns(0.5);
+	deadline = world_now_ns() + scenario_scaled_ns(0.5);
 	while ((returned = callers_returned(k, THREADS)) +
 	       atomic_load_explicit(&d.inside, RELAXED) < THREADS && world_now_ns() < deadline)
 		world_sleep_ns(MS);
@@ -869,17 +863,15 @@ static void bad_arguments_start_nothing(struct check *c, const struct scenario_e
 	}
 }
 
-const struct scenario chapter_scenarios[] = {
-	{ "full_queue_sheds_at_once", "R1a R1b", 3.0, full_queue_sheds_at_once },
-	{ "accepted_sent_once_shed_never", "R2a R2b", 3.0, accepted_sent_once_shed_never },
-	{ "failing_service_is_cut_off", "R2b R4b", 3.0, failing_service_is_cut_off },
-	{ "latency_bounded_under_overload", "R3", 3.0, latency_bounded_under_overload },
-	{ "breaker_opens_after_threshold", "R4a R4b", 3.0, breaker_opens_after_threshold },
-	{ "concurrent_failures_open_within_threshold", "R5", 3.0,
-	  concurrent_failures_open_within_threshold },
-	{ "half_open_lets_one_probe", "R6a R6b", 3.0, half_open_lets_one_probe },
-	{ "failed_probe_reopens", "R6a R6b", 3.0, failed_probe_reopens },
-	{ "cooldown_ignores_the_wall_clock", "R7", 3.0, cooldown_ignores_the_wall_clock },
-	{ "bad_arguments_start_nothing", "R8", 3.0, bad_arguments_start_nothing },
-};
-const size_t chapter_scenario_count = sizeof(chapter_scenarios) / sizeof(chapter_scenarios[0]);
+CHAPTER_SCENARIOS(
+	SCENARIO(full_queue_sheds_at_once, "R1a R1b"),
+	SCENARIO(accepted_sent_once_shed_never, "R2a R2b"),
+	SCENARIO(failing_service_is_cut_off, "R2b R4b"),
+	SCENARIO(latency_bounded_under_overload, "R3"),
+	SCENARIO(breaker_opens_after_threshold, "R4a R4b"),
+	SCENARIO(concurrent_failures_open_within_threshold, "R5"),
+	SCENARIO(half_open_lets_one_probe, "R6a R6b"),
+	SCENARIO(failed_probe_reopens, "R6a R6b"),
+	SCENARIO(cooldown_ignores_the_wall_clock, "R7"),
+	SCENARIO(bad_arguments_start_nothing, "R8")
+);

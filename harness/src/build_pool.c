@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "alloc.h"
+
 struct pool {
 	struct workspace *w;
 	const enum flavor *flavours;
@@ -45,7 +47,8 @@ static void *worker(void *arg)
 	size_t i;
 
 	if (b->k > 0) {
-		if (asprintf(&out, "%s/out%u", p->w->dir, b->k) < 0 || make_dirs(out) != 0) {
+		out = xasprintf("%s/out%u", p->w->dir, b->k);
+		if (make_dirs(out) != 0) {
 			free(out);
 			return NULL;
 		}

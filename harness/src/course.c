@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "gates.h"
 
 #define DEFAULT_TARGET 0.9
@@ -185,7 +186,7 @@ int course_load(const char *path, char *why, size_t size)
 		return -1;
 	}
 	policy = root;
-	policy_path = strdup(path);
+	policy_path = xstrdup(path);
 	return 0;
 }
 
@@ -260,9 +261,7 @@ char *course_assignment(const char *name)
 	size_t i;
 
 	json_array_foreach(list, i, ch) {
-		if (asprintf(&grown, "%s%s%s", out ? out : "", out ? " " : "",
-			     json_string_value(ch)) < 0)
-			break;
+		grown = xasprintf("%s%s%s", out ? out : "", out ? " " : "", json_string_value(ch));
 		free(out);
 		out = grown;
 	}

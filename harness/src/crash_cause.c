@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
+
 /* glibc's internal names (underscores stripped) and what the learner called. */
 static const char *const public_names[][2] = {
 	{ "pthread_clockjoin_ex", "pthread_join" },
@@ -80,7 +82,6 @@ static const char routine_cause[] = "a thread you started crashed on memory it w
 char *crash_cause(int sig, const char *called, bool in_thread_routine)
 {
 	const char *cause = NULL;
-	char *line;
 
 	if (called && strcmp(called, "pthread_join") == 0)
 		cause = "pthread_join() crashed: is a thread joined twice, or joined after "
@@ -107,13 +108,9 @@ char *crash_cause(int sig, const char *called, bool in_thread_routine)
 	if (!cause)
 		return NULL;
 	/* A thread of the learner's crashed: its argument is the usual suspect too. */
-	if (in_thread_routine && (sig == SIGSEGV || sig == SIGBUS) && cause != routine_cause) {
-		if (asprintf(&line, "likely cause: %s Or: %s", cause, routine_cause) < 0)
-			return NULL;
-	} else if (asprintf(&line, "likely cause: %s", cause) < 0) {
-		return NULL;
-	}
-	return line;
+	if (in_thread_routine && (sig == SIGSEGV || sig == SIGBUS) && cause != routine_cause)
+		return xasprintf("likely cause: %s Or: %s", cause, routine_cause);
+	return xasprintf("likely cause: %s", cause);
 }
 
 const char *crash_tsan_cause(const char *kind)

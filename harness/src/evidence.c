@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "evidence.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,26 @@ static void keep(char **slot, const char *text, size_t len, bool append)
 	*slot = grown;
 }
 
+/* The kinds that belong to one scenario: the field each fills, and whether it comes in parts. */
+#define KIND(name, parts) { #name, offsetof(struct scenario_evidence, name), parts }
+static const struct scenario_kind {
+	const char *name;
+	size_t offset;		/* of its char * in struct scenario_evidence */
+	bool parts;
+} scenario_kinds[] = {
+	KIND(begin, false), KIND(end, false), KIND(crash, false), KIND(timeout, false),
+	KIND(early, false), KIND(stacks, true), KIND(leak, false), KIND(heap, false),
+	KIND(cycle, false), KIND(leakstacks, true),
+};
+#undef KIND
+#define NKINDS (sizeof(scenario_kinds) / sizeof(scenario_kinds[0]))
+
+/* The field of s that kind k fills. */
+static char **field(struct scenario_evidence *s, const struct scenario_kind *k)
+{
+	return (char **)((char *)s + k->offset);
+}
+
 static void take(struct evidence *e, const char *kind, size_t index, const char *text,
 		 size_t len)
 {
@@ -39,28 +60,11 @@ static void take(struct evidence *e, const char *kind, size_t index, const char 
 	else if (!strcmp(kind, "done")) {
 		e->done = true;
 		e->done_count = strtoul(text, NULL, 10);
-	} else if (!s)
-		return;
-	else if (!strcmp(kind, "begin"))
-		keep(&s->begin, text, len, false);
-	else if (!strcmp(kind, "end"))
-		keep(&s->end, text, len, false);
-	else if (!strcmp(kind, "crash"))
-		keep(&s->crash, text, len, false);
-	else if (!strcmp(kind, "timeout"))
-		keep(&s->timeout, text, len, false);
-	else if (!strcmp(kind, "early"))
-		keep(&s->early, text, len, false);
-	else if (!strcmp(kind, "stacks"))
-		keep(&s->stacks, text, len, true);
-	else if (!strcmp(kind, "leak"))
-		keep(&s->leak, text, len, false);
-	else if (!strcmp(kind, "heap"))
-		keep(&s->heap, text, len, false);
-	else if (!strcmp(kind, "cycle"))
-		keep(&s->cycle, text, len, false);
-	else if (!strcmp(kind, "leakstacks"))
-		keep(&s->leakstacks, text, len, true);
+	} else if (s) {
+		for (size_t k = 0; k < NKINDS; k++)
+			if (!strcmp(kind, scenario_kinds[k].name))
+				keep(field(s, &scenario_kinds[k]), text, len, scenario_kinds[k].parts);
+	}
 }
 
 void evidence_parse(const char *data, size_t len, size_t dropped, const char *token,
@@ -92,18 +96,8 @@ void evidence_parse(const char *data, size_t len, size_t dropped, const char *to
 void evidence_free(struct evidence *e)
 {
 	for (size_t i = 0; i < EVIDENCE_MAX; i++) {
-		struct scenario_evidence *s = &e->at[i];
-
-		free(s->begin);
-		free(s->end);
-		free(s->crash);
-		free(s->timeout);
-		free(s->stacks);
-		free(s->leak);
-		free(s->leakstacks);
-		free(s->early);
-		free(s->heap);
-		free(s->cycle);
+		for (size_t k = 0; k < NKINDS; k++)
+			free(*field(&e->at[i], &scenario_kinds[k]));
 	}
 	free(e->bench);
 	free(e->seccomp);

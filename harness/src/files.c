@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "files.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -104,4 +105,34 @@ char *first_link_on_path(const char *base, const char *path)
 	}
 	free(walk);
 	return NULL;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **list_names(const char *dir, bool (*keep)(int dirfd, const char *name), size_t *n)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char **names;
+	size_t count = 0;
+
+	if (!d)
+		return NULL;
+	names = xcalloc(1, sizeof(*names));
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+		    !keep(dirfd(d), e->d_name))
+			continue;
+		names = xrealloc(names, (count + 2) * sizeof(*names));
+		names[count++] = xstrdup(e->d_name);
+		names[count] = NULL;
+	}
+	closedir(d);
+	qsort(names, count, sizeof(*names), compare_names);
+	if (n)
+		*n = count;
+	return names;
 }

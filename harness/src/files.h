@@ -7,6 +7,7 @@
 #ifndef GRADER_FILES_H
 #define GRADER_FILES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Removes a directory tree (like rm -rf). */
@@ -43,5 +44,14 @@ char *read_text(const char *path, size_t cap);
  * folder, to solutions/) are refused, not followed. Thread-safe.
  */
 char *first_link_on_path(const char *base, const char *path);
+
+/*
+ * The names in folder dir that keep(dirfd, name) accepts ("." and ".." are
+ * never offered), sorted by strcmp, in a NULL-ended array of strings the
+ * caller frees (each name, then the array); *n, when not NULL, gets their
+ * number. NULL when dir cannot be opened (errno says why). keep may look
+ * at the entry through dirfd (fstatat). Thread-safe.
+ */
+char **list_names(const char *dir, bool (*keep)(int dirfd, const char *name), size_t *n);
 
 #endif

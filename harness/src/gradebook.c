@@ -20,13 +20,11 @@
 char *gradebook_default_prefix(const char *build_root, time_t when)
 {
 	struct tm tm;
-	char stamp[32], *prefix;
+	char stamp[32];
 
 	gmtime_r(&when, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	if (asprintf(&prefix, "%s/gradebook-%s", build_root, stamp) < 0)
-		return NULL;
-	return prefix;
+	return xasprintf("%s/gradebook-%s", build_root, stamp);
 }
 
 int gradebook_reserve(const char *csv_path, const char *json_path)
@@ -88,12 +86,11 @@ static char *slurp(const char *path, size_t limit, size_t *len)
 		close(fd);
 		return NULL;
 	}
-	data = malloc(limit + 1);
-	while (data && got < limit && (r = read(fd, data + got, limit - got)) > 0)
+	data = xmalloc(limit + 1);
+	while (got < limit && (r = read(fd, data + got, limit - got)) > 0)
 		got += (size_t)r;
 	close(fd);
-	if (data)
-		data[got] = '\0';
+	data[got] = '\0';
 	if (len)
 		*len = got;
 	return data;
@@ -111,8 +108,7 @@ static char *git_dir(const char *dir)
 {
 	char *path, *text, *found = NULL;
 
-	if (asprintf(&path, "%s/.git", dir) < 0)
-		return NULL;
+	path = xasprintf("%s/.git", dir);
 	text = slurp(path, 4096, NULL);
 	if (!text) {		/* a folder, or nothing */
 		struct stat st;
@@ -125,9 +121,9 @@ static char *git_dir(const char *dir)
 	if (strncmp(text, "gitdir: ", 8) == 0) {
 		text[strcspn(text, "\r\n")] = '\0';
 		if (text[8] == '/')
-			found = strdup(text + 8);
-		else if (asprintf(&found, "%s/%s", dir, text + 8) < 0)
-			found = NULL;
+			found = xstrdup(text + 8);
+		else
+			found = xasprintf("%s/%s", dir, text + 8);
 	}
 	free(text);
 	free(path);
@@ -139,17 +135,15 @@ static void resolve_ref_in(const char *gitdir, const char *ref, char *out, size_
 {
 	char *path, *text, *line;
 
-	if (asprintf(&path, "%s/%s", gitdir, ref) >= 0) {
-		text = slurp(path, MAX_GIT_FILE, NULL);
-		free(path);
-		if (text && is_sha(text))
-			snprintf(out, size, "%.40s", text);
-		free(text);
-		if (*out)
-			return;
-	}
-	if (asprintf(&path, "%s/packed-refs", gitdir) < 0)
+	path = xasprintf("%s/%s", gitdir, ref);
+	text = slurp(path, MAX_GIT_FILE, NULL);
+	free(path);
+	if (text && is_sha(text))
+		snprintf(out, size, "%.40s", text);
+	free(text);
+	if (*out)
 		return;
+	path = xasprintf("%s/packed-refs", gitdir);
 	text = slurp(path, MAX_GIT_FILE, NULL);
 	free(path);
 	for (line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
@@ -170,20 +164,17 @@ static void resolve_ref(const char *gitdir, const char *ref, char *out, size_t s
 	char *path, *common, *dir = NULL;
 
 	resolve_ref_in(gitdir, ref, out, size);
-	if (*out || asprintf(&path, "%s/commondir", gitdir) < 0)
+	if (*out)
 		return;
+	path = xasprintf("%s/commondir", gitdir);
 	common = slurp(path, 4096, NULL);
 	free(path);
 	if (common) {
 		common[strcspn(common, "\r\n")] = '\0';
-		if (common[0] == '/')
-			dir = strdup(common);
-		else if (asprintf(&dir, "%s/%s", gitdir, common) < 0)
-			dir = NULL;
-	}
-	if (dir)
+		dir = common[0] == '/' ? xstrdup(common) : xasprintf("%s/%s", gitdir, common);
 		resolve_ref_in(dir, ref, out, size);
-	free(dir);
+		free(dir);
+	}
 	free(common);
 }
 
@@ -193,10 +184,9 @@ void gradebook_git_commit(const char *dir, char *out, size_t size)
 
 	if (size)
 		*out = '\0';
-	if (!gitdir || asprintf(&path, "%s/HEAD", gitdir) < 0) {
-		free(gitdir);
+	if (!gitdir)
 		return;
-	}
+	path = xasprintf("%s/HEAD", gitdir);
 	head = slurp(path, 4096, NULL);
 	free(path);
 	if (head && is_sha(head)) {
@@ -213,22 +203,20 @@ void gradebook_git_commit(const char *dir, char *out, size_t size)
 static char *file_hash(const char *path)
 {
 	size_t len;
-	char *data = slurp(path, MAX_HASHED_FILE, &len), *text;
+	char *data = slurp(path, MAX_HASHED_FILE, &len);
 	struct sha256_ctx ctx;
 	uint8_t digest[SHA256_DIGEST_SIZE];
 	char hex[2 * SHA256_DIGEST_SIZE + 1];
 
 	if (!data)
-		return strdup("missing");
+		return xstrdup("missing");
 	sha256_init(&ctx);
 	sha256_update(&ctx, len, (const uint8_t *)data);
 	sha256_digest(&ctx, sizeof(digest), digest);
 	free(data);
 	for (size_t i = 0; i < sizeof(digest); i++)
 		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-	if (asprintf(&text, "sha256:%s", hex) < 0)
-		return NULL;
-	return text;
+	return xasprintf("sha256:%s", hex);
 }
 
 /* {"<module>.c": "sha256:..."} for the files graded of chapter c. */
@@ -237,13 +225,11 @@ static json_t *files_json(const struct chapter *c)
 	json_t *files = json_object();
 
 	for (size_t i = 0; i < c->nsources; i++) {
-		char *path, *hash = NULL;
+		char *path = xasprintf("%s/%s", c->learner_dir, c->sources[i]);
+		char *hash = file_hash(path);
 
-		if (asprintf(&path, "%s/%s", c->learner_dir, c->sources[i]) >= 0) {
-			hash = file_hash(path);
-			free(path);
-		}
-		json_object_set_new(files, c->sources[i], json_string(hash ? hash : "missing"));
+		free(path);
+		json_object_set_new(files, c->sources[i], json_string(hash));
 		free(hash);
 	}
 	return files;
@@ -282,28 +268,28 @@ static json_t *book_json(const struct gradebook_entry *entries, size_t n, const 
 	return json_pack("{s:s, s:o}", "graded_at", when, "submissions", list);
 }
 
+/* The first object of array `list` in parent whose string `key` is value, or NULL. */
+static json_t *find_by(json_t *parent, const char *list, const char *key, const char *value)
+{
+	size_t i;
+	json_t *item;
+
+	json_array_foreach(json_object_get(parent, list), i, item)
+		if (strcmp(json_string_value(json_object_get(item, key)), value) == 0)
+			return item;
+	return NULL;
+}
+
 /* The chapter object of submission s with id, or NULL. */
 static json_t *find_chapter(json_t *s, const char *id)
 {
-	size_t i;
-	json_t *c;
-
-	json_array_foreach(json_object_get(s, "chapters"), i, c)
-		if (strcmp(json_string_value(json_object_get(c, "id")), id) == 0)
-			return c;
-	return NULL;
+	return find_by(s, "chapters", "id", id);
 }
 
 /* The check named gate in chapter object c, or NULL. */
 static json_t *find_check(json_t *c, const char *gate)
 {
-	size_t i;
-	json_t *g;
-
-	json_array_foreach(json_object_get(c, "checks"), i, g)
-		if (strcmp(json_string_value(json_object_get(g, "name")), gate) == 0)
-			return g;
-	return NULL;
+	return find_by(c, "checks", "name", gate);
 }
 
 /*
@@ -342,12 +328,11 @@ static char *files_cell(json_t *ch)
 {
 	const char *name;
 	json_t *hash;
-	char *cell = strdup(""), *grown;
+	char *cell = xstrdup(""), *grown;
 
 	json_object_foreach(json_object_get(ch, "files"), name, hash) {
-		if (asprintf(&grown, "%s%s%s=%s", cell, *cell ? " " : "", name,
-			     json_string_value(hash)) < 0)
-			break;
+		grown = xasprintf("%s%s%s=%s", cell, *cell ? " " : "", name,
+				  json_string_value(hash));
 		free(cell);
 		cell = grown;
 	}
@@ -408,12 +393,12 @@ static int write_csv(const char *path, json_t *book, const struct chapter *order
 	int fd = report_open(path);
 	FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
 	json_t *subs = json_object_get(book, "submissions"), *s;
-	bool (*gates)[GATE_COUNT] = calloc(norder ? norder : 1, sizeof(*gates));
-	bool *used = calloc(norder ? norder : 1, sizeof(*used));
+	bool (*gates)[GATE_COUNT] = xcalloc(norder ? norder : 1, sizeof(*gates));
+	bool *used = xcalloc(norder ? norder : 1, sizeof(*used));
 	size_t i;
 	int ret = 0;
 
-	if (!out || !gates || !used) {
+	if (!out) {
 		if (fd >= 0 && !out)
 			close(fd);
 		ret = -1;

@@ -34,7 +34,7 @@ struct gradebook_entry {
 
 /*
  * A default prefix <build_root>/gradebook-YYYYMMDDTHHMMSSZ for a batch that
- * started at `when` (malloc'd; NULL when out of memory).
+ * started at `when` (malloc'd, never NULL).
  */
 char *gradebook_default_prefix(const char *build_root, time_t when);
 

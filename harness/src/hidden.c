@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "course.h"
 
 void hidden_record(struct chapter_result *c, const struct scenario_list *list)
@@ -21,30 +22,24 @@ void hidden_record(struct chapter_result *c, const struct scenario_list *list)
 /* Where the first hidden scenario name starts in line, or NULL. */
 static const char *first_mention(const struct chapter_result *c, const char *line, size_t len)
 {
-	const char *first = NULL;
-	char *copy = strndup(line, len);
-	size_t i;
+	char *copy = xstrndup(line, len);
+	size_t i, first = len;
 	json_t *name;
 
-	if (!copy)
-		return line;	/* withhold it all */
 	json_array_foreach(c->hidden, i, name) {
 		const char *at = strstr(copy, json_string_value(name));
 
-		if (at && (!first || at < first))
-			first = at;
+		if (at && (size_t)(at - copy) < first)
+			first = (size_t)(at - copy);
 	}
-	first = first ? line + (first - copy) : NULL;
 	free(copy);
-	return first;
+	return first < len ? line + first : NULL;
 }
 
 static void append(char **buf, const char *text, size_t len)
 {
-	char *grown;
+	char *grown = xasprintf("%s%.*s\n", *buf ? *buf : "", (int)len, text);
 
-	if (asprintf(&grown, "%s%.*s\n", *buf ? *buf : "", (int)len, text) < 0)
-		return;
 	free(*buf);
 	*buf = grown;
 }
@@ -60,12 +55,12 @@ char *hidden_redact(const struct chapter_result *c, const char *text, char **wit
 	if (!text)
 		return NULL;
 	if (!c->hidden || json_array_size(c->hidden) == 0)
-		return strdup(text);
+		return xstrdup(text);
 	for (const char *p = text; *p;) {
 		size_t len = strcspn(p, "\n");
 		const char *at = first_mention(c, p, len);
-		char *line = strndup(p, len);
-		bool frame = line && strstr(line, "harness/hidden/");
+		char *line = xstrndup(p, len);
+		bool frame = strstr(line, "harness/hidden/") != NULL;
 
 		free(line);
 		if (frame) {	/* a stack frame or path in a hidden file: all of it */
@@ -78,12 +73,10 @@ char *hidden_redact(const struct chapter_result *c, const char *text, char **wit
 			if (at && strncmp(p, "PASS ", 5) == 0)
 				append(&out, "PASS a hidden test", 18);
 			else if (at) {
-				char *line;
+				char *line = xasprintf("%.*s%s", (int)(at - p), p, generic);
 
-				if (asprintf(&line, "%.*s%s", (int)(at - p), p, generic) >= 0) {
-					append(&out, line, strlen(line));
-					free(line);
-				}
+				append(&out, line, strlen(line));
+				free(line);
 			}
 			dropping = true;
 		} else {
@@ -94,5 +87,5 @@ char *hidden_redact(const struct chapter_result *c, const char *text, char **wit
 	}
 	if (out && text[0] && text[strlen(text) - 1] != '\n')
 		out[strlen(out) - 1] = '\0';
-	return out ? out : strdup("");
+	return out ? out : xstrdup("");
 }

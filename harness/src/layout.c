@@ -1,13 +1,15 @@
 #define _GNU_SOURCE
 #include "layout.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "alloc.h"
+#include "files.h"
 
 /* True when dir/name exists as a file or a link (a link is not followed). */
 static bool holds(const char *dir, const char *name)
@@ -16,8 +18,7 @@ static bool holds(const char *dir, const char *name)
 	struct stat st;
 	bool there;
 
-	if (asprintf(&path, "%s/%s", dir, name) < 0)
-		return false;
+	path = xasprintf("%s/%s", dir, name);
 	there = lstat(path, &st) == 0 && (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode));
 	free(path);
 	return there;
@@ -31,53 +32,26 @@ static bool holds_any(const char *dir, char *const *sources, size_t n)
 	return false;
 }
 
-static int compare_names(const void *a, const void *b)
+/* list_names()'s filter: a subfolder (not a link), not hidden. */
+static bool is_subfolder(int dirfd, const char *name)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
+	struct stat st;
 
-/* Sorted subfolders of dir (not links, not hidden); NULL-ended, malloc'd. */
-static char **subfolders(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char **names = NULL;
-	size_t count = 0;
-
-	if (!d)
-		return NULL;
-	while ((e = readdir(d)) != NULL) {
-		struct stat st;
-		char **grown;
-
-		if (e->d_name[0] == '.' ||
-		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-		    !S_ISDIR(st.st_mode))
-			continue;
-		grown = realloc(names, (count + 2) * sizeof(*names));
-		if (!grown)
-			break;
-		names = grown;
-		names[count++] = strdup(e->d_name);
-		names[count] = NULL;
-	}
-	closedir(d);
-	if (names)
-		qsort(names, count, sizeof(*names), compare_names);
-	return names;
+	return name[0] != '.' && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       S_ISDIR(st.st_mode);
 }
 
 /* Depth-first, in name order: a folder whose name contains id and holds a file. */
 static char *search(const char *dir, const char *id, char *const *sources, size_t n,
 		    int depth)
 {
-	char **subs = depth < LAYOUT_MAX_DEPTH ? subfolders(dir) : NULL;
+	char **subs = depth < LAYOUT_MAX_DEPTH ? list_names(dir, is_subfolder, NULL) : NULL;
 	char *found = NULL;
 
 	for (size_t i = 0; subs && subs[i]; i++) {
-		char *path;
+		if (!found) {
+			char *path = xasprintf("%s/%s", dir, subs[i]);
 
-		if (!found && asprintf(&path, "%s/%s", dir, subs[i]) >= 0) {
 			if (strstr(subs[i], id) && holds_any(path, sources, n))
 				found = path;
 			else {
@@ -97,8 +71,7 @@ char *layout_find(const char *submission, const char *id, char *const *sources, 
 	char *path, *found;
 
 	for (size_t i = 0; i < sizeof(patterns) / sizeof(*patterns); i++) {
-		if (asprintf(&path, patterns[i], submission, id) < 0)
-			return NULL;
+		path = xasprintf(patterns[i], submission, id);
 		if (holds_any(path, sources, n))
 			return path;
 		free(path);
@@ -106,7 +79,5 @@ char *layout_find(const char *submission, const char *id, char *const *sources, 
 	found = search(submission, id, sources, n, 0);
 	if (found)
 		return found;
-	if (asprintf(&path, "%s/%s", submission, id) < 0)
-		return NULL;
-	return path;
+	return xasprintf("%s/%s", submission, id);
 }

@@ -24,7 +24,7 @@
  * The folder of submission that holds the files of chapter `id` (basenames
  * sources[0..n)), as a malloc'd path the caller frees. When none of the
  * layouts holds any of them: <submission>/<id> (grading then reports the
- * missing file under the conventional path). NULL only when out of memory.
+ * missing file under the conventional path). Never NULL (alloc.h).
  * Thread-safe (reads the file system only).
  */
 char *layout_find(const char *submission, const char *id, char *const *sources, size_t n);

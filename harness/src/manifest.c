@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
+
 const char *const manifest_gate_names[] = {
 	"correctness", "tsan", "helgrind", "leaks", "throughput", NULL,
 };
@@ -86,16 +88,12 @@ static json_t *object(struct reader *r, json_t *parent, const char *key)
 static char *text(struct reader *r, json_t *parent, const char *key)
 {
 	json_t *v = json_object_get(parent, key);
-	char *copy;
 
 	if (!json_is_string(v) || json_string_length(v) == 0) {
 		fail(r, "\"%s\" must be a non-empty string", key);
 		return NULL;
 	}
-	copy = strdup(json_string_value(v));
-	if (!copy)
-		fail(r, "out of memory");
-	return copy;
+	return xstrdup(json_string_value(v));
 }
 
 /* An array of non-empty strings; gates: each must be a gate name. */
@@ -112,11 +110,7 @@ static char **strings(struct reader *r, json_t *parent, const char *key, bool ga
 		     " non-empty");
 		return NULL;
 	}
-	list = calloc(json_array_size(v) + 1, sizeof(*list));
-	if (!list) {
-		fail(r, "out of memory");
-		return NULL;
-	}
+	list = xcalloc(json_array_size(v) + 1, sizeof(*list));
 	json_array_foreach(v, i, item) {
 		const char *s = json_string_value(item);
 
@@ -128,11 +122,7 @@ static char **strings(struct reader *r, json_t *parent, const char *key, bool ga
 			fail(r, "\"%s\" names \"%s\", which is not a gate", key, s);
 			break;
 		}
-		list[(*n)++] = strdup(s);
-		if (!list[*n - 1]) {
-			fail(r, "out of memory");
-			break;
-		}
+		list[(*n)++] = xstrdup(s);
 	}
 	return list;
 }
@@ -150,11 +140,7 @@ static void read_symptoms(struct reader *r, json_t *starter, struct chapter_mani
 	}
 	json_object_foreach(v, gate, texts)
 		total += json_array_size(texts);
-	m->symptoms = calloc(total + 1, sizeof(*m->symptoms));
-	if (!m->symptoms) {
-		fail(r, "out of memory");
-		return;
-	}
+	m->symptoms = xcalloc(total + 1, sizeof(*m->symptoms));
 	json_object_foreach(v, gate, texts) {
 		if (!known(manifest_gate_names, gate) ||
 		    !(manifest_lists(m->loses, m->nloses, gate) ||
@@ -173,13 +159,9 @@ static void read_symptoms(struct reader *r, json_t *starter, struct chapter_mani
 				fail(r, "symptoms of \"%s\"[%zu] must be a non-empty string", gate, i);
 				return;
 			}
-			s->gate = strdup(gate);
-			s->text = strdup(json_string_value(item));
+			s->gate = xstrdup(gate);
+			s->text = xstrdup(json_string_value(item));
 			m->nsymptoms++;
-			if (!s->gate || !s->text) {
-				fail(r, "out of memory");
-				return;
-			}
 		}
 	}
 }
@@ -285,9 +267,7 @@ bool manifest_load(const char *path, const char *expected_id, struct chapter_man
 	else
 		read_fields(&r, root, expected_id, m);
 	json_decref(root);
-	m->path = r.failed ? NULL : strdup(path);
-	if (!r.failed && !m->path)
-		fail(&r, "out of memory");
+	m->path = r.failed ? NULL : xstrdup(path);
 	if (r.failed)
 		manifest_free(m);
 	return !r.failed;
@@ -328,7 +308,5 @@ void manifest_free(struct chapter_manifest *m)
 
 char *manifest_path(const char *root, const char *id)
 {
-	char *path;
-
-	return asprintf(&path, "%s/harness/manifests/%s.json", root, id) < 0 ? NULL : path;
+	return xasprintf("%s/harness/manifests/%s.json", root, id);
 }

@@ -70,8 +70,8 @@ struct chapter_manifest {
 extern const char *const manifest_gate_names[];
 
 /*
- * "<root>/harness/manifests/<id>.json", malloc'd (the caller frees it), or
- * NULL when out of memory.
+ * "<root>/harness/manifests/<id>.json", malloc'd (the caller frees it).
+ * Never NULL: out of memory ends the program (alloc.h).
  */
 char *manifest_path(const char *root, const char *id);
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "course.h"
 #include "gates.h"
 
@@ -36,7 +37,7 @@ static void release(struct gate_result *g)
 /* Marks g inconclusive and scores it as the policy says. */
 static void inconclusive(struct gate_result *g, int runs, const char *why)
 {
-	char *old = g->summary ? strdup(g->summary) : NULL;
+	char *old = g->summary ? xstrdup(g->summary) : NULL;
 
 	gate_set_summary(g, "inconclusive after %d runs (%s); best run: %s", runs, why,
 			 old ? old : "no figures");

@@ -237,16 +237,14 @@ static json_t *hidden_test(const struct chapter_result *c, const char *withheld,
 	char *name, *output, num[48];
 	json_t *t;
 
-	if (asprintf(&name, "%s: hidden tests", c->id) < 0)
-		name = NULL;
-	if (asprintf(&output, "%zu hidden scenarios. What the student's results do not show:\n%s",
-		     json_array_size(c->hidden), withheld ? withheld : "(nothing)\n") < 0)
-		output = NULL;
+	name = xasprintf("%s: hidden tests", c->id);
+	output = xasprintf("%zu hidden scenarios. What the student's results do not show:\n%s",
+			   json_array_size(c->hidden), withheld ? withheld : "(nothing)\n");
 	snprintf(num, sizeof(num), "%zu.%d", k, number);
-	t = json_pack("{s:s, s:s, s:s, s:s, s:s, s:[s]}", "name", name ? name : "hidden tests",
+	t = json_pack("{s:s, s:s, s:s, s:s, s:s, s:[s]}", "name", name,
 		      "number", num, "status", withheld && strstr(withheld, "FAIL") ?
 		      "failed" : "passed", "visibility", course_hidden_visibility(),
-		      "output", output ? output : "", "tags", "hidden");
+		      "output", output, "tags", "hidden");
 	free(name);
 	free(output);
 	return t;

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "alloc.h"
+
 bool test_filter_matches(const char *selector, const char *name, const char *clause)
 {
 	size_t n = strlen(selector);
@@ -36,12 +38,10 @@ static void list_scenarios(const struct scenario_list *list, char *why, size_t s
 bool test_filter_apply(struct scenario_list *list, const char *selectors, char *why,
 		       size_t size)
 {
-	char *copy = strdup(selectors ? selectors : ""), *save = NULL;
+	char *copy = xstrdup(selectors ? selectors : ""), *save = NULL;
 	bool keep[64] = { false }, ok = true;
 	size_t k = 0, used;
 
-	if (!copy)
-		return false;
 	for (char *tok = strtok_r(copy, " ,", &save); tok; tok = strtok_r(NULL, " ,", &save)) {
 		bool found = false;
 

@@ -83,6 +83,22 @@ int census_settle(int baseline, unsigned timeout_ms)
 	return count;
 }
 
+void census_span_start(struct census_span *s)
+{
+	*s = (struct census_span){ .before = census_threads() };
+}
+
+void census_span_end(struct census_span *s)
+{
+	s->at_return = census_settle(s->before, 10);
+	s->after = census_settle(s->before, 300);
+}
+
+bool census_span_outlived(const struct census_span *s)
+{
+	return census_threads() > s->before;
+}
+
 static void read_first_line(const char *path, char *out, size_t size)
 {
 	FILE *f = fopen(path, "r");

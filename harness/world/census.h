@@ -9,6 +9,7 @@
 #ifndef WORLD_CENSUS_H
 #define WORLD_CENSUS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Number of threads in this process now, or -1 if /proc is unreadable. */
@@ -62,5 +63,40 @@ char census_thread_state(int tid);
  * size bytes, NUL-terminated. Used to show where leaked threads are parked.
  */
 void census_describe(char *buf, size_t size);
+
+/*
+ * The thread counts around one call of the learner's code that must leave
+ * no thread of its own behind (a batch that joins what it starts).
+ *
+ * Usage:
+ *	census_span_start(&span);
+ *	ret = clean_records(...);
+ *	census_span_end(&span);
+ *	if (span.at_return > span.before) ... threads outlived the call
+ *	...
+ *	if (!census_span_outlived(&span)) free what the call used
+ */
+struct census_span {
+	int before;	/* census_threads() before the call */
+	int at_return;	/* within 10 ms of its return: a joined thread leaves /proc within microseconds */
+	int after;	/* within 300 ms of its return */
+};
+
+/* Counts the threads before the call. Thread-safe; reads /proc. */
+void census_span_start(struct census_span *s);
+
+/*
+ * Right after the call returned: at_return and then after, each the count
+ * once it fell back to `before` or its bound passed. Blocks up to 310 ms
+ * (only when threads outlive the call).
+ */
+void census_span_end(struct census_span *s);
+
+/*
+ * True when more threads run now than before the call: they may still use
+ * what the call was given, which must then stay allocated for the rest of
+ * the process.
+ */
+bool census_span_outlived(const struct census_span *s);
 
 #endif

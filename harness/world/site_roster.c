@@ -3,10 +3,9 @@
 #include <errno.h>
 #include <stdatomic.h>
 
-#include "clock.h"
+#include "gather.h"
 
 #define RELAXED memory_order_relaxed
-#define POLL_NS 50000u
 
 struct service site_roster;
 
@@ -15,31 +14,15 @@ static atomic_long net[SITE_ROSTER_MAX_SITES];
 static atomic_ulong overlaps;
 static atomic_uint sites_known;
 
-static atomic_uint gather_want, gather_arrived;
-static _Atomic uint64_t gather_timeout_ns;
-
-/* Holds one of the first gather_want calls until all of them have come. */
-static void gather_point(void)
-{
-	unsigned want = atomic_load_explicit(&gather_want, RELAXED), slot;
-	uint64_t deadline;
-
-	if (want == 0)
-		return;
-	slot = atomic_fetch_add_explicit(&gather_arrived, 1, RELAXED);
-	if (slot >= want)
-		return;
-	deadline = world_now_ns() + atomic_load_explicit(&gather_timeout_ns, RELAXED);
-	while (atomic_load_explicit(&gather_arrived, RELAXED) < want && world_now_ns() < deadline)
-		world_sleep_ns(POLL_NS);
-}
+/* The test hook (gather.h): off until the harness arms it. */
+static struct world_gather gather;
 
 /* One round trip about site, counting an overlap with another call about it. */
 static int roster_call(unsigned site, long change)
 {
 	if (site >= atomic_load_explicit(&sites_known, RELAXED))
 		return ENOENT;
-	gather_point();
+	world_gather_point(&gather);
 	if (atomic_fetch_add_explicit(&busy[site], 1, RELAXED) > 0)
 		atomic_fetch_add_explicit(&overlaps, 1, RELAXED);
 	service_call(&site_roster, site);
@@ -96,9 +79,5 @@ long site_roster_net(unsigned site)
 
 unsigned site_roster_gather(unsigned n, uint64_t timeout_ns)
 {
-	unsigned arrived = atomic_exchange_explicit(&gather_arrived, 0, RELAXED);
-
-	atomic_store_explicit(&gather_timeout_ns, timeout_ns, RELAXED);
-	atomic_store_explicit(&gather_want, n, RELAXED);
-	return arrived;
+	return world_gather_arm(&gather, n, timeout_ns);
 }
