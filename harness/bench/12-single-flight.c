@@ -113,12 +113,6 @@ static bool verify(char *problem, size_t size)
 	return bench_once_each(&site_directory, "site", "looked up", problem, size);
 }
 
-/* Every site looked up once, THREADS lookups at a time. */
-static double ideal_s(void)
-{
-	return (double)SITES * LATENCY_NS / 1e9 / THREADS;
-}
-
 static void teardown(void)
 {
 }
@@ -165,4 +159,5 @@ const struct bench chapter_bench = {
 		    "twice from a different first site",
 	.entry = "the dashboards' site_cache_get() calls",
 	BENCH_FUNCTIONS,
+	.ideal = { SITES, LATENCY_NS, THREADS },
 };

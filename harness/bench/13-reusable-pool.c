@@ -86,12 +86,6 @@ static bool verify(char *problem, size_t size)
 	return false;
 }
 
-/* Every export, WORKERS at a time. */
-static double ideal_s(void)
-{
-	return (double)N * LATENCY_NS / 1e9 / WORKERS;
-}
-
 static void teardown(void)
 {
 }
@@ -117,5 +111,6 @@ const struct bench chapter_bench = {
 		    "all submitted, then a drain",
 	.entry = "pool_shutdown()",
 	BENCH_FUNCTIONS,
+	.ideal = { N, LATENCY_NS, WORKERS },
 	.watched = &sponsor_export,
 };

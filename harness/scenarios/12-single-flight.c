@@ -780,13 +780,12 @@ out:
 	free(b);
 }
 
-const struct scenario chapter_scenarios[] = {
-	{ "concurrent_misses_one_lookup", "R1a R1b", 3.0, concurrent_misses_one_lookup },
-	{ "error_reaches_every_waiter", "R2a R2b", 3.0, error_reaches_every_waiter },
-	{ "answers_kept_for_ttl", "R3", 3.0, answers_kept_for_ttl },
-	{ "not_found_kept_briefly", "R4", 3.0, not_found_kept_briefly },
-	{ "other_sites_never_wait", "R5a R5b", 3.0, other_sites_never_wait },
-	{ "ttl_ignores_the_wall_clock", "R6", 3.0, ttl_ignores_the_wall_clock },
-	{ "many_threads_many_sites", "R1a R4 R7 R8", 3.0, many_threads_many_sites },
-};
-const size_t chapter_scenario_count = sizeof(chapter_scenarios) / sizeof(chapter_scenarios[0]);
+CHAPTER_SCENARIOS(
+	SCENARIO(concurrent_misses_one_lookup, "R1a R1b"),
+	SCENARIO(error_reaches_every_waiter, "R2a R2b"),
+	SCENARIO(answers_kept_for_ttl, "R3"),
+	SCENARIO(not_found_kept_briefly, "R4"),
+	SCENARIO(other_sites_never_wait, "R5a R5b"),
+	SCENARIO(ttl_ignores_the_wall_clock, "R6"),
+	SCENARIO(many_threads_many_sites, "R1a R4 R7 R8")
+);

@@ -1018,16 +1018,15 @@ static void failed_start_leaves_nothing(struct check *c, const struct scenario_e
 	free(p);
 }
 
-const struct scenario chapter_scenarios[] = {
-	{ "every_task_settled_once", "R1 R7", 5.0, every_task_settled_once },
-	{ "closing_metrics_add_up", "R6c", 5.0, closing_metrics_add_up },
-	{ "never_more_than_workers", "R2 R6b R6c", 5.0, never_more_than_workers },
-	{ "metrics_while_lock_held", "R6a", 5.0, metrics_while_lock_held },
-	{ "submit_after_shutdown_refused", "R3", 5.0, submit_after_shutdown_refused },
-	{ "submits_racing_shutdown", "R1 R3", 5.0, submits_racing_shutdown },
-	{ "drain_runs_the_queue", "R4", 5.0, drain_runs_the_queue },
-	{ "idle_pool_shuts_down_at_once", "R4 R7", 5.0, idle_pool_shuts_down_at_once },
-	{ "cancel_drops_the_queue", "R5", 12.0, cancel_drops_the_queue },
-	{ "failed_start_leaves_nothing", "R7", 5.0, failed_start_leaves_nothing },
-};
-const size_t chapter_scenario_count = sizeof(chapter_scenarios) / sizeof(chapter_scenarios[0]);
+CHAPTER_SCENARIOS(
+	SCENARIO_T(every_task_settled_once, "R1 R7", 5.0),
+	SCENARIO_T(closing_metrics_add_up, "R6c", 5.0),
+	SCENARIO_T(never_more_than_workers, "R2 R6b R6c", 5.0),
+	SCENARIO_T(metrics_while_lock_held, "R6a", 5.0),
+	SCENARIO_T(submit_after_shutdown_refused, "R3", 5.0),
+	SCENARIO_T(submits_racing_shutdown, "R1 R3", 5.0),
+	SCENARIO_T(drain_runs_the_queue, "R4", 5.0),
+	SCENARIO_T(idle_pool_shuts_down_at_once, "R4 R7", 5.0),
+	SCENARIO_T(cancel_drops_the_queue, "R5", 12.0),
+	SCENARIO_T(failed_start_leaves_nothing, "R7", 5.0)
+);
