@@ -21,6 +21,7 @@
 #include "../lib/perturb.h"
 #include "files.h"
 #include "proc.h"
+#include "stamp.h"
 
 #define BUILD_TIMEOUT_S 120
 
@@ -34,37 +35,12 @@ const struct flavor_info flavor_table[FLAVOR_COUNT] = {
 	[FLAVOR_COLLIDER] = { "collider_driver", "the full-speed race driver" },
 };
 
-void argv_push(struct argv_list *a, const char *s)
-{
-	if (a->n + 2 > a->cap) {
-		a->cap = a->cap ? a->cap * 2 : 64;
-		a->items = xrealloc(a->items, a->cap * sizeof(*a->items));
-	}
-	a->items[a->n++] = s;
-	a->items[a->n] = NULL;
-}
-
-void argv_push_owned(struct argv_list *a, char *s)
-{
-	a->owned = xrealloc(a->owned, (a->nowned + 1) * sizeof(*a->owned));
-	a->owned[a->nowned++] = s;
-	argv_push(a, s);
-}
-
 static void push_path(struct argv_list *a, const char *dir, const char *name)
 {
 	char *path;
 
 	path = xasprintf("%s/%s", dir, name);
 	argv_push_owned(a, path);
-}
-
-void argv_free(struct argv_list *a)
-{
-	for (size_t i = 0; i < a->nowned; i++)
-		free(a->owned[i]);
-	free(a->owned);
-	free(a->items);
 }
 
 static const char *compiler(void)
@@ -229,59 +205,6 @@ static size_t harness_sources(const struct workspace *w, enum flavor f, char ***
 #undef ADD
 	*out = list;
 	return n;
-}
-
-/* Newest modification time among the files of dir (ns), at least `since`. */
-static long long newest_in(const char *dir, const char *suffix, long long since)
-{
-	char *pattern;
-	glob_t g;
-
-	pattern = xasprintf("%s/%s", dir, suffix);
-	if (glob(pattern, 0, NULL, &g) == 0) {
-		for (size_t i = 0; i < g.gl_pathc; i++) {
-			struct stat st;
-
-			if (stat(g.gl_pathv[i], &st) == 0) {
-				long long t = (long long)st.st_mtim.tv_sec * 1000000000LL +
-					      st.st_mtim.tv_nsec;
-
-				if (t > since)
-					since = t;
-			}
-		}
-		globfree(&g);
-	}
-	free(pattern);
-	return since;
-}
-
-/*
- * A name for the current state of every trusted input: the harness's
- * sources, the chapters' headers and the grader itself. Objects compiled
- * from an older state live under another name and are never reused.
- */
-static long long harness_stamp(const char *root)
-{
-	static const char *const dirs[] = {
-		"harness/world", "harness/lib", "harness/bench", "harness/suites",
-		"harness/drivers", "harness/scenarios", "harness/hidden", "chapters/*",
-	};
-	long long stamp = 0;
-	struct stat st;
-
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		char *dir;
-
-		dir = xasprintf("%s/%s", root, dirs[i]);
-		stamp = newest_in(dir, i + 1 == sizeof(dirs) / sizeof(dirs[0]) ? "*.h" : "*.[ch]",
-				  stamp);
-		free(dir);
-	}
-	if (stat("/proc/self/exe", &st) == 0 &&
-	    (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec > stamp)
-		stamp = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
-	return stamp;
 }
 
 /*

@@ -13,24 +13,9 @@
 
 #include <stddef.h>
 
+#include "argv.h"
 #include "workspace.h"
 
-/* A NULL-ended argument vector that grows; zero-initialise it. */
-struct argv_list {
-	const char **items;	/* NULL-ended once something was pushed */
-	size_t n, cap;
-	char **owned;		/* strings to free */
-	size_t nowned;
-};
-
-/* Appends s (not copied: it must outlive the list). */
-void argv_push(struct argv_list *a, const char *s);
-
-/* Appends s (malloc'd) and takes it: argv_free() frees it. */
-void argv_push_owned(struct argv_list *a, char *s);
-
-/* Frees the vector and the strings it owns. */
-void argv_free(struct argv_list *a);
 
 /*
  * Pushes the compiler and the flags every compiler run of workspace w

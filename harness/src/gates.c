@@ -86,6 +86,28 @@ bool scenarios_list(const struct workspace *w, struct scenario_list *list)
 	return ok;
 }
 
+/* Why a scenario timed out: its memory, its lock cycle, or a plain hang. */
+static char *timeout_reason(const struct workspace *w, const struct scenario_evidence *s)
+{
+	char *stacks = s->stacks ? stacks_reduce(w, s->stacks) : xstrdup("  (no stacks)\n");
+	double seconds = atof(s->timeout);
+	char *tab = strchr(s->timeout, '\t'), *why;
+	long mb = tab ? atol(tab + 1) : -1;
+
+	if (mb >= 256)
+		why = xasprintf("timed out after %.1f s while using %ld MiB of memory (memory "
+				"that keeps growing?); where the threads were:\n%s", seconds, mb,
+				stacks);
+	else if (s->cycle)	/* lib/lockgraph.h */
+		why = xasprintf("timed out after %.1f s: %s; where the threads were:\n%s",
+				seconds, s->cycle, stacks);
+	else
+		why = xasprintf("timed out after %.1f s (a deadlock, or a wait nobody ends); "
+				"where the threads were:\n%s", seconds, stacks);
+	free(stacks);
+	return why;
+}
+
 enum outcome scenario_outcome(const struct workspace *w, const struct evidence *e,
 			      size_t i, char **why)
 {
@@ -94,22 +116,7 @@ enum outcome scenario_outcome(const struct workspace *w, const struct evidence *
 
 	*why = NULL;
 	if (s->timeout) {
-		char *stacks = s->stacks ? stacks_reduce(w, s->stacks) : xstrdup("  (no stacks)\n");
-		double seconds = atof(s->timeout);
-		char *tab = strchr(s->timeout, '\t');
-		long mb = tab ? atol(tab + 1) : -1;
-
-		if (mb >= 256)
-			*why = xasprintf("timed out after %.1f s while using %ld MiB of memory "
-					 "(memory that keeps growing?); where the threads were:\n%s",
-					 seconds, mb, stacks);
-		else if (s->cycle)	/* lib/lockgraph.h */
-			*why = xasprintf("timed out after %.1f s: %s; where the threads "
-					 "were:\n%s", seconds, s->cycle, stacks);
-		else
-			*why = xasprintf("timed out after %.1f s (a deadlock, or a wait nobody "
-					 "ends); where the threads were:\n%s", seconds, stacks);
-		free(stacks);
+		*why = timeout_reason(w, s);
 		o = OUT_TIMEOUT;
 	} else if (s->crash) {
 		int sig = atoi(s->crash);

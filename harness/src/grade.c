@@ -1,15 +1,15 @@
+/*
+ * grade.c - one chapter's grading: checks and builds, correctness first,
+ * the race and leak gates side by side, throughput alone (grade.h)
+ */
 #define _GNU_SOURCE
 #include "grade.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
 #include "alloc.h"
-#include "../world/random.h"
 #include "build_pool.h"
 #include "test_filter.h"
 #include "course.h"
@@ -18,6 +18,8 @@
 #include "hidden.h"
 #include "policy.h"
 #include "sandbox.h"
+#include "seed.h"
+#include "side_by_side.h"
 #include "workspace.h"
 
 /* Fails every gate that has not run yet with the same reason. */
@@ -64,7 +66,6 @@ static void build_failed(enum flavor f, const char *log, struct chapter_result *
 /* The flavour whose driver lists the scenarios (and says which gates apply). */
 #define LISTING_FLAVOR FLAVOR_HELGRIND
 
-/* The policy check (policy.h), run beside the builds. */
 /* The compile check, then the policy check (policy.h), run beside the builds. */
 struct policy_run {
 	struct workspace *w;
@@ -222,37 +223,6 @@ static void settled(struct grading *g, enum gate i)
 		g->gate_done(&g->result, i, g->gate_done_arg);
 }
 
-/*
- * The scenario gates' TC_SEED for this grading (perturb.h) into w, and a
- * line in the correctness details saying how to replay it.
- */
-static void choose_seed(const struct grade_job *job, struct workspace *w,
-			struct chapter_result *out)
-{
-	struct gate_result *correctness = &out->gates[GATE_CORRECTNESS];
-	unsigned long long seed;
-
-	if (job->seed && strcmp(job->seed, "off") == 0) {
-		snprintf(w->seed_env, sizeof(w->seed_env), "TC_SEED=");
-		snprintf(out->seed, sizeof(out->seed), "off");
-		return;
-	}
-	if (job->seed) {
-		seed = strtoull(job->seed, NULL, 10);
-	} else {
-		struct timespec ts;
-		uint64_t mix;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		mix = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + job->slot;
-		seed = 1 + world_random(&mix) % 999999;
-	}
-	snprintf(w->seed_env, sizeof(w->seed_env), "TC_SEED=%llu", seed);
-	snprintf(out->seed, sizeof(out->seed), "%llu", seed);
-	gate_add_detail(correctness, "perturbation seed %llu: replay with make grade SEED=%llu",
-			seed, seed);
-}
-
 /* Fails every gate with "not graded: <log>" when log is not NULL; frees it. */
 static bool refused(struct chapter_result *out, char *log)
 {
@@ -294,110 +264,6 @@ static bool prepare(const struct grade_job *job, const struct chapter *chapter,
 		return false;
 	/* The compile and policy checks run beside the builds: check_and_build(). */
 	return true;
-}
-
-/*
- * The race and leak gates run side by side, each in a copy of the
- * workspace with a sandbox uid and a scratch directory of its own, so that
- * no run can see, signal or be ended with another (proc.h ends every
- * process of a run's uid). Their uids: the workspace's plus
- * (SIDE_UID_STEP + k) * 2000000, above the builders' (build_pool.c).
- */
-#define SIDE_UID_STEP 5u
-
-struct side_run {
-	struct grading *g;
-	enum gate i;
-	struct workspace w;		/* the copy: its own uid and scratch_dir */
-	pthread_t thread;
-	bool started;
-};
-
-/* Runs gate i with its row of the table into the result, and times it. */
-static void run_gate_in(struct grading *g, const struct workspace *w, enum gate i)
-{
-	struct gate_result *r = &g->result.gates[i];
-	double start = proc_now_s();
-
-	proc_trace("gate %s begins", gate_table[i].name);
-	gate_table[i].run(w, &g->list, &gate_table[i], r);
-	r->seconds = proc_now_s() - start;
-	proc_trace("gate %s done (%.2f s)", gate_table[i].name, r->seconds);
-}
-
-static void *side_gate(void *arg)
-{
-	struct side_run *s = arg;
-
-	run_gate_in(s->g, &s->w, s->i);
-	return NULL;
-}
-
-/*
- * Makes s->w: w with scratch-<gate>/ (fresh, the new uid's) as its runs'
- * working directory and uid + (SIDE_UID_STEP + k) * 2000000 as their user.
- * False when the directory cannot be made.
- */
-static bool side_open(struct side_run *s, const struct workspace *w, unsigned k)
-{
-	s->w = *w;
-	s->w.scratch_dir = xasprintf("%s/scratch-%s", w->dir, gate_table[s->i].name);
-	remove_tree(s->w.scratch_dir);
-	if (make_dirs(s->w.scratch_dir) != 0) {
-		free(s->w.scratch_dir);
-		s->w.scratch_dir = NULL;
-		return false;
-	}
-	s->w.sandbox.uid += (SIDE_UID_STEP + k) * 2000000u;
-	/* Its own user's alone: the other runs cannot even list it. */
-	chmod(s->w.scratch_dir, 0700);
-	workspace_own(&s->w, s->w.scratch_dir);
-	return true;
-}
-
-/* Removes what side_open() made (every process of its uid has ended). */
-static void side_close(struct side_run *s)
-{
-	if (s->w.scratch_dir) {
-		remove_tree(s->w.scratch_dir);
-		free(s->w.scratch_dir);
-	}
-}
-
-/*
- * Runs the gates of runs[0..n) side by side; false (nothing run) when
- * that cannot be done safely: no sandbox uid of its own to give each run,
- * or a copy or a thread that could not be made.
- */
-static bool run_side_by_side(struct grading *g, struct side_run *runs, size_t n)
-{
-	bool ok = g->w.sandbox.uid != 0 && n > 1;
-
-	for (size_t k = 0; k < n && ok; k++)
-		ok = side_open(&runs[k], &g->w, (unsigned)k);
-	for (size_t k = 0; k < n && ok; k++)
-		ok = runs[k].started = pthread_create(&runs[k].thread, NULL, side_gate,
-						      &runs[k]) == 0;
-	if (!ok) {
-		for (size_t k = 0; k < n; k++) {
-			if (runs[k].started)
-				pthread_join(runs[k].thread, NULL);
-			runs[k].started = false;
-			side_close(&runs[k]);
-		}
-		/* A run that did start is run again, alone, with a clean result. */
-		for (size_t k = 0; k < n; k++) {
-			struct gate_result *r = &g->result.gates[runs[k].i];
-			bool applies = r->applies;
-
-			free(r->summary);
-			free(r->details);
-			json_decref(r->figures);
-			memset(r, 0, sizeof(*r));
-			r->applies = applies;
-		}
-	}
-	return ok;
 }
 
 /*
