@@ -166,13 +166,24 @@ static void keep_bytes(char *buf, size_t cap, size_t *used, size_t *dropped,
 /* Reads what fd has now; false at end of file (or error other than EAGAIN). */
 static bool drain(int fd, char *buf, size_t cap, size_t *used, size_t *dropped)
 {
-	char chunk[8192];
+	char chunk[8192], shown[2 * sizeof(chunk)];
 
 	for (;;) {
 		ssize_t got = read(fd, chunk, sizeof(chunk));
 
 		if (got > 0) {
-			keep_bytes(buf, cap, used, dropped, chunk, (size_t)got);
+			size_t n = 0;
+
+			/* A NUL byte would end the text early: it reads "\0". */
+			for (ssize_t i = 0; i < got; i++) {
+				if (chunk[i] == '\0') {
+					shown[n++] = '\\';
+					shown[n++] = '0';
+				} else {
+					shown[n++] = chunk[i];
+				}
+			}
+			keep_bytes(buf, cap, used, dropped, shown, n);
 			continue;
 		}
 		return got < 0 && (errno == EAGAIN || errno == EINTR);

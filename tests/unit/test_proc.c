@@ -28,6 +28,16 @@ Test(proc, reports_exit_status_and_output)
 	proc_result_free(&r);
 }
 
+Test(proc, shows_a_nul_byte_instead_of_ending_the_text_there)
+{
+	struct proc_result r;
+
+	run_sh("printf 'before\\000after\\n'", 10, &r, 0);
+	cr_assert_eq(r.end, PROC_EXITED);
+	cr_assert_str_eq(r.output, "before\\0after\n");
+	proc_result_free(&r);
+}
+
 Test(proc, reports_the_killing_signal)
 {
 	struct proc_result r;
