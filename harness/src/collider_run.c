@@ -4,6 +4,12 @@
  * nearly full speed, so that code which behaves only while a slow race tool
  * watches it is caught racing when it thinks nobody is watching
  *
+ * The run is not perturbed (TC_SEED is empty): the correctness gate's
+ * injected yields make lock calls measurably slower, so code could take its
+ * locks, or wait in a loop, only when it sees them slow. Here it runs as in
+ * production, and a scenario that fails here though correctness passed
+ * fails the gate too ("fast code behaves differently").
+ *
  * Fails closed: the run counts only if the collider caught the driver's
  * canary race and the driver ran every scenario to its end.
  */
@@ -13,13 +19,44 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
+
+#include "alloc.h"
+
 #define TOOL "full-speed race detector"
+
+/*
+ * True, with the gate's summary set, when a scenario's own checks failed in
+ * this run (the driver runs them; correctness has passed them already, or
+ * the tsan gate would not be running).
+ */
+static bool failed_at_full_speed(const struct scenario_list *list, const struct evidence *e,
+				 struct gate_result *g)
+{
+	for (size_t k = 0; k < list->n; k++) {
+		const struct scenario_evidence *s = &e->at[list->index[k]];
+		const char *clause, *message;
+
+		if (!s->end || strncmp(s->end, "fail\t", 5) != 0)
+			continue;
+		clause = s->end + 5;
+		message = strchr(clause, '\t');
+		gate_set_summary(g, "a test failed at full speed, without the perturbation, "
+				 "though it passed under it: %s: %.*s violated: %s (code that "
+				 "behaves differently when it runs fast has a race, or tells the "
+				 "runs apart)", list->name[k],
+				 (int)(message ? message - clause : (long)strlen(clause)), clause,
+				 message ? message + 1 : "");
+		return true;
+	}
+	return false;
+}
 
 void collider_run(const struct workspace *w, const struct scenario_list *list,
 		  const struct gate_info *gate, struct gate_result *g)
 {
 	const char *argv[] = { w->binaries[FLAVOR_COLLIDER], NULL };
-	const char *env[] = { NULL, NULL, w->seed_env, list->only_env, NULL };
+	const char *env[] = { NULL, NULL, "TC_SEED=", list->only_env, NULL };
 	struct proc_opts o = {
 		.timeout_s = gate_deadline(gate, list),
 		.env = env,
@@ -52,6 +89,14 @@ void collider_run(const struct workspace *w, const struct scenario_list *list,
 				"%s", TOOL, s.e.collider);
 		free(first);
 	} else if (driver_failed(w, list, &s.e, &s.r, gate, "the " TOOL, g)) {
+		char *said = xstrdup(g->summary ? g->summary : "");
+
+		/* Correctness passed these tests under the perturbation. */
+		gate_set_summary(g, "at full speed, without the perturbation: %s", said);
+		free(said);
+		g->tool_passed = false;
+		g->fraction = 0;
+	} else if (failed_at_full_speed(list, &s.e, g)) {
 		g->tool_passed = false;
 		g->fraction = 0;
 	} else if (!s.e.collider_canary) {
