@@ -14,6 +14,7 @@
 #include <valgrind/helgrind.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -51,6 +52,7 @@ int __real_sched_yield(void);
  */
 static bool enabled;
 static uint64_t seed_value;
+static bool waits_only;		/* TC_PERTURB=waits: condition waits alone */
 
 /* How many threads have drawn so far: numbers each thread's generator. */
 static _Atomic uint64_t threads_seen;
@@ -78,6 +80,8 @@ __attribute__((constructor)) static void perturb_init(void)
 		return;
 	}
 	enabled = true;
+	text = getenv("TC_PERTURB");
+	waits_only = text && strcmp(text, "waits") == 0;
 }
 
 bool perturb_seed(uint64_t *seed)
@@ -150,7 +154,11 @@ static void short_sleep(uint64_t r)
 /* The common perturbation point: rarely a short sleep, often a yield. */
 static void maybe_pause(void)
 {
-	uint64_t r = draw();
+	uint64_t r;
+
+	if (waits_only)
+		return;
+	r = draw();
 
 	if ((r & 1023) == 0)
 		short_sleep(r >> 10);

@@ -33,6 +33,10 @@
  *    A spurious return only happens on entry, never to a thread already
  *    blocked, so a wake-up that nobody sends still hangs the waiter;
  *  - sched_yield(): the real yield, and 1 in 64 also a short sleep.
+ * With TC_PERTURB=waits as well, only the condition waits are perturbed
+ * (spurious and stolen wake-ups): lock, unlock, signal and semaphore calls
+ * keep their plain speed, so code cannot tell the run from a plain one by
+ * timing its lock calls (the collider's run, harness/src/collider_run.c).
  * The same seed gives the same draws per thread, but the interleaving also
  * depends on the machine, so a replay reproduces the pressure, not always
  * the exact run. Everything injected is something POSIX allows the real
