@@ -11,6 +11,7 @@
 #include "gates.h"
 
 #define DEFAULT_TARGET 0.9
+#define DEFAULT_TRIALS 3
 
 /* The loaded policy: written by course_load() only, before grading. */
 static json_t *policy;
@@ -284,7 +285,7 @@ int course_throughput_trials(void)
 {
 	json_t *v = throughput_setting("trials");
 
-	return v ? (int)json_integer_value(v) : 1;
+	return v ? (int)json_integer_value(v) : DEFAULT_TRIALS;
 }
 
 enum course_inconclusive course_inconclusive(void)

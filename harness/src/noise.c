@@ -26,6 +26,24 @@ static bool trusted(const struct gate_result *g)
 	       figure(g, "reference_efficiency") >= target;
 }
 
+/*
+ * A trusted run less than half of the way from serial to full marks
+ * (fraction below a quarter): load that slows the learner's code without
+ * slowing the harness's version in the same run costs a near miss, not that
+ * much, so running again would only cost time.
+ */
+static bool clear_miss(const struct gate_result *g)
+{
+	return g->fraction < NOISE_CLEAR_MISS;
+}
+
+bool noise_settled(const struct gate_result *run)
+{
+	/* No noise explains a failed benchmark, wrong work or a fair clear miss. */
+	return !run->figures || !json_is_true(json_object_get(run->figures, "valid")) ||
+	       (trusted(run) && (run->fraction >= 1 || clear_miss(run)));
+}
+
 static void release(struct gate_result *g)
 {
 	free(g->summary);
@@ -66,13 +84,13 @@ void noise_throughput(const struct workspace *w, const struct scenario_list *lis
 	}
 	while (runs < trials) {
 		struct gate_result run = { 0 };
-		bool ok, measured;
+		bool ok, settled;
 
 		gate_throughput(w, list, gate, &run);
 		runs++;
 		course_throughput_target_apply(&run);
 		ok = trusted(&run);
-		measured = run.figures != NULL;
+		settled = noise_settled(&run);
 		if (ok) {
 			double eff = figure(&run, "efficiency");
 
@@ -88,18 +106,17 @@ void noise_throughput(const struct workspace *w, const struct scenario_list *lis
 			have = true;
 		} else
 			release(&run);
-		if (ok && best.fraction >= 1 && trusted(&best))
+		if (settled || (best.fraction >= 1 && trusted(&best)))
 			break;
-		if (!measured)
-			break;	/* the benchmark itself failed: no point in rerunning */
 	}
 	best.applies = g->applies;
 	release(g);
 	*g = best;
 	if (g->figures)
 		json_object_set_new(g->figures, "runs", json_integer(runs));
-	gate_add_detail(g, "noise check: %d run%s, %d trusted (the harness's version reached "
-			"the chapter's target)", runs, runs == 1 ? "" : "s", ntrusted);
+	if (runs > 1 || g->fraction < 1)
+		gate_add_detail(g, "noise check: %d run%s, %d trusted (the harness's version reached "
+				"the chapter's target)", runs, runs == 1 ? "" : "s", ntrusted);
 	if (g->figures && json_is_true(json_object_get(g->figures, "valid")) && g->fraction < 1) {
 		if (ntrusted == 0)
 			inconclusive(g, runs, "the harness's own parallel version fell short of "
