@@ -117,6 +117,13 @@ case_test() {
 	fi
 }
 
+case_harness() {
+	local out=$tmp/harness.txt
+	grade 09-fan-out-fan-in slow-return-recv.c "$out" --test handoff_under_contention
+	expect "harness: a receiver slow to return after the hand-off is not a lost item" "$out" \
+		'^  correctness  PASS  40/40  1 of 1 tests pass'
+}
+
 case_points() {
 	local out=$tmp/points.txt
 	grade 01-serial-to-parallel empty.c "$out"
@@ -154,7 +161,7 @@ case_crash() {
 	refuse "tsan: not 'outside your file' when a frame is the learner's" "$out" 'outside your file'
 }
 
-cases=${*:-output test points crash throughput}
+cases=${*:-output test points crash throughput harness}
 for c in $cases; do
 	"case_$c"
 done
