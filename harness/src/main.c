@@ -4,7 +4,9 @@
  * Usage: grade [options]
  *	-C, --chapters LIST	chapters to grade: numbers or names, separated by
  *				spaces or commas ("03", "1 2", "03-worker-pool");
- *				default: all, with short feedback
+ *				default: all, with short feedback; with more
+ *				than one, the first parts of two gradings run at
+ *				once and each throughput gate alone (grade.h)
  *	-s, --submission DIR	take the learner's .c files from DIR/<chapter>/
  *	-r, --report FILE	write the JSON report to FILE
  *	    --strict		exit 1 when the score is short of the maximum
@@ -42,6 +44,7 @@
  */
 #define _GNU_SOURCE
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -345,7 +348,98 @@ static int run_batch(const struct options *o, const struct places *p)
 	return ret;
 }
 
-/* Grades the selected chapters one by one, printing each as it goes. */
+/* Grades one chapter, printing its gates as they end (the one-chapter view). */
+static void grade_live(struct grade_job *job, const struct chapter *chapter, bool verbose,
+		       struct chapter_result *out)
+{
+	struct live live = { .id = chapter->id, .details = verbose };
+
+	fprintf(stdout, "grading %s ...\n", chapter->id);
+	fflush(stdout);
+	job->gate_done = live_gate_done;
+	job->gate_done_arg = &live;
+	grade_chapter(job, chapter, out);
+	live_finish(&live, out);
+}
+
+/*
+ * Several chapters: the first parts (build, correctness, race and leak
+ * gates) of WHOLE_BOOK_JOBS gradings at once, like a batch, then each
+ * chapter's throughput alone, in order, and its block.
+ */
+#define WHOLE_BOOK_JOBS 2
+
+struct book {
+	const struct grade_job *job;	/* copied per grading, with its slot */
+	const struct chapter *const *chapters;
+	struct grading *gradings;
+	size_t n;
+	pthread_mutex_t lock;
+	size_t next;			/* guarded by lock */
+};
+
+struct book_worker {
+	struct book *b;
+	unsigned slot;
+};
+
+static void *book_phase_one(void *arg)
+{
+	struct book_worker *w = arg;
+	struct book *b = w->b;
+	struct grade_job job = *b->job;
+
+	job.slot = w->slot;
+	for (;;) {
+		size_t i;
+
+		pthread_mutex_lock(&b->lock);
+		i = b->next++;
+		pthread_mutex_unlock(&b->lock);
+		if (i >= b->n)
+			return NULL;
+		grade_begin(&job, b->chapters[i], &b->gradings[i]);
+		pthread_mutex_lock(&b->lock);
+		printf("  %s: built and checked\n", b->chapters[i]->id);
+		fflush(stdout);
+		pthread_mutex_unlock(&b->lock);
+	}
+}
+
+static void grade_book(const struct grade_job *job, const struct chapter *const *chapters,
+		       size_t n, bool verbose, struct chapter_result *results)
+{
+	struct book b = { .job = job, .chapters = chapters, .n = n,
+			  .gradings = xcalloc(n, sizeof(struct grading)) };
+	struct book_worker workers[WHOLE_BOOK_JOBS];
+	pthread_t threads[WHOLE_BOOK_JOBS];
+	unsigned started = 0;
+
+	printf("grading %zu chapters: builds and checks %d at a time, then throughput one "
+	       "at a time\n", n, WHOLE_BOOK_JOBS);
+	fflush(stdout);
+	pthread_mutex_init(&b.lock, NULL);
+	for (unsigned t = 0; t < WHOLE_BOOK_JOBS && t < n; t++) {
+		workers[t] = (struct book_worker){ &b, t };
+		if (pthread_create(&threads[t], NULL, book_phase_one, &workers[t]) == 0)
+			started++;
+	}
+	if (started == 0)
+		book_phase_one(&(struct book_worker){ &b, 0 });
+	for (unsigned t = 0; t < started; t++)
+		pthread_join(threads[t], NULL);
+	pthread_mutex_destroy(&b.lock);
+	for (size_t i = 0; i < n; i++) {
+		struct live live = { .id = chapters[i]->id, .details = verbose };
+
+		grade_throughput(&b.gradings[i]);
+		grade_end(&b.gradings[i], &results[i]);
+		live_finish(&live, &results[i]);
+	}
+	free(b.gradings);
+}
+
+/* Grades the selected chapters; returns how many (results[0..n)). */
 static size_t grade_selected(const struct options *o, const struct places *p,
 			     const struct chapter *chapters, const bool *selected, size_t n,
 			     bool verbose, struct chapter_result *results)
@@ -354,22 +448,18 @@ static size_t grade_selected(const struct options *o, const struct places *p,
 	struct grade_job job = { .root = p->root, .build_root = p->build_root,
 				 .cache_root = cache_root, .submission_root = p->submission,
 				 .require_sandbox = o->require_sandbox, .seed = o->seed,
-				 .all_output = o->all_output, .tests = o->tests,
-				 .gate_done = live_gate_done };
+				 .all_output = o->all_output, .tests = o->tests };
+	const struct chapter **chosen = xcalloc(n ? n : 1, sizeof(*chosen));
 	size_t graded = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		struct live live = { .id = chapters[i].id, .details = verbose };
-
-		if (!selected[i])
-			continue;
-		fprintf(stdout, "grading %s ...\n", chapters[i].id);
-		fflush(stdout);
-		job.gate_done_arg = &live;
-		grade_chapter(&job, &chapters[i], &results[graded]);
-		live_finish(&live, &results[graded]);
-		graded++;
-	}
+	for (size_t i = 0; i < n; i++)
+		if (selected[i])
+			chosen[graded++] = &chapters[i];
+	if (graded == 1)
+		grade_live(&job, chosen[0], verbose, &results[0]);
+	else if (graded > 1)
+		grade_book(&job, chosen, graded, verbose, results);
+	free(chosen);
 	free(cache_root);
 	return graded;
 }
