@@ -218,6 +218,36 @@ static void check_accounting(struct check *c, const struct intake_report *rep,
 				  "submissions", rep->scored, rep->failed, sent);
 }
 
+/*
+ * The set-up the intake scenarios share: the scoring service reset for n
+ * calls of latency_ns each, then intake_start(in, workers, capacity,
+ * threshold, a 10 s cool-down). own[0..n_own-1] are the scenario's
+ * allocations, each NULL when it failed. False, with the check failed for
+ * clause and every own[] freed, when any of that failed.
+ */
+static bool intake_setup(struct check *c, const char *clause, struct intake *in,
+			 uint64_t latency_ns, size_t n, unsigned workers, size_t capacity,
+			 unsigned threshold, void *own[], size_t n_own)
+{
+	bool have_all = true;
+	int err;
+
+	for (size_t i = 0; i < n_own; i++)
+		have_all = have_all && own[i];
+	if (!have_all || stats_rpc_reset(latency_ns, n)) {
+		check_fail(c, clause, "harness set-up failed (memory)");
+	} else {
+		err = intake_start(in, workers, capacity, threshold, 10 * BILLION);
+		if (!err)
+			return true;
+		check_fail(c, clause, "intake_start(workers=%u, capacity=%zu, threshold=%u) "
+			   "returned %d; expected 0", workers, capacity, threshold, err);
+	}
+	for (size_t i = 0; i < n_own; i++)
+		free(own[i]);
+	return false;
+}
+
 /* ---- R1: the submit never waits ---- */
 
 static void full_queue_sheds_at_once(struct check *c, const struct scenario_env *env)
@@ -232,18 +262,9 @@ static void full_queue_sheds_at_once(struct check *c, const struct scenario_env 
 	int err;
 
 	(void)env;
-	if (!records || !result || stats_rpc_reset(1 * MS, N)) {
-		free(records);
-		free(result);
-		return check_fail(c, "R1a", "harness set-up failed (memory)");
-	}
-	err = intake_start(&in, WORKERS, CAP, 100, 10 * BILLION);
-	if (err) {
-		free(records);
-		free(result);
-		return check_fail(c, "R1a", "intake_start(workers=%d, capacity=%d) returned %d; "
-				  "expected 0", WORKERS, CAP, err);
-	}
+	if (!intake_setup(c, "R1a", &in, 1 * MS, N, WORKERS, CAP, 100,
+			  (void *[]){ records, result }, 2))
+		return;
 	/* Every worker takes one submission and sticks in the stalled service. */
 	stats_rpc_set_stalled(true);
 	for (size_t i = 0; i < WORKERS; i++) {
@@ -385,21 +406,10 @@ static void latency_bounded_under_overload(struct check *c, const struct scenari
 	struct intake_report rep;
 	uint64_t worst = 0, bound;
 	size_t worst_item = 0, accepted = 0;
-	int err;
 
-	if (!records || !result || !accepted_ns || stats_rpc_reset(latency, n)) {
-		free(records);
-		free(result);
-		free(accepted_ns);
-		return check_fail(c, "R3", "harness set-up failed (memory)");
-	}
-	err = intake_start(&in, WORKERS, CAP, 100, 10 * BILLION);
-	if (err) {
-		free(records);
-		free(result);
-		free(accepted_ns);
-		return check_fail(c, "R3", "intake_start() returned %d; expected 0", err);
-	}
+	if (!intake_setup(c, "R3", &in, latency, n, WORKERS, CAP, 100,
+			  (void *[]){ records, result, accepted_ns }, 3))
+		return;
 	submitter_prepare(&sub, &in, records, 0, n, result);
 	sub.burst = BURST;
 	sub.burst_pause_ns = MS;
