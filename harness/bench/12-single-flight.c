@@ -49,7 +49,10 @@ static void run_baseline(void)
 		site_directory_lookup(s, &info);
 }
 
-/* One dashboard: every site, ROUNDS times, from its own first site. */
+/* What one dashboard does for a site: run_dashboards() sets it before any thread starts. */
+static void (*ask_site)(unsigned site);
+
+/* One dashboard: every site, ROUNDS times, from its own first site, asked with ask_site. */
 static void *dashboard(void *arg)
 {
 	unsigned first = (unsigned)(size_t)arg;
@@ -57,36 +60,40 @@ static void *dashboard(void *arg)
 	while (!atomic_load_explicit(&go, memory_order_relaxed))
 		world_sleep_ns(20000);
 	for (unsigned r = 0; r < ROUNDS; r++)
-		for (unsigned i = 0; i < SITES; i++) {
-			unsigned site = (first + i) % SITES;
-			struct site_info info;
-			int err = site_cache_get(&cache, site, &info);
-
-			if (err || info.site != site) {
-				atomic_fetch_add_explicit(&wrong, 1, memory_order_relaxed);
-				atomic_exchange_explicit(&first_error, err ? err : -1,
-							 memory_order_relaxed);
-			}
-		}
+		for (unsigned i = 0; i < SITES; i++)
+			ask_site((first + i) % SITES);
 	return NULL;
 }
 
-/* THREADS dashboards, started together, each from its own first site. */
-static void run_dashboards(void *(*dashboard_fn)(void *))
+/* THREADS dashboards, started together, each from its own first site, asking with ask. */
+static void run_dashboards(void (*ask)(unsigned site))
 {
 	pthread_t threads[THREADS];
 	unsigned started;
 
+	ask_site = ask;
 	atomic_exchange_explicit(&go, false, memory_order_relaxed);
 	for (started = 0; started < THREADS; started++)
-		if (pthread_create(&threads[started], NULL, dashboard_fn,
+		if (pthread_create(&threads[started], NULL, dashboard,
 				   (void *)(size_t)(started * SITES / THREADS)))
 			break;
 	atomic_exchange_explicit(&go, true, memory_order_relaxed);
 	if (started < THREADS)
-		dashboard_fn((void *)(size_t)0);
+		dashboard((void *)(size_t)0);
 	for (unsigned t = 0; t < started; t++)
 		pthread_join(threads[t], NULL);
+}
+
+/* The learner's cache asked for site; a wrong answer is counted. */
+static void cache_ask(unsigned site)
+{
+	struct site_info info;
+	int err = site_cache_get(&cache, site, &info);
+
+	if (err || info.site != site) {
+		atomic_fetch_add_explicit(&wrong, 1, memory_order_relaxed);
+		atomic_exchange_explicit(&first_error, err ? err : -1, memory_order_relaxed);
+	}
 }
 
 static int run_submission(void)
@@ -95,7 +102,7 @@ static int run_submission(void)
 
 	if (err)
 		return err;
-	run_dashboards(dashboard);
+	run_dashboards(cache_ask);
 	site_cache_destroy(&cache);
 	return 0;
 }
@@ -120,38 +127,29 @@ static void teardown(void)
 /* ---- the harness's own parallel version (run_reference) ---- */
 
 /*
- * A dashboard over a perfect single flight without a cache's bookkeeping:
+ * A site asked of a perfect single flight without a cache's bookkeeping:
  * the first thread to claim a site (0 -> 1) looks it up and marks it
  * answered (2); the others poll every 20 us until it is. The same threads,
  * walks and start as the learner's run.
  */
-static void *reference_dashboard(void *arg)
+static void reference_ask(unsigned site)
 {
-	unsigned first = (unsigned)(size_t)arg;
+	int unclaimed = 0;
 
-	while (!atomic_load_explicit(&go, memory_order_relaxed))
-		world_sleep_ns(20000);
-	for (unsigned r = 0; r < ROUNDS; r++)
-		for (unsigned i = 0; i < SITES; i++) {
-			unsigned site = (first + i) % SITES;
-			int unclaimed = 0;
+	if (atomic_compare_exchange_strong(&state[site], &unclaimed, 1)) {
+		struct site_info info;
 
-			if (atomic_compare_exchange_strong(&state[site], &unclaimed, 1)) {
-				struct site_info info;
-
-				site_directory_lookup(site, &info);
-				atomic_store(&state[site], 2);
-			} else {
-				while (atomic_load(&state[site]) != 2)
-					world_sleep_ns(20000);
-			}
-		}
-	return NULL;
+		site_directory_lookup(site, &info);
+		atomic_store(&state[site], 2);
+	} else {
+		while (atomic_load(&state[site]) != 2)
+			world_sleep_ns(20000);
+	}
 }
 
 static void run_reference(void)
 {
-	run_dashboards(reference_dashboard);
+	run_dashboards(reference_ask);
 }
 
 const struct bench chapter_bench = {

@@ -65,6 +65,11 @@ static size_t count_not_holding(size_t n, scenario_holds *holds, void *ctx)
 	return left;
 }
 
+size_t scenario_count_holding(size_t n, scenario_holds *holds, void *ctx)
+{
+	return n - count_not_holding(n, holds, ctx);
+}
+
 size_t scenario_wait_all(size_t n, scenario_holds *holds, void *ctx, double seconds)
 {
 	uint64_t deadline = world_now_ns() + scenario_scaled_ns(seconds);

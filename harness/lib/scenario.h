@@ -118,6 +118,9 @@ uint64_t scenario_scaled_ns(double seconds);
  */
 typedef bool scenario_holds(void *ctx, size_t i);
 
+/* How many of holds(ctx, 0..n-1) hold now. Does not block (holds must not). */
+size_t scenario_count_holding(size_t n, scenario_holds *holds, void *ctx);
+
 /*
  * Polls holds(ctx, 0..n-1) every 0.5 ms until all hold or `seconds` (scaled)
  * have passed. Returns how many did not hold at the last poll (0: all did).

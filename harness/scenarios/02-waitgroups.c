@@ -192,6 +192,25 @@ static void probe_finish(struct probe *p)
 	free(p);
 }
 
+/*
+ * Starts k more waiters on p and waits (2 s) until `want` waiters in all
+ * have entered waitgroup_wait(). When they could not be started or did
+ * not enter: fails the check for clause, brings the group's count of 2 to
+ * zero (two waitgroup_done() calls) so that those waiting return, finishes
+ * p (probe_finish) and returns false.
+ */
+static bool waiters_entered(struct check *c, const char *clause, struct probe *p, int k,
+			    int want)
+{
+	if (probe_start_waiters(p, k) && probe_await(p, &p->entered, want, 2.0) >= want)
+		return true;
+	check_fail(c, clause, "the harness could not start its waiter threads");
+	probe_done(p, false);
+	probe_done(p, true);
+	probe_finish(p);
+	return false;
+}
+
 static void waiter_stays_blocked_until_last_done(struct check *c,
 						  const struct scenario_env *env)
 {
@@ -235,13 +254,8 @@ static void every_waiter_released_at_zero(struct check *c, const struct scenario
 	if (!p)
 		return check_fail(c, "R2a", "waitgroup_init() failed, or the harness is out of memory");
 	waitgroup_add(&p->wg, 2);
-	if (!probe_start_waiters(p, waiters) ||
-	    probe_await(p, &p->entered, waiters, 2.0) < waiters) {
-		check_fail(c, "R2a", "the harness could not start its waiter threads");
-		probe_done(p, false);
-		probe_done(p, true);
-		return probe_finish(p);
-	}
+	if (!waiters_entered(c, "R2a", p, waiters, waiters))
+		return;
 	pause_ms(20);
 	probe_done(p, false);
 	probe_done(p, true);
@@ -358,12 +372,8 @@ static void group_is_reusable(struct check *c, const struct scenario_env *env)
 		p->last_done = false;
 		pthread_mutex_unlock(&p->lock);
 		waitgroup_add(&p->wg, 2);
-		if (!probe_start_waiters(p, 2) || probe_await(p, &p->entered, want, 2.0) < want) {
-			check_fail(c, "R3b", "the harness could not start its waiter threads");
-			probe_done(p, false);
-			probe_done(p, true);
-			return probe_finish(p);
-		}
+		if (!waiters_entered(c, "R3b", p, 2, want))
+			return;
 		pause_ms(10);
 		probe_done(p, false);
 		pause_ms(10);

@@ -26,56 +26,34 @@
 #include "scenario.h"
 
 #define MS 1000000u
-#define MAX_TIDS 1024
 #define MAX_HANDLERS 16
-
-/* The threads of this process at one moment, by kernel thread id. */
-struct tidset {
-	int n;
-	int tid[MAX_TIDS];
-};
 
 /* What the process held before a scenario opened anything. */
 struct baseline {
 	int threads;
 	int descriptors;
-	struct tidset tids;
+	struct census_tids tids;
 };
-
-static void tidset_take(struct tidset *s)
-{
-	s->n = census_thread_ids(s->tid, MAX_TIDS);
-	if (s->n < 0)
-		s->n = 0;
-}
-
-static bool tidset_has(const struct tidset *s, int tid)
-{
-	for (int i = 0; i < s->n; i++)
-		if (s->tid[i] == tid)
-			return true;
-	return false;
-}
 
 /*
  * Describes the threads that are not in `before`, grouped by where they are
  * parked: "12 threads parked in futex_do_wait (a condition variable or
  * mutex wait)".
  */
-static void describe_leftovers(const struct tidset *before, char *out, size_t size)
+static void describe_leftovers(const struct census_tids *before, char *out, size_t size)
 {
 	struct { char where[64]; int count; } groups[8];
-	struct tidset now;
+	struct census_tids now;
 	int ngroups = 0;
 	size_t used = 0;
 
 	out[0] = '\0';
-	tidset_take(&now);
+	census_tids_take(&now);
 	for (int i = 0; i < now.n; i++) {
 		char where[64];
 		int g;
 
-		if (tidset_has(before, now.tid[i]))
+		if (census_tids_has(before, now.tid[i]))
 			continue;
 		census_thread_wchan(now.tid[i], where, sizeof(where));
 		if (!where[0] || strcmp(where, "0") == 0)
@@ -110,19 +88,19 @@ static void describe_leftovers(const struct tidset *before, char *out, size_t si
  * next reminder. A thread still running (or sleeping in the gateway) is
  * not parked yet.
  */
-static void wait_new_threads_parked(const struct tidset *before, unsigned timeout_ms)
+static void wait_new_threads_parked(const struct census_tids *before, unsigned timeout_ms)
 {
 	uint64_t deadline = world_now_ns() + (uint64_t)timeout_ms * MS;
 
 	while (world_now_ns() < deadline) {
-		struct tidset now;
+		struct census_tids now;
 		bool all_parked = true;
 
-		tidset_take(&now);
+		census_tids_take(&now);
 		for (int i = 0; i < now.n && all_parked; i++) {
 			char where[64];
 
-			if (tidset_has(before, now.tid[i]))
+			if (census_tids_has(before, now.tid[i]))
 				continue;
 			census_thread_wchan(now.tid[i], where, sizeof(where));
 			all_parked = strncmp(where, "futex", 5) == 0;
@@ -141,7 +119,7 @@ static int gateway_start_slow(struct baseline *b, size_t nreminders, size_t refu
 	push_reset();
 	b->threads = census_threads();
 	b->descriptors = descriptors_open();
-	tidset_take(&b->tids);
+	census_tids_take(&b->tids);
 	return service_init(&push_gateway, "the push gateway", (uint64_t)latency_ms * MS,
 			    SERVICE_NO_LIMIT, nreminders);
 }
@@ -436,12 +414,12 @@ static void close_wakes_a_waiting_notifier(struct check *c, const struct scenari
 		return check_fail(c, "R4a", "out of memory in the harness");
 	for (size_t k = 0; k < 2 && !c->failed; k++) {
 		struct connection *conn;
-		struct tidset before;
+		struct census_tids before;
 		uint64_t start;
 		double took_ms;
 		int err;
 
-		tidset_take(&before);
+		census_tids_take(&before);
 		err = connection_open(k + 1, &conn);
 		if (err) {
 			check_fail(c, "R4a", "connection_open(patient %zu) returned %d; expected 0",
@@ -487,14 +465,14 @@ static void idle_notifier_sleeps(struct check *c, const struct scenario_env *env
 {
 	double factor = scenario_timeout_factor(), cpu_ms;
 	struct connection *conn;
-	struct tidset before;
+	struct census_tids before;
 	struct baseline b;
 	int err;
 
 	(void)env;
 	if (gateway_start(&b, 1, 0))
 		return check_fail(c, "R4b", "out of memory in the harness");
-	tidset_take(&before);
+	census_tids_take(&before);
 	err = connection_open(1, &conn);
 	if (err) {
 		check_fail(c, "R4b", "connection_open(patient 1) returned %d; expected 0", err);

@@ -57,7 +57,12 @@ static void *acquirer_main(void *arg)
 	return NULL;
 }
 
-static size_t acquirers_start(struct acquirer *a, size_t k, struct semaphore *sem)
+/*
+ * Starts k acquirers of sem. False, with the check failed for clause, when
+ * a thread could not be started (the ones that did are marked started).
+ */
+static bool acquirers_start(struct check *c, const char *clause, struct acquirer *a, size_t k,
+			    struct semaphore *sem)
 {
 	size_t started = 0;
 
@@ -68,7 +73,9 @@ static size_t acquirers_start(struct acquirer *a, size_t k, struct semaphore *se
 		a[i].started = pthread_create(&a[i].thread, NULL, acquirer_main, &a[i]) == 0;
 		started += a[i].started;
 	}
-	return started;
+	if (started != k)
+		check_fail(c, clause, "pthread_create() failed in the harness");
+	return started == k;
 }
 
 static size_t acquirers_returned(struct acquirer *a, size_t k)
@@ -120,33 +127,6 @@ static bool acquirers_await(struct acquirer *a, size_t k, size_t want, double se
 	return true;
 }
 
-/*
- * Releases `extra` permits so that every acquirer can return, then joins
- * them. A thread that still has not returned after a second is left
- * running: returns false, and the caller must then leave the acquirers and
- * their semaphore allocated. (Only threads known to have returned are
- * joined, with pthread_join, which the race tools understand.)
- */
-static bool acquirers_finish(struct acquirer *a, size_t k, struct semaphore *sem, size_t extra)
-{
-	bool all = true;
-
-	for (size_t i = 0; i < extra; i++)
-		semaphore_release(sem);
-	acquirers_await(a, k, k, 1.0);
-	for (size_t i = 0; i < k; i++) {
-		if (!a[i].started)
-			continue;
-		if (atomic_load_explicit(&a[i].returned, RELAXED)) {
-			pthread_join(a[i].thread, NULL);
-		} else {
-			pthread_detach(a[i].thread);
-			all = false;
-		}
-	}
-	return all;
-}
-
 /* A semaphore on the heap, so that it can outlive a scenario if it must. */
 static struct semaphore *semaphore_new(unsigned count)
 {
@@ -164,6 +144,58 @@ static void semaphore_free(struct semaphore *sem)
 	semaphore_destroy(sem);
 	free(sem);
 }
+
+/*
+ * A semaphore of `count` permits (semaphore_new) and k acquirers for it,
+ * not started. Returns the acquirers, and the semaphore in *sem; NULL, with
+ * the check failed for clause and nothing left allocated, when either could
+ * not be made.
+ */
+static struct acquirer *acquirers_new(struct check *c, const char *clause, unsigned count,
+				      size_t k, struct semaphore **sem)
+{
+	struct acquirer *a = calloc(k, sizeof(*a));
+
+	*sem = semaphore_new(count);
+	if (!*sem || !a) {
+		if (*sem)
+			semaphore_free(*sem);
+		free(a);
+		check_fail(c, clause, "semaphore_init() failed in the harness");
+		return NULL;
+	}
+	return a;
+}
+/*
+ * Releases `extra` permits so that every acquirer can return, joins them,
+ * and frees a and sem. A thread that still has not returned after a second
+ * is left running, and then a and sem stay allocated. (Only threads known
+ * to have returned are joined, with pthread_join, which the race tools
+ * understand.)
+ */
+static void acquirers_finish(struct acquirer *a, size_t k, struct semaphore *sem, size_t extra)
+{
+	bool all = true;
+
+	for (size_t i = 0; i < extra; i++)
+		semaphore_release(sem);
+	acquirers_await(a, k, k, 1.0);
+	for (size_t i = 0; i < k; i++) {
+		if (!a[i].started)
+			continue;
+		if (atomic_load_explicit(&a[i].returned, RELAXED)) {
+			pthread_join(a[i].thread, NULL);
+		} else {
+			pthread_detach(a[i].thread);
+			all = false;
+		}
+	}
+	if (all) {
+		semaphore_free(sem);
+		free(a);
+	}
+}
+
 
 static void permits_are_counted(struct check *c, const struct scenario_env *env)
 {
@@ -207,20 +239,17 @@ out:
 
 static void acquire_blocks_until_release(struct check *c, const struct scenario_env *env)
 {
-	struct semaphore *sem = semaphore_new(0);
-	struct acquirer *a = calloc(3, sizeof(*a));
+	struct semaphore *sem;
+	struct acquirer *a;
 	size_t k = 3, released = 0, got;
 	unsigned v;
 
 	(void)env;
-	if (!sem || !a) {
-		free(a);
-		return check_fail(c, "R2a", "semaphore_init() failed in the harness");
-	}
-	if (acquirers_start(a, k, sem) != k) {
-		check_fail(c, "R2a", "pthread_create() failed in the harness");
+	a = acquirers_new(c, "R2a", 0, k, &sem);
+	if (!a)
+		return;
+	if (!acquirers_start(c, "R2a", a, k, sem))
 		goto out;
-	}
 	acquirers_settle(a, k, 1.0);
 	got = acquirers_returned(a, k);
 	if (got) {
@@ -259,10 +288,7 @@ static void acquire_blocks_until_release(struct check *c, const struct scenario_
 		check_fail(c, "R2a", "semaphore_value() is %u after 3 releases taken by 3 "
 			   "waiters; expected 0", v);
 out:
-	if (acquirers_finish(a, k, sem, k - released)) {
-		semaphore_free(sem);
-		free(a);
-	}
+	acquirers_finish(a, k, sem, k - released);
 }
 
 /* CPU time of the whole process so far, in ms. */
@@ -281,20 +307,17 @@ static double process_cpu_ms(void)
  */
 static void blocked_acquire_sleeps(struct check *c, const struct scenario_env *env)
 {
-	struct semaphore *sem = semaphore_new(0);
-	struct acquirer *a = calloc(3, sizeof(*a));
+	struct semaphore *sem;
+	struct acquirer *a;
 	size_t k = 3, released = 0;
 	double cpu_ms;
 
 	(void)env;
-	if (!sem || !a) {
-		free(a);
-		return check_fail(c, "R2b", "semaphore_init() failed in the harness");
-	}
-	if (acquirers_start(a, k, sem) != k) {
-		check_fail(c, "R2b", "pthread_create() failed in the harness");
+	a = acquirers_new(c, "R2b", 0, k, &sem);
+	if (!a)
+		return;
+	if (!acquirers_start(c, "R2b", a, k, sem))
 		goto out;
-	}
 	acquirers_settle(a, k, 0.2);
 	cpu_ms = process_cpu_ms();
 	world_sleep_ns(400 * MS);
@@ -307,31 +330,26 @@ static void blocked_acquire_sleeps(struct check *c, const struct scenario_env *e
 		semaphore_release(sem);
 	acquirers_await(a, k, k, 1.0);
 out:
-	if (acquirers_finish(a, k, sem, k - released)) {
-		semaphore_free(sem);
-		free(a);
-	}
+	acquirers_finish(a, k, sem, k - released);
 }
 
 static void last_permit_goes_to_one_thread(struct check *c, const struct scenario_env *env)
 {
-	struct semaphore *sem = semaphore_new(1);
-	struct acquirer *a = calloc(2, sizeof(*a));
+	struct semaphore *sem;
+	struct acquirer *a;
 	size_t k = 2, released = 0, got;
 
 	(void)env;
-	if (!sem || !a) {
-		free(a);
-		return check_fail(c, "R3", "semaphore_init() failed in the harness");
-	}
+	a = acquirers_new(c, "R3", 1, k, &sem);
+	if (!a)
+		return;
 	/*
 	 * Hold the semaphore's lock, as a thread in the middle of a release
 	 * would, while both threads arrive for the one free permit.
 	 */
 	pthread_mutex_lock(&sem->lock);
-	if (acquirers_start(a, k, sem) != k) {
+	if (!acquirers_start(c, "R3", a, k, sem)) {
 		pthread_mutex_unlock(&sem->lock);
-		check_fail(c, "R3", "pthread_create() failed in the harness");
 		goto out;
 	}
 	acquirers_settle(a, k, 1.0);
@@ -357,10 +375,7 @@ static void last_permit_goes_to_one_thread(struct check *c, const struct scenari
 		check_fail(c, "R3", "the second thread did not get the permit released by "
 			   "the first within 1 s");
 out:
-	if (acquirers_finish(a, k, sem, k - released)) {
-		semaphore_free(sem);
-		free(a);
-	}
+	acquirers_finish(a, k, sem, k - released);
 }
 
 /* Threads that take and return permits over and over, counting holders. */
@@ -591,13 +606,14 @@ static struct batch_run *batch_start(size_t n, unsigned nthreads, unsigned max_c
 }
 
 /*
- * Frees what the batch used, unless it is still running or threads of the
- * learner's code are: those may still read the submissions and call the
- * services, so everything is left allocated for the rest of this process.
+ * Frees what the batch used (nothing when run is NULL), unless it is still
+ * running or threads of the learner's code are: those may still read the
+ * submissions and call the services, so everything is left allocated for
+ * the rest of this process.
  */
 static void batch_finish(struct batch_run *run)
 {
-	if (!run->finished || census_threads() > run->threads_before)
+	if (!run || !run->finished || census_threads() > run->threads_before)
 		return;
 	service_destroy(&ai_model);
 	service_destroy(&safety_desk);
@@ -607,9 +623,16 @@ static void batch_finish(struct batch_run *run)
 	free(run);
 }
 
-/* Fails c with clause when the batch did not return in time. */
+/*
+ * Fails c with clause when batch_start() ran out of memory (run NULL) or
+ * the batch did not return in time; true when it returned.
+ */
 static bool batch_returned(struct check *c, const char *clause, struct batch_run *run)
 {
+	if (!run) {
+		check_fail(c, clause, "out of memory in the harness");
+		return false;
+	}
 	if (run->finished)
 		return true;
 	check_fail(c, clause, "screen_submissions(n=%zu, nthreads=%u, max_calls=%u) had not "
@@ -652,8 +675,6 @@ static void every_submission_screened_and_filed(struct check *c, const struct sc
 	uint32_t seen = 0;
 	size_t bad;
 
-	if (!run)
-		return check_fail(c, "R5", "out of memory in the harness");
 	if (!batch_returned(c, "R5", run))
 		return batch_finish(run);
 	want = expected_report(run);
@@ -686,8 +707,6 @@ static void report_counts_outcomes(struct check *c, const struct scenario_env *e
 	struct batch_run *run = batch_start(env->small ? 24 : 48, 6, 8, 1 * MS, 1 * MS, 7);
 	struct screening_report want, got;
 
-	if (!run)
-		return check_fail(c, "R6", "out of memory in the harness");
 	if (!batch_returned(c, "R6", run))
 		return batch_finish(run);
 	want = expected_report(run);
@@ -707,8 +726,6 @@ static void model_calls_never_exceed_max_calls(struct check *c, const struct sce
 {
 	struct batch_run *run = batch_start(env->small ? 36 : 96, 12, 3, 2 * MS, 1 * MS, 0);
 
-	if (!run)
-		return check_fail(c, "R7", "out of memory in the harness");
 	if (!batch_returned(c, "R7", run))
 		return batch_finish(run);
 	if (service_peak(&ai_model) > run->max_calls)
@@ -723,8 +740,6 @@ static void permit_is_returned_before_filing(struct check *c, const struct scena
 	struct batch_run *run = batch_start(3, 3, 1, 1 * MS, 60 * MS, 0);
 
 	(void)env;
-	if (!run)
-		return check_fail(c, "R9", "out of memory in the harness");
 	if (!batch_returned(c, "R9", run))
 		return batch_finish(run);
 	if (service_peak(&safety_desk) < 2)
@@ -743,8 +758,6 @@ static void no_thread_outlives_the_batch(struct check *c, const struct scenario_
 	struct batch_run *run = batch_start(13, 6, 3, 1 * MS, 50 * MS, 0);
 
 	(void)env;
-	if (!run)
-		return check_fail(c, "R10", "out of memory in the harness");
 	if (!batch_returned(c, "R10", run))
 		return batch_finish(run);
 	if (run->threads_after > run->threads_before)
@@ -763,8 +776,6 @@ static void zero_threads_or_calls_is_einval(struct check *c, const struct scenar
 	for (size_t k = 0; k < 2; k++) {
 		struct batch_run *run = batch_start(8, cases[k][0], cases[k][1], 1 * MS, 1 * MS, 0);
 
-		if (!run)
-			return check_fail(c, "R11", "out of memory in the harness");
 		if (!batch_returned(c, "R11", run))
 			return batch_finish(run);
 		if (run->ret != EINVAL)
@@ -795,8 +806,6 @@ static void small_batches_work(struct check *c, const struct scenario_env *env)
 						    cases[k].max_calls, 1 * MS, 1 * MS, 0);
 		uint64_t calls, filed;
 
-		if (!run)
-			return check_fail(c, "R11", "out of memory in the harness");
 		if (!batch_returned(c, "R11", run))
 			return batch_finish(run);
 		calls = service_calls(&ai_model);

@@ -425,6 +425,30 @@ static void run_wait(struct run *run)
 	run->threads_after = census_settle(run->threads_before, 300);
 }
 
+/*
+ * Prepares a run (run_prepare), parks the call for submission 0 in `held`
+ * when it is not NULL (epro_hold), starts the pipeline and submits all n.
+ * False, with the check failed for clause, when the harness ran out of
+ * memory or pipeline_start() failed.
+ */
+static bool run_submitted(struct check *c, const char *clause, struct run *run, size_t n,
+			  unsigned validators, unsigned scorers, unsigned persisters,
+			  size_t capacity, struct service *held)
+{
+	if (run_prepare(run, n, validators, scorers, persisters, capacity)) {
+		check_fail(c, clause, "out of memory in the harness");
+		return false;
+	}
+	if (held)
+		epro_hold(held, 0);
+	if (run_start(run)) {
+		check_fail(c, clause, "pipeline_start() returned %d", run->start_ret);
+		return false;
+	}
+	run_submit(run, 0, n);
+	return true;
+}
+
 /* The whole batch: start, submit everything, shut down, wait. */
 static int run_batch(struct run *run, size_t n, unsigned validators, unsigned scorers,
 		     unsigned persisters, size_t capacity)
@@ -558,12 +582,8 @@ static void a_slow_worker_item_is_not_refused_downstream(struct check *c,
 	size_t n = env->small ? 8 : 16;
 
 	/* Submission 0 stays in one validator until the two others have ended. */
-	if (run_prepare(&run, n, 3, 2, 3, n))
-		return check_fail(c, "R6", "out of memory in the harness");
-	epro_hold(&epro_validator, 0);
-	if (run_start(&run))
-		return check_fail(c, "R6", "pipeline_start() returned %d", run.start_ret);
-	run_submit(&run, 0, n);
+	if (!run_submitted(c, "R6", &run, n, 3, 2, 3, n, &epro_validator))
+		return;
 	pipeline_shutdown(run.p);
 	if (!WAIT_UNTIL(epro_hold_reached() && service_calls(&epro_store) == n - 1, 1000)) {
 		epro_release();
@@ -593,12 +613,8 @@ static void a_slow_write_does_not_stall_validation(struct check *c,
 	size_t n = env->small ? 8 : 12;
 
 	/* Submission 0 is held in the database; the others keep flowing. */
-	if (run_prepare(&run, n, 1, 1, 2, n))
-		return check_fail(c, "R10", "out of memory in the harness");
-	epro_hold(&epro_store, 0);
-	if (run_start(&run))
-		return check_fail(c, "R10", "pipeline_start() returned %d", run.start_ret);
-	run_submit(&run, 0, n);
+	if (!run_submitted(c, "R10", &run, n, 1, 1, 2, n, &epro_store))
+		return;
 	if (!WAIT_UNTIL(service_calls(&epro_validator) == n && epro_hold_reached(), 1000))
 		check_fail(c, "R10", "while submission 0 was being written, %llu of %zu "
 			   "submissions were validated within 1 s; expected all: the stages "
@@ -616,11 +632,8 @@ static void shutdown_drains_everything_accepted(struct check *c, const struct sc
 	size_t n = env->small ? 16 : 48;
 	int late;
 
-	if (run_prepare(&run, n, 2, 2, 4, 8))
-		return check_fail(c, "R7", "out of memory in the harness");
-	if (run_start(&run))
-		return check_fail(c, "R7", "pipeline_start() returned %d", run.start_ret);
-	run_submit(&run, 0, n);
+	if (!run_submitted(c, "R7", &run, n, 2, 2, 4, 8, NULL))
+		return;
 	/* Many submissions are still queued in the channels now. */
 	pipeline_shutdown(run.p);
 	late = pipeline_submit(run.p, &run.subs[n]);
@@ -642,29 +655,6 @@ static void shutdown_drains_everything_accepted(struct check *c, const struct sc
 			   "returned; expected every pipeline thread joined",
 			   run.threads_after - run.threads_before);
 	run_finish(&run);
-}
-
-#define MAX_TIDS 256
-
-struct tid_list {
-	int n;
-	pid_t tid[MAX_TIDS];
-};
-
-/* The threads of this process now. */
-static void list_threads(struct tid_list *list)
-{
-	list->n = census_thread_ids(list->tid, MAX_TIDS);
-	if (list->n < 0)
-		list->n = 0;
-}
-
-static bool listed(const struct tid_list *list, pid_t tid)
-{
-	for (int i = 0; i < list->n; i++)
-		if (list->tid[i] == tid)
-			return true;
-	return false;
 }
 
 /*
@@ -708,7 +698,7 @@ static bool takes_sigterm_safely(pid_t tid)
  * the scenario has checked). The waiting thread takes its own with sigwait;
  * the others keep theirs pending until they end.
  */
-static void send_sigterm_to(const struct tid_list *threads)
+static void send_sigterm_to(const struct census_tids *threads)
 {
 	for (int i = 0; i < threads->n; i++)
 		syscall(SYS_tgkill, getpid(), threads->tid[i], SIGTERM);
@@ -718,18 +708,18 @@ static void sigterm_shuts_down_and_drains(struct check *c, const struct scenario
 {
 	struct run run;
 	size_t n = env->small ? 120 : 400, k = env->small ? 6 : 12;
-	struct tid_list before, after, started = { 0 };
+	struct census_tids before, after, started = { 0 };
 	pid_t open_tid = 0;
 	int refused;
 
 	if (run_prepare(&run, n, 2, 2, 4, 4))
 		return check_fail(c, "R8b", "out of memory in the harness");
-	list_threads(&before);
+	census_tids_take(&before);
 	if (run_start(&run))
 		return check_fail(c, "R8b", "pipeline_start() returned %d", run.start_ret);
-	list_threads(&after);
+	census_tids_take(&after);
 	for (int i = 0; i < after.n; i++) {
-		if (listed(&before, after.tid[i]))
+		if (census_tids_has(&before, after.tid[i]))
 			continue;
 		started.tid[started.n++] = after.tid[i];
 		if (!takes_sigterm_safely(after.tid[i]))

@@ -577,65 +577,62 @@ static size_t close_on_sleepers(struct check *c, const char *clause, struct scha
 	return scenario_wait_all(SIDE, finished_at, side, 0.5);
 }
 
+/*
+ * The close scenarios' checks: close_on_sleepers, then every actor must
+ * have woken and returned EPIPE. True when they all did: ch and side are
+ * the caller's to finish. False with the check failed for clause; ch and
+ * side are finished then (or were never set up).
+ */
+static bool close_wakes_all(struct check *c, const char *clause, struct schan *ch,
+			    struct actor *side, bool senders)
+{
+	const char *who = senders ? "senders" : "receivers";
+	const char *call = senders ? "schan_send() (no receiver)" : "schan_recv()";
+	size_t left = close_on_sleepers(c, clause, ch, side, senders);
+
+	if (left == SIZE_MAX)
+		return false;
+	if (left)
+		check_fail(c, clause, "%zu of 3 %s blocked in %s were still asleep %.1f s after "
+			   "schan_close(); expected every one to wake and return EPIPE (a wake-up "
+			   "was lost)", left, who, call, 0.5 * scenario_timeout_factor());
+	for (size_t i = 0; i < SIDE && !c->failed; i++) {
+		struct actor v = actor_view(&side[i]);
+
+		if (v.err != EPIPE)
+			check_fail(c, clause, "one of the %s blocked in %s returned %d when the "
+				   "channel was closed; expected EPIPE (%d)%s", who, call, v.err,
+				   EPIPE, senders ? ": nobody took its item" : "");
+	}
+	if (c->failed)
+		finish_channel(ch, side, SIDE);
+	return !c->failed;
+}
+
 static void close_wakes_every_receiver(struct check *c, const struct scenario_env *env)
 {
 	struct schan ch;
 	struct actor receivers[SIDE];
-	size_t left;
 
 	(void)env;
 	/* All three must be asleep in schan_recv() before the close. */
-	left = close_on_sleepers(c, "R2b", &ch, receivers, false);
-	if (left == SIZE_MAX)
-		return;
-	if (left) {
-		check_fail(c, "R2b", "%zu of 3 receivers blocked in schan_recv() were still "
-			   "asleep %.1f s after schan_close(); expected every one to wake and "
-			   "return EPIPE (a wake-up was lost)", left,
-			   0.5 * scenario_timeout_factor());
-	} else {
-		for (size_t i = 0; i < SIDE && !c->failed; i++) {
-			struct actor v = actor_view(&receivers[i]);
-
-			if (v.err != EPIPE)
-				check_fail(c, "R2b", "a receiver blocked in schan_recv() returned %d "
-					   "when the channel was closed; expected EPIPE (%d)",
-					   v.err, EPIPE);
-		}
-	}
-	finish_channel(&ch, receivers, SIDE);
+	if (close_wakes_all(c, "R2b", &ch, receivers, false))
+		finish_channel(&ch, receivers, SIDE);
 }
 
 static void close_wakes_every_sender(struct check *c, const struct scenario_env *env)
 {
 	struct schan ch;
-	struct actor senders[SIDE], v;
-	size_t left;
+	struct actor senders[SIDE];
 	void *item = NULL;
 	int err;
 
 	(void)env;
 	/* One offers its item and waits for a taker; two wait for the slot. */
-	left = close_on_sleepers(c, "R2c", &ch, senders, true);
-	if (left == SIZE_MAX)
+	if (!close_wakes_all(c, "R2c", &ch, senders, true))
 		return;
-	if (left) {
-		check_fail(c, "R2c", "%zu of 3 senders blocked in schan_send() (no receiver) "
-			   "were still asleep %.1f s after schan_close(); expected every one to "
-			   "wake and return EPIPE (a wake-up was lost)", left,
-			   0.5 * scenario_timeout_factor());
-		finish_channel(&ch, senders, SIDE);
-		return;
-	}
-	for (size_t i = 0; i < SIDE && !c->failed; i++) {
-		v = actor_view(&senders[i]);
-		if (v.err != EPIPE)
-			check_fail(c, "R2c", "a sender blocked in schan_send() with no receiver "
-				   "returned %d when the channel was closed; expected EPIPE (%d): "
-				   "nobody took its item", v.err, EPIPE);
-	}
 	err = schan_recv(&ch, &item);
-	if (!c->failed && err != EPIPE)
+	if (err != EPIPE)
 		check_fail(c, "R2c", "after the close refused 3 senders, schan_recv() returned "
 			   "%d with item %zu; expected EPIPE: a refused item is never delivered",
 			   err, (size_t)(uintptr_t)item);
@@ -759,6 +756,22 @@ static void report_call(struct report_run *run)
 	run->threads_at_return = census_settle(run->threads_before, 10);
 }
 
+/*
+ * A whole run on the scenario's thread: report_prepare, then report_call.
+ * False, with the check failed for clause, when the harness ran out of
+ * memory (and nothing ran).
+ */
+static bool report_ran(struct check *c, const char *clause, struct report_run *run,
+		       size_t patients, unsigned workers, size_t withdrawn_every)
+{
+	if (report_prepare(run, patients, workers, withdrawn_every)) {
+		check_fail(c, clause, "out of memory in the harness");
+		return false;
+	}
+	report_call(run);
+	return true;
+}
+
 /* Frees the database unless threads of the learner's code may still use it. */
 static void report_finish(struct report_run *run)
 {
@@ -823,9 +836,8 @@ static void report_sums_every_patient_once(struct check *c, const struct scenari
 	struct report_run run;
 
 	/* The site's 50 patients (24 under the race tools); every 7th withdrew. */
-	if (report_prepare(&run, env->small ? 24 : 50, 4, 7))
-		return check_fail(c, "R4a", "out of memory in the harness");
-	report_call(&run);
+	if (!report_ran(c, "R4a", &run, env->small ? 24 : 50, 4, 7))
+		return;
 	report_is_right(c, "R4a", &run);
 	report_finish(&run);
 }
@@ -836,9 +848,8 @@ static void withdrawn_patients_count_apart(struct check *c, const struct scenari
 
 	(void)env;
 	/* Every 3rd patient withdrew: 7 of 21. */
-	if (report_prepare(&run, 21, 3, 3))
-		return check_fail(c, "R4b", "out of memory in the harness");
-	report_call(&run);
+	if (!report_ran(c, "R4b", &run, 21, 3, 3))
+		return;
 	report_is_right(c, "R4b", &run);
 	report_finish(&run);
 }
@@ -916,9 +927,8 @@ static void collector_stops_with_no_results(struct check *c, const struct scenar
 
 	(void)env;
 	/* Every patient withdrew: no worker sends anything. */
-	if (report_prepare(&run, 9, 3, 1))
-		return check_fail(c, "R5b", "out of memory in the harness");
-	report_call(&run);
+	if (!report_ran(c, "R5b", &run, 9, 3, 1))
+		return;
 	report_is_right(c, "R5b", &run);
 	report_finish(&run);
 }
@@ -927,9 +937,8 @@ static void queries_within_connection_budget(struct check *c, const struct scena
 {
 	struct report_run run;
 
-	if (report_prepare(&run, env->small ? 20 : 40, 3, 0))
-		return check_fail(c, "R6", "out of memory in the harness");
-	report_call(&run);
+	if (!report_ran(c, "R6", &run, env->small ? 20 : 40, 3, 0))
+		return;
 	if (report_is_right(c, "R6", &run) && service_violations(&histories_db))
 		check_fail(c, "R6", "%u queries were in flight at once; the database grants "
 			   "3 connections (workers = 3)", service_peak(&histories_db));
@@ -940,9 +949,8 @@ static void threads_end_by_return(struct check *c, const struct scenario_env *en
 {
 	struct report_run run;
 
-	if (report_prepare(&run, env->small ? 13 : 31, 5, 4))
-		return check_fail(c, "R6", "out of memory in the harness");
-	report_call(&run);
+	if (!report_ran(c, "R6", &run, env->small ? 13 : 31, 5, 4))
+		return;
 	if (report_is_right(c, "R6", &run) && run.threads_at_return > run.threads_before)
 		check_fail(c, "R6", "%d threads that monthly_report() started were still "
 			   "running when it returned; expected every one joined",
@@ -959,9 +967,8 @@ static void zero_workers_is_einval(struct check *c, const struct scenario_env *e
 	struct report_run run;
 
 	(void)env;
-	if (report_prepare(&run, 5, 0, 0))
-		return check_fail(c, "R7", "out of memory in the harness");
-	report_call(&run);
+	if (!report_ran(c, "R7", &run, 5, 0, 0))
+		return;
 	if (run.ret != EINVAL || run.queries_at_return != 0 ||
 	    run.threads_at_return > run.threads_before)
 		check_fail(c, "R7", "monthly_report(5 patients, 0 workers) returned %d after "
@@ -981,9 +988,8 @@ static void small_batches_work(struct check *c, const struct scenario_env *env)
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]) && !c->failed; k++) {
 		struct report_run run;
 
-		if (report_prepare(&run, cases[k].n, cases[k].workers, cases[k].withdrawn_every))
-			return check_fail(c, "R7", "out of memory in the harness");
-		report_call(&run);
+		if (!report_ran(c, "R7", &run, cases[k].n, cases[k].workers, cases[k].withdrawn_every))
+			return;
 		report_is_right(c, "R7", &run);
 		if (!c->failed && run.threads_at_return > run.threads_before)
 			check_fail(c, "R6", "%d threads were still running when "

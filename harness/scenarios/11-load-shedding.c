@@ -218,6 +218,36 @@ static void check_accounting(struct check *c, const struct intake_report *rep,
 				  "submissions", rep->scored, rep->failed, sent);
 }
 
+/*
+ * The set-up the intake scenarios share: the scoring service reset for n
+ * calls of latency_ns each, then intake_start(in, workers, capacity,
+ * threshold, a 10 s cool-down). own[0..n_own-1] are the scenario's
+ * allocations, each NULL when it failed. False, with the check failed for
+ * clause and every own[] freed, when any of that failed.
+ */
+static bool intake_setup(struct check *c, const char *clause, struct intake *in,
+			 uint64_t latency_ns, size_t n, unsigned workers, size_t capacity,
+			 unsigned threshold, void *own[], size_t n_own)
+{
+	bool have_all = true;
+	int err;
+
+	for (size_t i = 0; i < n_own; i++)
+		have_all = have_all && own[i];
+	if (!have_all || stats_rpc_reset(latency_ns, n)) {
+		check_fail(c, clause, "harness set-up failed (memory)");
+	} else {
+		err = intake_start(in, workers, capacity, threshold, 10 * BILLION);
+		if (!err)
+			return true;
+		check_fail(c, clause, "intake_start(workers=%u, capacity=%zu, threshold=%u) "
+			   "returned %d; expected 0", workers, capacity, threshold, err);
+	}
+	for (size_t i = 0; i < n_own; i++)
+		free(own[i]);
+	return false;
+}
+
 /* ---- R1: the submit never waits ---- */
 
 static void full_queue_sheds_at_once(struct check *c, const struct scenario_env *env)
@@ -232,18 +262,9 @@ static void full_queue_sheds_at_once(struct check *c, const struct scenario_env 
 	int err;
 
 	(void)env;
-	if (!records || !result || stats_rpc_reset(1 * MS, N)) {
-		free(records);
-		free(result);
-		return check_fail(c, "R1a", "harness set-up failed (memory)");
-	}
-	err = intake_start(&in, WORKERS, CAP, 100, 10 * BILLION);
-	if (err) {
-		free(records);
-		free(result);
-		return check_fail(c, "R1a", "intake_start(workers=%d, capacity=%d) returned %d; "
-				  "expected 0", WORKERS, CAP, err);
-	}
+	if (!intake_setup(c, "R1a", &in, 1 * MS, N, WORKERS, CAP, 100,
+			  (void *[]){ records, result }, 2))
+		return;
 	/* Every worker takes one submission and sticks in the stalled service. */
 	stats_rpc_set_stalled(true);
 	for (size_t i = 0; i < WORKERS; i++) {
@@ -385,21 +406,10 @@ static void latency_bounded_under_overload(struct check *c, const struct scenari
 	struct intake_report rep;
 	uint64_t worst = 0, bound;
 	size_t worst_item = 0, accepted = 0;
-	int err;
 
-	if (!records || !result || !accepted_ns || stats_rpc_reset(latency, n)) {
-		free(records);
-		free(result);
-		free(accepted_ns);
-		return check_fail(c, "R3", "harness set-up failed (memory)");
-	}
-	err = intake_start(&in, WORKERS, CAP, 100, 10 * BILLION);
-	if (err) {
-		free(records);
-		free(result);
-		free(accepted_ns);
-		return check_fail(c, "R3", "intake_start() returned %d; expected 0", err);
-	}
+	if (!intake_setup(c, "R3", &in, latency, n, WORKERS, CAP, 100,
+			  (void *[]){ records, result, accepted_ns }, 3))
+		return;
 	submitter_prepare(&sub, &in, records, 0, n, result);
 	sub.burst = BURST;
 	sub.burst_pause_ns = MS;
@@ -512,15 +522,32 @@ static bool call_expect(struct check *c, struct breaker *b, struct downstream *d
 	return !c->failed;
 }
 
-/* Opens b with `threshold` failures in a row; false (and a failure) if it does not. */
+/*
+ * A fresh downstream d (succeeding, no latency) and a breaker b of
+ * `threshold` and `cooldown` opened by `threshold` failures in a row (R4b).
+ * False, with the check failed, when breaker_init() failed (for clause) or
+ * b did not open; b is destroyed then, when it was made.
+ */
 static bool open_breaker(struct check *c, struct breaker *b, struct downstream *d,
-			 unsigned threshold, const char *clause)
+			 unsigned threshold, uint64_t cooldown, const char *clause)
 {
+	int err;
+
+	downstream_init(d, 0, 0);
+	err = breaker_init(b, threshold, cooldown);
+	if (err) {
+		check_fail(c, clause, "breaker_init() returned %d; expected 0", err);
+		return false;
+	}
 	downstream_set(d, EIO);
 	for (unsigned i = 0; i < threshold; i++)
-		if (!call_expect(c, b, d, EIO, clause, "a closed breaker, a failing fn"))
-			return false;
-	return call_expect(c, b, d, EBUSY, clause, "right after the threshold-th failure");
+		if (!call_expect(c, b, d, EIO, "R4b", "a closed breaker, a failing fn"))
+			goto fail;
+	if (call_expect(c, b, d, EBUSY, "R4b", "right after the threshold-th failure"))
+		return true;
+fail:
+	breaker_destroy(b);
+	return false;
 }
 
 /* A thread that makes one breaker call and notes what it returned. */
@@ -569,13 +596,12 @@ static size_t callers_start(struct caller *k, size_t n, struct breaker *b, struc
 	return i;
 }
 
-static size_t callers_returned(struct caller *k, size_t n)
+/* Whether caller i of the array ctx has returned (a scenario_holds). */
+static bool caller_returned(void *ctx, size_t i)
 {
-	size_t done = 0;
+	struct caller *k = ctx;
 
-	for (size_t i = 0; i < n; i++)
-		done += atomic_load_explicit(&k[i].result, RELAXED) != NOT_YET;
-	return done;
+	return atomic_load_explicit(&k[i].result, RELAXED) != NOT_YET;
 }
 
 /* ---- R4: closed, then open ---- */
@@ -680,15 +706,10 @@ static void half_open_lets_one_probe(struct check *c, const struct scenario_env 
 	size_t started, busy = 0, returned;
 	unsigned base, probes;
 	uint64_t deadline;
-	int err;
 
 	(void)env;
-	downstream_init(&d, 0, 0);
-	err = breaker_init(&b, 2, cooldown);
-	if (err)
-		return check_fail(c, "R6a", "breaker_init() returned %d; expected 0", err);
-	if (!open_breaker(c, &b, &d, 2, "R4b"))
-		goto out;
+	if (!open_breaker(c, &b, &d, 2, cooldown, "R6a"))
+		return;
 	world_sleep_ns(cooldown + 5 * MS);
 	/* The probe will succeed, but only once the scenario lets it. */
 	downstream_set(&d, 0);
@@ -702,7 +723,7 @@ static void half_open_lets_one_probe(struct check *c, const struct scenario_env 
 	}
 	/* Until every caller has either returned or is held inside fn. */
 	deadline = world_now_ns() + scenario_scaled_ns(0.5);
-	while ((returned = callers_returned(k, THREADS)) +
+	while ((returned = scenario_count_holding(THREADS, caller_returned, k)) +
 	       atomic_load_explicit(&d.inside, RELAXED) < THREADS && world_now_ns() < deadline)
 		world_sleep_ns(MS);
 	for (size_t i = 0; i < THREADS; i++)
@@ -739,15 +760,10 @@ static void failed_probe_reopens(struct check *c, const struct scenario_env *env
 	const uint64_t cooldown = short_cooldown_ns();
 	struct breaker b;
 	struct downstream d;
-	int err;
 
 	(void)env;
-	downstream_init(&d, 0, 0);
-	err = breaker_init(&b, 2, cooldown);
-	if (err)
-		return check_fail(c, "R6b", "breaker_init() returned %d; expected 0", err);
-	if (!open_breaker(c, &b, &d, 2, "R4b"))
-		goto out;
+	if (!open_breaker(c, &b, &d, 2, cooldown, "R6b"))
+		return;
 	world_sleep_ns(cooldown + 5 * MS);
 	downstream_set(&d, EIO);
 	if (!call_expect(c, &b, &d, EIO, "R6a", "the first call once the cool-down has passed "
@@ -775,15 +791,10 @@ static void cooldown_ignores_the_wall_clock(struct check *c, const struct scenar
 	const int64_t hour = 3600 * (int64_t)BILLION;
 	struct breaker b;
 	struct downstream d;
-	int err;
 
 	(void)env;
-	downstream_init(&d, 0, 0);
-	err = breaker_init(&b, 1, cooldown);
-	if (err)
-		return check_fail(c, "R7", "breaker_init() returned %d; expected 0", err);
-	if (!open_breaker(c, &b, &d, 1, "R4b"))
-		goto out;
+	if (!open_breaker(c, &b, &d, 1, cooldown, "R7"))
+		return;
 	downstream_set(&d, 0);
 	perturb_wallclock_step(hour);
 	call_expect(c, &b, &d, EBUSY, "R7", "the wall clock set an hour forwards right after "

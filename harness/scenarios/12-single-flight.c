@@ -82,24 +82,18 @@ static size_t callers_start(struct caller *k, size_t n, struct site_cache *cache
 	return i;
 }
 
-static size_t callers_returned(struct caller *k, size_t n)
+/* Whether caller i of the array ctx has returned (a scenario_holds). */
+static bool caller_returned(void *ctx, size_t i)
 {
-	size_t done = 0;
+	struct caller *k = ctx;
 
-	for (size_t i = 0; i < n; i++)
-		done += atomic_load_explicit(&k[i].result, RELAXED) != NOT_YET;
-	return done;
+	return atomic_load_explicit(&k[i].result, RELAXED) != NOT_YET;
 }
 
 /* Waits up to `seconds` (scaled) for all n callers to return; how many did. */
 static size_t callers_wait(struct caller *k, size_t n, double seconds)
 {
-	uint64_t deadline = world_now_ns() + scaled_ns(seconds);
-	size_t done;
-
-	while ((done = callers_returned(k, n)) < n && world_now_ns() < deadline)
-		world_sleep_ns(MS / 2);
-	return done;
+	return n - scenario_wait_all(n, caller_returned, k, seconds);
 }
 
 /* Users of site's flight, read under the cache's lock (0: no flight). */
@@ -139,11 +133,21 @@ static unsigned wait_arrived(struct site_cache *cache, unsigned site, unsigned n
 	}
 }
 
-static bool cache_start(struct check *c, struct site_cache *cache, uint64_t ttl,
+/*
+ * A fresh world and cache: the site directory reset to `sites` listed sites
+ * (LATENCY_NS a lookup), then site_cache_init(cache, ttl, negative_ttl).
+ * False, with the check failed for clause, when either failed.
+ */
+static bool cache_start(struct check *c, struct site_cache *cache, unsigned sites, uint64_t ttl,
 			uint64_t negative_ttl, const char *clause)
 {
-	int err = site_cache_init(cache, ttl, negative_ttl);
+	int err;
 
+	if (site_directory_reset(LATENCY_NS, sites)) {
+		check_fail(c, clause, "harness set-up failed (memory)");
+		return false;
+	}
+	err = site_cache_init(cache, ttl, negative_ttl);
 	if (err)
 		check_fail(c, clause, "site_cache_init(ttl %.0f ms, negative ttl %.0f ms) returned "
 			   "%d (%s); expected 0", ttl / 1e6, negative_ttl / 1e6, err, strerror(err));
@@ -259,9 +263,7 @@ static void concurrent_misses_one_lookup(struct check *c, const struct scenario_
 	unsigned looked;
 	int err;
 
-	if (site_directory_reset(LATENCY_NS, 8))
-		return check_fail(c, "R1a", "harness set-up failed (memory)");
-	if (!cache_start(c, &cache, 10 * BILLION, BILLION, "R1a"))
+	if (!cache_start(c, &cache, 8, 10 * BILLION, BILLION, "R1a"))
 		return;
 	if (!one_flight(c, &cache, env->small ? 4 : 8, 3, 0))
 		return;
@@ -281,9 +283,7 @@ static void error_reaches_every_waiter(struct check *c, const struct scenario_en
 	unsigned looked;
 	int err;
 
-	if (site_directory_reset(LATENCY_NS, 8))
-		return check_fail(c, "R2a", "harness set-up failed (memory)");
-	if (!cache_start(c, &cache, 10 * BILLION, BILLION, "R2a"))
+	if (!cache_start(c, &cache, 8, 10 * BILLION, BILLION, "R2a"))
 		return;
 	if (!one_flight(c, &cache, env->small ? 4 : 8, 5, EIO))
 		return;
@@ -313,9 +313,7 @@ static void answers_kept_for_ttl(struct check *c, const struct scenario_env *env
 	int err;
 
 	(void)env;
-	if (site_directory_reset(LATENCY_NS, 8))
-		return check_fail(c, "R3", "harness set-up failed (memory)");
-	if (!cache_start(c, &cache, ttl, ttl / 2, "R3"))
+	if (!cache_start(c, &cache, 8, ttl, ttl / 2, "R3"))
 		return;
 	err = get_counting(&cache, 2, &first, &looked);
 	returned = world_now_ns();
@@ -391,11 +389,9 @@ static void not_found_kept_briefly(struct check *c, const struct scenario_env *e
 	size_t started;
 	int err;
 
-	if (site_directory_reset(LATENCY_NS, 8))
-		return check_fail(c, "R4", "harness set-up failed (memory)");
-	site_directory_unlist(MISSING);
-	if (!cache_start(c, &cache, 100 * negative_ttl, negative_ttl, "R4"))
+	if (!cache_start(c, &cache, 8, 100 * negative_ttl, negative_ttl, "R4"))
 		return;
+	site_directory_unlist(MISSING);
 	err = get_counting(&cache, LISTED, &listed, &looked);
 	if (err || looked != 1) {
 		check_fail(c, "R3", "the first site_cache_get() of site %d returned %d after %u "
@@ -520,9 +516,7 @@ static void other_sites_never_wait(struct check *c, const struct scenario_env *e
 	int err;
 
 	(void)env;
-	if (site_directory_reset(LATENCY_NS, 8))
-		return check_fail(c, "R5a", "harness set-up failed (memory)");
-	if (!cache_start(c, &cache, 10 * BILLION, BILLION, "R5a"))
+	if (!cache_start(c, &cache, 8, 10 * BILLION, BILLION, "R5a"))
 		return;
 	err = get_counting(&cache, KEPT, &info, &looked);
 	if (err || looked != 1) {
@@ -573,9 +567,7 @@ static void ttl_ignores_the_wall_clock(struct check *c, const struct scenario_en
 	int err;
 
 	(void)env;
-	if (site_directory_reset(LATENCY_NS, 8))
-		return check_fail(c, "R6", "harness set-up failed (memory)");
-	if (!cache_start(c, &cache, ttl, ttl / 2, "R6"))
+	if (!cache_start(c, &cache, 8, ttl, ttl / 2, "R6"))
 		return;
 	err = get_counting(&cache, 4, &info, &looked);
 	if (err || looked != 1) {
@@ -716,17 +708,15 @@ static void many_threads_many_sites(struct check *c, const struct scenario_env *
 	unsigned threads = env->small ? 4 : MANY_THREADS;
 	size_t started;
 
-	if (!b || site_directory_reset(LATENCY_NS, MANY_SITES)) {
-		free(b);
+	if (!b)
 		return check_fail(c, "R1a", "harness set-up failed (memory)");
+	if (!cache_start(c, &cache, MANY_SITES, 10 * BILLION, 5 * BILLION, "R1a")) {
+		free(b);
+		return;
 	}
 	for (unsigned s = 0; s < MANY_SITES; s++)
 		if (unlisted(s))
 			site_directory_unlist(s);
-	if (!cache_start(c, &cache, 10 * BILLION, 5 * BILLION, "R1a")) {
-		free(b);
-		return;
-	}
 	if (!late_hit(c, &cache, MANY_SITES - 1))
 		goto out;
 	for (started = 0; started < threads; started++) {

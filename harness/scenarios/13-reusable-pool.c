@@ -220,6 +220,41 @@ static struct pool *start_pool(struct check *c, unsigned workers, const char *cl
 	return p;
 }
 
+/*
+ * The set-up most scenarios share: the export service reset for n tasks of
+ * latency_ns each on `workers` connections, then a pool of `workers` started
+ * on the heap (start_pool). own[0..n_own-1] are the scenario's allocations
+ * (make_jobs, calloc), each NULL when it failed. Returns the pool; or NULL
+ * with the check failed for clause and every own[] freed.
+ */
+static struct pool *pool_setup(struct check *c, const char *clause, uint64_t latency_ns,
+			       unsigned workers, size_t n, void *own[], size_t n_own)
+{
+	bool have_all = true;
+	struct pool *p = NULL;
+
+	for (size_t i = 0; i < n_own; i++)
+		have_all = have_all && own[i];
+	if (!have_all || sponsor_export_reset(latency_ns, workers, n))
+		check_fail(c, clause, "harness set-up failed (memory)");
+	else
+		p = start_pool(c, workers, clause);
+	if (!p)
+		for (size_t i = 0; i < n_own; i++)
+			free(own[i]);
+	return p;
+}
+
+/* Submits jobs[0..n-1] to p in order, recording each pool_submit() result. */
+static void submit_all(struct pool *p, struct job *jobs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int err = pool_submit(p, job_fn, job_done, &jobs[i]);
+
+		atomic_exchange_explicit(&jobs[i].submit, err, RELAXED);
+	}
+}
+
 struct stopping {
 	struct pool *p;
 	enum pool_stop how;
@@ -365,18 +400,12 @@ static void every_task_settled_once(struct check *c, const struct scenario_env *
 	size_t started;
 	int before = census_threads(), after;
 
-	if (!jobs || sponsor_export_reset(300 * US, WORKERS, n)) {
-		free(jobs);
-		return check_fail(c, "R1", "harness set-up failed (memory)");
-	}
+	p = pool_setup(c, "R1", 300 * US, WORKERS, n, (void *[]){ jobs }, 1);
+	if (!p)
+		return;
 	for (size_t i = 0; i < n; i++)
 		if (i % 5 == 3)
 			jobs[i].answer = EIO;
-	p = start_pool(c, WORKERS, "R1");
-	if (!p) {
-		free(jobs);
-		return;
-	}
 	started = submitters_start(subs, SUBMITTERS, p, jobs, n, 0);
 	for (size_t i = 0; i < started; i++)
 		pthread_join(subs[i].thread, NULL);
@@ -413,17 +442,9 @@ static void closing_metrics_add_up(struct check *c, const struct scenario_env *e
 	struct stopping *s = calloc(1, sizeof(*s));
 	struct pool *p;
 
-	if (!jobs || !s || sponsor_export_reset(200 * US, WORKERS, n)) {
-		free(jobs);
-		free(s);
-		return check_fail(c, "R6c", "harness set-up failed (memory)");
-	}
-	p = start_pool(c, WORKERS, "R6c");
-	if (!p) {
-		free(jobs);
-		free(s);
+	p = pool_setup(c, "R6c", 200 * US, WORKERS, n, (void *[]){ jobs, s }, 2);
+	if (!p)
 		return;
-	}
 	for (size_t i = 0; i < n; i++) {
 		int err;
 
@@ -517,22 +538,12 @@ static void never_more_than_workers(struct check *c, const struct scenario_env *
 	struct pool *p;
 	size_t reads;
 
-	if (!jobs || !r || !s || sponsor_export_reset(500 * US, WORKERS, n)) {
-		free(jobs);
-		free(r);
-		free(s);
-		return check_fail(c, "R2", "harness set-up failed (memory)");
-	}
+	p = pool_setup(c, "R2", 500 * US, WORKERS, n, (void *[]){ jobs, r, s }, 3);
+	if (!p)
+		return;
 	for (size_t i = 0; i < n; i++)
 		if (i % 7 == 2)
 			jobs[i].answer = EIO;
-	p = start_pool(c, WORKERS, "R2");
-	if (!p) {
-		free(jobs);
-		free(r);
-		free(s);
-		return;
-	}
 	r->p = p;
 	r->total = n;
 	atomic_init(&r->stop, false);
@@ -622,24 +633,12 @@ static void metrics_while_lock_held(struct check *c, const struct scenario_env *
 	bool returned;
 
 	(void)env;
-	if (!jobs || !mc || sponsor_export_reset(200 * US, WORKERS, N)) {
-		free(jobs);
-		free(mc);
-		return check_fail(c, "R6a", "harness set-up failed (memory)");
-	}
-	p = start_pool(c, WORKERS, "R6a");
-	if (!p) {
-		free(jobs);
-		free(mc);
+	p = pool_setup(c, "R6a", 200 * US, WORKERS, N, (void *[]){ jobs, mc }, 2);
+	if (!p)
 		return;
-	}
 	/* Both workers sit inside an export; three tasks wait behind them. */
 	sponsor_export_hold(true);
-	for (size_t i = 0; i < N; i++) {
-		int err = pool_submit(p, job_fn, job_done, &jobs[i]);
-
-		atomic_exchange_explicit(&jobs[i].submit, err, RELAXED);
-	}
+	submit_all(p, jobs, N);
 	{
 		uint64_t deadline = world_now_ns() + scaled_ns(2.0);
 
@@ -701,11 +700,6 @@ static void submit_after_shutdown_refused(struct check *c, const struct scenario
 	int err;
 
 	(void)env;
-	if (!jobs || !s || sponsor_export_reset(100 * US, 2, 3)) {
-		free(jobs);
-		free(s);
-		return check_fail(c, "R3", "harness set-up failed (memory)");
-	}
 	err = pool_init(&bad, 0);
 	if (err != EINVAL) {
 		check_fail(c, "R3", "pool_init(workers=0) returned %d; expected EINVAL (%d)", err,
@@ -718,12 +712,9 @@ static void submit_after_shutdown_refused(struct check *c, const struct scenario
 		free(s);
 		return;
 	}
-	p = start_pool(c, 2, "R3");
-	if (!p) {
-		free(jobs);
-		free(s);
+	p = pool_setup(c, "R3", 100 * US, 2, 3, (void *[]){ jobs, s }, 2);
+	if (!p)
 		return;
-	}
 	err = pool_submit(p, NULL, job_done, &jobs[0]);
 	if (err != EINVAL)
 		check_fail(c, "R3", "pool_submit() with a NULL fn returned %d; expected EINVAL "
@@ -768,19 +759,9 @@ static void submits_racing_shutdown(struct check *c, const struct scenario_env *
 	size_t started;
 	uint64_t deadline;
 
-	if (!jobs || !subs || !s || sponsor_export_reset(100 * US, WORKERS, n)) {
-		free(jobs);
-		free(subs);
-		free(s);
-		return check_fail(c, "R1", "harness set-up failed (memory)");
-	}
-	p = start_pool(c, WORKERS, "R1");
-	if (!p) {
-		free(jobs);
-		free(subs);
-		free(s);
+	p = pool_setup(c, "R1", 100 * US, WORKERS, n, (void *[]){ jobs, subs, s }, 3);
+	if (!p)
 		return;
-	}
 	started = submitters_start(subs, SUBMITTERS, p, jobs, n, 100 * US);
 	/* Shut down once each submitter is about a tenth of the way through. */
 	deadline = world_now_ns() + scaled_ns(2.0);
@@ -842,23 +823,11 @@ static void drain_runs_the_queue(struct check *c, const struct scenario_env *env
 	struct pool *p;
 	bool early;
 
-	if (!jobs || !s || sponsor_export_reset(300 * US, WORKERS, n)) {
-		free(jobs);
-		free(s);
-		return check_fail(c, "R4", "harness set-up failed (memory)");
-	}
-	p = start_pool(c, WORKERS, "R4");
-	if (!p) {
-		free(jobs);
-		free(s);
+	p = pool_setup(c, "R4", 300 * US, WORKERS, n, (void *[]){ jobs, s }, 2);
+	if (!p)
 		return;
-	}
 	sponsor_export_hold(true);
-	for (size_t i = 0; i < n; i++) {
-		int err = pool_submit(p, job_fn, job_done, &jobs[i]);
-
-		atomic_exchange_explicit(&jobs[i].submit, err, RELAXED);
-	}
+	submit_all(p, jobs, n);
 	if (!wait_started(jobs, n, WORKERS, 2.0)) {
 		check_fail(c, "R1", "fewer than %d tasks had started 2 s after %zu were submitted "
 			   "to %d idle workers", WORKERS, n, WORKERS);
@@ -929,17 +898,9 @@ static void cancel_drops_the_queue(struct check *c, const struct scenario_env *e
 	uint64_t t0;
 	bool quick;
 
-	if (!jobs || !s || sponsor_export_reset(1 * MS, WORKERS, n)) {
-		free(jobs);
-		free(s);
-		return check_fail(c, "R5", "harness set-up failed (memory)");
-	}
-	p = start_pool(c, WORKERS, "R5");
-	if (!p) {
-		free(jobs);
-		free(s);
+	p = pool_setup(c, "R5", 1 * MS, WORKERS, n, (void *[]){ jobs, s }, 2);
+	if (!p)
 		return;
-	}
 	for (size_t i = 0; i < n; i++) {
 		int err;
 

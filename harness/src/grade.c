@@ -288,11 +288,7 @@ static bool run_correctness(struct grading *g)
 		bool applies = c->applies;
 
 		/* As if it had not run: back to what it was before. */
-		free(c->summary);
-		free(c->details);
-		json_decref(c->figures);
-		memset(c, 0, sizeof(*c));
-		c->applies = applies;
+		gate_result_clear(c);
 		c->details = details;
 		json_decref(g->result.hidden);
 		g->result.hidden = NULL;

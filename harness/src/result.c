@@ -85,16 +85,24 @@ void chapter_result_finish(struct chapter_result *c)
 	}
 }
 
+void gate_result_clear(struct gate_result *g)
+{
+	bool applies = g->applies;
+
+	free(g->summary);
+	free(g->details);
+	json_decref(g->figures);
+	memset(g, 0, sizeof(*g));
+	g->applies = applies;
+}
+
 void chapter_result_free(struct chapter_result *c)
 {
 	free(c->sandbox);
 	c->sandbox = NULL;
 	free(c->partial);
-	for (int i = 0; i < GATE_COUNT; i++) {
-		free(c->gates[i].summary);
-		free(c->gates[i].details);
-		json_decref(c->gates[i].figures);
-	}
+	for (int i = 0; i < GATE_COUNT; i++)
+		gate_result_clear(&c->gates[i]);
 	json_decref(c->hidden);
 	free(c->id);
 	memset(c, 0, sizeof(*c));

@@ -115,6 +115,12 @@ void gate_add_detail(struct gate_result *g, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /*
+ * Back to not run: frees g's summary, details and figures and zeroes it,
+ * keeping only whether it applies. Not thread-safe (g is the caller's).
+ */
+void gate_result_clear(struct gate_result *g);
+
+/*
  * Applies gating and sums the chapter's score over the gates that apply.
  * The caller sets gates[i].applies first (chapter_result_init does).
  */

@@ -93,16 +93,8 @@ bool run_side_by_side(struct grading *g, struct side_run *runs, size_t n)
 			side_close(&runs[k]);
 		}
 		/* A run that did start is run again, alone, with a clean result. */
-		for (size_t k = 0; k < n; k++) {
-			struct gate_result *r = &g->result.gates[runs[k].i];
-			bool applies = r->applies;
-
-			free(r->summary);
-			free(r->details);
-			json_decref(r->figures);
-			memset(r, 0, sizeof(*r));
-			r->applies = applies;
-		}
+		for (size_t k = 0; k < n; k++)
+			gate_result_clear(&g->result.gates[runs[k].i]);
 	}
 	return ok;
 }

@@ -42,6 +42,21 @@ int census_thread_ids(int *tids, int max)
 	return n;
 }
 
+void census_tids_take(struct census_tids *s)
+{
+	s->n = census_thread_ids(s->tid, CENSUS_MAX_TIDS);
+	if (s->n < 0)
+		s->n = 0;
+}
+
+bool census_tids_has(const struct census_tids *s, int tid)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->tid[i] == tid)
+			return true;
+	return false;
+}
+
 long census_wakeups(void)
 {
 	int *tids = malloc(4096 * sizeof(*tids));

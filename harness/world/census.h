@@ -22,6 +22,24 @@ int census_threads(void);
 int census_thread_ids(int *tids, int max);
 
 /*
+ * The threads of this process at one moment, by kernel thread id: a
+ * snapshot taken by census_tids_take (n 0 when /proc is unreadable; at most
+ * CENSUS_MAX_TIDS kept). Plain data: the caller owns it and its locking.
+ */
+#define CENSUS_MAX_TIDS 1024
+
+struct census_tids {
+	int n;
+	int tid[CENSUS_MAX_TIDS];
+};
+
+/* Takes the snapshot of this process's threads now into s. */
+void census_tids_take(struct census_tids *s);
+
+/* Whether thread tid was in the snapshot s. */
+bool census_tids_has(const struct census_tids *s, int tid);
+
+/*
  * The kernel function thread tid of this process is blocked in, into out
  * ("0" when it is running; empty when it is gone or /proc is unreadable).
  */
