@@ -29,6 +29,45 @@ void chapter_result_init(struct chapter_result *c, const char *id, bool with_lea
 				      course_mode(id, i) != COURSE_OFF;
 }
 
+/* Length of the valid UTF-8 sequence at p (1-4), or 0 when it is not one. */
+static size_t utf8_length(const unsigned char *p)
+{
+	unsigned c = p[0];
+	size_t n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 :
+		   c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+
+	for (size_t i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	/* No overlong three- or four-byte forms, no surrogates, nothing past U+10FFFF. */
+	if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) ||
+	    (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))
+		return 0;
+	return n;
+}
+
+/*
+ * Makes text fit for every report (JSON strings, XML text): each byte of an
+ * invalid UTF-8 sequence and each control character but tab and newline
+ * becomes '?', in place. A program's output reaches the reports through
+ * here, and one stray byte must not cost a report (jansson refuses the
+ * string, libxml2 writes a file no parser reads).
+ */
+static void scrub(char *text)
+{
+	unsigned char *p = (unsigned char *)text;
+
+	while (*p) {
+		size_t n = utf8_length(p);
+
+		if (n == 0 || (*p < 0x20 && *p != '\t' && *p != '\n') || *p == 0x7f) {
+			*p++ = '?';
+			continue;
+		}
+		p += n;
+	}
+}
+
 void gate_set_summary(struct gate_result *g, const char *fmt, ...)
 {
 	va_list ap;
@@ -37,6 +76,7 @@ void gate_set_summary(struct gate_result *g, const char *fmt, ...)
 	va_start(ap, fmt);
 	text = xvasprintf(fmt, ap);
 	va_end(ap);
+	scrub(text);
 	free(g->summary);
 	g->summary = text;
 }
@@ -49,6 +89,7 @@ void gate_add_detail(struct gate_result *g, const char *fmt, ...)
 	va_start(ap, fmt);
 	line = xvasprintf(fmt, ap);
 	va_end(ap);
+	scrub(line);
 	joined = xasprintf("%s%s\n", g->details ? g->details : "", line);
 	free(line);
 	free(g->details);

@@ -106,11 +106,15 @@ int gate_points(enum gate g, bool with_leaks);
  */
 void chapter_result_score(struct chapter_result *c, enum gate i);
 
-/* Sets summary (printf-style); replaces an earlier one. */
+/*
+ * Sets summary (printf-style); replaces an earlier one. Like
+ * gate_add_detail(), fit for every report: each byte of invalid UTF-8 and
+ * each control character but tab and newline becomes '?'.
+ */
 void gate_set_summary(struct gate_result *g, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* Appends one line to details (printf-style). */
+/* Appends one line to details (printf-style), scrubbed as gate_set_summary() says. */
 void gate_add_detail(struct gate_result *g, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
