@@ -48,6 +48,10 @@ static bool verify(char *problem, size_t size)
 			 "were validated and %llu of %zu stored: unfinished work is not fast",
 			 (unsigned long long)service_calls(&validation_api), N,
 			 (unsigned long long)service_calls(&records_db), plausible);
+	else if (report.stored != plausible || report.rejected != N - plausible)
+		snprintf(problem, size, "clean_records() reported %zu stored and %zu rejected; "
+			 "%zu of the %d records were plausible", report.stored, report.rejected,
+			 plausible, N);
 	else
 		return bench_within_limit(&validation_api, "calls", problem, size) &&
 		       bench_within_limit(&records_db, "calls", problem, size);

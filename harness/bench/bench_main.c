@@ -2,26 +2,26 @@
  * bench_main.c - runs chapter_bench and reports the throughput figures
  *
  * Usage: bench --target-efficiency=E --trials=N
- *        bench --once
- * E and N come from the chapter's manifest (the grader passes them).
- * With --once (the ThreadSanitizer build): one set-up, one run of the
- * learner's code at the benchmark's scale, its check, and "done" on the
- * channel; nothing is timed. It shows the race tool the learner's code at
- * full scale, where the scenarios' small workloads may not reach.
+ * E and N come from the chapter's manifest (the grader passes them). The
+ * throughput gate runs the plain build and keeps the times; the tsan gate
+ * runs the ThreadSanitizer build the same way and keeps only the verdicts,
+ * so the learner's code sees the same calls, in the same order, in both.
  *
- * Otherwise: sends {"baseline_s", "reference_s", "measured_s", "ideal_s", "speedup",
+ * Sends {"baseline_s", "reference_s", "measured_s", "ideal_s", "speedup",
  * "efficiency", "target_efficiency", "workload", "valid", "problem",
- * "trials"} as one "bench" message on the channel (harness/lib/channel.h),
- * never through a file, and prints one line for people. The learner's code
- * runs in a thread confined by the seccomp filter (confine.h). Exit status
- * 0 when the figures were sent.
+ * "trials", "heap_left", "entry"} as one "bench" message on the channel
+ * (harness/lib/channel.h), never through a file, and prints one line for
+ * people. The learner's code runs in a thread confined by the seccomp
+ * filter (confine.h). Exit status 0 when the figures were sent.
  *
  * Each trial times the harness's own parallel version (when the chapter has
  * one) and the learner's code, one after the other, so both see the same
  * machine load; the medians are reported. The serial baseline, the sum of
  * its simulated round trips, is timed once, in the first trial (it anchors
  * zero points and the speedup; sleeping does not vary with the load the way
- * computing does).
+ * computing does). heap_left is the most heap (bytes, lib/heapcount.h) a
+ * trial of the learner's code left in use after the chapter's teardown: the
+ * grader counts it as a leak in chapters with the leaks gate.
  */
 #include <jansson.h>
 #include <pthread.h>
@@ -35,6 +35,7 @@
 #include "channel.h"
 #include "clock.h"
 #include "confine.h"
+#include "heapcount.h"
 #include "service.h"
 
 #define MAX_TRIALS 16
@@ -81,6 +82,7 @@ struct figures {
 	double baseline[MAX_TRIALS], reference[MAX_TRIALS], measured[MAX_TRIALS], ideal;
 	unsigned trials;
 	bool valid, harness_failed;
+	long long heap_left;	/* the most heap a trial left after teardown */
 	char problem[512];
 	char confined[300];
 };
@@ -153,9 +155,11 @@ static void *run_trials(void *arg)
 		/* The serial baseline is the sum of its simulated round trips:
 		   one timing is enough (load only slows it, lowering the
 		   zero-point anchor by as much). */
+		long long heap_before;
+
 		if ((t == 0 && !timed(b, b->run_baseline, &f->baseline[0])) ||
 		    (b->run_reference && !timed(b, b->run_reference, &f->reference[t])) ||
-		    !b->setup()) {
+		    ((heap_before = heapcount_in_use()), !b->setup())) {
 			f->harness_failed = true;
 			return NULL;
 		}
@@ -167,6 +171,9 @@ static void *run_trials(void *arg)
 			   bench_ideal_s(b->ideal.calls, b->ideal.latency_ns, b->ideal.parallelism);
 		f->valid = submission_once(b, &f->measured[t], f->problem, sizeof(f->problem),
 					   &busy_at_return, &busy_name);
+		/* After the teardown: what the learner's code allocated and kept. */
+		if (f->valid && heapcount_in_use() - heap_before > f->heap_left)
+			f->heap_left = heapcount_in_use() - heap_before;
 		if (f->valid && busy_at_return > 0) {
 			f->valid = false;
 			snprintf(f->problem, sizeof(f->problem), "%u call%s to the %s %s still in "
@@ -188,39 +195,6 @@ static void *run_trials(void *arg)
 			f->trials = t + 1;
 	}
 	return NULL;
-}
-
-/* --once: the learner's code at full scale, for ThreadSanitizer. */
-static void *run_once(void *arg)
-{
-	const struct bench *b = &chapter_bench;
-	char problem[512] = "", why[256] = "";
-	const char *busy_name = NULL;
-	unsigned busy;
-	double seconds;
-	bool *ok = arg;
-
-	if (confine_prepare(why, sizeof(why)))
-		confine_thread(why, sizeof(why));
-	if (!b->setup())
-		return NULL;
-	*ok = submission_once(b, &seconds, problem, sizeof(problem), &busy, &busy_name);
-	tc_channel_send_text("done", 0, *ok ? "1" : "0");
-	return NULL;
-}
-
-static int main_once(void)
-{
-	pthread_attr_t attr;
-	pthread_t thread;
-	bool ok = false;
-
-	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, 16u << 20);
-	if (pthread_create(&thread, &attr, run_once, &ok) != 0)
-		return 2;
-	pthread_join(thread, NULL);
-	return 0;
 }
 
 /* Reads "--target-efficiency=E --trials=N"; false when either is missing or wrong. */
@@ -259,15 +233,11 @@ int main(int argc, char **argv)
 	char *text;
 
 	tc_channel_open();
-	if (argc > 1 && strcmp(argv[1], "--once") == 0) {
-		free(f);
-		return main_once();
-	}
 	if (!f)
 		return 2;
 	if (!parse_args(argc, argv, &target_efficiency, &trials)) {
 		fprintf(stderr, "usage: bench --target-efficiency=E --trials=N (from the chapter's "
-			"manifest, harness/manifests/)\n       bench --once\n");
+			"manifest, harness/manifests/)\n");
 		free(f);
 		return 2;
 	}
@@ -292,6 +262,10 @@ int main(int argc, char **argv)
 			   "target_efficiency", target_efficiency,
 			   "workload", b->workload, "valid", f->valid,
 			   "problem", f->problem, "trials", (int)f->trials);
+	if (result) {
+		json_object_set_new(result, "heap_left", json_integer(f->heap_left));
+		json_object_set_new(result, "entry", json_string(b->entry));
+	}
 	if (result && b->watched) {
 		json_object_set_new(result, "peak", json_integer(watched_peak));
 		json_object_set_new(result, "limit", json_integer(watched_limit));

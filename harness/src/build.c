@@ -182,7 +182,7 @@ static size_t harness_sources(const struct workspace *w, enum flavor f, char ***
 	free(pattern);
 	ADD(xstrdup("harness/lib/channel.c"));
 	ADD(xstrdup("harness/lib/confine.c"));
-	if (f == FLAVOR_LEAKS)
+	if (f == FLAVOR_LEAKS || f == FLAVOR_BENCH || f == FLAVOR_TSAN_BENCH)
 		ADD(xstrdup("harness/lib/heapcount.c"));
 	if (f == FLAVOR_COLLIDER) {
 		ADD(xstrdup("harness/lib/collider.c"));
@@ -476,7 +476,7 @@ bool workspace_build(struct workspace *w, enum flavor f, char **log)
 			argv_push(&a, "-lcriterion");
 		if (f == FLAVOR_BENCH || f == FLAVOR_TSAN_BENCH)
 			argv_push(&a, "-ljansson");
-		if (f == FLAVOR_LEAKS)
+		if (f == FLAVOR_LEAKS || f == FLAVOR_BENCH || f == FLAVOR_TSAN_BENCH)
 			argv_push(&a, HEAPCOUNT_LINK_FLAGS);
 		argv_push(&a, "-lseccomp");
 		argv_push(&a, "-lm");

@@ -1,9 +1,11 @@
 /*
  * race.c - the race gates: ThreadSanitizer (the scenarios, then the
- * benchmark once at full scale) and Helgrind
+ * whole benchmark at full scale) and Helgrind
  */
 #define _GNU_SOURCE
 #include "runner.h"
+
+#include <jansson.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -45,21 +47,30 @@ static void unpass(struct gate_result *g)
 }
 
 /*
- * The learner's code once more under ThreadSanitizer, at the benchmark's
- * scale (the scenarios' small workloads may not reach a race that needs
- * more items or more threads). Turns a passed gate into a failed one when
- * it finds a race, or when that run does not reach its end.
+ * The benchmark under ThreadSanitizer, run exactly as the throughput gate
+ * runs it (the same arguments, every trial, the serial baseline and the
+ * harness's version in between; only its times are thrown away), so that the
+ * learner's code cannot tell the watched calls at the benchmark's scale
+ * from the timed ones by their number or their order (red team 4: code
+ * that raced, leaked or took its locks in a deadlock-prone order from the
+ * second benchmark-sized call on). The scenarios' small workloads may not
+ * reach a race that needs more items or more threads either. Turns a passed
+ * gate into a failed one when it finds a race, when the benchmark finds the
+ * work wrong there, or when that run does not reach its end.
  */
 static void tsan_at_scale(const struct workspace *w, const char *const *env,
 			  const struct gate_info *gate, struct gate_result *g)
 {
-	const char *argv[] = { w->binaries[FLAVOR_TSAN_BENCH], "--once", NULL };
+	const char *argv[] = { w->binaries[FLAVOR_TSAN_BENCH], w->chapter->bench_args[0],
+			       w->chapter->bench_args[1], NULL };
 	int supp = open_trusted(w, "harness/supp/tsan.supp");
-	/* The benchmark's deadline: the throughput gate's. */
-	struct proc_opts o = tsan_opts(w, env, supp, gate_table[GATE_THROUGHPUT].margin_s);
+	/* The benchmark's deadline, the throughput gate's, stretched as ThreadSanitizer needs. */
+	struct proc_opts o = tsan_opts(w, env, supp,
+				       gate_table[GATE_THROUGHPUT].margin_s * gate->timeout_factor);
 	struct proc_result r;
 	struct evidence e;
 	char *summary = NULL, *details = NULL, describe[160];
+	json_t *figures;
 
 	if (supp < 0 || !workspace_binary_intact(w, FLAVOR_TSAN_BENCH)) {
 		unpass(g);
@@ -72,22 +83,28 @@ static void tsan_at_scale(const struct workspace *w, const char *const *env,
 	proc_run(argv, &o, &r);
 	close(supp);
 	evidence_parse(r.channel, r.channel_len, r.channel_dropped, r.token, &e);
+	figures = e.bench ? json_loads(e.bench, 0, NULL) : NULL;
 	if (tsan_reduce(w, r.output, &summary, &details) > 0) {
 		unpass(g);
 		gate_set_summary(g, "ThreadSanitizer, at the benchmark's scale: %s", summary);
 		gate_add_detail(g, "at the benchmark's scale (the scenarios did not show it):\n%s",
 				details);
-	} else if (!e.done || r.output_dropped ||
+	} else if (!figures || r.output_dropped ||
 		   !(r.end == PROC_EXITED && (r.code == 0 || r.code == gate->tool_exit))) {
 		unpass(g);
 		gate_set_summary(g, "could not run: the benchmark under ThreadSanitizer %s before "
 				 "its end%s", proc_describe(&r, describe, sizeof(describe)),
 				 r.output_dropped ? " (your program printed more than 4 MiB)" : "");
+	} else if (!json_is_true(json_object_get(figures, "valid"))) {
+		unpass(g);
+		gate_set_summary(g, "the benchmark under ThreadSanitizer found the work wrong: %s",
+				 json_string_value(json_object_get(figures, "problem")));
 	} else {
 		gate_set_summary(g, "no ThreadSanitizer report (the scenarios, smaller workload, "
-				 "and the benchmark once at full scale), and no race or failure "
+				 "and the benchmark at full scale), and no race or failure "
 				 "in a run at full speed");
 	}
+	json_decref(figures);
 	free(summary);
 	free(details);
 	evidence_free(&e);

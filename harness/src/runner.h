@@ -8,6 +8,8 @@
 #ifndef GRADER_RUNNER_H
 #define GRADER_RUNNER_H
 
+#include <jansson.h>
+
 #include "evidence.h"
 #include "gates.h"
 #include "proc.h"
@@ -54,6 +56,13 @@ bool binary_ready(const struct workspace *w, enum flavor f, struct gate_result *
 bool driver_failed(const struct workspace *w, const struct scenario_list *list,
 		   const struct evidence *e, const struct proc_result *r,
 		   const struct gate_info *gate, const char *tool, struct gate_result *g);
+
+/*
+ * In a chapter graded on leaks, a benchmark trial that left heap behind
+ * (the figures' heap_left) makes the figures invalid, with the problem
+ * named. Returns true when it did.
+ */
+bool bench_leak_check(const struct workspace *w, json_t *figures);
 
 /* Opens a trusted file of the workbook read-only, to hand to a tool; -1 on error. */
 int open_trusted(const struct workspace *w, const char *rel);

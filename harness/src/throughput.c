@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alloc.h"
+#include "chapter.h"
 #include "feedback.h"
 #include "proc.h"
 #include "throughput_cause.h"
@@ -60,6 +62,25 @@ static void throughput_figures(struct gate_result *g, json_t *figures)
 	json_object_set_new(figures, "reference_efficiency", json_real(ref_eff));
 }
 
+bool bench_leak_check(const struct workspace *w, json_t *figures)
+{
+	json_int_t left = json_integer_value(json_object_get(figures, "heap_left"));
+	char *problem;
+
+	if (!chapter_has_leaks_gate(w->chapter) || left <= 0 ||
+	    !json_is_true(json_object_get(figures, "valid")))
+		return false;
+	problem = xasprintf("%lld bytes your code allocated during a benchmark trial were still "
+			    "in use after %s and the chapter's clean-up had returned: a leak "
+			    "(the scenarios did not show it)", (long long)left,
+			    json_string_value(json_object_get(figures, "entry")) ?
+			    json_string_value(json_object_get(figures, "entry")) : "your function");
+	json_object_set_new(figures, "valid", json_false());
+	json_object_set_new(figures, "problem", json_string(problem));
+	free(problem);
+	return true;
+}
+
 void gate_throughput(const struct workspace *w, const struct scenario_list *list,
 		     const struct gate_info *gate, struct gate_result *g)
 {
@@ -95,6 +116,7 @@ void gate_throughput(const struct workspace *w, const struct scenario_list *list
 			free(stacks);
 		}
 	} else {
+		bench_leak_check(w, figures);
 		if (!json_is_true(json_object_get(figures, "valid")))
 			gate_set_summary(g, "the benchmark's work was wrong: %s",
 					 json_string_value(json_object_get(figures, "problem")));

@@ -42,7 +42,7 @@ enum flavor {
 	FLAVOR_TSAN,		/* race driver, -fsanitize=thread */
 	FLAVOR_HELGRIND,	/* race driver, -O0 -g, for Valgrind */
 	FLAVOR_BENCH,		/* benchmark, -O2 */
-	FLAVOR_TSAN_BENCH,	/* benchmark once, -fsanitize=thread: races at scale */
+	FLAVOR_TSAN_BENCH,	/* benchmark, -fsanitize=thread: races at scale */
 	FLAVOR_LEAKS,		/* race driver, -fsanitize=leak */
 	FLAVOR_COLLIDER,	/* race driver, full speed: lib/collider.h */
 	FLAVOR_COUNT
