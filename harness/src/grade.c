@@ -329,6 +329,7 @@ static bool run_phase_one(struct grading *g)
 
 	if (!run_correctness(g))
 		return false;
+	g->w.correctness_passed = correctness->tool_passed;
 	for (int i = 0; i < GATE_COUNT; i++) {
 		if (i == GATE_CORRECTNESS || gate_table[i].phase != PHASE_ONE ||
 		    !out->gates[i].applies)
@@ -426,6 +427,7 @@ void grade_throughput(struct grading *g)
 
 	if (!g->built)
 		return;
+	g->w.leaks_found = out->gates[GATE_LEAKS].applies && !out->gates[GATE_LEAKS].tool_passed;
 	for (int i = 0; i < GATE_COUNT; i++) {
 		if (gate_table[i].phase != PHASE_ALONE || !out->gates[i].applies)
 			continue;

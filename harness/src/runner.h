@@ -60,7 +60,8 @@ bool driver_failed(const struct workspace *w, const struct scenario_list *list,
 /*
  * In a chapter graded on leaks, a benchmark trial that left heap behind
  * (the figures' heap_left) makes the figures invalid, with the problem
- * named. Returns true when it did.
+ * named, unless the leaks gate already failed (one leak, one penalty).
+ * Returns true when it did.
  */
 bool bench_leak_check(const struct workspace *w, json_t *figures);
 

@@ -67,7 +67,7 @@ bool bench_leak_check(const struct workspace *w, json_t *figures)
 	json_int_t left = json_integer_value(json_object_get(figures, "heap_left"));
 	char *problem;
 
-	if (!chapter_has_leaks_gate(w->chapter) || left <= 0 ||
+	if (!chapter_has_leaks_gate(w->chapter) || w->leaks_found || left <= 0 ||
 	    !json_is_true(json_object_get(figures, "valid")))
 		return false;
 	problem = xasprintf("%lld bytes your code allocated during a benchmark trial were still "

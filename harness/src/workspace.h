@@ -80,6 +80,9 @@ struct workspace {
 	char *hidden_tests;		/* <root>/harness/hidden/<id>.c, or NULL */
 	char seed_env[40];		/* "TC_SEED=N" for the scenario gates, or
 					   "TC_SEED=": no perturbation (perturb.h) */
+	/* What earlier gates found: written by grade.c before later gates run. */
+	bool correctness_passed;	/* the tsan gate judges the benchmark's work */
+	bool leaks_found;		/* the benchmark's leak check is then moot */
 };
 
 /*
