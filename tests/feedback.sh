@@ -122,6 +122,19 @@ case_harness() {
 	grade 09-fan-out-fan-in slow-return-recv.c "$out" --test handoff_under_contention
 	expect "harness: a receiver slow to return after the hand-off is not a lost item" "$out" \
 		'^  correctness  PASS  40/40  1 of 1 tests pass'
+	# Correct programs slower or later where the contract allows (scenario audit).
+	grade 02-waitgroups late-waiter.c "$out" --test reuse_at_once_releases_every_waiter
+	expect "harness: a waiter that calls wait late is not counted as blocked" "$out" \
+		'^  correctness  PASS  40/40  1 of 1 tests pass'
+	grade 04-context-cancellation group-cancels-after-10ms.c "$out" --test group_returns_first_error
+	expect "harness: siblings stopped within R7c's 50 ms pass" "$out" \
+		'^  correctness  PASS  40/40  1 of 1 tests pass'
+	grade 04-context-cancellation slow-child-init.c "$out" --test first_cause_wins
+	expect "harness: a slow ctx_init() does not turn the parent's first cause around" "$out" \
+		'^  correctness  PASS  40/40  1 of 1 tests pass'
+	grade 12-single-flight slow-hit.c "$out" --test answers_kept_for_ttl
+	expect "harness: a hit slower than the sleep's overshoot is still judged by R3" "$out" \
+		'^  correctness  PASS  40/40  1 of 1 tests pass'
 }
 
 case_points() {

@@ -23,6 +23,7 @@
 #include <sched.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,6 +55,7 @@ struct probe {
 	int dones;		/* waitgroup_done() calls the scenario has made */
 	bool last_done;		/* the call that brings the count to zero began */
 	bool humble;		/* waiters lower their priority (nice 19) */
+	pid_t os_tid[MAX_WAITERS];	/* lock: kernel ids, in the order they entered */
 	pthread_t tids[MAX_WAITERS];
 };
 
@@ -99,6 +101,8 @@ static void *waiter_thread(void *arg)
 	if (p->humble)
 		setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
 	pthread_mutex_lock(&p->lock);
+	if (p->entered < MAX_WAITERS)
+		p->os_tid[p->entered] = gettid();
 	p->entered++;
 	pthread_cond_broadcast(&p->moved);
 	pthread_mutex_unlock(&p->lock);
@@ -271,6 +275,27 @@ static void every_waiter_released_at_zero(struct check *c, const struct scenario
 static bool pin_to_one_cpu(cpu_set_t *saved);
 
 /*
+ * scenario_holds over a probe: waiter i sleeps in a futex (inside
+ * waitgroup_wait(), on its mutex or condition variable), not merely on its
+ * way there: "entered" is counted before the call, and a nice-19 waiter on a
+ * busy CPU may take a while to reach it.
+ */
+static bool waiter_in_futex(void *ctx, size_t i)
+{
+	struct probe *p = ctx;
+	char where[64];
+	pid_t tid;
+
+	pthread_mutex_lock(&p->lock);
+	tid = p->os_tid[i];
+	pthread_mutex_unlock(&p->lock);
+	if (!tid)
+		return false;
+	census_thread_wchan(tid, where, sizeof(where));
+	return strncmp(where, "futex", 5) == 0;
+}
+
+/*
  * One round of R2b: returns how many of `waiters` waiters, blocked when the
  * count fell to zero, returned within 2 s though waitgroup_add(1) followed
  * at once; -1 when the harness could not set the round up.
@@ -299,6 +324,12 @@ static int reuse_round(int waiters)
 		return -1;
 	}
 	pause_ms(20);
+	/*
+	 * Only a waiter already blocked in waitgroup_wait() must be released by
+	 * the zero below; one that calls it after the add belongs to the next
+	 * round. Wait (up to 1 s) until each is asleep in a futex.
+	 */
+	scenario_wait_all_steady((size_t)waiters, waiter_in_futex, p, 1.0);
 	/* The count reaches zero, and the next round begins at once. */
 	probe_done(p, true);
 	waitgroup_add(&p->wg, 1);

@@ -29,6 +29,7 @@
 #define MS 1000000ull
 #define BOUND_MS 50.0		/* "promptly" in context.h */
 #define GIVE_UP_NS (1000 * MS)	/* how long a scenario waits for a wake-up */
+#define ROOT_DEADLINE_MS 100	/* first_cause_wins: the parent's deadline */
 
 static double ms(uint64_t ns)
 {
@@ -127,6 +128,8 @@ static void first_cause_wins(struct check *c, const struct scenario_env *env)
 {
 	struct ctx d, root, child;
 	int err, after, child_err;
+	uint64_t t_root;
+	bool child_first;
 
 	(void)env;
 	if (ctx_init_timeout(&d, NULL, 20 * MS))
@@ -134,11 +137,18 @@ static void first_cause_wins(struct check *c, const struct scenario_env *env)
 	ctx_cancel(&d);
 	ctx_cancel(&d);
 	err = ctx_wait(&d);
-	/* A child cancelled before its parent's deadline keeps its own cause. */
-	if (ctx_init_timeout(&root, NULL, 20 * MS) || ctx_init(&child, &root))
+	/*
+	 * A child cancelled before its parent's deadline keeps its own cause.
+	 * The deadline is far enough off for a preempted thread (or a slow
+	 * ctx_init) to cancel the child first; if even so the cancel returned
+	 * after it, the parent's ETIMEDOUT may rightly have come first.
+	 */
+	t_root = world_now_ns();
+	if (ctx_init_timeout(&root, NULL, ROOT_DEADLINE_MS * MS) || ctx_init(&child, &root))
 		return check_fail(c, "R1b", "harness set-up failed");
 	ctx_cancel(&child);
-	world_sleep_ns(40 * MS);
+	child_first = world_now_ns() < t_root + ROOT_DEADLINE_MS * MS;
+	world_sleep_ns((ROOT_DEADLINE_MS + 20) * MS);
 	after = ctx_err(&d);
 	child_err = ctx_err(&child);
 	ctx_destroy(&child);
@@ -149,9 +159,10 @@ static void first_cause_wins(struct check *c, const struct scenario_env *env)
 	EXPECT(c, after == err, "R1b", "a ctx cancelled before its 20 ms deadline: ctx_wait() "
 	       "returned %s, but once the deadline had passed ctx_err() returned %s; "
 	       "expected the first cause to stay", errname(err), errname(after));
-	EXPECT(c, child_err == ECANCELED, "R1b", "a child cancelled before its parent's 20 ms "
-	       "deadline: once the deadline had passed, ctx_err(child) returned %s; "
-	       "expected ECANCELED, its first cause", errname(child_err));
+	EXPECT(c, !child_first || child_err == ECANCELED, "R1b", "a child cancelled before its "
+	       "parent's %d ms deadline: once the deadline had passed, ctx_err(child) "
+	       "returned %s; expected ECANCELED, its first cause", ROOT_DEADLINE_MS,
+	       errname(child_err));
 }
 
 /* A ctx that is already done answers at once, and a second cancel is harmless. */
@@ -792,6 +803,8 @@ static void done_ctx_wins_over_room_items_and_close(struct check *c,
 /* ---- R7: the error group ----------------------------------------------- */
 
 #define SIBLINGS 3
+#define SIBLING_CALL_MS 2	/* the wearables vendor's latency in group_returns_first_error */
+#define SIBLING_CALLS_IN_BOUND ((int)(BOUND_MS / SIBLING_CALL_MS) + 2)
 
 struct group_run {
 	pthread_mutex_t lock;
@@ -871,7 +884,8 @@ static void group_returns_first_error(struct check *c, const struct scenario_env
 	pthread_mutex_init(&run.lock, NULL);
 	pthread_cond_init(&run.started, NULL);
 	wearables_offline_every = 0;
-	if (service_init(&wearables_api, "the wearables vendor", 2 * MS, SERVICE_NO_LIMIT, 16) ||
+	if (service_init(&wearables_api, "the wearables vendor", SIBLING_CALL_MS * MS,
+			 SERVICE_NO_LIMIT, 16) ||
 	    group_init(&g, NULL))
 		return check_fail(c, "R7b", "harness set-up failed");
 	for (unsigned i = 0; i <= SIBLINGS; i++) {
@@ -895,10 +909,17 @@ static void group_returns_first_error(struct check *c, const struct scenario_env
 	EXPECT(c, err == EIO, "R7b", "group_wait() returned %s; expected EIO, the error of "
 	       "the first task that failed (the siblings it cancelled return ECANCELED "
 	       "afterwards: that must not replace the first error)", errname(err));
-	EXPECT(c, service_calls_after_mark(&wearables_api) <= 2 * SIBLINGS, "R7c",
-	       "the %d siblings started %llu calls after the first task failed; expected "
-	       "one or two each at most: the failure must cancel the group's ctx", SIBLINGS,
-	       (unsigned long long)service_calls_after_mark(&wearables_api));
+	/*
+	 * R7c allows the siblings 50 ms to stop: in that time each may start a
+	 * call every SIBLING_CALL_MS, plus the one it was in and one more as the
+	 * cancel lands. A group that never cancels makes rounds - 1 each.
+	 */
+	EXPECT(c, service_calls_after_mark(&wearables_api) <= SIBLING_CALLS_IN_BOUND * SIBLINGS,
+	       "R7c", "the %d siblings started %llu calls after the first task failed; "
+	       "expected at most %d each (a %d ms call, for the %.0f ms they have to stop): "
+	       "the failure must cancel the group's ctx", SIBLINGS,
+	       (unsigned long long)service_calls_after_mark(&wearables_api),
+	       SIBLING_CALLS_IN_BOUND, SIBLING_CALL_MS, BOUND_MS);
 	EXPECT(c, ms(end - failed) <= BOUND_MS, "R7c", "group_wait() returned %.1f ms after "
 	       "the first failure; expected within %.0f ms (the siblings should stop)",
 	       ms(end - failed), BOUND_MS);
