@@ -44,10 +44,14 @@
 #define SCENARIO_PAUSES 400		/* pauses all threads may take per scenario */
 #define SITES 256			/* the per-thread site cache */
 #define FOUND 16			/* races kept (distinct pairs of sites) */
+#define ATOMIC_EVERY 16			/* about one atomic load in ATOMIC_EVERY pauses */
+#define ATOMIC_PAUSES 32		/* such pauses a thread may take */
+#define SCENARIO_ATOMIC_PAUSES 200	/* and all threads per scenario */
 
 static struct collider_table table;
 static _Atomic(uintptr_t) canary_lo, canary_len;
 static atomic_int budget = SCENARIO_PAUSES;
+static atomic_int atomic_budget = SCENARIO_ATOMIC_PAUSES;
 static atomic_uint next_tid;
 static atomic_bool canary_caught;	/* a race on the canary's range is kept */
 static atomic_bool canary_armed;	/* table.armed holds one extra for the canary */
@@ -73,6 +77,8 @@ static __thread long long slow_ns;	/* time this thread spent on the slow path */
 static __thread long long paused_ns;	/* of which asleep, watching */
 static __thread long long last_mono_ns, last_cpu_ns;	/* the last discounted times it read */
 static long long hook_cost_ps;		/* one hook call, in picoseconds */
+static __thread int atomic_countdown;
+static __thread unsigned atomic_paused;
 static __thread uintptr_t site_key[SITES];
 static __thread unsigned site_count[SITES];
 
@@ -171,6 +177,35 @@ static void watch(const struct collider_access *a, bool canary)
 		paused_ns += PAUSE_NS;
 	}
 	collider_table_unwatch(&table, slot);
+}
+
+/*
+ * After a sampled atomic load, a pause as long as a watched access's. A
+ * value read by one atomic step and written back by another (a
+ * check-then-act of two atomic steps: a load, then a store or an exchange)
+ * loses an update another thread makes in between, and no race tool reports
+ * it: every access is atomic. The pause gives that thread the time to make
+ * one, so that a scenario's own counts show the loss. Counted as the
+ * hooks' cost, so the program's clocks do not show it.
+ */
+static void atomic_load_window(void)
+{
+	long long start;
+
+	if (harness_thread || atomic_paused >= ATOMIC_PAUSES)
+		return;
+	tid();
+	if (--atomic_countdown > 0)
+		return;
+	atomic_countdown = 1 + (int)(next_random() % (2 * ATOMIC_EVERY));
+	if (atomic_load_explicit(&live, memory_order_relaxed) < 2 ||
+	    atomic_fetch_sub_explicit(&atomic_budget, 1, memory_order_relaxed) <= 0)
+		return;
+	atomic_paused++;
+	start = now_ns();
+	pause_for(PAUSE_NS);
+	paused_ns += PAUSE_NS;
+	slow_ns += now_ns() - start;
 }
 
 /* Starts a countdown of n accesses, counting those of the last one. */
@@ -390,6 +425,7 @@ size_t tc_collider_report(size_t index)
 	if (atomic_exchange(&canary_armed, false))
 		atomic_fetch_sub(&table.armed, 1);
 	atomic_store(&budget, SCENARIO_PAUSES);
+	atomic_store(&atomic_budget, SCENARIO_ATOMIC_PAUSES);
 	return sent;
 }
 
@@ -461,7 +497,7 @@ void __tsan_atomic_signal_fence(int mo) { (void)mo; __atomic_signal_fence(__ATOM
 	int __tsan_atomic##n##_compare_exchange_weak(volatile T *a, T *c, T v, int mo, int fmo); \
 	T __tsan_atomic##n##_compare_exchange_val(volatile T *a, T c, T v, int mo, int fmo); \
 	T __tsan_atomic##n##_load(const volatile T *a, int mo)			\
-	{ (void)mo; return __atomic_load_n(a, SC); }				\
+	{ T v = __atomic_load_n(a, SC); (void)mo; atomic_load_window(); return v; } \
 	void __tsan_atomic##n##_store(volatile T *a, T v, int mo)		\
 	{ (void)mo; __atomic_store_n(a, v, SC); }				\
 	T __tsan_atomic##n##_exchange(volatile T *a, T v, int mo)		\

@@ -45,6 +45,11 @@ int __real_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(
 			  void *arg);
 int __real_pthread_join(pthread_t t, void **result);
 int __real_sched_yield(void);
+int __real_nanosleep(const struct timespec *req, struct timespec *rem);
+int __real_clock_nanosleep(clockid_t clock, int flags, const struct timespec *req,
+			   struct timespec *rem);
+int __real_usleep(useconds_t us);
+unsigned __real_sleep(unsigned s);
 
 /*
  * Set once, before main, by perturb_init(): whether TC_SEED asked for
@@ -148,7 +153,7 @@ static void short_sleep(uint64_t r)
 	struct timespec ts = { 0, (long)(10 + r % 191) * 1000L };
 
 	atomic_fetch_add_explicit(&count_sleeps, 1, memory_order_relaxed);
-	nanosleep(&ts, NULL);
+	__real_nanosleep(&ts, NULL);
 }
 
 /* The common perturbation point: rarely a short sleep, often a yield. */
@@ -229,12 +234,162 @@ static void shift_timespec(struct timespec *ts, int64_t offset)
 	ts->tv_nsec = (long)ns;
 }
 
+/* ---- the monotonic warp (perturb_monotonic_step) ---- */
+
+/* Set by perturb_warp_arm(); the monotonic clocks' step so far (ns, >= 0). */
+static atomic_bool warp_armed;
+static _Atomic int64_t monotonic_offset_ns;
+
+/* The longest real wait or sleep a warped wait makes before it looks again. */
+#define WARP_SLICE_NS 5000000
+
+void perturb_warp_arm(void)
+{
+	VALGRIND_HG_DISABLE_CHECKING(&warp_armed, sizeof(warp_armed));
+	VALGRIND_HG_DISABLE_CHECKING(&monotonic_offset_ns, sizeof(monotonic_offset_ns));
+	atomic_store(&warp_armed, true);
+}
+
+void perturb_monotonic_step(int64_t ns)
+{
+	perturb_warp_arm();
+	if (ns > 0)
+		atomic_fetch_add(&monotonic_offset_ns, ns);
+}
+
+static bool is_monotonic(clockid_t clock)
+{
+	return clock == CLOCK_MONOTONIC || clock == CLOCK_MONOTONIC_RAW ||
+	       clock == CLOCK_MONOTONIC_COARSE || clock == CLOCK_BOOTTIME;
+}
+
+/* The step the calling thread sees on clock (the watchdog sees none). */
+static int64_t warp_of(clockid_t clock)
+{
+	if (self.exempt || !is_monotonic(clock))
+		return 0;
+	return atomic_load_explicit(&monotonic_offset_ns, memory_order_relaxed);
+}
+
+/* True when waits and sleeps of the calling thread must follow the warp. */
+static bool warping(void)
+{
+	return !self.exempt && atomic_load_explicit(&warp_armed, memory_order_relaxed);
+}
+
+static int64_t ns_of(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
+}
+
+static struct timespec timespec_of(int64_t ns)
+{
+	return (struct timespec){ .tv_sec = (time_t)(ns / 1000000000),
+				  .tv_nsec = (long)(ns % 1000000000) };
+}
+
+/* Now on clock as the calling thread sees it (warp included), in ns. */
+static int64_t seen_now(clockid_t clock)
+{
+	struct timespec ts;
+
+	__real_clock_gettime(clock, &ts);
+	return ns_of(&ts) + warp_of(clock);
+}
+
+/*
+ * A condition wait until abstime on clock (as the caller sees the clock),
+ * under the warp: one real wait of at most WARP_SLICE_NS, then ETIMEDOUT
+ * when the deadline has passed (a step may have moved it), else the real
+ * wait's result (0 after a slice: a spurious wake-up, which POSIX allows).
+ */
+static int warped_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
+			    const struct timespec *abstime)
+{
+	int64_t deadline = ns_of(abstime), now = seen_now(clock), real_until;
+	struct timespec until;
+	int rc;
+
+	if (now >= deadline)
+		return ETIMEDOUT;
+	real_until = (deadline - now < WARP_SLICE_NS ? deadline : now + WARP_SLICE_NS) -
+		     warp_of(clock);
+	until = timespec_of(real_until);
+	rc = __real_pthread_cond_clockwait(c, m, clock, &until);
+	if (rc == ETIMEDOUT)
+		rc = seen_now(clock) >= deadline ? ETIMEDOUT : 0;
+	return rc;
+}
+
+/* The clock a condition variable's timed waits use (glibc keeps it in __wrefs bit 1). */
+static clockid_t cond_clock(const pthread_cond_t *c)
+{
+	return (c->__data.__wrefs & 2) ? CLOCK_MONOTONIC : CLOCK_REALTIME;
+}
+
+/* Sleeps until `target` on clock as the caller sees it, in slices. */
+static int warped_sleep_until(clockid_t clock, int64_t target, struct timespec *rem)
+{
+	int64_t now;
+
+	while ((now = seen_now(clock)) < target) {
+		struct timespec slice = timespec_of(target - now < WARP_SLICE_NS ?
+						    target - now : WARP_SLICE_NS);
+
+		if (__real_nanosleep(&slice, NULL) != 0) {
+			if (rem)
+				*rem = timespec_of(target - seen_now(clock) > 0 ?
+						   target - seen_now(clock) : 0);
+			return -1;	/* errno from nanosleep (EINTR) */
+		}
+	}
+	return 0;
+}
+
+int __wrap_nanosleep(const struct timespec *req, struct timespec *rem)
+{
+	if (!warping() || !req || req->tv_nsec < 0 || req->tv_nsec >= 1000000000)
+		return __real_nanosleep(req, rem);
+	return warped_sleep_until(CLOCK_MONOTONIC, seen_now(CLOCK_MONOTONIC) + ns_of(req), rem);
+}
+
+int __wrap_clock_nanosleep(clockid_t clock, int flags, const struct timespec *req,
+			   struct timespec *rem)
+{
+	int64_t target;
+
+	if (!warping() || !is_monotonic(clock) || !req || req->tv_nsec < 0 ||
+	    req->tv_nsec >= 1000000000)
+		return __real_clock_nanosleep(clock, flags, req, rem);
+	target = (flags & TIMER_ABSTIME) ? ns_of(req) : seen_now(clock) + ns_of(req);
+	return warped_sleep_until(clock, target, (flags & TIMER_ABSTIME) ? NULL : rem) ?
+	       errno : 0;
+}
+
+int __wrap_usleep(useconds_t us)
+{
+	struct timespec ts = timespec_of((int64_t)us * 1000);
+
+	return warping() ? __wrap_nanosleep(&ts, NULL) : __real_usleep(us);
+}
+
+unsigned __wrap_sleep(unsigned s)
+{
+	struct timespec ts = timespec_of((int64_t)s * 1000000000), rem = { 0 };
+
+	if (!warping())
+		return __real_sleep(s);
+	return __wrap_nanosleep(&ts, &rem) ? (unsigned)rem.tv_sec : 0;
+}
+
 int __wrap_clock_gettime(clockid_t clock, struct timespec *ts)
 {
 	int rc = __real_clock_gettime(clock, ts);
 	int64_t offset;
 
 	if (rc == 0 && clock == CLOCK_REALTIME && (offset = perturb_wallclock_offset()) != 0)
+		shift_timespec(ts, offset);
+	else if (rc == 0 && (offset = warp_of(clock)) != 0)
 		shift_timespec(ts, offset);
 	return rc;
 }
@@ -326,6 +481,11 @@ int __wrap_pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
 {
 	int rc;
 
+	if (warping() && abstime && cond_clock(c) == CLOCK_MONOTONIC) {
+		if (active() && spurious_wakeup(m))
+			return 0;
+		return warped_cond_wait(c, m, CLOCK_MONOTONIC, abstime);
+	}
 	if (!active())
 		return __real_pthread_cond_timedwait(c, m, abstime);
 	if (spurious_wakeup(m))
@@ -340,6 +500,11 @@ int __wrap_pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid
 {
 	int rc;
 
+	if (warping() && abstime && is_monotonic(clock)) {
+		if (active() && spurious_wakeup(m))
+			return 0;
+		return warped_cond_wait(c, m, clock, abstime);
+	}
 	if (!active())
 		return __real_pthread_cond_clockwait(c, m, clock, abstime);
 	if (spurious_wakeup(m))

@@ -66,7 +66,7 @@
 	"pthread_cond_broadcast", "pthread_rwlock_rdlock",                     \
 	"pthread_rwlock_wrlock", "pthread_rwlock_unlock", "sem_wait",          \
 	"sem_post", "sem_timedwait", "pthread_create", "pthread_join",         \
-	"sched_yield"
+	"sched_yield", "nanosleep", "clock_nanosleep", "usleep", "sleep"
 
 /*
  * Adds ns (negative: backwards) to the wall clock as every wrapped caller
@@ -81,6 +81,26 @@ void perturb_wallclock_step(int64_t ns);
  * partial start. Thread-safe; independent of the seed.
  */
 void perturb_fail_create_after(int calls);
+
+/*
+ * The monotonic warp, for contracts with limits longer than a scenario can
+ * wait (a 30 s ttl, deadline or cool-down): perturb_monotonic_step(ns)
+ * moves CLOCK_MONOTONIC (and _RAW, _COARSE, CLOCK_BOOTTIME) forwards by ns
+ * as clock_gettime() shows it to every thread but the exempt watchdog, from
+ * now on; steps add up, and the clock never goes back. Once armed (the first
+ * step, or perturb_warp_arm() before the waits begin), timed waits on a
+ * monotonic clock (pthread_cond_timedwait() on a condition variable set to
+ * CLOCK_MONOTONIC, pthread_cond_clockwait()) and sleeps (nanosleep(),
+ * clock_nanosleep() on a monotonic clock, usleep(), sleep()) look at the
+ * warped clock every 5 ms of real time, so a step ends a wait or a sleep
+ * whose deadline it passed: a condition wait returns ETIMEDOUT, or 0 after a
+ * slice (a spurious wake-up), a sleep returns once the warped time is up.
+ * Everything it shows is what a machine suspended for ns would show.
+ * CLOCK_REALTIME and semaphores' timed waits are left alone. Both never
+ * block; thread-safe.
+ */
+void perturb_warp_arm(void);
+void perturb_monotonic_step(int64_t ns);
 
 /* The total of all steps so far, in nanoseconds. Never blocks. */
 int64_t perturb_wallclock_offset(void);

@@ -457,6 +457,48 @@ static void deadline_fires_on_time(struct check *c, const struct scenario_env *e
 }
 
 /*
+ * R3a with a deadline longer than a scenario can wait (30 s, the batch's
+ * budget in the lesson): the monotonic clock is stepped forwards
+ * (perturb.h's warp), as a machine that slept would show it. 20 s in the
+ * ctx is not done yet; 35 s in, ctx_wait() returns ETIMEDOUT.
+ */
+static void long_deadline_fires(struct check *c, const struct scenario_env *env)
+{
+	const int64_t second = 1000 * (int64_t)MS;
+	struct timed *t;
+	uint64_t end;
+	int err, early;
+	bool stuck, returned;
+
+	(void)env;
+	perturb_warp_arm();
+	t = timed_start(c, "R3a", 30 * (uint64_t)second, false);
+	if (!t)
+		return;
+	world_sleep_ns(10 * MS);
+	perturb_monotonic_step(20 * second);
+	world_sleep_ns(20 * MS);
+	early = ctx_err(&t->c);
+	if (!early)
+		perturb_monotonic_step(15 * second);
+	returned = ctx_wait_returned(&t->waiter, &t->c, world_now_ns(), &err, &end, &stuck);
+	if (stuck)
+		return check_fail(c, "R3a", "ctx_wait() did not return even after its ctx was "
+				  "cancelled");
+	timed_free(t);
+	if (early)
+		return check_fail(c, "R3a", "20 s after ctx_init_timeout(30 s), ctx_err() was %s; "
+				  "expected 0 until the deadline", errname(early));
+	if (!returned)
+		return check_fail(c, "R3a", "35 s after ctx_init_timeout(30 s) (the clock stepped "
+				  "forwards, as after a machine's sleep), ctx_wait() was still "
+				  "blocked %.0f ms later; expected ETIMEDOUT however far away the "
+				  "deadline was", ms(GIVE_UP_NS));
+	EXPECT(c, err == ETIMEDOUT, "R3a", "ctx_wait() returned %s 35 s after "
+	       "ctx_init_timeout(30 s); expected ETIMEDOUT", errname(err));
+}
+
+/*
  * One wall-clock round: the wall clock is stepped by `before` just before
  * ctx_init_timeout(60 ms) and by `during` 20 ms into the wait. The deadline
  * must still fire between 60 and 110 ms on CLOCK_MONOTONIC.
@@ -1224,6 +1266,7 @@ CHAPTER_SCENARIOS(
 	SCENARIO(done_flows_down_not_up, "R2b R2c"),
 	SCENARIO(parent_deadline_ends_child, "R2a"),
 	SCENARIO(deadline_fires_on_time, "R3a"),
+	SCENARIO(long_deadline_fires, "R3a"),
 	SCENARIO(wall_clock_steps_change_nothing, "R3b"),
 	SCENARIO(blocked_waits_use_no_cpu, "R4"),
 	SCENARIO(queue_is_fifo_exactly_once, "R5a R5c"),

@@ -811,6 +811,34 @@ out:
 	breaker_destroy(&b);
 }
 
+/*
+ * R6a with a cool-down longer than a scenario can wait (30 s): the
+ * monotonic clock is stepped forwards (perturb.h's warp), as a machine that
+ * slept would show it. The breaker still fails fast 20 s in, and lets the
+ * probe through once the 30 s have passed.
+ */
+static void long_cooldown_then_probe(struct check *c, const struct scenario_env *env)
+{
+	struct breaker b;
+	struct downstream d;
+
+	(void)env;
+	perturb_warp_arm();
+	if (!open_breaker(c, &b, &d, 2, 30 * (uint64_t)BILLION, "R6a"))
+		return;
+	downstream_set(&d, 0);
+	perturb_monotonic_step(20 * (int64_t)BILLION);
+	if (!call_expect(c, &b, &d, EBUSY, "R6a", "20 s into a 30 s cool-down"))
+		goto out;
+	perturb_monotonic_step(15 * (int64_t)BILLION);
+	if (!call_expect(c, &b, &d, 0, "R6a", "35 s after the breaker opened (cool-down 30 s; "
+			 "the probe, fn succeeding)"))
+		goto out;
+	call_expect(c, &b, &d, 0, "R6b", "after a successful probe");
+out:
+	breaker_destroy(&b);
+}
+
 /* ---- R8: arguments, and a worker that cannot start ---- */
 
 static void bad_arguments_start_nothing(struct check *c, const struct scenario_env *env)
@@ -883,6 +911,7 @@ CHAPTER_SCENARIOS(
 	SCENARIO(concurrent_failures_open_within_threshold, "R5"),
 	SCENARIO(half_open_lets_one_probe, "R6a R6b"),
 	SCENARIO(failed_probe_reopens, "R6a R6b"),
+	SCENARIO(long_cooldown_then_probe, "R6a R6b"),
 	SCENARIO(cooldown_ignores_the_wall_clock, "R7"),
 	SCENARIO(bad_arguments_start_nothing, "R8")
 );
