@@ -250,6 +250,11 @@ void perturb_warp_arm(void)
 	atomic_store(&warp_armed, true);
 }
 
+void perturb_warp_disarm(void)
+{
+	atomic_store(&warp_armed, false);
+}
+
 void perturb_monotonic_step(int64_t ns)
 {
 	perturb_warp_arm();
@@ -277,6 +282,12 @@ static bool warping(void)
 	return !self.exempt && atomic_load_explicit(&warp_armed, memory_order_relaxed);
 }
 
+/* True when a monotonic deadline of the calling thread needs translating. */
+static bool warped(void)
+{
+	return warping() || warp_of(CLOCK_MONOTONIC) != 0;
+}
+
 static int64_t ns_of(const struct timespec *ts)
 {
 	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
@@ -299,9 +310,10 @@ static int64_t seen_now(clockid_t clock)
 
 /*
  * A condition wait until abstime on clock (as the caller sees the clock),
- * under the warp: one real wait of at most WARP_SLICE_NS, then ETIMEDOUT
- * when the deadline has passed (a step may have moved it), else the real
- * wait's result (0 after a slice: a spurious wake-up, which POSIX allows).
+ * under the warp: the deadline moved back by the step so far, and while the
+ * warp is armed one real wait of at most WARP_SLICE_NS, then ETIMEDOUT when
+ * the deadline has passed (a step may have moved it), else the real wait's
+ * result (0 after a slice: a spurious wake-up, which POSIX allows).
  */
 static int warped_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
 			    const struct timespec *abstime)
@@ -312,8 +324,8 @@ static int warped_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clo
 
 	if (now >= deadline)
 		return ETIMEDOUT;
-	real_until = (deadline - now < WARP_SLICE_NS ? deadline : now + WARP_SLICE_NS) -
-		     warp_of(clock);
+	real_until = (!warping() || deadline - now < WARP_SLICE_NS ? deadline :
+		      now + WARP_SLICE_NS) - warp_of(clock);
 	until = timespec_of(real_until);
 	rc = __real_pthread_cond_clockwait(c, m, clock, &until);
 	if (rc == ETIMEDOUT)
@@ -333,7 +345,7 @@ static int warped_sleep_until(clockid_t clock, int64_t target, struct timespec *
 	int64_t now;
 
 	while ((now = seen_now(clock)) < target) {
-		struct timespec slice = timespec_of(target - now < WARP_SLICE_NS ?
+		struct timespec slice = timespec_of(!warping() || target - now < WARP_SLICE_NS ?
 						    target - now : WARP_SLICE_NS);
 
 		if (__real_nanosleep(&slice, NULL) != 0) {
@@ -358,7 +370,7 @@ int __wrap_clock_nanosleep(clockid_t clock, int flags, const struct timespec *re
 {
 	int64_t target;
 
-	if (!warping() || !is_monotonic(clock) || !req || req->tv_nsec < 0 ||
+	if (!warped() || !is_monotonic(clock) || !req || req->tv_nsec < 0 ||
 	    req->tv_nsec >= 1000000000)
 		return __real_clock_nanosleep(clock, flags, req, rem);
 	target = (flags & TIMER_ABSTIME) ? ns_of(req) : seen_now(clock) + ns_of(req);
@@ -481,7 +493,7 @@ int __wrap_pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
 {
 	int rc;
 
-	if (warping() && abstime && cond_clock(c) == CLOCK_MONOTONIC) {
+	if (warped() && abstime && cond_clock(c) == CLOCK_MONOTONIC) {
 		if (active() && spurious_wakeup(m))
 			return 0;
 		return warped_cond_wait(c, m, CLOCK_MONOTONIC, abstime);
@@ -500,7 +512,7 @@ int __wrap_pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid
 {
 	int rc;
 
-	if (warping() && abstime && is_monotonic(clock)) {
+	if (warped() && abstime && is_monotonic(clock)) {
 		if (active() && spurious_wakeup(m))
 			return 0;
 		return warped_cond_wait(c, m, clock, abstime);

@@ -96,10 +96,14 @@ void perturb_fail_create_after(int calls);
  * whose deadline it passed: a condition wait returns ETIMEDOUT, or 0 after a
  * slice (a spurious wake-up), a sleep returns once the warped time is up.
  * Everything it shows is what a machine suspended for ns would show.
- * CLOCK_REALTIME and semaphores' timed waits are left alone. Both never
- * block; thread-safe.
+ * CLOCK_REALTIME and semaphores' timed waits are left alone.
+ * perturb_warp_disarm() ends the slicing (a scenario calls it at its end, so
+ * that later scenarios in the same process wait as usual: a slice would read
+ * as polling); the steps stay, and deadlines on the warped clock are still
+ * translated. All three never block; thread-safe.
  */
 void perturb_warp_arm(void);
+void perturb_warp_disarm(void);
 void perturb_monotonic_step(int64_t ns);
 
 /* The total of all steps so far, in nanoseconds. Never blocks. */

@@ -817,13 +817,12 @@ out:
  * slept would show it. The breaker still fails fast 20 s in, and lets the
  * probe through once the 30 s have passed.
  */
-static void long_cooldown_then_probe(struct check *c, const struct scenario_env *env)
+static void long_cooldown_then_probe_armed(struct check *c, const struct scenario_env *env)
 {
 	struct breaker b;
 	struct downstream d;
 
 	(void)env;
-	perturb_warp_arm();
 	if (!open_breaker(c, &b, &d, 2, 30 * (uint64_t)BILLION, "R6a"))
 		return;
 	downstream_set(&d, 0);
@@ -837,6 +836,14 @@ static void long_cooldown_then_probe(struct check *c, const struct scenario_env 
 	call_expect(c, &b, &d, 0, "R6b", "after a successful probe");
 out:
 	breaker_destroy(&b);
+}
+
+/* The round above with the warp armed, then disarmed for the scenarios after it. */
+static void long_cooldown_then_probe(struct check *c, const struct scenario_env *env)
+{
+	perturb_warp_arm();
+	long_cooldown_then_probe_armed(c, env);
+	perturb_warp_disarm();
 }
 
 /* ---- R8: arguments, and a worker that cannot start ---- */
