@@ -24,6 +24,10 @@ $(BIN)/perturb_probe: tests/probes/if_waiter.c harness/lib/perturb.c harness/lib
 		harness/lib/lockgraph.c harness/lib/channel.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(UNIT_CFLAGS) $(filter %.c,$^) $(PERTURB_WRAPS:%=-Wl,--wrap=%) -o $@
+$(BIN)/warp_probe: tests/probes/warp_waiter.c harness/lib/perturb.c harness/lib/perturb.h \
+		harness/lib/lockgraph.c harness/lib/channel.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(UNIT_CFLAGS) $(filter %.c,$^) $(PERTURB_WRAPS:%=-Wl,--wrap=%) -o $@
 
 # The self-check reads the chapter manifests with the grader's own reader.
 $(BIN)/selfcheck: tests/selfcheck.c harness/src/manifest.c harness/src/manifest.h \
@@ -31,7 +35,7 @@ $(BIN)/selfcheck: tests/selfcheck.c harness/src/manifest.c harness/src/manifest.
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -Iharness/src $(filter %.c,$^) -ljansson -o $@
 
-unit: $(UNIT_BIN) $(BIN)/perturb_probe
+unit: $(UNIT_BIN) $(BIN)/perturb_probe $(BIN)/warp_probe
 	$(Q)$(UNIT_BIN) --jobs=2
 
 selfcheck: $(BIN)/grade $(BIN)/selfcheck

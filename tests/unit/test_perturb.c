@@ -57,3 +57,31 @@ Test(perturb, no_seed_no_spurious_wakeup)
 			     early);
 	}
 }
+
+/*
+ * The monotonic warp (perturb_monotonic_step): a 30 s condition wait and a
+ * 30 s sleep end within moments of a 31 s step; once the warp is disarmed,
+ * a 50 ms wait still takes about 50 ms (its deadline, on the stepped clock,
+ * is translated), and the program's monotonic clock moved by both steps.
+ */
+Test(perturb, monotonic_warp_ends_waits_and_sleeps_it_passes)
+{
+	const char *argv[] = { "build/bin/warp_probe", NULL };
+	struct proc_opts o = { .timeout_s = 60 };
+	struct proc_result r;
+	double deadline_ms, sleep_ms, after_ms, jump_s;
+
+	proc_run(argv, &o, &r);
+	cr_assert_eq(r.end, PROC_EXITED, "the warp probe did not exit (built?)");
+	cr_assert_eq(sscanf(r.output, "deadline_ms %lf sleep_ms %lf after_ms %lf jump_s %lf",
+			    &deadline_ms, &sleep_ms, &after_ms, &jump_s), 4,
+		     "unexpected probe output: %s", r.output);
+	cr_expect(deadline_ms >= 0 && deadline_ms < 1000, "the 30 s wait returned %.1f ms after "
+		  "the step (-1: not ETIMEDOUT)", deadline_ms);
+	cr_expect(sleep_ms >= 0 && sleep_ms < 1000, "the 30 s sleep ended %.1f ms after the step",
+		  sleep_ms);
+	cr_expect(after_ms >= 45 && after_ms < 5000, "a 50 ms wait after the warp took %.1f ms",
+		  after_ms);
+	cr_expect(jump_s >= 62, "the monotonic clock moved %.1f s over two 31 s steps", jump_s);
+	proc_result_free(&r);
+}
