@@ -250,16 +250,24 @@ void perturb_warp_arm(void)
 	atomic_store(&warp_armed, true);
 }
 
+/* What the steps since the warp was armed added to the wall clock. */
+static _Atomic int64_t warp_wall_ns;
+
 void perturb_warp_disarm(void)
 {
 	atomic_store(&warp_armed, false);
+	atomic_fetch_sub(&wallclock_offset_ns, atomic_exchange(&warp_wall_ns, 0));
 }
 
 void perturb_monotonic_step(int64_t ns)
 {
 	perturb_warp_arm();
-	if (ns > 0)
+	if (ns > 0) {
+		/* The wall clock first: no reader sees the monotonic clock ahead of it. */
+		atomic_fetch_add(&wallclock_offset_ns, ns);
+		atomic_fetch_add(&warp_wall_ns, ns);
 		atomic_fetch_add(&monotonic_offset_ns, ns);
+	}
 }
 
 static bool is_monotonic(clockid_t clock)

@@ -87,7 +87,10 @@ void perturb_fail_create_after(int calls);
  * wait (a 30 s ttl, deadline or cool-down): perturb_monotonic_step(ns)
  * moves CLOCK_MONOTONIC (and _RAW, _COARSE, CLOCK_BOOTTIME) forwards by ns
  * as clock_gettime() shows it to every thread but the exempt watchdog, from
- * now on; steps add up, and the clock never goes back. Once armed (the first
+ * now on, and the wall clock with it (as perturb_wallclock_step(ns) does:
+ * time passed, so the two clocks keep their distance and a program cannot
+ * tell a step from a wait by comparing them); steps add up, and the
+ * monotonic clock never goes back. Once armed (the first
  * step, or perturb_warp_arm() before the waits begin), timed waits on a
  * monotonic clock (pthread_cond_timedwait() on a condition variable set to
  * CLOCK_MONOTONIC, pthread_cond_clockwait()) and sleeps (nanosleep(),
@@ -99,8 +102,9 @@ void perturb_fail_create_after(int calls);
  * CLOCK_REALTIME and semaphores' timed waits are left alone.
  * perturb_warp_disarm() ends the slicing (a scenario calls it at its end, so
  * that later scenarios in the same process wait as usual: a slice would read
- * as polling); the steps stay, and deadlines on the warped clock are still
- * translated. All three never block; thread-safe.
+ * as polling) and takes the wall clock back by what the steps added to it
+ * (later wall-clock deadlines stay exact); the monotonic steps stay, and
+ * deadlines on the warped clock are still translated. All three never block; thread-safe.
  */
 void perturb_warp_arm(void);
 void perturb_warp_disarm(void);
