@@ -321,10 +321,13 @@ static int64_t seen_now(clockid_t clock)
  * under the warp: the deadline moved back by the step so far, and while the
  * warp is armed one real wait of at most WARP_SLICE_NS, then ETIMEDOUT when
  * the deadline has passed (a step may have moved it), else the real wait's
- * result (0 after a slice: a spurious wake-up, which POSIX allows).
+ * result (0 after a slice: a spurious wake-up, which POSIX allows). With
+ * timed, through pthread_cond_timedwait() (c's own clock is `clock`), else
+ * pthread_cond_clockwait(): the call the program made, which the race tools
+ * know.
  */
 static int warped_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clock,
-			    const struct timespec *abstime)
+			    const struct timespec *abstime, bool timed)
 {
 	int64_t deadline = ns_of(abstime), now = seen_now(clock), real_until;
 	struct timespec until;
@@ -335,7 +338,8 @@ static int warped_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clo
 	real_until = (!warping() || deadline - now < WARP_SLICE_NS ? deadline :
 		      now + WARP_SLICE_NS) - warp_of(clock);
 	until = timespec_of(real_until);
-	rc = __real_pthread_cond_clockwait(c, m, clock, &until);
+	rc = timed ? __real_pthread_cond_timedwait(c, m, &until) :
+		     __real_pthread_cond_clockwait(c, m, clock, &until);
 	if (rc == ETIMEDOUT)
 		rc = seen_now(clock) >= deadline ? ETIMEDOUT : 0;
 	return rc;
@@ -504,7 +508,7 @@ int __wrap_pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
 	if (warped() && abstime && cond_clock(c) == CLOCK_MONOTONIC) {
 		if (active() && spurious_wakeup(m))
 			return 0;
-		return warped_cond_wait(c, m, CLOCK_MONOTONIC, abstime);
+		return warped_cond_wait(c, m, CLOCK_MONOTONIC, abstime, true);
 	}
 	if (!active())
 		return __real_pthread_cond_timedwait(c, m, abstime);
@@ -523,7 +527,7 @@ int __wrap_pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid
 	if (warped() && abstime && is_monotonic(clock)) {
 		if (active() && spurious_wakeup(m))
 			return 0;
-		return warped_cond_wait(c, m, clock, abstime);
+		return warped_cond_wait(c, m, clock, abstime, false);
 	}
 	if (!active())
 		return __real_pthread_cond_clockwait(c, m, clock, abstime);
