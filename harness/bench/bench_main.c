@@ -40,6 +40,13 @@
 
 #define MAX_TRIALS 16
 
+/* How long the learner's threads may take to go once its function returned (ms). */
+#ifdef __SANITIZE_THREAD__
+#define SETTLE_MS 1500		/* ThreadSanitizer's thread exits are slow */
+#else
+#define SETTLE_MS 300
+#endif
+
 struct record *bench_records(size_t n, uint64_t seed, size_t *plausible)
 {
 	struct record *records = calloc(n ? n : 1, sizeof(*records));
@@ -119,7 +126,7 @@ static bool submission_once(const struct bench *b, double *seconds, char *proble
 	} else {
 		ok = b->verify(problem, size);
 	}
-	if (ok && census_settle(allowed, 300) > allowed) {
+	if (ok && census_settle(allowed, SETTLE_MS) > allowed) {
 		snprintf(problem, size, "threads still running after %s returned", b->entry);
 		ok = false;
 	}
