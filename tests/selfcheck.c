@@ -632,6 +632,8 @@ struct grading_case {
 	char cheats[32], reason[256];
 	double bound;
 	/* outcome over the runs */
+	bool skip;			/* not graded in this pass (retry_throughput_misses) */
+	int retried;			/* passed on this retry (0: no retry needed) */
 	int good;
 	double slowest;
 	char why[2048];
@@ -786,6 +788,8 @@ static void run_cases_once(bool lost_seen[][MAX_GATES], char gate_names[][MAX_GA
 	for (size_t k = 0; k < ncases; k++) {
 		char *dir;
 
+		if (cases[k].skip)
+			continue;
 		if (asprintf(&dir, "%s/case%04zu/%s", templ, k, cases[k].chapter) < 0)
 			continue;
 		if (asprintf(&cmd, "mkdir -p '%s'", dir) >= 0) {
@@ -814,6 +818,8 @@ static void run_cases_once(bool lost_seen[][MAX_GATES], char gate_names[][MAX_GA
 		json_t *chapter = NULL;
 		bool ok;
 
+		if (c->skip)
+			continue;
 		snprintf(name, sizeof(name), "case%04zu", k);
 		json_array_foreach(subs, i, sub)
 			if (strcmp(json_string_value(json_object_get(sub, "name")), name) == 0)
@@ -1002,6 +1008,48 @@ static bool wanted(const char *name, int argc, char **argv, int first)
 	return false;
 }
 
+/* True when the only miss of a case was its throughput gate. */
+static bool throughput_only(const char *why)
+{
+	const char *first = strstr(why, "lost unexpectedly");
+
+	return first && strstr(why, " throughput lost unexpectedly") == first - 12 &&
+	       !strstr(first + 1, "lost unexpectedly") && !strstr(why, "should have been lost");
+}
+
+/*
+ * Grades again, up to twice, the reference and zoo cases whose only miss
+ * was throughput. The grader's noise check measures again within seconds,
+ * and a shared machine's load can outlast that (one CI run: three
+ * references at 60-66 % of their usual efficiency); a later moment tells
+ * a noisy measurement from a slow program. A case that passes on a retry
+ * passes, and its line says so. For RUNS = 1 (make test) only: a soak
+ * counts pass rates instead.
+ */
+static void retry_throughput_misses(bool lost_seen[][MAX_GATES],
+				    char gate_names[][MAX_GATES][32], int ngates[])
+{
+	for (int attempt = 1; attempt <= 2; attempt++) {
+		size_t again = 0;
+
+		for (size_t k = 0; k < ncases; k++) {
+			struct grading_case *c = &cases[k];
+
+			c->skip = c->good > 0 || c->attack || c->starter_of ||
+				  !throughput_only(c->why);
+			if (!c->skip) {
+				c->retried = attempt;
+				again++;
+			}
+		}
+		if (!again)
+			break;
+		run_cases_once(lost_seen, gate_names, ngates);
+	}
+	for (size_t k = 0; k < ncases; k++)
+		cases[k].skip = false;
+}
+
 int main(int argc, char **argv)
 {
 	static bool lost_seen[100][MAX_GATES];
@@ -1067,6 +1115,8 @@ int main(int argc, char **argv)
 
 	for (int r = 0; r < runs; r++)
 		run_cases_once(lost_seen, gate_names, ngates);
+	if (runs == 1 && !adversarial)
+		retry_throughput_misses(lost_seen, gate_names, ngates);
 
 	for (size_t k = 0; k < ncases; k++) {
 		struct grading_case *c = &cases[k];
@@ -1076,8 +1126,10 @@ int main(int argc, char **argv)
 			       "(bound %.0f s)%s%s", c->label, c->cheats, c->reason, c->good, runs,
 			       c->slowest, c->bound, c->good == runs ? "" : ": ", c->why);
 		else
-			record(c->good == runs, "%s %s: %d/%d runs as declared (slowest %.1f s)%s%s",
+			record(c->good == runs, "%s %s: %d/%d runs as declared (slowest %.1f s)%s%s%s",
 			       c->chapter, c->label, c->good, runs, c->slowest,
+			       c->good == runs && c->retried ? " (throughput passed when graded "
+							       "again: a noisy first measurement)" : "",
 			       c->good == runs ? "" : ":", c->good == runs ? "" : c->why);
 	}
 	if (!adversarial) {
