@@ -35,7 +35,8 @@
  * ("bound:", 120 s by default), with the cheated gate ("cheats:") at zero
  * points and the expected reason ("reason:") in that gate's feedback. An
  * attack is on chapter 01 unless a "chapter:" line names another chapter
- * and its module file ("chapter: 03-worker-pool pool.c").
+ * and its module file ("chapter: 03-worker-pool pool.c"). A "tries: N"
+ * line lets a defence that samples take up to N gradings.
  *
  * Every case is graded through the grader's batch mode (--batch): three
  * gradings at a time (SELFCHECK_JOBS=N: N) for the build, correctness and race gates, then the
@@ -631,6 +632,7 @@ struct grading_case {
 	bool attack;
 	char cheats[32], reason[256];
 	double bound;
+	int tries;			/* "tries:": gradings the defence may take (sampling) */
 	/* outcome over the runs */
 	bool skip;			/* not graded in this pass (retry_throughput_misses) */
 	int retried;			/* passed on this retry (0: no retry needed) */
@@ -1022,9 +1024,11 @@ static bool throughput_only(const char *why)
  * was throughput. The grader's noise check measures again within seconds,
  * and a shared machine's load can outlast that (one CI run: three
  * references at 60-66 % of their usual efficiency); a later moment tells
- * a noisy measurement from a slow program. A case that passes on a retry
- * passes, and its line says so. For RUNS = 1 (make test) only: a soak
- * counts pass rates instead.
+ * a noisy measurement from a slow program. Likewise an attack with a
+ * "tries: N" line (a defence that samples, like the collider's: caught in
+ * 10 of 14 gradings by a red team) gets up to N gradings in all. A case
+ * that passes on a retry passes, and its line says so. For RUNS = 1 (make
+ * test) only: a soak counts pass rates instead.
  */
 static void retry_throughput_misses(bool lost_seen[][MAX_GATES],
 				    char gate_names[][MAX_GATES][32], int ngates[])
@@ -1035,8 +1039,8 @@ static void retry_throughput_misses(bool lost_seen[][MAX_GATES],
 		for (size_t k = 0; k < ncases; k++) {
 			struct grading_case *c = &cases[k];
 
-			c->skip = c->good > 0 || c->attack || c->starter_of ||
-				  !throughput_only(c->why);
+			c->skip = c->good > 0 || (c->attack ? attempt >= c->tries :
+				  c->starter_of || !throughput_only(c->why));
 			if (!c->skip) {
 				c->retried = attempt;
 				again++;
@@ -1097,6 +1101,8 @@ int main(int argc, char **argv)
 			field(text, "reason:", c->reason, sizeof(c->reason));
 			field(text, "bound:", bound, sizeof(bound));
 			c->bound = bound[0] ? atof(bound) : 120;
+			field(text, "tries:", bound, sizeof(bound));
+			c->tries = bound[0] && atoi(bound) > 1 ? atoi(bound) : 1;
 			free(text);
 			free(path);
 			free(names[i]);
@@ -1115,16 +1121,18 @@ int main(int argc, char **argv)
 
 	for (int r = 0; r < runs; r++)
 		run_cases_once(lost_seen, gate_names, ngates);
-	if (runs == 1 && !adversarial)
+	if (runs == 1)
 		retry_throughput_misses(lost_seen, gate_names, ngates);
 
 	for (size_t k = 0; k < ncases; k++) {
 		struct grading_case *c = &cases[k];
 
 		if (c->attack)
-			record(c->good == runs, "%s: %s scores 0 (\"%s\"), %d/%d runs, slowest %.1f s "
-			       "(bound %.0f s)%s%s", c->label, c->cheats, c->reason, c->good, runs,
-			       c->slowest, c->bound, c->good == runs ? "" : ": ", c->why);
+			record(c->good == runs, "%s: %s scores 0 (\"%s\"), %d/%d runs%s, slowest "
+			       "%.1f s (bound %.0f s)%s%s", c->label, c->cheats, c->reason, c->good,
+			       runs, c->good == runs && c->retried ? " (on a later try: a sampled "
+			       "defence)" : "", c->slowest, c->bound, c->good == runs ? "" : ": ",
+			       c->why);
 		else
 			record(c->good == runs, "%s %s: %d/%d runs as declared (slowest %.1f s)%s%s%s",
 			       c->chapter, c->label, c->good, runs, c->slowest,

@@ -3,6 +3,7 @@
  * chapter: 10-deadlock transfer.c
  * cheats: tsan
  * reason: at full speed
+ * tries: 3
  * bound: 90
  */
 /*

@@ -3,6 +3,7 @@
  * chapter: 03-worker-pool pool.c
  * cheats: tsan
  * reason: at full speed
+ * tries: 3
  * bound: 90
  */
 /*

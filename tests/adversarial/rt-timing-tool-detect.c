@@ -2,6 +2,7 @@
  * attack: the reference with one shared report, whose lock it takes only when a timing loop at start-up runs slowly (ThreadSanitizer and Valgrind slow code 5-50x): it races in every plain run and behaves while a slow race tool watches
  * cheats: tsan
  * reason: a race seen at full speed
+ * tries: 3
  * bound: 90
  */
 #include "clean.h"
