@@ -1132,7 +1132,7 @@ int main(int argc, char **argv)
 			       "%.1f s (bound %.0f s)%s%s", c->label, c->cheats, c->reason, c->good,
 			       runs, c->good == runs && c->retried ? " (on a later try: a sampled "
 			       "defence)" : "", c->slowest, c->bound, c->good == runs ? "" : ": ",
-			       c->why);
+			       c->good == runs ? "" : c->why);
 		else
 			record(c->good == runs, "%s %s: %d/%d runs as declared (slowest %.1f s)%s%s%s",
 			       c->chapter, c->label, c->good, runs, c->slowest,
