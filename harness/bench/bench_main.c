@@ -179,8 +179,10 @@ static void *run_trials(void *arg)
 		f->valid = submission_once(b, &f->measured[t], f->problem, sizeof(f->problem),
 					   &busy_at_return, &busy_name);
 		/* After the teardown: what the learner's code allocated and kept. */
-		if (f->valid && heapcount_in_use() - heap_before > f->heap_left)
-			f->heap_left = heapcount_in_use() - heap_before;
+		long long kept = heapcount_in_use() - heap_before;
+
+		if (f->valid && kept > f->heap_left)
+			f->heap_left = kept;
 		if (f->valid && busy_at_return > 0) {
 			f->valid = false;
 			snprintf(f->problem, sizeof(f->problem), "%u call%s to the %s %s still in "

@@ -313,6 +313,24 @@ static void recv_waits_for_a_sender(struct check *c, const struct scenario_env *
 
 #define SIDE 3
 
+struct crowd_sides {
+	struct actor *senders, *receivers;
+};
+
+/* scenario_holds: the receivers have recorded as many items as were sent. */
+static bool received_all_sent(void *ctx, size_t i)
+{
+	struct crowd_sides *sides = ctx;
+	size_t sent = 0, got = 0;
+
+	(void)i;
+	for (size_t k = 0; k < SIDE; k++) {
+		sent += actor_view(&sides->senders[k]).done;
+		got += actor_view(&sides->receivers[k]).done;
+	}
+	return got >= sent;
+}
+
 /*
  * A receiver records its item just after schan_recv() returns, which may be
  * after the matching schan_send() has returned: waits (up to 1 s) until the
@@ -321,19 +339,7 @@ static void recv_waits_for_a_sender(struct check *c, const struct scenario_env *
  */
 static void receivers_catch_up(struct actor *senders, struct actor *receivers)
 {
-	uint64_t until = world_now_ns() + scenario_scaled_ns(1.0);
-
-	for (;;) {
-		size_t sent = 0, got = 0;
-
-		for (size_t i = 0; i < SIDE; i++) {
-			sent += actor_view(&senders[i]).done;
-			got += actor_view(&receivers[i]).done;
-		}
-		if (got >= sent || world_now_ns() >= until)
-			return;
-		world_sleep_ns(MS);
-	}
+	scenario_wait_all(1, received_all_sent, &(struct crowd_sides){ senders, receivers }, 1.0);
 }
 
 /*

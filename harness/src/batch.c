@@ -3,7 +3,6 @@
 
 #include <dirent.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "gradebook.h"
 #include "report.h"
 #include "files.h"
+#include "parallel.h"
 
 struct submission {
 	char *name;
@@ -27,15 +27,6 @@ struct submission {
 	struct chapter_result *results;
 	size_t nselected;
 	size_t *selected;		/* indices into chapters */
-};
-
-struct phase_one {
-	const struct batch_opts *o;
-	struct submission *subs;
-	size_t nsubs;
-	const char *cache_root;
-	pthread_mutex_t lock;
-	size_t next_sub, next_chapter;	/* guarded by lock */
 };
 
 static int compare_names(const void *a, const void *b)
@@ -57,57 +48,37 @@ static char *shown_name(const char *name)
 	return out;
 }
 
-/* Takes the next (submission, chapter) pair; false when none is left. */
-static bool take_job(struct phase_one *p, size_t *sub, size_t *ch)
-{
-	bool found = false;
-
-	pthread_mutex_lock(&p->lock);
-	while (p->next_sub < p->nsubs && !found) {
-		if (p->next_chapter < p->subs[p->next_sub].nselected) {
-			*sub = p->next_sub;
-			*ch = p->next_chapter++;
-			found = true;
-		} else {
-			p->next_sub++;
-			p->next_chapter = 0;
-		}
-	}
-	pthread_mutex_unlock(&p->lock);
-	return found;
-}
-
-struct worker_arg {
-	struct phase_one *p;
-	unsigned slot;
+/* One grading of phase one: a submission and one of its selected chapters. */
+struct phase_one_job {
+	struct submission *sub;
+	size_t k;			/* index into sub->selected */
 };
 
-static void *phase_one_worker(void *arg)
+struct phase_one {
+	const struct batch_opts *o;
+	const char *cache_root;
+	struct phase_one_job *jobs;
+};
+
+/* parallel_for()'s item: the first part of grading i, on builder slot `slot`. */
+static void phase_one_item(void *arg, size_t i, unsigned slot)
 {
-	struct worker_arg *a = arg;
-	struct phase_one *p = a->p;
-	size_t s, k;
+	struct phase_one *p = arg;
+	struct submission *sub = p->jobs[i].sub;
+	size_t k = p->jobs[i].k;
+	const struct chapter *c = &sub->chapters[sub->selected[k]];
+	struct grade_job job = { .root = p->o->root, .build_root = sub->build_root,
+				 .cache_root = p->cache_root,
+				 .submission_root = p->o->dir, .slot = slot,
+				 .require_sandbox = p->o->require_sandbox,
+				 .seed = p->o->seed };
+	char *shown = shown_name(sub->name);
 
-	while (take_job(p, &s, &k)) {
-		struct submission *sub = &p->subs[s];
-		const struct chapter *c = &sub->chapters[sub->selected[k]];
-		struct grade_job job = { .root = p->o->root, .build_root = sub->build_root,
-					 .cache_root = p->cache_root,
-					 .submission_root = p->o->dir, .slot = a->slot,
-					 .require_sandbox = p->o->require_sandbox,
-					 .seed = p->o->seed };
-
-		sub->gradings[k] = xcalloc(1, sizeof(**sub->gradings));
-		grade_begin(&job, c, sub->gradings[k]);
-		pthread_mutex_lock(&p->lock);
-		char *shown = shown_name(sub->name);
-
-		printf("  %s %s: built and checked\n", shown, c->id);
-		free(shown);
-		fflush(stdout);
-		pthread_mutex_unlock(&p->lock);
-	}
-	return NULL;
+	sub->gradings[k] = xcalloc(1, sizeof(**sub->gradings));
+	grade_begin(&job, c, sub->gradings[k]);
+	printf("  %s %s: built and checked\n", shown, c->id);
+	fflush(stdout);
+	free(shown);
 }
 
 static bool is_wanted(const struct chapter *c, const char *const *selectors)
@@ -216,18 +187,18 @@ static int write_gradebook(const struct batch_opts *o, struct submission *subs, 
 static void run_phase_one(const struct batch_opts *o, struct submission *subs, size_t n,
 			  unsigned jobs, const char *cache_root)
 {
-	struct phase_one p = { .o = o, .subs = subs, .nsubs = n, .cache_root = cache_root };
-	pthread_t threads[8];
-	struct worker_arg args[8];
+	struct phase_one p = { .o = o, .cache_root = cache_root };
+	size_t count = 0;
 
-	pthread_mutex_init(&p.lock, NULL);
-	for (unsigned t = 0; t < jobs; t++) {
-		args[t] = (struct worker_arg){ &p, t };
-		pthread_create(&threads[t], NULL, phase_one_worker, &args[t]);
-	}
-	for (unsigned t = 0; t < jobs; t++)
-		pthread_join(threads[t], NULL);
-	pthread_mutex_destroy(&p.lock);
+	for (size_t i = 0; i < n; i++)
+		count += subs[i].nselected;
+	p.jobs = xcalloc(count ? count : 1, sizeof(*p.jobs));
+	count = 0;
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < subs[i].nselected; k++)
+			p.jobs[count++] = (struct phase_one_job){ &subs[i], k };
+	parallel_for(count, jobs, phase_one_item, &p);
+	free(p.jobs);
 }
 
 /* Phase two: each grading's throughput gate alone, then its scores. */

@@ -44,7 +44,6 @@
  */
 #define _GNU_SOURCE
 #include <getopt.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +60,7 @@
 #include "grade.h"
 #include "report.h"
 #include "files.h"
+#include "parallel.h"
 
 static void usage(FILE *out)
 {
@@ -373,62 +373,30 @@ struct book {
 	const struct grade_job *job;	/* copied per grading, with its slot */
 	const struct chapter *const *chapters;
 	struct grading *gradings;
-	size_t n;
-	pthread_mutex_t lock;
-	size_t next;			/* guarded by lock */
 };
 
-struct book_worker {
-	struct book *b;
-	unsigned slot;
-};
-
-static void *book_phase_one(void *arg)
+/* parallel_for()'s item: the first part of chapter i's grading. */
+static void book_phase_one(void *arg, size_t i, unsigned slot)
 {
-	struct book_worker *w = arg;
-	struct book *b = w->b;
+	struct book *b = arg;
 	struct grade_job job = *b->job;
 
-	job.slot = w->slot;
-	for (;;) {
-		size_t i;
-
-		pthread_mutex_lock(&b->lock);
-		i = b->next++;
-		pthread_mutex_unlock(&b->lock);
-		if (i >= b->n)
-			return NULL;
-		grade_begin(&job, b->chapters[i], &b->gradings[i]);
-		pthread_mutex_lock(&b->lock);
-		printf("  %s: built and checked\n", b->chapters[i]->id);
-		fflush(stdout);
-		pthread_mutex_unlock(&b->lock);
-	}
+	job.slot = slot;
+	grade_begin(&job, b->chapters[i], &b->gradings[i]);
+	printf("  %s: built and checked\n", b->chapters[i]->id);
+	fflush(stdout);
 }
 
 static void grade_book(const struct grade_job *job, const struct chapter *const *chapters,
 		       size_t n, bool verbose, struct chapter_result *results)
 {
-	struct book b = { .job = job, .chapters = chapters, .n = n,
+	struct book b = { .job = job, .chapters = chapters,
 			  .gradings = xcalloc(n, sizeof(struct grading)) };
-	struct book_worker workers[WHOLE_BOOK_JOBS];
-	pthread_t threads[WHOLE_BOOK_JOBS];
-	unsigned started = 0;
 
 	printf("grading %zu chapters: builds and checks %d at a time, then throughput one "
 	       "at a time\n", n, WHOLE_BOOK_JOBS);
 	fflush(stdout);
-	pthread_mutex_init(&b.lock, NULL);
-	for (unsigned t = 0; t < WHOLE_BOOK_JOBS && t < n; t++) {
-		workers[t] = (struct book_worker){ &b, t };
-		if (pthread_create(&threads[t], NULL, book_phase_one, &workers[t]) == 0)
-			started++;
-	}
-	if (started == 0)
-		book_phase_one(&(struct book_worker){ &b, 0 });
-	for (unsigned t = 0; t < started; t++)
-		pthread_join(threads[t], NULL);
-	pthread_mutex_destroy(&b.lock);
+	parallel_for(n, WHOLE_BOOK_JOBS, book_phase_one, &b);
 	for (size_t i = 0; i < n; i++) {
 		struct live live = { .id = chapters[i]->id, .details = verbose };
 

@@ -61,8 +61,6 @@ static void unpass(struct gate_result *g)
 static void tsan_at_scale(const struct workspace *w, const char *const *env,
 			  const struct gate_info *gate, struct gate_result *g)
 {
-	const char *argv[] = { w->binaries[FLAVOR_TSAN_BENCH], w->chapter->bench_args[0],
-			       w->chapter->bench_args[1], NULL };
 	int supp = open_trusted(w, "harness/supp/tsan.supp");
 	/* The benchmark's deadline, the throughput gate's, stretched as ThreadSanitizer needs. */
 	struct proc_opts o = tsan_opts(w, env, supp,
@@ -80,17 +78,14 @@ static void tsan_at_scale(const struct workspace *w, const char *const *env,
 			close(supp);
 		return;
 	}
-	proc_run(argv, &o, &r);
+	figures = bench_run(w, FLAVOR_TSAN_BENCH, &o, gate->tool_exit, &r, &e);
 	close(supp);
-	evidence_parse(r.channel, r.channel_len, r.channel_dropped, r.token, &e);
-	figures = e.bench ? json_loads(e.bench, 0, NULL) : NULL;
 	if (tsan_reduce(w, r.output, &summary, &details) > 0) {
 		unpass(g);
 		gate_set_summary(g, "ThreadSanitizer, at the benchmark's scale: %s", summary);
 		gate_add_detail(g, "at the benchmark's scale (the scenarios did not show it):\n%s",
 				details);
-	} else if (!figures || r.output_dropped ||
-		   !(r.end == PROC_EXITED && (r.code == 0 || r.code == gate->tool_exit))) {
+	} else if (!figures || r.output_dropped) {
 		unpass(g);
 		gate_set_summary(g, "could not run: the benchmark under ThreadSanitizer %s before "
 				 "its end%s", proc_describe(&r, describe, sizeof(describe)),

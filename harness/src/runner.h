@@ -58,6 +58,19 @@ bool driver_failed(const struct workspace *w, const struct scenario_list *list,
 		   const struct gate_info *gate, const char *tool, struct gate_result *g);
 
 /*
+ * Runs the chapter's benchmark as built for flavour f (FLAVOR_BENCH or
+ * FLAVOR_TSAN_BENCH) with the chapter's arguments and the options o, as
+ * both the throughput gate and the tsan gate's run at scale do. r and e
+ * receive the run and what it reported (the caller frees both, with
+ * proc_result_free() and evidence_free()). Returns the figures the
+ * benchmark reported (a new reference for the caller), or NULL when it
+ * reported none or its process ended otherwise than by an exit with
+ * status 0 or ok_code.
+ */
+json_t *bench_run(const struct workspace *w, enum flavor f, const struct proc_opts *o,
+		  int ok_code, struct proc_result *r, struct evidence *e);
+
+/*
  * In a chapter graded on leaks, a benchmark trial that left heap behind
  * (the figures' heap_left) makes the figures invalid, with the problem
  * named, unless the leaks gate already failed (one leak, one penalty).

@@ -81,12 +81,23 @@ bool bench_leak_check(const struct workspace *w, json_t *figures)
 	return true;
 }
 
+json_t *bench_run(const struct workspace *w, enum flavor f, const struct proc_opts *o,
+		  int ok_code, struct proc_result *r, struct evidence *e)
+{
+	const char *argv[] = { w->binaries[f], w->chapter->bench_args[0],
+			       w->chapter->bench_args[1], NULL };
+
+	proc_run(argv, o, r);
+	evidence_parse(r->channel, r->channel_len, r->channel_dropped, r->token, e);
+	if (r->end != PROC_EXITED || (r->code != 0 && r->code != ok_code) || !e->bench)
+		return NULL;
+	return json_loads(e->bench, 0, NULL);
+}
+
 void gate_throughput(const struct workspace *w, const struct scenario_list *list,
 		     const struct gate_info *gate, struct gate_result *g)
 {
 	char describe[160];
-	const char *argv[] = { w->binaries[FLAVOR_BENCH], w->chapter->bench_args[0],
-			       w->chapter->bench_args[1], NULL };
 	struct proc_opts o = {
 		.sandbox = &w->sandbox,
 		.cwd = w->scratch_dir,
@@ -96,16 +107,12 @@ void gate_throughput(const struct workspace *w, const struct scenario_list *list
 	};
 	struct proc_result r;
 	struct evidence e;
-	json_t *figures = NULL;
-	json_error_t error;
+	json_t *figures;
 
 	if (!binary_ready(w, FLAVOR_BENCH, g))
 		return;
-	proc_run(argv, &o, &r);
-	evidence_parse(r.channel, r.channel_len, r.channel_dropped, r.token, &e);
+	figures = bench_run(w, FLAVOR_BENCH, &o, 0, &r, &e);
 	g->ran = true;
-	if (r.end == PROC_EXITED && r.code == 0 && e.bench)
-		figures = json_loads(e.bench, 0, &error);
 	if (!figures) {
 		gate_set_summary(g, "the benchmark %s without a result",
 				 proc_describe(&r, describe, sizeof(describe)));
