@@ -87,8 +87,9 @@ struct build_pool *build_pool_start(struct workspace *w, const enum flavor *flav
 		ok[i] = false;
 		logs[i] = NULL;
 	}
-	if (n == 0 || !(bp = calloc(1, sizeof(*bp))))
+	if (n == 0)
 		return NULL;
+	bp = xcalloc(1, sizeof(*bp));
 	bp->p = (struct pool){ .w = w, .flavours = flavours, .n = n, .ok = ok, .logs = logs };
 	atomic_init(&bp->p.next, 0);
 	/* Helpers 1.. only: helper 0 would be the workspace's own uid. */

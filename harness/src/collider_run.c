@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
 
 #include "alloc.h"
 
@@ -75,7 +74,7 @@ void collider_run(const struct workspace *w, const struct scenario_list *list,
 	}
 	scenario_run(&s, w, argv, &o);
 	if (s.e.collider && *s.e.collider) {
-		char *first = strdup(s.e.collider), *nl = first ? strchr(first, '\n') : NULL;
+		char *first = xstrdup(s.e.collider), *nl = strchr(first, '\n');
 		size_t len = strlen(s.e.collider);
 
 		if (nl)
@@ -85,7 +84,7 @@ void collider_run(const struct workspace *w, const struct scenario_list *list,
 		g->tool_passed = false;
 		g->fraction = 0;
 		gate_set_summary(g, "a race seen at full speed: two threads touched the same "
-				 "memory at the same moment: %s", first ? first : "?");
+				 "memory at the same moment: %s", first);
 		gate_add_detail(g, "at full speed (the %s; a race tool's slowness hid it):\n"
 				"%s", TOOL, s.e.collider);
 		free(first);
