@@ -38,10 +38,10 @@ $(BIN)/selfcheck: tests/selfcheck.c harness/src/manifest.c harness/src/manifest.
 unit: $(UNIT_BIN) $(BIN)/perturb_probe $(BIN)/warp_probe
 	$(Q)$(UNIT_BIN) --jobs=2
 
-selfcheck: $(BIN)/grade $(BIN)/selfcheck
+selfcheck: $(BIN)/grade $(BIN)/learn $(BIN)/selfcheck
 	$(Q)$(BIN)/selfcheck $(BIN)/grade $(CURDIR) 1 $(CH)
 
-soak: deps $(BIN)/grade $(BIN)/selfcheck
+soak: deps $(BIN)/grade $(BIN)/learn $(BIN)/selfcheck
 	$(Q)$(BIN)/selfcheck $(BIN)/grade $(CURDIR) $(RUNS) $(CH)
 	$(Q)$(if $(CH),,bash tests/lockcycle.sh $(RUNS))
 
