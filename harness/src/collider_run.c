@@ -83,6 +83,7 @@ void collider_run(const struct workspace *w, const struct scenario_list *list,
 			s.e.collider[len - 1] = '\0';
 		g->tool_passed = false;
 		g->fraction = 0;
+		g->race_at_full_speed = true;
 		gate_set_summary(g, "a race seen at full speed: two threads touched the same "
 				 "memory at the same moment: %s", first);
 		gate_add_detail(g, "at full speed (the %s; a race tool's slowness hid it):\n"
