@@ -606,6 +606,44 @@ void perturb_fail_create_after(int calls)
 	atomic_store(&create_failure_countdown, calls > 0 ? calls + 1 : 0);
 }
 
+/* pthread_create() calls left before one's thread is held; 0: none will. */
+static atomic_int hold_countdown;
+static atomic_bool hold_released, hold_waiting;
+/* The held thread's start routine: written before its pthread_create(). */
+static void *(*held_fn)(void *);
+static void *held_arg;
+
+void perturb_hold_start_after(int calls)
+{
+	atomic_store(&hold_released, false);
+	atomic_store(&hold_countdown, calls >= 0 ? calls + 1 : 0);
+}
+
+void perturb_release_start(void)
+{
+	atomic_store(&hold_countdown, 0);
+	atomic_store(&hold_released, true);
+}
+
+bool perturb_start_held(void)
+{
+	return atomic_load(&hold_waiting);
+}
+
+static void *held_start(void *unused)
+{
+	void *(*fn)(void *) = held_fn;
+	void *arg = held_arg;
+	struct timespec ms = { 0, 1000000 };
+
+	(void)unused;
+	atomic_store(&hold_waiting, true);
+	while (!atomic_load(&hold_released))
+		__real_nanosleep(&ms, NULL);
+	atomic_store(&hold_waiting, false);
+	return fn(arg);
+}
+
 int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
 			  void *arg)
 {
@@ -617,7 +655,16 @@ int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(
 		;
 	if (left == 1)
 		return EAGAIN;
-	rc = __real_pthread_create(t, attr, fn, arg);
+	left = atomic_load(&hold_countdown);
+	while (left > 0 && !atomic_compare_exchange_weak(&hold_countdown, &left, left - 1))
+		;
+	if (left == 1) {
+		held_fn = fn;
+		held_arg = arg;
+		rc = __real_pthread_create(t, attr, held_start, NULL);
+	} else {
+		rc = __real_pthread_create(t, attr, fn, arg);
+	}
 
 	if (active())
 		maybe_pause();
