@@ -606,6 +606,11 @@ void perturb_fail_create_after(int calls)
 	atomic_store(&create_failure_countdown, calls > 0 ? calls + 1 : 0);
 }
 
+void perturb_fail_create_next(void)
+{
+	atomic_store(&create_failure_countdown, 1);
+}
+
 /*
  * Lingering threads (perturb_linger_threads): each gets a slot of its own,
  * written before pthread_create() and read by the new thread only (create

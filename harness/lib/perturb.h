@@ -82,6 +82,9 @@ void perturb_wallclock_step(int64_t ns);
  */
 void perturb_fail_create_after(int calls);
 
+/* The next pthread_create() fails with EAGAIN, once (as _after(0) would). */
+void perturb_fail_create_next(void);
+
 /*
  * From now on (until called with 0), every thread pthread_create() starts
  * lingers ns after its start routine returns before it ends (a real sleep,

@@ -1062,12 +1062,12 @@ static void bad_arguments_start_nothing(struct check *c, const struct scenario_e
 					  census_threads() - before);
 	}
 	/*
-	 * The second, third or fourth worker cannot start: EAGAIN, as when the
-	 * system is out of threads. The workers that did start linger 100 ms
+	 * The first, second, third or fourth worker cannot start: EAGAIN, as
+	 * when the system is out of threads. The workers that did start linger 100 ms
 	 * after they return, so that one detached, or never joined, is still
 	 * running when intake_start() returns.
 	 */
-	for (int started = 1; started <= 3; started++) {
+	for (int started = 0; started <= 3; started++) {
 		if (!failed_start_stops_workers(c, started))
 			return;
 	}
@@ -1093,7 +1093,10 @@ static bool failed_start_stops_workers(struct check *c, int started)
 	}
 	perturb_linger_threads(100 * MS);
 	census_span_start(&span);
-	perturb_fail_create_after(started);
+	if (started)
+		perturb_fail_create_after(started);
+	else
+		perturb_fail_create_next();
 	err = intake_start(in, 4, 4, 3, BILLION);
 	perturb_fail_create_after(0);
 	census_span_end(&span);

@@ -1188,7 +1188,10 @@ static bool failed_start_at(struct check *c, int started)
 	}
 	perturb_linger_threads(100 * MS);
 	census_span_start(&span);
-	perturb_fail_create_after(started);
+	if (started)
+		perturb_fail_create_after(started);
+	else
+		perturb_fail_create_next();
 	err = pool_init(p, 4);
 	perturb_fail_create_after(0);
 	census_span_end(&span);
@@ -1216,11 +1219,11 @@ static bool failed_start_at(struct check *c, int started)
 	return true;
 }
 
-/* The second, third or fourth worker cannot start. */
+/* The first, second, third or fourth worker cannot start. */
 static void failed_start_leaves_nothing(struct check *c, const struct scenario_env *env)
 {
 	(void)env;
-	for (int started = 1; started <= 3; started++)
+	for (int started = 0; started <= 3; started++)
 		if (!failed_start_at(c, started))
 			return;
 }
