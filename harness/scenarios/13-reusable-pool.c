@@ -56,6 +56,7 @@ static double scaled_s(double seconds)
 enum job_kind {
 	JOB_EXPORT,		/* one call to the gateway, then `answer` */
 	JOB_UNTIL_CANCELLED,	/* waits for the token (or a long give-up), then ECANCELED */
+	JOB_SPIN_UNTIL_CANCELLED, /* the same, looking at the token without a pause */
 };
 
 struct job {
@@ -84,11 +85,12 @@ static int job_fn(void *arg, const struct cancel_token *token)
 	int answer = j->answer;
 
 	atomic_fetch_add_explicit(&j->ran, 1, RELAXED);
-	if (j->kind == JOB_UNTIL_CANCELLED) {
+	if (j->kind == JOB_UNTIL_CANCELLED || j->kind == JOB_SPIN_UNTIL_CANCELLED) {
 		uint64_t until = world_now_ns() + give_up_ns();
 
 		while (!token_cancelled(token) && world_now_ns() < until)
-			world_sleep_ns(200 * US);
+			if (j->kind == JOB_UNTIL_CANCELLED)
+				world_sleep_ns(200 * US);
 		answer = ECANCELED;
 	} else {
 		sponsor_export_send(j->id);
@@ -1165,6 +1167,60 @@ static void workers_outlast_idle_spells(struct check *c, const struct scenario_e
 	free(jobs);
 }
 
+/*
+ * R5's "no queued task starts after that moment", over many rounds: two
+ * running tasks that look at the token without a pause end the moment it
+ * is cancelled, and their workers go straight back to the queue; a shutdown
+ * that cancels the token before the queue is dropped lets them start a
+ * queued task in between.
+ */
+static void cancel_starts_nothing_queued(struct check *c, const struct scenario_env *env)
+{
+	enum { WORKERS = 2, QUEUED = 4, N = WORKERS + QUEUED };
+	unsigned rounds = env->small ? 10 : 40;
+
+	for (unsigned round = 0; round < rounds && !c->failed; round++) {
+		struct job *jobs = make_jobs(N);
+		struct stopping *s = calloc(1, sizeof(*s));
+		struct pool *p;
+		size_t late = 0;
+
+		p = pool_setup(c, "R5", 1 * MS, WORKERS, N, (void *[]){ jobs, s }, 2);
+		if (!p)
+			return;
+		for (size_t i = 0; i < N && !c->failed; i++) {
+			int err;
+
+			if (i < WORKERS)
+				jobs[i].kind = JOB_SPIN_UNTIL_CANCELLED;
+			err = pool_submit(p, job_fn, job_done, &jobs[i]);
+			atomic_exchange_explicit(&jobs[i].submit, err, RELAXED);
+			if (err)
+				check_fail(c, "R1", "pool_submit() returned %d on a running pool; "
+					   "expected 0", err);
+		}
+		if (!c->failed && !wait_started(jobs, WORKERS, WORKERS, 2.0))
+			check_fail(c, "R1", "the first %d tasks had not both started 2 s after they "
+				   "were submitted to %d idle workers", WORKERS, WORKERS);
+		if (!shutdown_begin(c, s, p, POOL_CANCEL, "R5"))
+			return;
+		if (!shutdown_end(c, s, 5.0, "R5", "with two tasks waiting for the token"))
+			return;
+		for (size_t i = WORKERS; i < N; i++)
+			late += ran(&jobs[i]) > 0;
+		if (!c->failed && late)
+			check_fail(c, "R5", "round %u: %zu of the %d tasks queued behind two running "
+				   "ones ran after pool_shutdown(POOL_CANCEL) was called (the running "
+				   "ones end as soon as the token is cancelled); expected none started, "
+				   "each reported cancelled", round + 1, late, QUEUED);
+		if (!c->failed)
+			check_settled(c, jobs, N, true);
+		finish_pool(p);
+		free(s);
+		free(jobs);
+	}
+}
+
 /* ---- R7 (and R3): a pool that cannot start ---- */
 
 /*
@@ -1238,6 +1294,7 @@ CHAPTER_SCENARIOS(
 	SCENARIO_T(drain_runs_the_queue, "R4", 5.0),
 	SCENARIO_T(idle_pool_shuts_down_at_once, "R4 R7", 5.0),
 	SCENARIO_T(cancel_drops_the_queue, "R5", 12.0),
+	SCENARIO_T(cancel_starts_nothing_queued, "R5", 12.0),
 	SCENARIO_T(cancel_settles_outside_the_lock, "R5 R3", 12.0),
 	SCENARIO_T(cancel_drops_tasks_without_done, "R5 R1", 12.0),
 	SCENARIO_T(workers_outlast_idle_spells, "R1 R4", 8.0),
