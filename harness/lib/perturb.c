@@ -644,10 +644,52 @@ static void *held_start(void *unused)
 	return fn(arg);
 }
 
+void perturb_fail_create_next(void)
+{
+	atomic_store(&create_failure_countdown, 1);
+}
+
+/*
+ * Lingering threads (perturb_linger_threads): each gets a slot of its own,
+ * written before pthread_create() and read by the new thread only (create
+ * orders the two); a slot is never reused, so no two threads share one.
+ */
+enum { LINGER_SLOTS = 256 };
+
+struct linger_slot {
+	void *(*fn)(void *);
+	void *arg;
+	uint64_t ns;
+};
+
+static struct linger_slot linger_slots[LINGER_SLOTS];
+static atomic_uint linger_next;
+static _Atomic uint64_t linger_ns;
+
+void perturb_linger_threads(uint64_t ns)
+{
+	atomic_store(&linger_ns, ns);
+}
+
+static void *linger_main(void *arg)
+{
+	struct linger_slot *slot = arg;
+	void *result = slot->fn(slot->arg);
+	struct timespec ts = {
+		.tv_sec = (time_t)(slot->ns / 1000000000u),
+		.tv_nsec = (long)(slot->ns % 1000000000u),
+	};
+
+	while (__real_nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+	return result;
+}
+
 int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
 			  void *arg)
 {
 	int left = atomic_load(&create_failure_countdown), rc;
+	uint64_t linger = atomic_load(&linger_ns);
 
 	/* Counts down to 1; the call that finds 1 fails, and the countdown ends. */
 	while (left > 0 && !atomic_compare_exchange_weak(&create_failure_countdown, &left,
@@ -661,10 +703,19 @@ int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(
 	if (left == 1) {
 		held_fn = fn;
 		held_arg = arg;
-		rc = __real_pthread_create(t, attr, held_start, NULL);
-	} else {
-		rc = __real_pthread_create(t, attr, fn, arg);
+		fn = held_start;
+		arg = NULL;
 	}
+	if (linger) {
+		unsigned k = atomic_fetch_add(&linger_next, 1);
+
+		if (k < LINGER_SLOTS) {
+			linger_slots[k] = (struct linger_slot){ fn, arg, linger };
+			fn = linger_main;
+			arg = &linger_slots[k];
+		}
+	}
+	rc = __real_pthread_create(t, attr, fn, arg);
 
 	if (active())
 		maybe_pause();

@@ -82,6 +82,21 @@ void perturb_wallclock_step(int64_t ns);
  */
 void perturb_fail_create_after(int calls);
 
+/* The next pthread_create() fails with EAGAIN, once (as _after(0) would). */
+void perturb_fail_create_next(void);
+
+/*
+ * From now on (until called with 0), every thread pthread_create() starts
+ * lingers ns after its start routine returns before it ends (a real sleep,
+ * after the routine's result is kept): a caller that joins its threads
+ * waits that much longer, and one that detached them or never joined them
+ * still has them running right after it returned, for the census to see
+ * (census_span). For scenarios of a partial start. A thread that calls
+ * pthread_exit() does not linger. At most 256 lingering threads a process;
+ * later ones end as usual. Thread-safe; never blocks.
+ */
+void perturb_linger_threads(uint64_t ns);
+
 /*
  * Holds back the start of a later thread: after `calls` more
  * pthread_create() calls, the next one creates its thread as usual, but the
