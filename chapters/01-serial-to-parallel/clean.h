@@ -18,11 +18,13 @@
  *      hospital API and the database each accept that many concurrent
  *      calls, no more.
  *  R4. Every thread clean_records() starts has ended when it returns (the
- *      grader counts the process's threads as soon as it has returned).
+ *      grader counts the process's threads as soon as it has returned, and
+ *      checks that each thread started was joined: only pthread_join()
+ *      tells you a thread has ended, not a "done" it sent before exiting).
  *  R5. (a) clean_records() returns 0 and does the whole batch for any n: n
  *      may be 0, may be smaller than parallelism, and need not be a
  *      multiple of it. (b) It returns EINVAL, and calls no service, when
- *      parallelism is 0.
+ *      parallelism is 0, whatever n is (n == 0 included: EINVAL wins).
  *  R6. (throughput) The batch takes close to n * (validate latency + store
  *      latency) / parallelism: the work is spread over `parallelism` threads.
  *
@@ -48,9 +50,10 @@ struct clean_report {
 /*
  * Validates and stores records[0..n-1] with up to `parallelism` threads.
  * Blocks until every record is done (R1) and every thread has ended (R4).
- * Returns 0, EINVAL (parallelism == 0), or ENOMEM / an error from
- * pthread_create: then it has joined every thread it did start, the report
- * counts the records those threads finished, and the rest are untouched.
+ * Returns 0, EINVAL (parallelism == 0, even when n == 0), or ENOMEM / an
+ * error from pthread_create: then it has joined every thread it did start,
+ * the report counts the records those threads finished, and the rest are
+ * untouched.
  */
 int clean_records(const struct record *records, size_t n, unsigned parallelism,
 		  struct clean_report *report);

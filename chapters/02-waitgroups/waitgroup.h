@@ -48,7 +48,8 @@
  *      kernel to remove a thread that has been joined).
  *  R8. (a) It returns 0; npatients may be 0 (a summary of zeros is filed)
  *      and may be smaller than parallelism. (b) It returns EINVAL, and
- *      neither fetches nor files anything, when parallelism is 0.
+ *      neither fetches nor files anything, when parallelism is 0, whatever
+ *      npatients is (npatients == 0 included: EINVAL wins).
  *
  *  R9. (throughput) The batch takes close to npatients * fetch latency /
  *      parallelism, not npatients * fetch latency.
@@ -115,9 +116,10 @@ void waitgroup_wait(struct waitgroup *wg);
  * The nightly batch: fetches the vitals of patients 0..npatients-1 with up
  * to `parallelism` fetches in flight (R4, R6), waits for all of them, then
  * files one summary with nightly_report_write() (R5). Blocks until done.
- * Returns 0, EINVAL (parallelism == 0), or an errno value from thread or
- * memory allocation; after such an error it still waits for the fetches it
- * started and joins its threads, and files no summary.
+ * Returns 0, EINVAL (parallelism == 0, even when npatients == 0), or an
+ * errno value from thread or memory allocation; after such an error it
+ * still waits for the fetches it started and joins its threads, and files
+ * no summary.
  */
 int vitals_nightly_batch(size_t npatients, unsigned parallelism);
 

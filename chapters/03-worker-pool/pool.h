@@ -49,10 +49,10 @@
  *  R8. (a) store_all() returns 0 for any n and any queue_capacity of at
  *      least 1: n may be 0, 1, smaller than workers, and need not be a
  *      multiple of workers or of the capacity. (b) It returns EINVAL, and
- *      stores nothing, when workers or queue_capacity is 0. (c) When a
- *      worker thread cannot be started, it returns that pthread_create()
- *      error once the threads it did start have ended, and report->stored
- *      counts the records stored.
+ *      stores nothing, when workers or queue_capacity is 0, whatever n is
+ *      (n == 0 included: EINVAL wins). (c) When a worker thread cannot be
+ *      started, it returns that pthread_create() error once the threads it
+ *      did start have ended, and report->stored counts the records stored.
  *  R9. (throughput) A batch takes close to n * L / workers, where L is the
  *      latency of one insert, because every connection is kept busy.
  *
@@ -135,9 +135,9 @@ void queue_close(struct job_queue *q);
  * Stores records[0..n-1] with a pool of `workers` threads fed through a
  * queue of queue_capacity slots, the calling thread being the producer.
  * Blocks until every record is stored (R5) and every thread has ended (R7).
- * Returns 0, EINVAL (workers or queue_capacity is 0), or an error from
- * queue_init or pthread_create (then report->stored says how many records
- * were stored).
+ * Returns 0, EINVAL (workers or queue_capacity is 0, even when n is 0), or
+ * an error from queue_init or pthread_create (then report->stored says how
+ * many records were stored).
  */
 int store_all(const struct record *records, size_t n, unsigned workers,
 	      size_t queue_capacity, struct store_report *report);

@@ -601,6 +601,18 @@ int __wrap_sem_post(sem_t *s)
 /* pthread_create() calls left before one fails; 0: none will. */
 static atomic_int create_failure_countdown;
 
+/*
+ * Threads started and joined by the calling thread so far: per thread, so
+ * that counting neither races nor orders anything between threads.
+ */
+static _Thread_local unsigned long threads_created, threads_joined;
+
+void perturb_thread_counts(unsigned long *created, unsigned long *joined)
+{
+	*created = threads_created;
+	*joined = threads_joined;
+}
+
 void perturb_fail_create_after(int calls)
 {
 	atomic_store(&create_failure_countdown, calls > 0 ? calls + 1 : 0);
@@ -685,6 +697,11 @@ static void *linger_main(void *arg)
 	return result;
 }
 
+bool perturb_create_failure_pending(void)
+{
+	return atomic_load(&create_failure_countdown) > 0;
+}
+
 int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
 			  void *arg)
 {
@@ -716,7 +733,8 @@ int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(
 		}
 	}
 	rc = __real_pthread_create(t, attr, fn, arg);
-
+	if (rc == 0)
+		threads_created++;
 	if (active())
 		maybe_pause();
 	return rc;
@@ -724,9 +742,14 @@ int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(
 
 int __wrap_pthread_join(pthread_t t, void **result)
 {
+	int rc;
+
 	if (active())
 		maybe_pause();
-	return __real_pthread_join(t, result);
+	rc = __real_pthread_join(t, result);
+	if (rc == 0)
+		threads_joined++;
+	return rc;
 }
 
 int __wrap_sched_yield(void)

@@ -114,6 +114,21 @@ void perturb_release_start(void);
 bool perturb_start_held(void);
 
 /*
+ * True while a failure armed by perturb_fail_create_after() has not fired
+ * yet: the code under test made fewer pthread_create() calls than that.
+ * Never blocks; thread-safe.
+ */
+bool perturb_create_failure_pending(void);
+
+/*
+ * The pthread_create() calls that succeeded and the pthread_join() calls
+ * that returned 0, made by the calling thread so far (counted per thread:
+ * the counting neither races nor orders anything). Compare two readings
+ * around a call that must join the threads it starts. Never blocks.
+ */
+void perturb_thread_counts(unsigned long *created, unsigned long *joined);
+
+/*
  * The monotonic warp, for contracts with limits longer than a scenario can
  * wait (a 30 s ttl, deadline or cool-down): perturb_monotonic_step(ns)
  * moves CLOCK_MONOTONIC (and _RAW, _COARSE, CLOCK_BOOTTIME) forwards by ns

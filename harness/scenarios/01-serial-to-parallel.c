@@ -14,6 +14,7 @@
 
 #include "census.h"
 #include "clean.h"
+#include "perturb.h"
 #include "records_oracle.h"
 #include "scenario.h"
 
@@ -30,6 +31,7 @@ struct batch_run {
 	uint64_t validations_at_return, stores_at_return;
 	size_t first_unvalidated;	/* (size_t)-1: each record validated once */
 	uint32_t validated_times;
+	unsigned long created, joined;	/* threads the call started and joined */
 };
 
 /*
@@ -39,19 +41,29 @@ struct batch_run {
 static int batch_start(struct batch_run *run, size_t n, unsigned parallelism,
 		       uint64_t latency_ns)
 {
+	unsigned long created0, joined0;
+
 	run->n = n;
 	run->parallelism = parallelism;
-	run->records = calloc(n + 1, sizeof(*run->records));
+	/*
+	 * Guard records after the batch, ids n, n+1, ...: a slice that runs past
+	 * records[n-1] validates an id the services do not know.
+	 */
+	run->records = calloc(n + 2 * (size_t)parallelism + 1, sizeof(*run->records));
 	if (!run->records)
 		return ENOMEM;
-	records_generate(run->records, n, 0xc1ea4 + n);
+	records_generate(run->records, n + 2 * (size_t)parallelism + 1, 0xc1ea4 + n);
 	service_init(&validation_api, "the hospital validation API", latency_ns,
 		     parallelism, n);
 	service_init(&records_db, "the records database", latency_ns,
 		     parallelism, n);
 	run->report = (struct clean_report){ 12345, 54321 };
 	census_span_start(&run->threads);
+	perturb_thread_counts(&created0, &joined0);
 	run->ret = clean_records(run->records, n, parallelism, &run->report);
+	perturb_thread_counts(&run->created, &run->joined);
+	run->created -= created0;
+	run->joined -= joined0;
 	run->validations_at_return = service_calls(&validation_api);
 	run->stores_at_return = service_calls(&records_db);
 	run->validated_times = 0;
@@ -178,31 +190,99 @@ static void no_thread_outlives_the_batch(struct check *c, const struct scenario_
 			   "returned (before: %d, at the return: %d); join every thread you "
 			   "start", run.threads.at_return - run.threads.before,
 			   run.threads.before, run.threads.at_return);
+	else if (run.joined < run.created)
+		check_fail(c, "R4", "clean_records() started %lu threads and joined %lu of "
+			   "them before it returned; a thread that has said it is done may "
+			   "still be running (and be counted) after that: only "
+			   "pthread_join() tells you it has ended", run.created, run.joined);
 	batch_finish(&run);
 }
 
 static void zero_parallelism_is_einval(struct check *c, const struct scenario_env *env)
 {
-	struct batch_run run;
+	/* parallelism 0 is EINVAL whatever n is, an empty batch included */
+	static const size_t sizes[] = { 8, 0 };
 
 	(void)env;
-	if (batch_start(&run, 8, 0, 1 * MS))
-		return check_fail(c, "R5b", "out of memory in the harness");
-	if (run.ret != EINVAL)
-		check_fail(c, "R5b", "clean_records(parallelism=0) returned %d; expected "
-			   "EINVAL (%d)", run.ret, EINVAL);
-	else if (service_calls(&validation_api) || service_calls(&records_db))
-		check_fail(c, "R5b", "clean_records(parallelism=0) called a service %llu "
-			   "times; expected none",
-			   (unsigned long long)(service_calls(&validation_api) +
-						service_calls(&records_db)));
-	batch_finish(&run);
+	for (size_t k = 0; k < 2 && !c->failed; k++) {
+		struct batch_run run;
+
+		if (batch_start(&run, sizes[k], 0, 1 * MS))
+			return check_fail(c, "R5b", "out of memory in the harness");
+		if (run.ret != EINVAL)
+			check_fail(c, "R5b", "clean_records(n=%zu, parallelism=0) returned %d; "
+				   "expected EINVAL (%d)", run.n, run.ret, EINVAL);
+		else if (service_calls(&validation_api) || service_calls(&records_db))
+			check_fail(c, "R5b", "clean_records(n=%zu, parallelism=0) called a service "
+				   "%llu times; expected none", run.n,
+				   (unsigned long long)(service_calls(&validation_api) +
+							service_calls(&records_db)));
+		batch_finish(&run);
+	}
+}
+
+/*
+ * The (pos+1)th pthread_create() of the batch fails with EAGAIN, for several
+ * positions: the second, one in the middle, the eighth. clean_records() must
+ * return that error after joining the threads it did start, with a report
+ * that counts what those threads finished. A position the code never reaches
+ * (it started fewer threads) checks nothing.
+ */
+static void a_failed_thread_start_is_reported(struct check *c, const struct scenario_env *env)
+{
+	static const int positions[] = { 1, 3, 7 };
+
+	(void)env;
+	for (size_t k = 0; k < sizeof(positions) / sizeof(positions[0]) && !c->failed; k++) {
+		struct batch_run run;
+		uint64_t validations_after;
+		int err;
+
+		/* 48 records over 8 threads, 2 ms calls: each slice takes ~24 ms */
+		bool fired;
+
+		perturb_fail_create_after(positions[k]);
+		err = batch_start(&run, 48, 8, 2 * MS);
+		fired = !perturb_create_failure_pending();
+		perturb_fail_create_after(0);
+		if (err)
+			return check_fail(c, "R4", "out of memory in the harness");
+		validations_after = service_calls(&validation_api);
+		if (!fired)
+			;	/* fewer threads than that: nothing failed */
+		else if (run.ret != EAGAIN)
+			check_fail(c, "R4", "clean_records(n=48, parallelism=8) returned %d when "
+				   "pthread_create() number %d failed with EAGAIN; expected that "
+				   "error (%d)", run.ret, positions[k] + 1, EAGAIN);
+		else if (run.threads.at_return > run.threads.before)
+			check_fail(c, "R4", "%d of the threads clean_records() did start were still "
+				   "running when it returned after pthread_create() number %d "
+				   "failed; join them before you return",
+				   run.threads.at_return - run.threads.before, positions[k] + 1);
+		else if (validations_after != run.validations_at_return)
+			check_fail(c, "R4", "validate_record() was called %llu more times after "
+				   "clean_records() returned (pthread_create() number %d had "
+				   "failed); join the threads you started before you return",
+				   (unsigned long long)(validations_after - run.validations_at_return),
+				   positions[k] + 1);
+		else if (run.report.stored != run.stores_at_return ||
+			 run.report.stored + run.report.rejected != run.validations_at_return)
+			check_fail(c, "R4", "after pthread_create() number %d failed, the report "
+				   "said stored=%zu rejected=%zu; the threads that did start had "
+				   "validated %llu records and stored %llu", positions[k] + 1,
+				   run.report.stored, run.report.rejected,
+				   (unsigned long long)run.validations_at_return,
+				   (unsigned long long)run.stores_at_return);
+		batch_finish(&run);
+	}
 }
 
 static void any_batch_size_works(struct check *c, const struct scenario_env *env)
 {
 	static const struct { size_t n; unsigned parallelism; } cases[] = {
 		{ 0, 4 }, { 1, 1 }, { 1, 4 }, { 3, 8 }, { 7, 1 }, { 13, 4 }, { 5, 3 },
+		/* a little more records than threads: slices of 1 and 2 */
+		{ 10, 8 }, { 13, 6 }, { 20, 8 }, { 9, 8 },
 	};
 
 	(void)env;
@@ -216,6 +296,11 @@ static void any_batch_size_works(struct check *c, const struct scenario_env *env
 		if (run.ret != 0)
 			check_fail(c, "R5a", "clean_records(n=%zu, parallelism=%u) returned %d; "
 				   "expected 0", run.n, run.parallelism, run.ret);
+		else if (service_unknown_items(&validation_api))
+			check_fail(c, "R5a", "clean_records(n=%zu, parallelism=%u) validated %llu "
+				   "records past the end of the batch (records[n] or later); a "
+				   "slice must end at n at the latest", run.n, run.parallelism,
+				   (unsigned long long)service_unknown_items(&validation_api));
 		else if (run.first_unvalidated != (size_t)-1)
 			check_fail(c, "R5a", "clean_records(n=%zu, parallelism=%u): record %zu "
 				   "was validated %u times; expected once", run.n,
@@ -240,5 +325,6 @@ CHAPTER_SCENARIOS(
 	SCENARIO(parallelism_is_a_limit, "R3"),
 	SCENARIO(no_thread_outlives_the_batch, "R4"),
 	SCENARIO(any_batch_size_works, "R5a"),
-	SCENARIO(zero_parallelism_is_einval, "R5b")
+	SCENARIO(zero_parallelism_is_einval, "R5b"),
+	SCENARIO(a_failed_thread_start_is_reported, "R4")
 );

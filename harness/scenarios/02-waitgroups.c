@@ -452,6 +452,62 @@ static void extra_done_leaves_count_at_zero(struct check *c, const struct scenar
 	probe_finish(p);
 }
 
+/*
+ * A task that writes its result, calls waitgroup_done() and ends. The
+ * scenario sees it end in /proc (the thread count), which orders nothing
+ * for ThreadSanitizer or Helgrind: the only thing that orders the result
+ * before the scenario's read is waitgroup_wait() itself.
+ */
+struct late_wait {
+	struct waitgroup wg;
+	long result;		/* written by the task before its done */
+};
+
+static void *late_task(void *arg)
+{
+	struct late_wait *w = arg;
+
+	w->result = 42;
+	waitgroup_done(&w->wg);
+	return NULL;
+}
+
+static void wait_after_the_last_done_orders_the_results(struct check *c,
+							 const struct scenario_env *env)
+{
+	struct late_wait *w = calloc(1, sizeof(*w));
+	int before = census_threads();
+	pthread_t tid;
+	long seen;
+
+	(void)env;
+	if (!w || waitgroup_init(&w->wg)) {
+		free(w);
+		return check_fail(c, "R3a", "waitgroup_init() failed, or the harness is out of memory");
+	}
+	waitgroup_add(&w->wg, 1);
+	if (pthread_create(&tid, NULL, late_task, w)) {
+		waitgroup_done(&w->wg);
+		waitgroup_destroy(&w->wg);
+		free(w);
+		return check_fail(c, "R3a", "the harness could not start its task thread");
+	}
+	/* the task's done is over, and its thread gone, before the wait begins */
+	if (census_settle(before, (unsigned)(2000 * factor())) > before) {
+		pthread_detach(tid);
+		return check_fail(c, "R3a", "the task thread (one waitgroup_done()) had not "
+				  "ended within 2 s");
+	}
+	waitgroup_wait(&w->wg);
+	seen = w->result;
+	pthread_join(tid, NULL);
+	if (seen != 42)
+		check_fail(c, "R3a", "after waitgroup_wait() returned, the task's result read "
+			   "%ld; the task wrote 42 before its waitgroup_done()", seen);
+	waitgroup_destroy(&w->wg);
+	free(w);
+}
+
 /* ---- the nightly batch ------------------------------------------------ */
 
 struct batch_run {
@@ -655,19 +711,112 @@ static void no_thread_outlives_the_batch(struct check *c, const struct scenario_
 
 static void zero_parallelism_is_einval(struct check *c, const struct scenario_env *env)
 {
-	struct batch_run run;
+	/* parallelism 0 is EINVAL whatever npatients is, an empty batch included */
+	static const size_t sizes[] = { 8, 0 };
 
 	(void)env;
-	if (batch_start(&run, 8, 0, 3))
-		return check_fail(c, "R8b", "out of memory in the harness");
-	if (run.ret != EINVAL)
-		check_fail(c, "R8b", "vitals_nightly_batch(parallelism=0) returned %d; "
-			   "expected EINVAL (%d)", run.ret, EINVAL);
-	else if (service_calls(&wearables_api) || run.reports)
-		check_fail(c, "R8b", "vitals_nightly_batch(parallelism=0) made %llu fetches "
-			   "and filed %lu summaries; expected none",
-			   (unsigned long long)service_calls(&wearables_api), run.reports);
-	batch_finish(&run);
+	for (size_t k = 0; k < 2 && !c->failed; k++) {
+		struct batch_run run;
+
+		if (batch_start(&run, sizes[k], 0, 3))
+			return check_fail(c, "R8b", "out of memory in the harness");
+		if (run.ret != EINVAL)
+			check_fail(c, "R8b", "vitals_nightly_batch(npatients=%zu, parallelism=0) "
+				   "returned %d; expected EINVAL (%d)", run.n, run.ret, EINVAL);
+		else if (service_calls(&wearables_api) || run.reports)
+			check_fail(c, "R8b", "vitals_nightly_batch(npatients=%zu, parallelism=0) "
+				   "made %llu fetches and filed %lu summaries; expected none",
+				   run.n, (unsigned long long)service_calls(&wearables_api),
+				   run.reports);
+		batch_finish(&run);
+	}
+}
+
+/* One batch run by a runner thread, so that a batch that hangs is seen. */
+struct failed_start {
+	size_t n;
+	unsigned parallelism;
+	uint64_t fetches_at_return;
+};
+
+static int op_batch(void *arg)
+{
+	struct failed_start *f = arg;
+	int ret = vitals_nightly_batch(f->n, f->parallelism);
+
+	f->fetches_at_return = service_calls(&wearables_api);
+	return ret;
+}
+
+/*
+ * The (pos+1)th pthread_create() of the batch fails with EAGAIN, for several
+ * positions (the second, the fourth, the eighth): the batch must return that
+ * error, after waiting for the fetches it started and joining its threads,
+ * and file no summary. A position the code never reaches (it started fewer
+ * threads) checks nothing.
+ */
+static void a_failed_thread_start_is_reported(struct check *c, const struct scenario_env *env)
+{
+	static const int positions[] = { 1, 3, 7 };
+
+	(void)env;
+	for (size_t k = 0; k < sizeof(positions) / sizeof(positions[0]) && !c->failed; k++) {
+		struct failed_start f = { .n = 50, .parallelism = 8 };
+		struct runner r;
+		uint64_t fetches_after, end_ns;
+		int before, at_return, ret;
+		bool fired, finished;
+
+		if (service_init(&wearables_api, "the wearables vendor", 2 * MS, f.parallelism, f.n))
+			return check_fail(c, "R7", "out of memory in the harness");
+		wearables_offline_every = 5;
+		nightly_report_reset();
+		before = census_threads();
+		/* the runner's own thread is the first pthread_create() */
+		perturb_fail_create_after(1 + positions[k]);
+		if (runner_start(&r, op_batch, &f)) {
+			perturb_fail_create_after(0);
+			service_destroy(&wearables_api);
+			return check_fail(c, "R7", "the harness could not start its thread");
+		}
+		finished = runner_wait_until(&r, world_now_ns() + scenario_scaled_ns(3.0));
+		fired = !perturb_create_failure_pending();
+		perturb_fail_create_after(0);
+		if (!finished)
+			/* r, the vendor's tables: still in use by the batch, left allocated */
+			return check_fail(c, "R7", "vitals_nightly_batch(npatients=50, parallelism=8) "
+					  "had not returned 3 s after pthread_create() number %d failed "
+					  "with EAGAIN; expected it to return that error once the tasks "
+					  "it did start were done (does it wait for a task that never "
+					  "started? undo its share of the count)", positions[k] + 1);
+		runner_finished(&r, &ret, &end_ns);
+		runner_join(&r);
+		at_return = census_settle(before, 10);
+		fetches_after = service_calls(&wearables_api);
+		if (!fired)
+			;	/* fewer threads than that: nothing failed */
+		else if (ret != EAGAIN)
+			check_fail(c, "R7", "vitals_nightly_batch(npatients=50, parallelism=8) "
+				   "returned %d when pthread_create() number %d failed with EAGAIN; "
+				   "expected that error (%d)", ret, positions[k] + 1, EAGAIN);
+		else if (at_return > before)
+			check_fail(c, "R7", "%d of the threads vitals_nightly_batch() did start were "
+				   "still running when it returned after pthread_create() number %d "
+				   "failed; join them before you return", at_return - before,
+				   positions[k] + 1);
+		else if (fetches_after != f.fetches_at_return)
+			check_fail(c, "R7", "fetch_vitals() was called %llu more times after "
+				   "vitals_nightly_batch() returned (pthread_create() number %d had "
+				   "failed); wait for the tasks you started before you return",
+				   (unsigned long long)(fetches_after - f.fetches_at_return),
+				   positions[k] + 1);
+		else if (nightly_report_writes())
+			check_fail(c, "R7", "vitals_nightly_batch() filed %lu summaries after "
+				   "pthread_create() number %d failed; expected none (it returns "
+				   "the error instead)", nightly_report_writes(), positions[k] + 1);
+		if (census_threads() <= before)
+			service_destroy(&wearables_api);
+	}
 }
 
 static void any_batch_size_works(struct check *c, const struct scenario_env *env)
@@ -708,6 +857,7 @@ CHAPTER_SCENARIOS(
 	SCENARIO(every_waiter_released_at_zero, "R2a"),
 	SCENARIO(reuse_at_once_releases_every_waiter, "R2b"),
 	SCENARIO(zero_count_returns_at_once, "R3a"),
+	SCENARIO(wait_after_the_last_done_orders_the_results, "R3a"),
 	SCENARIO(group_is_reusable, "R3b"),
 	SCENARIO(extra_done_leaves_count_at_zero, "R3c"),
 	SCENARIO(every_patient_fetched_once, "R4a"),
@@ -717,5 +867,6 @@ CHAPTER_SCENARIOS(
 	SCENARIO(parallelism_is_a_limit, "R6"),
 	SCENARIO(no_thread_outlives_the_batch, "R7"),
 	SCENARIO(any_batch_size_works, "R8a"),
-	SCENARIO(zero_parallelism_is_einval, "R8b")
+	SCENARIO(zero_parallelism_is_einval, "R8b"),
+	SCENARIO_T(a_failed_thread_start_is_reported, "R7", 10.0)
 );

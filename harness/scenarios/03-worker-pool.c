@@ -16,7 +16,9 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sched.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "census.h"
@@ -47,12 +49,24 @@ struct actor {
 	size_t count;			/* pushes that returned 0, pops that returned true */
 	int push_err;			/* first non-zero queue_push() result */
 	bool finished;			/* its last queue call has returned */
+	bool humble;			/* set before it starts: nice 19 */
 };
+
+/*
+ * Set by a scenario's own thread around actor_start() (each actor copies it
+ * before it starts): those actors lower their priority (nice 19), so that on the scenario's one CPU a
+ * woken actor runs only once the scenario's thread blocks, and what the
+ * scenario does in a row happens before any of them moves.
+ */
+static bool actors_humble;
 
 static void *actor_main(void *arg)
 {
 	struct actor *a = arg;
 	const struct record *r;
+
+	if (a->humble)
+		setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
 
 	pthread_mutex_lock(&a->lock);
 	a->tid = gettid();
@@ -92,6 +106,7 @@ static int actor_start(struct actor *a, bool producer, struct job_queue *q,
 	a->limit = limit;
 	if (!producer && !(a->got = calloc(limit ? limit : 1, sizeof(*a->got))))
 		return ENOMEM;
+	a->humble = actors_humble;
 	pthread_mutex_init(&a->lock, NULL);
 	return pthread_create(&a->thread, NULL, actor_main, a);
 }
@@ -285,6 +300,170 @@ static void full_queue_blocks_the_producer(struct check *c, const struct scenari
 	full_queue_round(c, 1);
 	if (!c->failed)
 		full_queue_round(c, 4);
+}
+
+/* Pins the calling thread to the CPU it runs on; *saved gets the old mask. */
+static bool pin_to_one_cpu(cpu_set_t *saved)
+{
+	cpu_set_t one;
+	int cpu = sched_getcpu();
+
+	if (sched_getaffinity(0, sizeof(*saved), saved) || cpu < 0 || !CPU_ISSET(cpu, saved))
+		return false;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	return sched_setaffinity(0, sizeof(one), &one) == 0;
+}
+
+#define CROWD 5
+
+/*
+ * One round: a queue of capacity cap, full, and cap + 1 producers blocked
+ * in queue_push() with one job each. The scenario pops cap jobs in a row
+ * (on one CPU, the producers humble: none of them runs in between), so the
+ * queue goes from full to empty at once: cap producers must get in.
+ */
+static void producers_round(struct check *c, size_t cap)
+{
+	size_t nprod = cap + 1, jobs = cap + nprod, in = 0;
+	struct actor producers[CROWD];
+	struct record *records;
+	struct job_queue q;
+	size_t started = 0;
+	cpu_set_t saved;
+	bool pinned;
+
+	records = queue_setup(c, "R1b", &q, jobs, cap);
+	if (!records)
+		return;
+	for (size_t i = 0; i < cap; i++)
+		queue_push(&q, &records[i]);
+	pinned = pin_to_one_cpu(&saved);
+	actors_humble = true;
+	for (; started < nprod; started++)
+		if (actor_start(&producers[started], true, &q, &records[cap + started], 1))
+			break;
+	actors_humble = false;
+	if (started < nprod) {
+		check_fail(c, "R1b", "harness set-up failed (pthread_create)");
+		goto out;
+	}
+	if (!scenario_wait_all_steady(nprod, asleep_at, producers, 1.0)) {
+		check_fail(c, "R1b", "%zu producers pushing into a full queue (capacity %zu) "
+			   "did not all block in queue_push() within 1 s", nprod, cap);
+		goto out;
+	}
+	for (size_t i = 0; i < cap; i++) {
+		const struct record *r;
+
+		if (!queue_pop(&q, &r)) {
+			check_fail(c, "R2a", "queue_pop() on a full open queue returned false");
+			goto out;
+		}
+	}
+	{
+		uint64_t deadline = world_now_ns() + scenario_scaled_ns(1.0);
+
+		for (;;) {
+			in = 0;
+			for (size_t i = 0; i < nprod; i++)
+				in += actor_count(&producers[i]);
+			if (in >= cap || world_now_ns() > deadline)
+				break;
+			world_sleep_ns(MS / 2);
+		}
+	}
+	if (in < cap)
+		check_fail(c, "R1b", "%zu producers were blocked on a full queue (capacity %zu); "
+			   "%zu pops in a row made room for %zu jobs, and 1 s later only %zu of "
+			   "the producers had queued theirs; expected every pop to wake a "
+			   "blocked producer (not only the pop that leaves the full state)",
+			   nprod, cap, cap, cap, in);
+out:
+	if (pinned)
+		sched_setaffinity(0, sizeof(saved), &saved);
+	finish_queue(&q, producers, started);
+	free(records);
+}
+
+static void every_blocked_producer_gets_in(struct check *c, const struct scenario_env *env)
+{
+	(void)env;
+	for (size_t cap = 2; cap <= 4 && !c->failed; cap++)
+		producers_round(c, cap);
+}
+
+/*
+ * One round: workers idle on an empty queue of capacity cap, each taking
+ * one job and then stopping. The scenario pushes `jobs` (<= workers) jobs
+ * in a row (on one CPU, the workers humble), so the queue goes from empty
+ * to holding them all at once: every job must be taken by a worker.
+ */
+static void workers_round(struct check *c, size_t nworkers, size_t jobs)
+{
+	struct actor workers[CROWD];
+	struct record *records;
+	struct job_queue q;
+	size_t started = 0, taken = 0, cap = jobs;
+	cpu_set_t saved;
+	bool pinned;
+
+	records = queue_setup(c, "R2b", &q, jobs, cap);
+	if (!records)
+		return;
+	pinned = pin_to_one_cpu(&saved);
+	actors_humble = true;
+	for (; started < nworkers; started++)
+		if (actor_start(&workers[started], false, &q, NULL, 1))
+			break;
+	actors_humble = false;
+	if (started < nworkers) {
+		check_fail(c, "R2b", "harness set-up failed (pthread_create)");
+		goto out;
+	}
+	if (!scenario_wait_all_steady(nworkers, asleep_at, workers, 1.0)) {
+		check_fail(c, "R2b", "%zu workers popping from an empty queue did not all "
+			   "block in queue_pop() within 1 s", nworkers);
+		goto out;
+	}
+	for (size_t i = 0; i < jobs; i++)
+		if (queue_push(&q, &records[i])) {
+			check_fail(c, "R2b", "queue_push() into an open queue with room failed");
+			goto out;
+		}
+	{
+		uint64_t deadline = world_now_ns() + scenario_scaled_ns(1.0);
+
+		for (;;) {
+			taken = 0;
+			for (size_t i = 0; i < nworkers; i++)
+				taken += actor_count(&workers[i]);
+			if (taken >= jobs || world_now_ns() > deadline)
+				break;
+			world_sleep_ns(MS / 2);
+		}
+	}
+	if (taken < jobs)
+		check_fail(c, "R2b", "%zu workers were blocked in queue_pop() on an empty queue; "
+			   "%zu pushes in a row queued %zu jobs, and 1 s later the workers had "
+			   "taken only %zu (%zu jobs queued, workers asleep); expected every push "
+			   "to wake a blocked worker (not only the push into an empty queue)",
+			   nworkers, jobs, jobs, taken, queue_len(&q));
+out:
+	if (pinned)
+		sched_setaffinity(0, sizeof(saved), &saved);
+	finish_queue(&q, workers, started);
+	for (size_t i = 0; i < started; i++)
+		free(workers[i].got);
+	free(records);
+}
+
+static void every_idle_worker_wakes_for_a_job(struct check *c, const struct scenario_env *env)
+{
+	(void)env;
+	workers_round(c, 4, 3);
+	if (!c->failed)
+		workers_round(c, 5, 5);
 }
 
 static void jobs_come_out_in_order_once_each(struct check *c, const struct scenario_env *env)
@@ -664,22 +843,24 @@ static void no_thread_outlives_the_batch(struct check *c, const struct scenario_
 
 static void zero_workers_or_capacity_is_einval(struct check *c, const struct scenario_env *env)
 {
-	static const struct { unsigned workers; size_t capacity; } cases[] = {
-		{ 0, 4 }, { 4, 0 },
+	/* EINVAL whatever n is, an empty batch included */
+	static const struct { size_t n; unsigned workers; size_t capacity; } cases[] = {
+		{ 8, 0, 4 }, { 8, 4, 0 }, { 0, 0, 16 }, { 0, 4, 0 },
 	};
 
 	(void)env;
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
 		struct batch_run run;
 
-		if (batch_start(&run, 8, cases[k].workers, cases[k].capacity, 1 * MS))
+		if (batch_start(&run, cases[k].n, cases[k].workers, cases[k].capacity, 1 * MS))
 			return check_fail(c, "R8b", "out of memory in the harness");
 		if (run.ret != EINVAL)
-			check_fail(c, "R8b", "store_all(workers=%u, queue_capacity=%zu) returned %d; "
-				   "expected EINVAL (%d)", run.workers, run.capacity, run.ret, EINVAL);
+			check_fail(c, "R8b", "store_all(n=%zu, workers=%u, queue_capacity=%zu) "
+				   "returned %d; expected EINVAL (%d)", run.n, run.workers,
+				   run.capacity, run.ret, EINVAL);
 		else if (service_calls(&records_db))
-			check_fail(c, "R8b", "store_all(workers=%u, queue_capacity=%zu) stored %llu "
-				   "records; expected none", run.workers, run.capacity,
+			check_fail(c, "R8b", "store_all(n=%zu, workers=%u, queue_capacity=%zu) stored "
+				   "%llu records; expected none", run.n, run.workers, run.capacity,
 				   (unsigned long long)service_calls(&records_db));
 		batch_finish(&run);
 		if (c->failed)
@@ -749,6 +930,8 @@ static void a_failed_thread_start_is_reported(struct check *c, const struct scen
 
 CHAPTER_SCENARIOS(
 	SCENARIO(full_queue_blocks_the_producer, "R1a R1b"),
+	SCENARIO(every_blocked_producer_gets_in, "R1b"),
+	SCENARIO(every_idle_worker_wakes_for_a_job, "R2b"),
 	SCENARIO(jobs_come_out_in_order_once_each, "R2a R2b"),
 	SCENARIO(closed_queue_drains_then_says_so, "R3a R3b"),
 	SCENARIO(closing_twice_is_harmless, "R3c"),
