@@ -117,6 +117,7 @@ grade-batch: deps
 
 test: deps
 	$(Q)bash tests/timed.sh unit $(MAKE) --no-print-directory unit
+	$(Q)bash tests/timed.sh harness-warnings bash tests/harness_warnings.sh
 	$(Q)bash tests/timed.sh gradescope-check $(MAKE) --no-print-directory gradescope-check
 	$(Q)bash tests/timed.sh instructor $(MAKE) --no-print-directory instructor
 	$(Q)bash tests/timed.sh integrity $(MAKE) --no-print-directory integrity

@@ -53,10 +53,11 @@ static void run_baseline(void)
 		query_history(p, &h);
 }
 
-static void run_submission(void)
+static int run_submission(void)
 {
 	threads_before = census_threads();
 	ret = monthly_report(N, WORKERS, &report);
+	return ret;
 }
 
 static uint32_t once(size_t item, void *ctx)

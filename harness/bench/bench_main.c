@@ -36,6 +36,7 @@
 #include "clock.h"
 #include "confine.h"
 #include "heapcount.h"
+#include "records_oracle.h"
 #include "service.h"
 
 #define MAX_TRIALS 16

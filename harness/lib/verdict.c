@@ -195,7 +195,7 @@ static long resident_mb(void)
 	FILE *f = fopen("/proc/self/statm", "r");
 
 	if (f) {
-		if (fscanf(f, "%*ld %ld", &pages) != 1)
+		if (fscanf(f, "%*d %ld", &pages) != 1)
 			pages = -1;
 		fclose(f);
 	}
