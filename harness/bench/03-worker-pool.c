@@ -26,10 +26,15 @@ static bool setup(void)
 	return service_init(&records_db, "database", LATENCY_NS, WORKERS, N) == 0;
 }
 
-static void run_baseline(void)
+/*
+ * One record: the serial baseline stores them in turn; the harness's own
+ * parallel version, WORKERS threads over a shared index (bench.h, items),
+ * is what a pool with an ideal queue (no blocking, no hand-off cost) would
+ * do.
+ */
+static void store_one(size_t i)
 {
-	for (size_t i = 0; i < N; i++)
-		store_record(&records[i]);
+	store_record(&records[i]);
 }
 
 static int run_submission(void)
@@ -55,27 +60,11 @@ static void teardown(void)
 	free(records);
 }
 
-
-/* ---- the harness's own parallel version (run_reference) ---- */
-
-static void ref_item(size_t i)
-{
-	store_record(&records[i]);
-}
-
-/*
- * WORKERS threads over a shared index (bench_share()), then joined: what a
- * pool with an ideal queue (no blocking, no hand-off cost) would do.
- */
-static void run_reference(void)
-{
-	bench_share(WORKERS, N, ref_item);
-}
-
 const struct bench chapter_bench = {
 	.workload = "320 records, 1 ms per insert, 8 workers (connections), queue of 16",
 	.entry = "store_all()",
-	BENCH_FUNCTIONS,
+	.items = { N, store_one, WORKERS },
+	BENCH_ITEM_FUNCTIONS, .teardown = teardown,
 	/* every record stored, WORKERS at a time */
 	.ideal = { N, LATENCY_NS, WORKERS },
 	.watched = &records_db,

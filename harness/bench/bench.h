@@ -49,6 +49,20 @@ struct bench {
 	} ideal;
 	double (*ideal_s)(void);
 
+	/*
+	 * The usual shape of the work, n independent items 0 .. n-1, each
+	 * done by item(i) (which must be safe to run on several threads at
+	 * once for different i). When item is set, a NULL run_baseline is
+	 * item(0), item(1), ... in turn on the calling thread, and a NULL
+	 * run_reference is bench_share(threads, n, item). Leave item NULL when
+	 * the baseline or the reference is more than that loop.
+	 */
+	struct bench_items {
+		size_t n;
+		void (*item)(size_t i);
+		unsigned threads;
+	} items;
+
 	/* Prepares the simulated world for one run; false on harness error. */
 	bool (*setup)(void);
 	/* The serial baseline: the same work, one item after another. */
@@ -59,7 +73,7 @@ struct bench {
 	 * which a graded bundle does not ship). Timed alongside the serial
 	 * baseline and the learner's code, trial by trial: the throughput
 	 * points run from the serial efficiency (0) to this one's (full marks).
-	 * NULL: the ideal time stands in for it.
+	 * NULL (and no items.item): the ideal time stands in for it.
 	 */
 	void (*run_reference)(void);
 	/*
@@ -76,8 +90,9 @@ struct bench {
 	 */
 	bool (*verify)(char *problem, size_t size);
 	/*
-	 * Releases what setup() took. Not called after a submission that left
-	 * threads running (they may still use it): that memory is kept.
+	 * Releases what setup() took; NULL when there is nothing to release.
+	 * Not called after a submission that left threads running (they may
+	 * still use it): that memory is kept.
 	 */
 	void (*teardown)(void);
 	/*
@@ -97,11 +112,15 @@ struct bench {
  *		.workload = "...", .entry = "store_all()", BENCH_FUNCTIONS,
  *		.ideal = { N, LATENCY_NS, WORKERS },	// or .ideal_s = ideal_s
  *	};
+ * A bench whose work is `items` names only setup, run_submission and verify
+ * (BENCH_ITEM_FUNCTIONS), and its teardown, if any, on its own:
+ *	.items = { N, store_one, WORKERS }, BENCH_ITEM_FUNCTIONS, .teardown = teardown,
  */
+#define BENCH_ITEM_FUNCTIONS                                                      \
+	.setup = setup, .run_submission = run_submission, .verify = verify
 #define BENCH_FUNCTIONS                                                           \
-	.setup = setup, .run_baseline = run_baseline,                            \
-	.run_reference = run_reference, .run_submission = run_submission,        \
-	.verify = verify, .teardown = teardown
+	BENCH_ITEM_FUNCTIONS, .run_baseline = run_baseline,                      \
+	.run_reference = run_reference, .teardown = teardown
 
 /*
  * The harness's own parallel version, the usual way: `threads` threads take

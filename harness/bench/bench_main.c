@@ -100,6 +100,13 @@ struct figures {
  * thread left running), else false with the problem in problem. Tears down
  * unless threads are left running (they may still use the world).
  */
+/* The chapter's teardown, when it has one. */
+static void teardown(const struct bench *b)
+{
+	if (b->teardown)
+		b->teardown();
+}
+
 /* The watched service's highest calls in flight over the learner's runs, and its limit. */
 static unsigned watched_peak, watched_limit;
 
@@ -132,7 +139,7 @@ static bool submission_once(const struct bench *b, double *seconds, char *proble
 	}
 	/* Stragglers of a broken submission may still use the world: keep it. */
 	if (census_threads() <= allowed)
-		b->teardown();
+		teardown(b);
 	return ok;
 }
 
@@ -142,8 +149,33 @@ static bool timed(const struct bench *b, void (*run)(void), double *seconds)
 	if (!b->setup())
 		return false;
 	*seconds = time_once(run);
-	b->teardown();
+	teardown(b);
 	return true;
+}
+
+/* The baseline and the reference of a bench whose work is `items` (bench.h). */
+static void items_baseline(void)
+{
+	for (size_t i = 0; i < chapter_bench.items.n; i++)
+		chapter_bench.items.item(i);
+}
+
+static void items_reference(void)
+{
+	bench_share(chapter_bench.items.threads, chapter_bench.items.n, chapter_bench.items.item);
+}
+
+static void (*baseline_of(const struct bench *b))(void)
+{
+	return b->run_baseline ? b->run_baseline : items_baseline;
+}
+
+/* NULL when the bench has no reference (the ideal time stands in). */
+static void (*reference_of(const struct bench *b))(void)
+{
+	if (b->run_reference)
+		return b->run_reference;
+	return b->items.item ? items_reference : NULL;
 }
 
 /* All the trials, in a thread confined like every thread of learner code. */
@@ -151,6 +183,7 @@ static void *run_trials(void *arg)
 {
 	struct figures *f = arg;
 	const struct bench *b = &chapter_bench;
+	void (*baseline)(void) = baseline_of(b), (*reference)(void) = reference_of(b);
 	char why[256] = "";
 
 	if (confine_prepare(why, sizeof(why)) && confine_thread(why, sizeof(why)))
@@ -164,8 +197,8 @@ static void *run_trials(void *arg)
 		   zero-point anchor by as much). */
 		long long heap_before;
 
-		if ((t == 0 && !timed(b, b->run_baseline, &f->baseline[0])) ||
-		    (b->run_reference && !timed(b, b->run_reference, &f->reference[t])) ||
+		if ((t == 0 && !timed(b, baseline, &f->baseline[0])) ||
+		    (reference && !timed(b, reference, &f->reference[t])) ||
 		    ((heap_before = heapcount_in_use()), !b->setup())) {
 			f->harness_failed = true;
 			return NULL;
@@ -262,7 +295,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	base_s = f->baseline[0];
-	ref_s = b->run_reference ? median(f->reference, f->trials) : 0;
+	ref_s = reference_of(b) ? median(f->reference, f->trials) : 0;
 	meas_s = median(f->measured, f->trials);
 	result = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:s, s:b, s:s, s:i}",
 			   "baseline_s", base_s, "reference_s", ref_s, "measured_s", meas_s,
