@@ -523,6 +523,17 @@ static bool call_expect(struct check *c, struct breaker *b, struct downstream *d
 }
 
 /*
+ * A probe with fn succeeding, made `when` (R6a), must close the breaker:
+ * the call after it goes through too (R6b). False after a failed check.
+ */
+static bool probe_closes(struct check *c, struct breaker *b, struct downstream *d,
+			 const char *when)
+{
+	return call_expect(c, b, d, 0, "R6a", when) &&
+	       call_expect(c, b, d, 0, "R6b", "after a successful probe");
+}
+
+/*
  * A fresh downstream d (succeeding, no latency) and a breaker b of
  * `threshold` and `cooldown` opened by `threshold` failures in a row (R4b).
  * False, with the check failed, when breaker_init() failed (for clause) or
@@ -775,10 +786,8 @@ static void failed_probe_reopens(struct check *c, const struct scenario_env *env
 				 "must open again for a full cool-down)"))
 			goto out;
 	world_sleep_ns(cooldown + 5 * MS);
-	if (!call_expect(c, &b, &d, 0, "R6a", "a cool-down after the failed probe (the next "
-			 "probe), fn succeeding"))
-		goto out;
-	call_expect(c, &b, &d, 0, "R6b", "after a successful probe");
+	probe_closes(c, &b, &d, "a cool-down after the failed probe (the next probe), fn "
+		     "succeeding");
 out:
 	breaker_destroy(&b);
 }
@@ -830,10 +839,8 @@ static void long_cooldown_then_probe_armed(struct check *c, const struct scenari
 	if (!call_expect(c, &b, &d, EBUSY, "R6a", "20 s into a 30 s cool-down"))
 		goto out;
 	perturb_monotonic_step(15 * (int64_t)BILLION);
-	if (!call_expect(c, &b, &d, 0, "R6a", "35 s after the breaker opened (cool-down 30 s; "
-			 "the probe, fn succeeding)"))
-		goto out;
-	call_expect(c, &b, &d, 0, "R6b", "after a successful probe");
+	probe_closes(c, &b, &d, "35 s after the breaker opened (cool-down 30 s; the probe, fn "
+		     "succeeding)");
 out:
 	breaker_destroy(&b);
 }

@@ -167,6 +167,25 @@ static int get_counting(struct site_cache *cache, unsigned site, struct site_inf
 	return err;
 }
 
+/*
+ * The first get of site from a fresh cache, which must return 0 after one
+ * lookup (R3). True when it did, with the answer in *info; false after
+ * failing the check.
+ */
+static bool first_get_looks_up_once(struct check *c, struct site_cache *cache, unsigned site,
+				    struct site_info *info)
+{
+	unsigned looked;
+	int err = get_counting(cache, site, info, &looked);
+
+	if (err || looked != 1) {
+		check_fail(c, "R3", "the first site_cache_get() of site %u returned %d after %u "
+			   "lookups; expected 0 after one", site, err, looked);
+		return false;
+	}
+	return true;
+}
+
 /* ---- R1, R2: one flight, every waiter woken with its outcome ---- */
 
 /*
@@ -256,19 +275,36 @@ fail:
 	return false;
 }
 
+/*
+ * A fresh cache (set-up failures count against clause), one_flight() of
+ * site answering `answer`, then one more get of site from this thread,
+ * whose result goes to *err and the lookups it made to *looked. False when
+ * the check failed before that get (the cache is then as one_flight() left
+ * it); true otherwise: the caller checks the get and destroys the cache.
+ */
+static bool flight_then_get(struct check *c, const struct scenario_env *env, const char *clause,
+			    struct site_cache *cache, unsigned site, int answer, int *err,
+			    unsigned *looked)
+{
+	struct site_info info;
+
+	if (!cache_start(c, cache, 8, 10 * BILLION, BILLION, clause))
+		return false;
+	if (!one_flight(c, cache, env->small ? 4 : 8, site, answer))
+		return false;
+	*err = get_counting(cache, site, &info, looked);
+	return true;
+}
+
 static void concurrent_misses_one_lookup(struct check *c, const struct scenario_env *env)
 {
 	struct site_cache cache;
-	struct site_info info;
 	unsigned looked;
 	int err;
 
-	if (!cache_start(c, &cache, 8, 10 * BILLION, BILLION, "R1a"))
+	/* Then kept: a hit, no lookup. */
+	if (!flight_then_get(c, env, "R1a", &cache, 3, 0, &err, &looked))
 		return;
-	if (!one_flight(c, &cache, env->small ? 4 : 8, 3, 0))
-		return;
-	/* Kept now: a hit, no lookup. */
-	err = get_counting(&cache, 3, &info, &looked);
 	if (err || looked)
 		check_fail(c, "R3", "right after the lookup of site 3, site_cache_get() returned %d "
 			   "and asked the directory %u times; expected 0 from the kept answer, no "
@@ -279,16 +315,12 @@ static void concurrent_misses_one_lookup(struct check *c, const struct scenario_
 static void error_reaches_every_waiter(struct check *c, const struct scenario_env *env)
 {
 	struct site_cache cache;
-	struct site_info info;
 	unsigned looked;
 	int err;
 
-	if (!cache_start(c, &cache, 8, 10 * BILLION, BILLION, "R2a"))
+	/* Then the directory is back; the error was not kept. */
+	if (!flight_then_get(c, env, "R2a", &cache, 5, EIO, &err, &looked))
 		return;
-	if (!one_flight(c, &cache, env->small ? 4 : 8, 5, EIO))
-		return;
-	/* The directory is back; the error was not kept. */
-	err = get_counting(&cache, 5, &info, &looked);
 	if (looked != 1 || err != 0)
 		check_fail(c, "R2b", "after a lookup of site 5 failed with EIO and the directory "
 			   "recovered, the next site_cache_get() returned %d and asked the directory "
@@ -404,12 +436,8 @@ static void not_found_kept_briefly(struct check *c, const struct scenario_env *e
 	if (!cache_start(c, &cache, 8, 100 * negative_ttl, negative_ttl, "R4"))
 		return;
 	site_directory_unlist(MISSING);
-	err = get_counting(&cache, LISTED, &listed, &looked);
-	if (err || looked != 1) {
-		check_fail(c, "R3", "the first site_cache_get() of site %d returned %d after %u "
-			   "lookups; expected 0 after one", LISTED, err, looked);
+	if (!first_get_looks_up_once(c, &cache, LISTED, &listed))
 		goto out;
-	}
 	err = get_counting(&cache, MISSING, &info, &looked);
 	if (err != ENOENT || looked != 1) {
 		check_fail(c, "R4", "site_cache_get() of site %d, which the directory does not list, "
@@ -523,19 +551,13 @@ static void other_sites_never_wait(struct check *c, const struct scenario_env *e
 	struct site_cache cache;
 	struct caller slow;
 	struct site_info info;
-	unsigned looked;
 	uint64_t deadline;
-	int err;
 
 	(void)env;
 	if (!cache_start(c, &cache, 8, 10 * BILLION, BILLION, "R5a"))
 		return;
-	err = get_counting(&cache, KEPT, &info, &looked);
-	if (err || looked != 1) {
-		check_fail(c, "R3", "the first site_cache_get() of site %d returned %d after %u "
-			   "lookups; expected 0 after one", KEPT, err, looked);
+	if (!first_get_looks_up_once(c, &cache, KEPT, &info))
 		goto out;
-	}
 	site_directory_hold(SLOW, true);
 	if (callers_start(&slow, 1, &cache, SLOW) < 1) {
 		site_directory_hold(SLOW, false);
@@ -581,12 +603,8 @@ static void ttl_ignores_the_wall_clock(struct check *c, const struct scenario_en
 	(void)env;
 	if (!cache_start(c, &cache, 8, ttl, ttl / 2, "R6"))
 		return;
-	err = get_counting(&cache, 4, &info, &looked);
-	if (err || looked != 1) {
-		check_fail(c, "R3", "the first site_cache_get() of site 4 returned %d after %u "
-			   "lookups; expected 0 after one", err, looked);
+	if (!first_get_looks_up_once(c, &cache, 4, &info))
 		goto out;
-	}
 	perturb_wallclock_step(hour);
 	err = get_counting(&cache, 4, &info, &looked);
 	perturb_wallclock_step(-hour);
@@ -625,12 +643,8 @@ static void long_ttl_kept_then_renewed_armed(struct check *c, const struct scena
 	(void)env;
 	if (!cache_start(c, &cache, 8, ttl, ttl / 2, "R3"))
 		return;
-	err = get_counting(&cache, 5, &first, &looked);
-	if (err || looked != 1) {
-		check_fail(c, "R3", "the first site_cache_get() of site 5 returned %d after %u "
-			   "lookups; expected 0 after one", err, looked);
+	if (!first_get_looks_up_once(c, &cache, 5, &first))
 		goto out;
-	}
 	perturb_monotonic_step(20 * (int64_t)BILLION);
 	err = get_counting(&cache, 5, &info, &looked);
 	if (err || looked || info.answer != first.answer) {
