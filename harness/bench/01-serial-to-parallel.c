@@ -23,10 +23,7 @@ static struct clean_report report;
 static bool setup(void)
 {
 	records = bench_records(N, 2026, &plausible);
-	if (!records)
-		return false;
-	return service_init(&validation_api, "validation", LATENCY_NS, PARALLELISM, N) == 0 &&
-	       service_init(&records_db, "database", LATENCY_NS, PARALLELISM, N) == 0;
+	return records != NULL;
 }
 
 /*
@@ -69,8 +66,6 @@ static double ideal_s(void)
 
 static void teardown(void)
 {
-	service_destroy(&validation_api);
-	service_destroy(&records_db);
 	free(records);
 }
 
@@ -78,7 +73,11 @@ const struct bench chapter_bench = {
 	.workload = "160 records, 2 ms validate + 2 ms store each, parallelism 8",
 	.entry = "clean_records()",
 	.items = { N, validate_and_store, PARALLELISM },
-	BENCH_ITEM_FUNCTIONS, .teardown = teardown,
+	.services = {
+		{ &validation_api, "validation", LATENCY_NS, PARALLELISM, N },
+		{ &records_db, "database", LATENCY_NS, PARALLELISM, N },
+	},
+	.setup = setup, .run_submission = run_submission, .verify = verify, .teardown = teardown,
 	.ideal_s = ideal_s,
 	.watched = &validation_api,
 };

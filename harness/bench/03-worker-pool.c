@@ -21,9 +21,7 @@ static struct store_report report;
 static bool setup(void)
 {
 	records = bench_records(N, 2026, NULL);
-	if (!records)
-		return false;
-	return service_init(&records_db, "database", LATENCY_NS, WORKERS, N) == 0;
+	return records != NULL;
 }
 
 /*
@@ -56,7 +54,6 @@ static bool verify(char *problem, size_t size)
 
 static void teardown(void)
 {
-	service_destroy(&records_db);
 	free(records);
 }
 
@@ -64,7 +61,8 @@ const struct bench chapter_bench = {
 	.workload = "320 records, 1 ms per insert, 8 workers (connections), queue of 16",
 	.entry = "store_all()",
 	.items = { N, store_one, WORKERS },
-	BENCH_ITEM_FUNCTIONS, .teardown = teardown,
+	.services = { { &records_db, "database", LATENCY_NS, WORKERS, N } },
+	.setup = setup, .run_submission = run_submission, .verify = verify, .teardown = teardown,
 	/* every record stored, WORKERS at a time */
 	.ideal = { N, LATENCY_NS, WORKERS },
 	.watched = &records_db,

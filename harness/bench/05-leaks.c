@@ -30,7 +30,7 @@ static bool setup(void)
 {
 	push_refuse_every = 0;
 	push_reset();
-	return service_init(&push_gateway, "push gateway", LATENCY_NS, SERVICE_NO_LIMIT, N) == 0;
+	return true;
 }
 
 /* The same sessions, one push after another, on plain sockets. */
@@ -159,14 +159,10 @@ static bool verify(char *problem, size_t size)
 	return false;
 }
 
-static void teardown(void)
-{
-	service_destroy(&push_gateway);
-}
-
 const struct bench chapter_bench = {
 	.workload = "8 handlers x 6 sessions x 5 reminders, 2 ms per push",
 	.entry = "the handlers' last connection_close()",
+	.services = { { &push_gateway, "push gateway", LATENCY_NS, SERVICE_NO_LIMIT, N } },
 	BENCH_FUNCTIONS,
 	/* every reminder pushed, HANDLERS sessions in flight at a time */
 	.ideal = { N, LATENCY_NS, HANDLERS },

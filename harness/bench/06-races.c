@@ -187,7 +187,7 @@ const struct bench chapter_bench = {
 	.workload = "8 dashboards x 40 reads (1 ms registry check each) + 24 enrolments, "
 		    "12 sites",
 	.entry = "the dashboards' last read",
-	BENCH_FUNCTIONS,
+	BENCH_FUNCTIONS, .teardown = teardown,
 	/* the reads, READERS at a time */
 	.ideal = { READERS * READS, LATENCY_NS, READERS },
 };

@@ -45,8 +45,7 @@ static bool setup(void)
 	}
 	report = (struct screening_report){ 0, 0, 0 };
 	safety_desk_reset();
-	return service_init(&ai_model, "AI model", CALL_NS, MAX_CALLS, N) == 0 &&
-	       service_init(&safety_desk, "safety desk", FILE_NS, SERVICE_NO_LIMIT, N) == 0;
+	return true;
 }
 
 static void run_baseline(void)
@@ -139,8 +138,6 @@ static double ideal_s(void)
 
 static void teardown(void)
 {
-	service_destroy(&ai_model);
-	service_destroy(&safety_desk);
 	free(subs);
 }
 
@@ -148,7 +145,11 @@ const struct bench chapter_bench = {
 	.workload = "200 submissions, 2 ms AI model call + 3 ms filing each, 32 threads, "
 		    "at most 10 model calls at once",
 	.entry = "screen_submissions()",
-	BENCH_FUNCTIONS,
+	.services = {
+		{ &ai_model, "AI model", CALL_NS, MAX_CALLS, N },
+		{ &safety_desk, "safety desk", FILE_NS, SERVICE_NO_LIMIT, N },
+	},
+	BENCH_FUNCTIONS, .teardown = teardown,
 	.ideal_s = ideal_s,
 	.watched = &ai_model,
 };

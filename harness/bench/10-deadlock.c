@@ -150,7 +150,7 @@ static void teardown(void)
 const struct bench chapter_bench = {
 	.workload = "240 moves over 256 sites, 8 workers, 2 roster calls of 0.5 ms per move",
 	.entry = "transfer_batch()",
-	BENCH_FUNCTIONS,
+	BENCH_FUNCTIONS, .teardown = teardown,
 	/* the moves' roster calls, WORKERS at a time */
 	.ideal = { MOVES * 2, LATENCY_NS, WORKERS },
 };

@@ -89,7 +89,7 @@ const struct bench chapter_bench = {
 		    "shed ones offered again after 50 us",
 	.entry = "intake_stop()",
 	.items = { N, score_one, WORKERS },
-	BENCH_ITEM_FUNCTIONS, .teardown = teardown,
+	.setup = setup, .run_submission = run_submission, .verify = verify, .teardown = teardown,
 	/* every submission scored, WORKERS at a time */
 	.ideal = { N, LATENCY_NS, WORKERS },
 };

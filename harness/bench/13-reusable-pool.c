@@ -96,7 +96,7 @@ const struct bench chapter_bench = {
 		    "all submitted, then a drain",
 	.entry = "pool_shutdown()",
 	.items = { N, export_one, WORKERS },
-	BENCH_ITEM_FUNCTIONS,
+	.setup = setup, .run_submission = run_submission, .verify = verify,
 	.ideal = { N, LATENCY_NS, WORKERS },
 	.watched = &sponsor_export,
 };

@@ -22,6 +22,8 @@
 #include "records.h"
 #include "service.h"
 
+#define BENCH_SERVICES 3
+
 struct bench {
 	const char *workload;		/* one line: items, latency, parallelism */
 	/*
@@ -63,6 +65,23 @@ struct bench {
 		unsigned threads;
 	} items;
 
+	/*
+	 * The simulated services one run uses, in the order they are set up
+	 * (up to BENCH_SERVICES; the first with s NULL ends the list):
+	 * bench_main.c calls service_init(s, name, latency_ns, limit, items)
+	 * on each after setup() returned true, and service_destroy() on each
+	 * after teardown(). A service that needs more than that (set up
+	 * twice, or kept past a teardown) is the chapter's own to set up and
+	 * destroy, and is not listed.
+	 */
+	struct bench_service {
+		struct service *s;
+		const char *name;
+		uint64_t latency_ns;
+		unsigned limit;
+		size_t items;
+	} services[BENCH_SERVICES];
+
 	/* Prepares the simulated world for one run; false on harness error. */
 	bool (*setup)(void);
 	/* The serial baseline: the same work, one item after another. */
@@ -92,7 +111,7 @@ struct bench {
 	/*
 	 * Releases what setup() took; NULL when there is nothing to release.
 	 * Not called after a submission that left threads running (they may
-	 * still use it): that memory is kept.
+	 * still use it): that memory is kept, and so are the services.
 	 */
 	void (*teardown)(void);
 	/*
@@ -107,20 +126,19 @@ struct bench {
 /*
  * The functions of a chapter_bench, when the bench file names its static
  * functions the usual way (setup, run_baseline, run_reference,
- * run_submission, verify, teardown):
+ * run_submission, verify; a teardown, when it has one, is named apart):
  *	const struct bench chapter_bench = {
- *		.workload = "...", .entry = "store_all()", BENCH_FUNCTIONS,
+ *		.workload = "...", .entry = "store_all()",
+ *		BENCH_FUNCTIONS, .teardown = teardown,
  *		.ideal = { N, LATENCY_NS, WORKERS },	// or .ideal_s = ideal_s
  *	};
- * A bench whose work is `items` names only setup, run_submission and verify
- * (BENCH_ITEM_FUNCTIONS), and its teardown, if any, on its own:
- *	.items = { N, store_one, WORKERS }, BENCH_ITEM_FUNCTIONS, .teardown = teardown,
+ * A bench whose work is `items` names setup, run_submission and verify
+ * (and teardown) itself.
  */
-#define BENCH_ITEM_FUNCTIONS                                                      \
-	.setup = setup, .run_submission = run_submission, .verify = verify
 #define BENCH_FUNCTIONS                                                           \
-	BENCH_ITEM_FUNCTIONS, .run_baseline = run_baseline,                      \
-	.run_reference = run_reference, .teardown = teardown
+	.setup = setup, .run_baseline = run_baseline,                            \
+	.run_reference = run_reference, .run_submission = run_submission,        \
+	.verify = verify
 
 /*
  * The harness's own parallel version, the usual way: `threads` threads take

@@ -94,21 +94,52 @@ struct figures {
 	char confined[300];
 };
 
+/* How many services the bench lists (bench.h). */
+static size_t service_count(const struct bench *b)
+{
+	size_t n = 0;
+
+	while (n < BENCH_SERVICES && b->services[n].s)
+		n++;
+	return n;
+}
+
+/* The chapter's setup, then its services; false on harness error. */
+static bool setup(const struct bench *b)
+{
+	if (!b->setup())
+		return false;
+	for (size_t i = 0; i < service_count(b); i++) {
+		const struct bench_service *s = &b->services[i];
+
+		if (service_init(s->s, s->name, s->latency_ns, s->limit, s->items))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The chapter's teardown, when it has one, then its services (after: the
+ * teardown may end threads of the chapter's own, such as chapter 04's
+ * deadline timer).
+ */
+static void teardown(const struct bench *b)
+{
+	if (b->teardown)
+		b->teardown();
+	for (size_t i = 0; i < service_count(b); i++)
+		service_destroy(b->services[i].s);
+}
+
+/* The watched service's highest calls in flight over the learner's runs, and its limit. */
+static unsigned watched_peak, watched_limit;
+
 /*
  * The learner's code, once, after set-up: *seconds gets its time. Returns
  * true when its work is right (its return value, the chapter's verify(), no
  * thread left running), else false with the problem in problem. Tears down
  * unless threads are left running (they may still use the world).
  */
-/* The chapter's teardown, when it has one. */
-static void teardown(const struct bench *b)
-{
-	if (b->teardown)
-		b->teardown();
-}
-
-/* The watched service's highest calls in flight over the learner's runs, and its limit. */
-static unsigned watched_peak, watched_limit;
 
 static bool submission_once(const struct bench *b, double *seconds, char *problem,
 			    size_t size, unsigned *busy_at_return, const char **busy_name)
@@ -146,7 +177,7 @@ static bool submission_once(const struct bench *b, double *seconds, char *proble
 /* One set-up, one timed run, one teardown; false when set-up failed. */
 static bool timed(const struct bench *b, void (*run)(void), double *seconds)
 {
-	if (!b->setup())
+	if (!setup(b))
 		return false;
 	*seconds = time_once(run);
 	teardown(b);
@@ -199,7 +230,7 @@ static void *run_trials(void *arg)
 
 		if ((t == 0 && !timed(b, baseline, &f->baseline[0])) ||
 		    (reference && !timed(b, reference, &f->reference[t])) ||
-		    ((heap_before = heapcount_in_use()), !b->setup())) {
+		    ((heap_before = heapcount_in_use()), !setup(b))) {
 			f->harness_failed = true;
 			return NULL;
 		}
