@@ -234,4 +234,20 @@ struct crowd {
  */
 int crowd_run(unsigned n, crowd_fn *fn, void *ctx);
 
+/*
+ * A watched crowd: `workers` threads run work(ctx, 1..workers) while one
+ * more, released with them, calls watch(ctx) again and again until the
+ * last worker has returned (at least once; it may overlap that return).
+ * For a watcher that checks, with the harness's own locks, that the work
+ * never shows a state it must not.
+ *
+ * Returns as crowd_run does (EINVAL when workers is 0 or workers + 1 is
+ * over CROWD_MAX). Safety: work runs on every worker at once with the
+ * same ctx, and watch beside them: ctx is whatever the caller made
+ * thread-safe. Blocks until every thread returned.
+ */
+typedef void crowd_work_fn(void *ctx, unsigned index);
+int crowd_run_watched(unsigned workers, crowd_work_fn *work, void (*watch)(void *ctx),
+		      void *ctx);
+
 #endif
