@@ -64,11 +64,6 @@ static double ideal_s(void)
 	return bench_ideal_s(N + plausible, LATENCY_NS, PARALLELISM);
 }
 
-static void teardown(void)
-{
-	free(records);
-}
-
 const struct bench chapter_bench = {
 	.workload = "160 records, 2 ms validate + 2 ms store each, parallelism 8",
 	.entry = "clean_records()",
@@ -77,7 +72,7 @@ const struct bench chapter_bench = {
 		{ &validation_api, "validation", LATENCY_NS, PARALLELISM, N },
 		{ &records_db, "database", LATENCY_NS, PARALLELISM, N },
 	},
-	.setup = setup, .run_submission = run_submission, .verify = verify, .teardown = teardown,
+	.setup = setup, .run_submission = run_submission, .verify = verify,
 	.ideal_s = ideal_s,
 	.watched = &validation_api,
 };

@@ -68,7 +68,6 @@ static bool verify(char *problem, size_t size)
 	return true;
 }
 
-
 /* ---- the harness's own parallel version (run_reference) ---- */
 
 static pthread_mutex_t ref_lock = PTHREAD_MUTEX_INITIALIZER;

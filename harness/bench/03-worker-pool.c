@@ -52,17 +52,12 @@ static bool verify(char *problem, size_t size)
 	return true;
 }
 
-static void teardown(void)
-{
-	free(records);
-}
-
 const struct bench chapter_bench = {
 	.workload = "320 records, 1 ms per insert, 8 workers (connections), queue of 16",
 	.entry = "store_all()",
 	.items = { N, store_one, WORKERS },
 	.services = { { &records_db, "database", LATENCY_NS, WORKERS, N } },
-	.setup = setup, .run_submission = run_submission, .verify = verify, .teardown = teardown,
+	.setup = setup, .run_submission = run_submission, .verify = verify,
 	/* every record stored, WORKERS at a time */
 	.ideal = { N, LATENCY_NS, WORKERS },
 	.watched = &records_db,

@@ -69,7 +69,6 @@ static void teardown(void)
 	if (budget_live)
 		ctx_destroy(&budget);
 	budget_live = false;
-	free(records);
 }
 
 

@@ -29,10 +29,9 @@ static struct screening_report want, report;
 
 static bool setup(void)
 {
-	subs = calloc(N, sizeof(*subs));
+	subs = bench_records(N, 2027, NULL);
 	if (!subs)
 		return false;
-	records_generate(subs, N, 2027);
 	ai_model_fail_every = FAIL_EVERY;
 	want = (struct screening_report){ 0, 0, 0 };
 	for (size_t i = 0; i < N; i++) {
@@ -136,11 +135,6 @@ static double ideal_s(void)
 	return (calls > threads ? calls : threads) / 1e9;
 }
 
-static void teardown(void)
-{
-	free(subs);
-}
-
 const struct bench chapter_bench = {
 	.workload = "200 submissions, 2 ms AI model call + 3 ms filing each, 32 threads, "
 		    "at most 10 model calls at once",
@@ -149,7 +143,7 @@ const struct bench chapter_bench = {
 		{ &ai_model, "AI model", CALL_NS, MAX_CALLS, N },
 		{ &safety_desk, "safety desk", FILE_NS, SERVICE_NO_LIMIT, N },
 	},
-	BENCH_FUNCTIONS, .teardown = teardown,
+	BENCH_FUNCTIONS,
 	.ideal_s = ideal_s,
 	.watched = &ai_model,
 };

@@ -79,17 +79,12 @@ static bool verify(char *problem, size_t size)
 	return false;
 }
 
-static void teardown(void)
-{
-	free(records);
-}
-
 const struct bench chapter_bench = {
 	.workload = "320 submissions, 1 ms per scoring call, 8 workers, queue of 16, "
 		    "shed ones offered again after 50 us",
 	.entry = "intake_stop()",
 	.items = { N, score_one, WORKERS },
-	.setup = setup, .run_submission = run_submission, .verify = verify, .teardown = teardown,
+	.setup = setup, .run_submission = run_submission, .verify = verify,
 	/* every submission scored, WORKERS at a time */
 	.ideal = { N, LATENCY_NS, WORKERS },
 };

@@ -174,9 +174,11 @@ bool bench_within_limit(const struct service *s, const char *calls, char *proble
 
 /*
  * setup()'s usual workload: n records from records_generate(seed), in a new
- * zeroed array the caller frees (in teardown()); *plausible, when not NULL,
- * gets how many of them are plausible. NULL when out of memory (setup()
- * then returns false: a harness error). Not for use by the learner's code.
+ * zeroed array; *plausible, when not NULL, gets how many of them are
+ * plausible. NULL when out of memory (setup() then returns false: a harness
+ * error). The array is the harness's: bench_main.c frees it after
+ * teardown() (and keeps it when teardown() is skipped). At most one per
+ * setup(). Not for use by the learner's code.
  */
 struct record *bench_records(size_t n, uint64_t seed, size_t *plausible);
 

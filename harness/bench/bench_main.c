@@ -47,12 +47,16 @@
 #define SETTLE_MS 300
 #endif
 
+/* What bench_records() gave the current set-up, until the teardown frees it. */
+static struct record *records_given;
+
 struct record *bench_records(size_t n, uint64_t seed, size_t *plausible)
 {
 	struct record *records = calloc(n ? n : 1, sizeof(*records));
 
 	if (!records)
 		return NULL;
+	records_given = records;
 	records_generate(records, n, seed);
 	if (plausible)
 		*plausible = records_count_plausible(records, n);
@@ -119,9 +123,9 @@ static bool setup(const struct bench *b)
 }
 
 /*
- * The chapter's teardown, when it has one, then its services (after: the
- * teardown may end threads of the chapter's own, such as chapter 04's
- * deadline timer).
+ * The chapter's teardown, when it has one, then its services and its
+ * bench_records() (after: the teardown may end threads of the chapter's
+ * own, such as chapter 04's deadline timer).
  */
 static void teardown(const struct bench *b)
 {
@@ -129,6 +133,8 @@ static void teardown(const struct bench *b)
 		b->teardown();
 	for (size_t i = 0; i < service_count(b); i++)
 		service_destroy(b->services[i].s);
+	free(records_given);
+	records_given = NULL;
 }
 
 /* The watched service's highest calls in flight over the learner's runs, and its limit. */
