@@ -146,7 +146,6 @@ static unsigned watched_peak, watched_limit;
  * thread left running), else false with the problem in problem. Tears down
  * unless threads are left running (they may still use the world).
  */
-
 static bool submission_once(const struct bench *b, double *seconds, char *problem,
 			    size_t size, unsigned *busy_at_return, const char **busy_name)
 {
