@@ -244,6 +244,19 @@ int crowd_run(unsigned n, crowd_fn *fn, void *ctx)
 	return 0;
 }
 
+size_t crew_run(size_t n, void *(*fn)(void *), void *first, size_t size)
+{
+	pthread_t tids[CREW_MAX];
+	size_t started = 0;
+
+	while (started < n && started < CREW_MAX &&
+	       pthread_create(&tids[started], NULL, fn, (char *)first + started * size) == 0)
+		started++;
+	for (size_t i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	return started;
+}
+
 struct watched {
 	crowd_work_fn *work;
 	void (*watch)(void *ctx);

@@ -250,4 +250,17 @@ typedef void crowd_work_fn(void *ctx, unsigned index);
 int crowd_run_watched(unsigned workers, crowd_work_fn *work, void (*watch)(void *ctx),
 		      void *ctx);
 
+/*
+ * A crew: up to CREW_MAX harness threads, each running fn on its own
+ * element of an array (n elements of `size` bytes from `first`), started
+ * one after another (not released together: see crowd_run for that), then
+ * joined. Returns how many started: the first that could not start ends
+ * the starting, and the elements after it never run (the caller fails its
+ * check then). Safety: each thread owns its element until it is joined;
+ * what the elements share is the caller's to make thread-safe. Blocks
+ * until every started thread returned.
+ */
+#define CREW_MAX 64
+size_t crew_run(size_t n, void *(*fn)(void *), void *first, size_t size);
+
 #endif

@@ -333,7 +333,7 @@ static void overload_round(struct check *c, size_t n, bool failing)
 	struct intake in;
 	struct intake_report rep;
 	int before, after, err;
-	size_t started = 0;
+	size_t started;
 
 	if (!records || !result || stats_rpc_reset(1 * MS, n)) {
 		free(records);
@@ -349,12 +349,10 @@ static void overload_round(struct check *c, size_t n, bool failing)
 		return check_fail(c, "R2a", "intake_start(workers=%d, capacity=%d, threshold=%d) "
 				  "returned %d; expected 0", WORKERS, CAP, THRESHOLD, err);
 	}
-	for (; started < 2; started++)
-		if (submitter_start(&subs[started], &in, records, started * (n / 2),
-				    started ? n - n / 2 : n / 2, result))
-			break;
-	for (size_t s = 0; s < started; s++)
-		pthread_join(subs[s].thread, NULL);
+	for (size_t s = 0; s < 2; s++)
+		submitter_prepare(&subs[s], &in, records, s * (n / 2), s ? n - n / 2 : n / 2,
+				  result);
+	started = crew_run(2, submitter_main, subs, sizeof(*subs));
 	intake_stop(&in, &rep);
 	after = census_settle(before, 10);
 	if (started < 2)

@@ -186,6 +186,24 @@ static bool first_get_looks_up_once(struct check *c, struct site_cache *cache, u
 	return true;
 }
 
+/*
+ * A fresh cache of 8 sites (cache_start: set-up failures count against
+ * clause) that already keeps site's answer, from one lookup
+ * (first_get_looks_up_once), in *info. False after a failed check, with
+ * nothing left to destroy.
+ */
+static bool cache_keeping(struct check *c, struct site_cache *cache, uint64_t ttl,
+			  uint64_t negative_ttl, const char *clause, unsigned site,
+			  struct site_info *info)
+{
+	if (!cache_start(c, cache, 8, ttl, negative_ttl, clause))
+		return false;
+	if (first_get_looks_up_once(c, cache, site, info))
+		return true;
+	site_cache_destroy(cache);
+	return false;
+}
+
 /* ---- R1, R2: one flight, every waiter woken with its outcome ---- */
 
 /*
@@ -399,7 +417,6 @@ out:
 /* ---- R4: "site not found" kept briefly ---- */
 
 struct stormer {
-	pthread_t thread;
 	struct site_cache *cache;
 	unsigned site, loops;
 	atomic_uint wrong;		/* answers other than ENOENT */
@@ -430,7 +447,6 @@ static void not_found_kept_briefly(struct check *c, const struct scenario_env *e
 	struct site_cache cache;
 	struct site_info info, listed;
 	unsigned looked, calls, loops = env->small ? 5 : 25;
-	size_t started;
 	int err;
 
 	if (!cache_start(c, &cache, 8, 100 * negative_ttl, negative_ttl, "R4"))
@@ -446,18 +462,14 @@ static void not_found_kept_briefly(struct check *c, const struct scenario_env *e
 		goto out;
 	}
 	/* The storm: every thread asks again and again for the missing site. */
-	for (started = 0; started < STORMERS; started++) {
-		s[started].cache = &cache;
-		s[started].site = MISSING;
-		s[started].loops = loops;
-		atomic_init(&s[started].wrong, 0);
-		atomic_init(&s[started].last_wrong, 0);
-		if (pthread_create(&s[started].thread, NULL, stormer_main, &s[started]))
-			break;
+	for (size_t i = 0; i < STORMERS; i++) {
+		s[i].cache = &cache;
+		s[i].site = MISSING;
+		s[i].loops = loops;
+		atomic_init(&s[i].wrong, 0);
+		atomic_init(&s[i].last_wrong, 0);
 	}
-	for (size_t i = 0; i < started; i++)
-		pthread_join(s[i].thread, NULL);
-	if (started < STORMERS) {
+	if (crew_run(STORMERS, stormer_main, s, sizeof(*s)) < STORMERS) {
 		check_fail(c, "R4", "harness set-up failed (pthread_create)");
 		goto out;
 	}
@@ -554,10 +566,8 @@ static void other_sites_never_wait(struct check *c, const struct scenario_env *e
 	uint64_t deadline;
 
 	(void)env;
-	if (!cache_start(c, &cache, 8, 10 * BILLION, BILLION, "R5a"))
+	if (!cache_keeping(c, &cache, 10 * BILLION, BILLION, "R5a", KEPT, &info))
 		return;
-	if (!first_get_looks_up_once(c, &cache, KEPT, &info))
-		goto out;
 	site_directory_hold(SLOW, true);
 	if (callers_start(&slow, 1, &cache, SLOW) < 1) {
 		site_directory_hold(SLOW, false);
@@ -601,10 +611,8 @@ static void ttl_ignores_the_wall_clock(struct check *c, const struct scenario_en
 	int err;
 
 	(void)env;
-	if (!cache_start(c, &cache, 8, ttl, ttl / 2, "R6"))
+	if (!cache_keeping(c, &cache, ttl, ttl / 2, "R6", 4, &info))
 		return;
-	if (!first_get_looks_up_once(c, &cache, 4, &info))
-		goto out;
 	perturb_wallclock_step(hour);
 	err = get_counting(&cache, 4, &info, &looked);
 	perturb_wallclock_step(-hour);
@@ -641,10 +649,8 @@ static void long_ttl_kept_then_renewed_armed(struct check *c, const struct scena
 	int err;
 
 	(void)env;
-	if (!cache_start(c, &cache, 8, ttl, ttl / 2, "R3"))
+	if (!cache_keeping(c, &cache, ttl, ttl / 2, "R3", 5, &first))
 		return;
-	if (!first_get_looks_up_once(c, &cache, 5, &first))
-		goto out;
 	perturb_monotonic_step(20 * (int64_t)BILLION);
 	err = get_counting(&cache, 5, &info, &looked);
 	if (err || looked || info.answer != first.answer) {
@@ -677,7 +683,6 @@ static void long_ttl_kept_then_renewed(struct check *c, const struct scenario_en
 enum { MANY_SITES = 24, MANY_THREADS = 8 };
 
 struct browser {
-	pthread_t thread;
 	struct site_cache *cache;
 	unsigned first, rounds;
 	/* Written by the browser, read after the join: its first outcome per site. */
@@ -782,7 +787,6 @@ static void many_threads_many_sites(struct check *c, const struct scenario_env *
 	struct browser *b = calloc(MANY_THREADS, sizeof(*b));
 	struct site_cache cache;
 	unsigned threads = env->small ? 4 : MANY_THREADS;
-	size_t started;
 
 	if (!b)
 		return check_fail(c, "R1a", "harness set-up failed (memory)");
@@ -795,16 +799,12 @@ static void many_threads_many_sites(struct check *c, const struct scenario_env *
 			site_directory_unlist(s);
 	if (!late_hit(c, &cache, MANY_SITES - 1))
 		goto out;
-	for (started = 0; started < threads; started++) {
-		b[started].cache = &cache;
-		b[started].first = (unsigned)(started * MANY_SITES / threads);
-		b[started].rounds = env->small ? 2 : 3;
-		if (pthread_create(&b[started].thread, NULL, browser_main, &b[started]))
-			break;
+	for (unsigned i = 0; i < threads; i++) {
+		b[i].cache = &cache;
+		b[i].first = i * MANY_SITES / threads;
+		b[i].rounds = env->small ? 2 : 3;
 	}
-	for (size_t i = 0; i < started; i++)
-		pthread_join(b[i].thread, NULL);
-	if (started < threads) {
+	if (crew_run(threads, browser_main, b, sizeof(*b)) < threads) {
 		check_fail(c, "R1a", "harness set-up failed (pthread_create)");
 		goto out;
 	}
