@@ -10,7 +10,6 @@
  */
 #include <pthread.h>
 #include <semaphore.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -61,39 +60,31 @@ static void run_baseline(void)
 
 /*
  * The harness's own version, for the reference time: NTHREADS threads take
- * submissions from a shared index; a POSIX semaphore with MAX_CALLS permits
- * is held around the model call only.
+ * submissions from a shared index (bench_share()); a POSIX semaphore with
+ * MAX_CALLS permits is held around the model call only.
  */
 static sem_t ref_permits;
-static atomic_size_t ref_next;
 
-static void *ref_thread(void *arg)
+static void ref_item(size_t i)
 {
-	size_t i;
+	enum screening_outcome outcome = SCREENING_UNCHECKED;
+	bool adverse;
+	int err;
 
-	(void)arg;
-	while ((i = atomic_fetch_add(&ref_next, 1)) < N) {
-		enum screening_outcome outcome = SCREENING_UNCHECKED;
-		bool adverse;
-		int err;
-
-		while (sem_wait(&ref_permits) != 0)
-			;
-		err = ai_screen(&subs[i], &adverse);
-		sem_post(&ref_permits);
-		if (err == 0)
-			outcome = adverse ? SCREENING_ADVERSE : SCREENING_CLEAR;
-		file_screening(&subs[i], outcome);
-	}
-	return NULL;
+	while (sem_wait(&ref_permits) != 0)
+		;
+	err = ai_screen(&subs[i], &adverse);
+	sem_post(&ref_permits);
+	if (err == 0)
+		outcome = adverse ? SCREENING_ADVERSE : SCREENING_CLEAR;
+	file_screening(&subs[i], outcome);
 }
 
 static void run_reference(void)
 {
-	atomic_store(&ref_next, 0);
 	if (sem_init(&ref_permits, 0, MAX_CALLS) != 0)
 		return;
-	bench_run_threads(NTHREADS, ref_thread, NULL);
+	bench_share(NTHREADS, N, ref_item);
 	sem_destroy(&ref_permits);
 }
 
