@@ -65,10 +65,9 @@ static void *ref_pusher(void *arg)
 	return NULL;
 }
 
-static void *ref_handler(void *arg)
+/* Handler `index`: its sessions, one after another. */
+static void ref_handler(size_t index)
 {
-	size_t index = (size_t)(uintptr_t)arg;
-
 	for (size_t s = 0; s < SESSIONS; s++) {
 		size_t number = index * SESSIONS + s;
 		struct ref_session session = {
@@ -84,21 +83,12 @@ static void *ref_handler(void *arg)
 		if (session.sock >= 0)
 			close(session.sock);
 	}
-	return NULL;
 }
 
+/* HANDLERS threads, one handler each (bench_share()). */
 static void run_reference(void)
 {
-	pthread_t tids[HANDLERS];
-	size_t started;
-
-	for (started = 0; started < HANDLERS; started++)
-		if (pthread_create(&tids[started], NULL, ref_handler, (void *)(uintptr_t)started))
-			break;
-	for (size_t i = started; i < HANDLERS; i++)
-		ref_handler((void *)(uintptr_t)i);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(tids[i], NULL);
+	bench_share(HANDLERS, HANDLERS, ref_handler);
 }
 
 static void *handler(void *arg)
