@@ -172,6 +172,10 @@ case_crash() {
 	expect "tsan: an invalid mutex names the likely cause" "$out" \
 		'likely cause: the mutex is destroyed or was never initialised'
 	refuse "tsan: not 'outside your file' when a frame is the learner's" "$out" 'outside your file'
+	grade 01-serial-to-parallel stack-overflow.c "$out"
+	expect "crash: a stack overflow (killed before the harness could report) is a crash" "$out" \
+		'crashed: the test.s process was killed by a signal .*stack overflow'
+	refuse "crash: a stack overflow is not 'ended early (exit()?)'" "$out" 'exit\(\) or _exit\(\) in your code'
 }
 
 cases=${*:-output test points crash throughput harness}

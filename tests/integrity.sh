@@ -12,7 +12,9 @@
 #    reference still passes on the layers that remain;
 #  - a ThreadSanitizer that cannot start (its address space refused with
 #    ulimit -v, as an mmap_rnd_bits kernel would) is "could not run", never
-#    clean.
+#    clean;
+#  - two gradings of one chapter in one build folder at once: the second
+#    waits for the first (both at full marks).
 # Prints one line per check and "integrity: N passed, N failed".
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -126,6 +128,20 @@ fi
 if [ "$(score "$tmp/vm.json" $chapter tsan)" = 0 ] && grep -q "tsan .*could not run" "$tmp/vm.log"; then
 	ok "ThreadSanitizer refused its memory: could not run, 0 points"
 else bad "a ThreadSanitizer that could not start read as clean" "$tmp/vm.log"; fi
+
+# 5. Two gradings of one chapter in one build folder at once (make watch and
+#    make grade in two terminals): the second waits for the first instead of
+#    removing its files; both keep full marks.
+"$grade" --root "$top" --build "$tmp/build-two" -C 01 -s "$top/solutions" -r "$tmp/two-a.json" >"$tmp/two-a.log" 2>&1 &
+first=$!
+sleep 1
+"$grade" --root "$top" --build "$tmp/build-two" -C 01 -s "$top/solutions" -r "$tmp/two-b.json" >"$tmp/two-b.log" 2>&1
+wait $first
+if [ "$(score "$tmp/two-a.json" $chapter correctness)" = 40 ] && [ "$(score "$tmp/two-b.json" $chapter correctness)" = 40 ] &&
+   [ "$(score "$tmp/two-a.json" $chapter tsan)" = 20 ] && [ "$(score "$tmp/two-b.json" $chapter tsan)" = 20 ] &&
+   grep -q "another grading of $chapter is using" "$tmp/two-b.log"; then
+	ok "two gradings of one chapter in one build folder: the second waits, both at full marks"
+else bad "two gradings at once spoiled each other" "$tmp/two-b.log"; cat "$tmp/two-a.log" | head -10; fi
 
 echo "integrity: $passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -4,6 +4,8 @@
  * For every chapter, as its manifest (harness/manifests/<id>.json, read with
  * harness/src/manifest.c, the grader's own reader) describes it:
  *  - the reference solution (solutions/<id>/) gets full marks on every gate;
+ *  - the interview blank (learn blank: the header's functions doing nothing)
+ *    scores 0 on every gate;
  *  - the starter passes the scenarios of "starter.passes" (which earn no
  *    points) and scores below full marks;
  *  - the starter (chapters/<id>/) loses exactly the gates of the manifest's
@@ -51,6 +53,7 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <dirent.h>
+#include <errno.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -626,6 +629,7 @@ struct grading_case {
 	char name[128];			/* its name in the chapter */
 	struct expectation expect;
 	bool full_marks;
+	bool zero_points;		/* the interview blank: 0 on every gate */
 	const struct chapter_manifest *starter_of;	/* the starter: its symptoms */
 	/* adversarial cases */
 	size_t chapter_index;		/* which chapter of this run, from 0 */
@@ -853,6 +857,16 @@ static void run_cases_once(bool lost_seen[][MAX_GATES], char gate_names[][MAX_GA
 				problem = "grading took longer than the bound";
 			ok = problem == NULL;
 			snprintf(why, sizeof(why), "%s", problem ? problem : "");
+		} else if (c->zero_points) {
+			json_int_t score = json_integer_value(json_object_get(chapter, "score"));
+
+			ok = chapter && score == 0;
+			snprintf(why, sizeof(why), "%s", !chapter ? "the grader wrote no report" :
+				 ok ? "" : "a file that does nothing scored points (list the "
+				 "scenarios it passes as the manifest's starter.vacuous)");
+			if (chapter && !ok)
+				snprintf(why + strlen(why), sizeof(why) - strlen(why), ": %lld points",
+					 (long long)score);
 		} else {
 			size_t ci = c->chapter_index;
 
@@ -885,6 +899,59 @@ static int gate_list(char *const *from, size_t n, char out[][32])
 	for (size_t i = 0; i < n && k < MAX_GATES; i++)
 		snprintf(out[k++], 32, "%s", from[i]);
 	return k;
+}
+
+/* Where the interview blanks are written; removed at exit. */
+static char blank_dir[] = "/tmp/threadclinic-blanks-XXXXXX";
+
+static void remove_blank_dir(void)
+{
+	char *cmd;
+
+	if (asprintf(&cmd, "rm -rf '%s'", blank_dir) >= 0) {
+		if (system(cmd) != 0)
+			fprintf(stderr, "selfcheck: could not remove %s\n", blank_dir);
+		free(cmd);
+	}
+}
+
+/*
+ * The interview blank of chapter id (learn blank: every function of the
+ * header, doing nothing or returning an error) must score 0 on every gate:
+ * code that does nothing earns nothing. The learn program is beside the
+ * grader (build/bin/learn).
+ */
+static void add_blank_case(const char *id, const char *name)
+{
+	static bool made;
+	char *learn = NULL, *out = NULL, *cmd = NULL, *slash;
+	struct grading_case *c;
+
+	if (!made) {
+		if (!mkdtemp(blank_dir)) {
+			record(false, "%s: a folder for the interview blank: %s", id, strerror(errno));
+			return;
+		}
+		made = true;
+		atexit(remove_blank_dir);
+	}
+	slash = strrchr(grader, '/');
+	if (asprintf(&learn, "%.*slearn", slash ? (int)(slash - grader + 1) : 0, grader) < 0 ||
+	    asprintf(&out, "%s/%s-%s", blank_dir, id, name) < 0 ||
+	    asprintf(&cmd, "'%s' blank '%s' > '%s'", learn, id, out) < 0) {
+		free(learn);
+		free(out);
+		return;
+	}
+	if (system(cmd) != 0) {
+		record(false, "%s: %s blank %s wrote the interview blank", id, learn, id);
+	} else {
+		c = add_case(id, "blank (make interview)", out, name);
+		c->zero_points = true;
+	}
+	free(learn);
+	free(out);
+	free(cmd);
 }
 
 /* Adds the solution, the starter and the zoo of chapter id as cases. */
@@ -927,6 +994,7 @@ static void add_chapter_cases(const char *id)
 	c->expect.nloses = gate_list(m->loses, m->nloses, c->expect.loses);
 	c->expect.nmay = gate_list(m->may_lose, m->nmay_lose, c->expect.may_lose);
 	c->starter_of = m;
+	add_blank_case(id, name);
 
 	if (asprintf(&zoo_dir, "%s/%s", root, m->zoo) < 0)
 		return;

@@ -28,6 +28,10 @@ $(BIN)/warp_probe: tests/probes/warp_waiter.c harness/lib/perturb.c harness/lib/
 		harness/lib/lockgraph.c harness/lib/channel.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(UNIT_CFLAGS) $(filter %.c,$^) $(PERTURB_WRAPS:%=-Wl,--wrap=%) -o $@
+$(BIN)/linger_probe: tests/probes/linger_creator.c harness/lib/perturb.c harness/lib/perturb.h \
+		harness/lib/lockgraph.c harness/lib/channel.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(UNIT_CFLAGS) $(filter %.c,$^) $(PERTURB_WRAPS:%=-Wl,--wrap=%) -o $@
 
 # The self-check reads the chapter manifests with the grader's own reader.
 $(BIN)/selfcheck: tests/selfcheck.c harness/src/manifest.c harness/src/manifest.h \
@@ -35,13 +39,13 @@ $(BIN)/selfcheck: tests/selfcheck.c harness/src/manifest.c harness/src/manifest.
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -Iharness/src $(filter %.c,$^) -ljansson -o $@
 
-unit: $(UNIT_BIN) $(BIN)/perturb_probe $(BIN)/warp_probe
+unit: $(UNIT_BIN) $(BIN)/perturb_probe $(BIN)/warp_probe $(BIN)/linger_probe
 	$(Q)$(UNIT_BIN) --jobs=2
 
-selfcheck: $(BIN)/grade $(BIN)/selfcheck
+selfcheck: $(BIN)/grade $(BIN)/learn $(BIN)/selfcheck
 	$(Q)$(BIN)/selfcheck $(BIN)/grade $(CURDIR) 1 $(CH)
 
-soak: deps $(BIN)/grade $(BIN)/selfcheck
+soak: deps $(BIN)/grade $(BIN)/learn $(BIN)/selfcheck
 	$(Q)$(BIN)/selfcheck $(BIN)/grade $(CURDIR) $(RUNS) $(CH)
 	$(Q)$(if $(CH),,bash tests/lockcycle.sh $(RUNS))
 

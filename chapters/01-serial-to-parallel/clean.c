@@ -1,8 +1,8 @@
 /*
  * clean.c - the record-cleaning batch, made parallel
  *
- * The serial version took n * 50 ms of network round trips: 500 s for the
- * nightly 10,000 records. This version gives every record its own thread.
+ * The serial version made about 18,750 calls of 50 ms: about 940 s for
+ * the nightly 10,000 records. This version gives every record its own thread.
  */
 #include "clean.h"
 

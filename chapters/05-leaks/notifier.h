@@ -33,9 +33,11 @@
  *      stop, rather than waiting for a reminder that will never be sent.
  *      (b) A notifier with nothing to push sleeps: over 400 ms of waiting,
  *      an idle connection costs the process under 60 ms of CPU time.
- *  R5. When the app refuses the connection, connection_open() (a) returns
- *      ECONNREFUSED and leaves *out untouched, and (b) leaves nothing
- *      behind: no thread, no descriptor, no memory.
+ *  R5. When connection_open() fails, it (a) returns the cause and leaves
+ *      *out untouched: ECONNREFUSED when the app refuses the connection,
+ *      socket(2)'s error (errno) when push_connect() fails otherwise,
+ *      pthread_create's error when the notifier cannot be started; and (b)
+ *      leaves nothing behind: no thread, no descriptor, no memory.
  *  R6. Any number of connections, opened and closed by many handlers at
  *      once, leave the thread and descriptor counts where they started, and
  *      no memory allocated.

@@ -38,6 +38,9 @@
  *      read without pause (registry round trip 5 ms); (b) site_enrolled()
  *      returns within its own round trip plus 80 ms even while a first
  *      enrolment at another site is asking the registry.
+ *  R8. site_cache_destroy() frees every entry: a cache filled with
+ *      hundreds of sites and then destroyed gives back the memory it took
+ *      (none of it stays allocated).
  *
  * Safety:
  *  There is one cache per process; its state is private to site_cache.c.
@@ -60,7 +63,7 @@
  */
 int site_cache_init(void);
 
-/* Frees every entry. No other cache function may be running. */
+/* Frees every entry (R8). No other cache function may be running. */
 void site_cache_destroy(void);
 
 /*

@@ -129,8 +129,9 @@ void registry_destroy(struct registry *r);
 
 /*
  * Moves one patient from `from` to `to` (R1), taking both sites' locks in
- * the order of R4. Returns 0, ENOENT (from has no patient) or EINVAL (the
- * same site). Blocks for the two locks and two roster round trips.
+ * the order of R4. Returns 0, ENOENT (from has no patient), EINVAL (the
+ * same site), or an error from the roster (then neither site's count has
+ * changed). Blocks for the two locks and two roster round trips.
  */
 int transfer_patient(struct site *from, struct site *to);
 

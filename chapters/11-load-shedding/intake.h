@@ -52,7 +52,9 @@
  *      threads at once lose no failure and no transition, and at most
  *      threshold + T - 1 calls reach a failing fn, T being the number of
  *      concurrent callers (calls already let through when the breaker opens
- *      may still fail).
+ *      may still fail). Such a call changes nothing when it returns after the
+ *      breaker opened: its success does not close the breaker, and its
+ *      failure neither opens it again nor restarts the cool-down.
  *  R6. (a) Once cooldown_ns has passed since it opened, the breaker is
  *      half-open: the next call is let through as the single probe, and
  *      while that probe is in flight every other call returns EBUSY at once,

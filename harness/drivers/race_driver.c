@@ -113,6 +113,9 @@ int main(int argc, char **argv)
 	tc_collider_report(0);
 #endif
 	tc_canary_leak();
+#ifdef TC_COLLIDER
+	tc_collider_peak_reset();	/* the canaries' threads are the harness's */
+#endif
 	tc_channel_send_text("canary", 0, "ran");
 	if (perturb_seed(&seed))
 		fprintf(stderr, "perturbation seed: %llu\n", (unsigned long long)seed);
@@ -130,6 +133,14 @@ int main(int argc, char **argv)
 		       c.failed ? "fail" : "ok", c.failed ? c.message : "");
 		fflush(stdout);
 	}
+#ifdef TC_COLLIDER
+	{
+		char most[16];
+
+		snprintf(most, sizeof(most), "%d", tc_collider_peak_reset());
+		tc_channel_send_text("colliderpeak", 0, most);
+	}
+#endif
 	verdict_done(ran);
 	return 0;
 }

@@ -56,6 +56,11 @@ static atomic_uint next_tid;
 static atomic_bool canary_caught;	/* a race on the canary's range is kept */
 static atomic_bool canary_armed;	/* table.armed holds one extra for the canary */
 static atomic_int live;			/* threads that ran learner code and still run */
+static atomic_int inside;		/* threads inside an instrumented function now */
+static atomic_int peak;			/* the most of them at once (tc_collider_peak_reset) */
+static __thread int depth;		/* this thread's instrumented frames */
+static __thread bool counted;		/* this thread is counted in `inside` */
+static void count_inside(void);
 static pthread_key_t live_key;
 
 /* Distinct races found: the watched access and the one that met it. */
@@ -94,6 +99,10 @@ static void thread_ends(void *arg)
 {
 	(void)arg;
 	atomic_fetch_sub(&live, 1);
+	if (counted) {
+		counted = false;
+		atomic_fetch_sub(&inside, 1);
+	}
 }
 
 /* Runs before main(): before any thread exists. */
@@ -382,11 +391,38 @@ int tc_collider_gettimeofday(struct timeval *restrict tv, void *restrict tz)
 void tc_collider_always_watch(const void *addr, size_t size)
 {
 	harness_thread = true;
+	count_inside();		/* main() alone no longer counts */
 	atomic_store(&canary_lo, (uintptr_t)addr);
 	atomic_store(&canary_len, size);
 	/* Every access takes the slow path (where the canary is checked) meanwhile. */
 	if (!atomic_exchange(&canary_armed, true))
 		atomic_fetch_add(&table.armed, 1);
+}
+
+int tc_collider_peak_reset(void)
+{
+	return atomic_exchange(&peak, atomic_load(&inside));
+}
+
+/*
+ * A thread is inside instrumented code (the learner's file) while it has a
+ * frame of it; the driver's main thread sits in main(), the driver's own
+ * instrumented frame, so for it a second frame is needed.
+ */
+static void count_inside(void)
+{
+	int base = harness_thread ? 1 : 0;
+
+	if (!counted && depth > base) {
+		int now = atomic_fetch_add(&inside, 1) + 1, most = atomic_load(&peak);
+
+		counted = true;
+		while (now > most && !atomic_compare_exchange_weak(&peak, &most, now))
+			;
+	} else if (counted && depth <= base) {
+		counted = false;
+		atomic_fetch_sub(&inside, 1);
+	}
 }
 
 bool tc_collider_canary_caught(void)
@@ -474,8 +510,18 @@ void __tsan_write_range(void *a, unsigned long size)
 }
 
 void __tsan_init(void) {}
-void __tsan_func_entry(void *pc) { (void)pc; }
-void __tsan_func_exit(void) {}
+void __tsan_func_entry(void *pc)
+{
+	(void)pc;
+	depth++;
+	count_inside();
+}
+
+void __tsan_func_exit(void)
+{
+	depth--;
+	count_inside();
+}
 void __tsan_vptr_read(void **vptr) { access(vptr, sizeof(*vptr), false, RET); }
 void __tsan_vptr_update(void **vptr, void *value) { (void)value; access(vptr, sizeof(*vptr), true, RET); }
 void __tsan_atomic_thread_fence(int mo) { (void)mo; __atomic_thread_fence(__ATOMIC_SEQ_CST); }

@@ -58,6 +58,15 @@ bool tc_collider_canary_caught(void);
 size_t tc_collider_report(size_t index);
 
 /*
+ * The most threads that had run instrumented code (the learner's file, the
+ * driver) and were still alive at one moment since the last call; starts
+ * the count again from those alive now. The driver calls it after the
+ * canary (whose threads are the harness's) and at the end: 1 then means
+ * the learner's code never ran in two threads at once.
+ */
+int tc_collider_peak_reset(void);
+
+/*
  * clock_gettime() and gettimeofday() as the learner's file calls them in
  * the collider build (objcopy renames its references): every clock runs
  * behind by what the hooks and pauses have cost the calling thread (the

@@ -156,6 +156,17 @@ static void push_held(struct slot *s, const void *lock, const void *site)
 	atomic_store_explicit(&s->nheld, n + 1, RELAXED);
 }
 
+unsigned lockgraph_waiters(const void *lock)
+{
+	unsigned n = 0;
+
+	for (int i = 0; i < SLOTS; i++)
+		if (atomic_load_explicit(&slots[i].used, memory_order_acquire) &&
+		    atomic_load_explicit(&slots[i].waiting, RELAXED) == (uintptr_t)lock)
+			n++;
+	return n;
+}
+
 void lockgraph_tried(const void *lock, const void *site)
 {
 	struct slot *s = self_slot();

@@ -71,6 +71,13 @@ void lockgraph_rank(const void *lock, int rank);
  */
 size_t lockgraph_order_error(char *out, size_t size);
 
+/*
+ * How many threads wait for lock now: blocked in pthread_mutex_lock(lock),
+ * or past the wrapper's perturbation and about to block in it. For a
+ * scenario that must know a thread is stuck behind a lock it holds. Never
+ * blocks.
+ */
+unsigned lockgraph_waiters(const void *lock);
 /* Forgets every name and rank, and the order error. */
 void lockgraph_forget_names(void);
 

@@ -606,10 +606,90 @@ void perturb_fail_create_after(int calls)
 	atomic_store(&create_failure_countdown, calls > 0 ? calls + 1 : 0);
 }
 
+/* pthread_create() calls left before one's thread is held; 0: none will. */
+static atomic_int hold_countdown;
+static atomic_bool hold_released, hold_waiting;
+/* The held thread's start routine: written before its pthread_create(). */
+static void *(*held_fn)(void *);
+static void *held_arg;
+
+void perturb_hold_start_after(int calls)
+{
+	atomic_store(&hold_released, false);
+	atomic_store(&hold_countdown, calls >= 0 ? calls + 1 : 0);
+}
+
+void perturb_release_start(void)
+{
+	atomic_store(&hold_countdown, 0);
+	atomic_store(&hold_released, true);
+}
+
+bool perturb_start_held(void)
+{
+	return atomic_load(&hold_waiting);
+}
+
+static void *held_start(void *unused)
+{
+	void *(*fn)(void *) = held_fn;
+	void *arg = held_arg;
+	struct timespec ms = { 0, 1000000 };
+
+	(void)unused;
+	atomic_store(&hold_waiting, true);
+	while (!atomic_load(&hold_released))
+		__real_nanosleep(&ms, NULL);
+	atomic_store(&hold_waiting, false);
+	return fn(arg);
+}
+
+void perturb_fail_create_next(void)
+{
+	atomic_store(&create_failure_countdown, 1);
+}
+
+/*
+ * Lingering threads (perturb_linger_threads): each gets a slot of its own,
+ * written before pthread_create() and read by the new thread only (create
+ * orders the two); a slot is never reused, so no two threads share one.
+ */
+enum { LINGER_SLOTS = 256 };
+
+struct linger_slot {
+	void *(*fn)(void *);
+	void *arg;
+	uint64_t ns;
+};
+
+static struct linger_slot linger_slots[LINGER_SLOTS];
+static atomic_uint linger_next;
+static _Atomic uint64_t linger_ns;
+
+void perturb_linger_threads(uint64_t ns)
+{
+	atomic_store(&linger_ns, ns);
+}
+
+static void *linger_main(void *arg)
+{
+	struct linger_slot *slot = arg;
+	void *result = slot->fn(slot->arg);
+	struct timespec ts = {
+		.tv_sec = (time_t)(slot->ns / 1000000000u),
+		.tv_nsec = (long)(slot->ns % 1000000000u),
+	};
+
+	while (__real_nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+	return result;
+}
+
 int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
 			  void *arg)
 {
 	int left = atomic_load(&create_failure_countdown), rc;
+	uint64_t linger = atomic_load(&linger_ns);
 
 	/* Counts down to 1; the call that finds 1 fails, and the countdown ends. */
 	while (left > 0 && !atomic_compare_exchange_weak(&create_failure_countdown, &left,
@@ -617,6 +697,24 @@ int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(
 		;
 	if (left == 1)
 		return EAGAIN;
+	left = atomic_load(&hold_countdown);
+	while (left > 0 && !atomic_compare_exchange_weak(&hold_countdown, &left, left - 1))
+		;
+	if (left == 1) {
+		held_fn = fn;
+		held_arg = arg;
+		fn = held_start;
+		arg = NULL;
+	}
+	if (linger) {
+		unsigned k = atomic_fetch_add(&linger_next, 1);
+
+		if (k < LINGER_SLOTS) {
+			linger_slots[k] = (struct linger_slot){ fn, arg, linger };
+			fn = linger_main;
+			arg = &linger_slots[k];
+		}
+	}
 	rc = __real_pthread_create(t, attr, fn, arg);
 
 	if (active())

@@ -82,6 +82,37 @@ void perturb_wallclock_step(int64_t ns);
  */
 void perturb_fail_create_after(int calls);
 
+/* The next pthread_create() fails with EAGAIN, once (as _after(0) would). */
+void perturb_fail_create_next(void);
+
+/*
+ * From now on (until called with 0), every thread pthread_create() starts
+ * lingers ns after its start routine returns before it ends (a real sleep,
+ * after the routine's result is kept): a caller that joins its threads
+ * waits that much longer, and one that detached them or never joined them
+ * still has them running right after it returned, for the census to see
+ * (census_span). For scenarios of a partial start. A thread that calls
+ * pthread_exit() does not linger. At most 256 lingering threads a process;
+ * later ones end as usual. Thread-safe; never blocks.
+ */
+void perturb_linger_threads(uint64_t ns);
+
+/*
+ * Holds back the start of a later thread: after `calls` more
+ * pthread_create() calls, the next one creates its thread as usual, but the
+ * thread waits (sleeping, 1 ms at a time) before it runs its start routine
+ * until perturb_release_start(), once (0: the very next thread); a negative
+ * count cancels. A legal schedule
+ * (a thread may start running at any time after pthread_create() returned)
+ * that shows code which counts a thread as live only once it runs. One held
+ * thread at a time: release it, and let it end, before holding another.
+ * perturb_start_held() tells whether the held thread is waiting now.
+ * Thread-safe; independent of the seed.
+ */
+void perturb_hold_start_after(int calls);
+void perturb_release_start(void);
+bool perturb_start_held(void);
+
 /*
  * The monotonic warp, for contracts with limits longer than a scenario can
  * wait (a 30 s ttl, deadline or cool-down): perturb_monotonic_step(ns)

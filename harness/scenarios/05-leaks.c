@@ -23,6 +23,8 @@
 #include "clock.h"
 #include "descriptors.h"
 #include "notifier.h"
+#include "perturb.h"
+#include "push_gateway_ctl.h"
 #include "scenario.h"
 
 #define MS 1000000u
@@ -144,6 +146,9 @@ size_t gateway_nkept;
 static void gateway_finish(const struct baseline *b)
 {
 	push_refuse_every = 0;
+	push_connect_fail_with(0);
+	push_hold_next(0);
+	push_hold_release();
 	if (census_threads() > b->threads) {
 		if (gateway_nkept < sizeof(gateway_kept_tables) / sizeof(gateway_kept_tables[0]))
 			gateway_kept_tables[gateway_nkept++] = (void *)push_gateway.per_item;
@@ -297,20 +302,76 @@ static void every_reminder_pushed_once(struct check *c, const struct scenario_en
 }
 
 /*
- * A connection whose notifier is in a 200 ms push gets another reminder:
- * connection_notify() must not wait for the push in progress (R1c).
+ * One connection gets its reminders one at a time, each only once the
+ * notifier has pushed the previous one and gone back to waiting: every one
+ * must go out (R1a). A notifier whose wait can end with nothing to do
+ * (a condition wait may return with no signal) and that then stops, loses
+ * every later reminder.
  */
-static void notify_does_not_wait_for_a_push(struct check *c, const struct scenario_env *env)
+static void reminders_after_idle_waits_all_go_out(struct check *c, const struct scenario_env *env)
 {
-	double factor = scenario_timeout_factor();
+	struct census_tids before;
 	struct connection *conn;
 	struct baseline b;
-	uint64_t deadline, start;
-	double took_ms;
+	size_t n = env->small ? 8 : 16, queued = 0;
+	int err;
+
+	if (gateway_start(&b, n, 0))
+		return check_fail(c, "R1a", "out of memory in the harness");
+	census_tids_take(&before);
+	err = connection_open(1, &conn);
+	if (err) {
+		check_fail(c, "R1a", "connection_open(patient 1) returned %d; expected 0", err);
+		gateway_finish(&b);
+		return;
+	}
+	for (size_t i = 0; i < n && !c->failed; i++) {
+		uint64_t deadline;
+
+		wait_new_threads_parked(&before, (unsigned)(200 * scenario_timeout_factor()));
+		err = connection_notify(conn, i);
+		if (err) {
+			check_fail(c, "R1a", "connection_notify(reminder %zu) returned %d; "
+				   "expected 0", i, err);
+			break;
+		}
+		queued++;
+		deadline = world_now_ns() + scenario_scaled_ns(0.5);
+		while (service_calls(&push_gateway) < queued && world_now_ns() < deadline)
+			world_sleep_ns(1 * MS);
+		if (service_calls(&push_gateway) < queued)
+			check_fail(c, "R1a", "reminder %zu, queued while the notifier was waiting "
+				   "(%zu reminders pushed before it, one at a time), was not "
+				   "pushed within %.1f s; expected the notifier to keep waiting "
+				   "until a reminder or the close comes, and to push it", i, i,
+				   0.5 * scenario_timeout_factor());
+	}
+	connection_close(conn);
+	if (!c->failed)
+		check_pushed_once(c, "R1a", n, 1);
+	gateway_finish(&b);
+}
+
+/*
+ * A connection whose notifier is in a 200 ms push gets 40 more reminders:
+ * each connection_notify() must return at once (R1c), neither waiting for
+ * the push in progress (a lock held across push_send()) nor for room in the
+ * mailbox (a cap on what may be queued).
+ */
+#define NOTIFY_DURING_PUSH 40
+
+static void notify_does_not_wait_for_a_push(struct check *c, const struct scenario_env *env)
+{
+	double factor = scenario_timeout_factor(), worst_ms = 0;
+	struct connection *conn;
+	struct baseline b;
+	uint64_t deadline;
+	size_t worst = 0, sent = 0;
+	bool held;
 	int err;
 
 	(void)env;
-	if (gateway_start_slow(&b, 2, 0, 200))
+	if (gateway_start(&b, NOTIFY_DURING_PUSH + 1, 0))
 		return check_fail(c, "R1c", "out of memory in the harness");
 	err = connection_open(1, &conn);
 	if (err) {
@@ -318,23 +379,39 @@ static void notify_does_not_wait_for_a_push(struct check *c, const struct scenar
 		gateway_finish(&b);
 		return;
 	}
+	push_hold_next(200 * MS);
 	err = connection_notify(conn, 0);
-	deadline = world_now_ns() + (uint64_t)(1000 * factor) * MS;
-	while (!err && service_in_flight(&push_gateway) < 1 && world_now_ns() < deadline)
+	deadline = world_now_ns() + scenario_scaled_ns(1.0);
+	while (!err && !push_holding() && world_now_ns() < deadline)
 		world_sleep_ns(1 * MS);
-	start = world_now_ns();
-	if (!err)
-		err = connection_notify(conn, 1);
-	took_ms = (double)(world_now_ns() - start) / 1e6;
+	held = push_holding();
+	for (size_t m = 1; m <= NOTIFY_DURING_PUSH && !err; m++) {
+		uint64_t start = world_now_ns();
+		double took_ms;
+
+		err = connection_notify(conn, m);
+		took_ms = (double)(world_now_ns() - start) / 1e6;
+		if (took_ms > worst_ms) {
+			worst_ms = took_ms;
+			worst = m;
+		}
+		sent = m;
+	}
+	push_hold_release();
 	connection_close(conn);
+	push_hold_next(0);
 	if (err)
-		check_fail(c, "R1c", "connection_notify() returned %d; expected 0", err);
-	else if (took_ms > 50 * factor)
-		check_fail(c, "R1c", "connection_notify() took %.0f ms while the notifier "
-			   "was in a 200 ms push; expected it to return within 50 ms: no "
-			   "lock it needs may be held during push_send()", took_ms);
+		check_fail(c, "R1c", "connection_notify(reminder %zu) returned %d; expected 0",
+			   sent, err);
+	else if (held && worst_ms > 50 * factor)
+		check_fail(c, "R1c", "connection_notify() took %.0f ms (reminder %zu of %d "
+			   "queued while the notifier was in a 200 ms push); expected each "
+			   "call to return within 50 ms: it must not wait for the push (no "
+			   "lock it needs held during push_send()) nor for room in the "
+			   "mailbox (no cap on the reminders queued)", worst_ms, worst,
+			   NOTIFY_DURING_PUSH);
 	else
-		check_pushed_once(c, "R1a", 2, 1);
+		check_pushed_once(c, "R1a", NOTIFY_DURING_PUSH + 1, 1);
 	gateway_finish(&b);
 }
 
@@ -526,6 +603,183 @@ static void refused_connection_leaves_nothing(struct check *c, const struct scen
 	gateway_finish(&b);
 }
 
+/* A harness thread that does nothing: it takes one pthread_create() call. */
+static void *no_op(void *arg)
+{
+	return arg;
+}
+
+/*
+ * Makes the next pthread_create() of the process fail with EAGAIN, once
+ * (perturb.h counts from the call after the one it lets through: the
+ * harness's own no-op thread takes that one). Returns false when the
+ * harness could not start its thread.
+ */
+static bool fail_next_thread_start(void)
+{
+	pthread_t t;
+
+	perturb_fail_create_after(1);
+	if (pthread_create(&t, NULL, no_op, NULL) != 0) {
+		perturb_fail_create_after(0);
+		return false;
+	}
+	pthread_join(t, NULL);
+	return true;
+}
+
+/*
+ * One connection_open() that must fail with `want`, checked for R5: the
+ * error returned, *out untouched, no thread and no descriptor left (counted
+ * against before_threads and before_fds, what the process held just before
+ * the call). `what` says why it fails, for the messages.
+ */
+static void open_must_fail(struct check *c, size_t patient, int got, bool out_touched,
+			   int want, const char *what, int before_threads, int before_fds)
+{
+	int threads = census_settle(before_threads, 300), fds = descriptors_open();
+
+	if (got != want)
+		check_fail(c, "R5a", "connection_open(patient %zu) returned %d when %s; "
+			   "expected that error (%d), returned as is", patient, got, what,
+			   want);
+	else if (out_touched)
+		check_fail(c, "R5a", "connection_open(patient %zu) failed (%s) but changed "
+			   "*out; expected it untouched", patient, what);
+	else if (threads > before_threads)
+		check_fail(c, "R5b", "%d thread%s running after connection_open(patient %zu) "
+			   "failed (%s); expected none left behind", threads - before_threads,
+			   threads - before_threads == 1 ? " was" : "s were", patient, what);
+	else if (fds != before_fds)
+		check_fail(c, "R5b", "%d descriptor%s open after connection_open(patient %zu) "
+			   "failed (%s; before: %d, after: %d); expected none left behind: "
+			   "close the socket on every failure path", fds - before_fds,
+			   fds - before_fds == 1 ? " was" : "s were", patient, what,
+			   before_fds, fds);
+}
+
+/*
+ * The notifier cannot be started: pthread_create() fails with EAGAIN in
+ * connection_open(), with no other connection open, then with one and with
+ * two (each with a reminder queued). Each failed open must return EAGAIN
+ * and leave nothing behind (R5); the connections that did open still
+ * deliver their reminders and close cleanly.
+ */
+#define CREATE_FAILURES 3
+
+static void failed_thread_start_leaves_nothing(struct check *c, const struct scenario_env *env)
+{
+	struct connection *sentinel = (struct connection *)&sentinel;
+	struct connection *open[CREATE_FAILURES];
+	size_t nopen = 0, patient = 1;
+	struct baseline b;
+
+	(void)env;
+	if (gateway_start(&b, CREATE_FAILURES, 0))
+		return check_fail(c, "R5a", "out of memory in the harness");
+	for (size_t round = 0; round < CREATE_FAILURES && !c->failed; round++) {
+		struct connection *conn = sentinel;
+		int threads, fds, err;
+		char what[128];
+
+		/* The failed open comes with `round` other connections open. */
+		while (nopen < round && !c->failed) {
+			err = connection_open(patient, &open[nopen]);
+			if (err) {
+				check_fail(c, "R5a", "connection_open(patient %zu) returned %d; "
+					   "expected 0", patient, err);
+				break;
+			}
+			err = connection_notify(open[nopen], nopen);
+			if (err)
+				check_fail(c, "R1a", "connection_notify(reminder %zu) returned "
+					   "%d; expected 0", nopen, err);
+			nopen++;
+			patient++;
+		}
+		if (c->failed)
+			break;
+		threads = census_settle(b.threads + (int)nopen, 300);
+		fds = descriptors_open();
+		if (!fail_next_thread_start()) {
+			check_fail(c, "R5a", "the harness could not start its thread");
+			break;
+		}
+		err = connection_open(patient, &conn);
+		perturb_fail_create_after(0);
+		if (err == 0 && conn != sentinel) {
+			/* The error was handled some other way (a retry): fine if it works. */
+			err = connection_notify(conn, nopen);
+			if (err)
+				check_fail(c, "R1a", "connection_notify(reminder %zu) returned %d; "
+					   "expected 0", nopen, err);
+			open[nopen++] = conn;
+			patient++;
+			continue;
+		}
+		snprintf(what, sizeof(what), "its pthread_create() failed with EAGAIN, %zu "
+			 "other connection%s open", nopen, nopen == 1 ? "" : "s");
+		open_must_fail(c, patient, err, conn != sentinel, EAGAIN, what, threads, fds);
+		patient++;
+	}
+	for (size_t k = 0; k < nopen; k++)
+		connection_close(open[k]);
+	if (!c->failed && nopen == CREATE_FAILURES)
+		check_pushed_once(c, "R1a", CREATE_FAILURES, nopen);
+	else if (!c->failed && service_calls(&push_gateway) != nopen)
+		check_fail(c, "R1a", "%llu reminders were pushed for %zu queued on the "
+			   "connections that opened; expected each pushed once",
+			   (unsigned long long)service_calls(&push_gateway), nopen);
+	gateway_finish(&b);
+}
+
+/*
+ * push_connect() fails the way socket(2) does at the descriptor limits:
+ * EMFILE (the process's table is full), then ENFILE (the system's).
+ * connection_open() must return that errno, not a refusal, and leave
+ * nothing behind (R5); once the limit is gone, a connection opens again.
+ */
+static void socket_failure_is_reported(struct check *c, const struct scenario_env *env)
+{
+	static const struct { int err; const char *what; } limits[] = {
+		{ EMFILE, "push_connect() failed with EMFILE (the descriptor table full)" },
+		{ ENFILE, "push_connect() failed with ENFILE (the system's file table full)" },
+	};
+	struct connection *sentinel = (struct connection *)&sentinel;
+	struct baseline b;
+
+	(void)env;
+	if (gateway_start(&b, 1, 0))
+		return check_fail(c, "R5a", "out of memory in the harness");
+	for (size_t k = 0; k < 2 && !c->failed; k++) {
+		struct connection *conn = sentinel;
+		int threads = census_threads(), fds = descriptors_open(), err;
+
+		push_connect_fail_with(limits[k].err);
+		err = connection_open(k + 1, &conn);
+		push_connect_fail_with(0);
+		if (err == 0 && conn != sentinel) {
+			connection_close(conn);
+			check_fail(c, "R5a", "connection_open(patient %zu) returned 0 when %s; "
+				   "expected that error (%d)", k + 1, limits[k].what,
+				   limits[k].err);
+			break;
+		}
+		open_must_fail(c, k + 1, err, conn != sentinel, limits[k].err, limits[k].what,
+			       threads, fds);
+	}
+	if (!c->failed) {
+		int err = session(3, 0, 1);
+
+		if (err)
+			check_fail(c, "R5a", "after push_connect() worked again, a session (open, "
+				   "1 reminder, close) returned %d; expected 0", err);
+		else
+			check_pushed_once(c, "R1a", 1, 1);
+	}
+	gateway_finish(&b);
+}
+
 static void many_sessions_leave_no_trace(struct check *c, const struct scenario_env *env)
 {
 	struct clinic k = {
@@ -584,12 +838,15 @@ static void busy_clinic_workload_is_right(struct check *c, const struct scenario
 
 CHAPTER_SCENARIOS(
 	SCENARIO(every_reminder_pushed_once, "R1a R1b"),
+	SCENARIO(reminders_after_idle_waits_all_go_out, "R1a"),
 	SCENARIO(notify_does_not_wait_for_a_push, "R1c"),
 	SCENARIO(notifier_ends_with_its_connection, "R2"),
 	SCENARIO(socket_closed_with_its_connection, "R3"),
 	SCENARIO(close_wakes_a_waiting_notifier, "R4a"),
 	SCENARIO(idle_notifier_sleeps, "R4b"),
 	SCENARIO(refused_connection_leaves_nothing, "R5a R5b"),
+	SCENARIO(failed_thread_start_leaves_nothing, "R5a R5b"),
+	SCENARIO(socket_failure_is_reported, "R5a R5b"),
 	SCENARIO(many_sessions_leave_no_trace, "R6"),
 	SCENARIO(busy_clinic_workload_is_right, "R7")
 );

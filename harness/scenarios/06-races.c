@@ -9,6 +9,7 @@
  * hook, not left to luck.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -90,19 +91,61 @@ static void concurrent_enrolments_all_count(struct check *c, const struct scenar
 	world_finish();
 }
 
+/*
+ * A dashboard that polls site_cache_sites() while enrolments run, until
+ * `racers` of them have returned (or the bound passes). It keeps the lowest
+ * and highest values it saw and whether one went down. Its counter and
+ * flags are relaxed atomics, so it orders nothing the cache does: a
+ * site_cache_sites() that reads without the lock stays visible to the race
+ * tools.
+ */
+struct sites_poll {
+	unsigned racers;
+	atomic_uint returned;
+	uint64_t until_ns;
+	size_t lowest, highest, polls;
+	bool went_down;
+};
+
+static void sites_poll_run(struct sites_poll *p)
+{
+	size_t prev = 0;
+
+	p->lowest = (size_t)-1;
+	while (atomic_load_explicit(&p->returned, memory_order_relaxed) < p->racers &&
+	       world_now_ns() < p->until_ns) {
+		size_t n = site_cache_sites();
+
+		if (p->polls++ && n < prev)
+			p->went_down = true;
+		if (n < p->lowest)
+			p->lowest = n;
+		if (n > p->highest)
+			p->highest = n;
+		prev = n;
+		world_sleep_ns(100 * US);
+	}
+}
+
 /* R2: the first enrolments at a new site, forced to overlap. */
 struct first_race {
 	unsigned site;
 	atomic_uint errors;
+	int first_ret;			/* of a failed call: written before `returned` */
+	struct sites_poll poll;		/* member 0 polls; 1..racers enrol */
 };
 
 static void first_enrol(struct crowd *k, unsigned index)
 {
 	struct first_race *r = k->ctx;
+	int ret;
 
-	(void)index;
-	if (site_enrol(r->site) != 0)
-		atomic_fetch_add(&r->errors, 1);
+	if (index == 0)
+		return sites_poll_run(&r->poll);
+	ret = site_enrol(r->site);
+	if (ret != 0 && atomic_fetch_add(&r->errors, 1) == 0)
+		r->first_ret = ret;
+	atomic_fetch_add_explicit(&r->poll.returned, 1, memory_order_relaxed);
 }
 
 static void first_enrolments_add_one_entry(struct check *c, const struct scenario_env *env)
@@ -117,13 +160,16 @@ static void first_enrolments_add_one_entry(struct check *c, const struct scenari
 		unsigned n = racers[round], got;
 		size_t before = site_cache_sites(), sites;
 
+		r.poll.racers = n;
+		r.poll.until_ns = world_now_ns() + scenario_scaled_ns(2.0);
 		/*
 		 * Every racer that asks the registry about the new site waits
 		 * there until all of them have asked (or 300 ms): if the code
 		 * lets them all look and miss before any adds, they all add.
+		 * A dashboard polls site_cache_sites() meanwhile.
 		 */
 		site_registry_gather(n, 300 * MS);
-		if (crowd_run(n, first_enrol, &r)) {
+		if (crowd_run(n + 1, first_enrol, &r)) {
 			check_fail(c, "R2a", "the harness could not start its threads");
 			break;
 		}
@@ -131,13 +177,21 @@ static void first_enrolments_add_one_entry(struct check *c, const struct scenari
 		sites = site_cache_sites() - before;
 		got = site_enrolled(r.site);
 		if (atomic_load(&r.errors))
-			check_fail(c, "R2a", "%u of %u first enrolments at site %u failed; "
-				   "expected all to return 0", atomic_load(&r.errors), n, r.site);
+			check_fail(c, "R2a", "%u of %u first enrolments at site %u failed "
+				   "(the first returned %d); expected all to return 0",
+				   atomic_load(&r.errors), n, r.site, r.first_ret);
 		else if (sites != 1)
 			check_fail(c, "R2a", "%u threads enrolled the first patients of new "
 				   "site %u at the same moment and the cache gained %zu "
 				   "entries; expected exactly 1 (look-up and add must be one "
 				   "step)", n, r.site, sites);
+		else if (r.poll.went_down || (r.poll.polls &&
+			 (r.poll.lowest < before || r.poll.highest > before + 1)))
+			check_fail(c, "R2a", "while %u threads enrolled the first patients of "
+				   "new site %u, a dashboard polling site_cache_sites() saw "
+				   "values from %zu to %zu%s; expected %zu, then %zu once the "
+				   "site was added", n, r.site, r.poll.lowest, r.poll.highest,
+				   r.poll.went_down ? ", going down" : "", before, before + 1);
 		else if (got != n)
 			check_fail(c, "R2b", "%u threads enrolled the first patients of new "
 				   "site %u at the same moment; site_enrolled(%u) says %u, "
@@ -271,6 +325,58 @@ static void unlisted_site_is_refused(struct check *c, const struct scenario_env 
 	world_finish();
 }
 
+/*
+ * R4, racing: three enrolments at a site the registry does not list, at
+ * the same moment (the registry holds each question until all three have
+ * asked, or 300 ms), while a dashboard polls site_cache_sites(). Each must
+ * return ENOENT, and the cache must never show an entry for the site, not
+ * even for the length of a registry round trip: it asks before it adds.
+ */
+#define UNLISTED_RACERS 3
+
+static void racing_enrolments_at_an_unlisted_site_fail(struct check *c,
+						       const struct scenario_env *env)
+{
+	struct first_race r = { .site = LISTED_SITES + 9 };
+	unsigned zero;
+
+	(void)env;
+	if (world_start(1 * MS))
+		return check_fail(c, "R4", "the harness could not set up the registry");
+	r.poll.racers = UNLISTED_RACERS;
+	r.poll.until_ns = world_now_ns() + scenario_scaled_ns(2.0);
+	site_registry_gather(UNLISTED_RACERS, 300 * MS);
+	if (crowd_run(UNLISTED_RACERS + 1, first_enrol, &r)) {
+		check_fail(c, "R4", "the harness could not start its threads");
+		goto out;
+	}
+	site_registry_gather(0, 0);
+	zero = UNLISTED_RACERS - atomic_load(&r.errors);
+	if (zero)
+		check_fail(c, "R4", "%u of %u site_enrol(%u) calls made at the same moment "
+			   "returned 0, for a site the registry does not list; expected "
+			   "ENOENT (%d) from each: a site the cache has not confirmed with "
+			   "the registry must not be counted", zero, UNLISTED_RACERS, r.site,
+			   ENOENT);
+	else if (r.first_ret != ENOENT)
+		check_fail(c, "R4", "site_enrol(%u), a site the registry does not list, "
+			   "returned %d; expected ENOENT (%d)", r.site, r.first_ret, ENOENT);
+	else if (r.poll.highest > 0)
+		check_fail(c, "R4", "while %u enrolments at site %u (not listed) asked the "
+			   "registry, a dashboard saw site_cache_sites() = %zu; expected 0 "
+			   "throughout: ask the registry before adding the site, not after",
+			   UNLISTED_RACERS, r.site, r.poll.highest);
+	else if (site_cache_sites() != 0)
+		check_fail(c, "R4", "after %u refused enrolments the cache holds %zu sites; "
+			   "expected 0", UNLISTED_RACERS, site_cache_sites());
+	else if (site_enrolled(r.site) != 0)
+		check_fail(c, "R4", "after %u refused enrolments at site %u, "
+			   "site_enrolled(%u) says %u; expected 0", UNLISTED_RACERS, r.site,
+			   r.site, site_enrolled(r.site));
+out:
+	world_finish();
+}
+
 /* R5: the API-call counter, bumped by many threads, read by a monitor. */
 struct tally {
 	unsigned per_thread;
@@ -281,6 +387,9 @@ struct tally {
 	unsigned long bad_value, bad_prev;
 	atomic_flag bad_noted;
 };
+
+/* One worker's iterations in this many make a site_enrol() that fails (ENOENT). */
+#define TALLY_UNLISTED_EVERY 50
 
 /* The monitor (crowd_run_watched's watcher): reads the counter while the others run. */
 static void tally_monitor(void *ctx)
@@ -306,7 +415,18 @@ static void tally_worker(void *ctx, unsigned index)
 		site_enrol(2);
 		/* An unknown site: no registry round trip, just a counted call. */
 		site_enrolled(LISTED_SITES + 1);
+		/* Not an enrolment or a read: not counted. */
+		site_cache_sites();
+		/* A site the registry does not list: ENOENT, counted all the same. */
+		if (i % TALLY_UNLISTED_EVERY == 0)
+			site_enrol(LISTED_SITES + 2);
 	}
+}
+
+/* The failing site_enrol() calls of one worker's per_thread iterations. */
+static unsigned long tally_unlisted(unsigned per_thread)
+{
+	return (per_thread + TALLY_UNLISTED_EVERY - 1) / TALLY_UNLISTED_EVERY;
 }
 
 static void api_calls_counts_every_call(struct check *c, const struct scenario_env *env)
@@ -322,7 +442,7 @@ static void api_calls_counts_every_call(struct check *c, const struct scenario_e
 		return check_fail(c, "R5", "the harness could not set up the registry");
 	site_enrol(2);
 	t.workers = nthreads - 1;
-	t.total = 1 + 2ul * t.per_thread * t.workers;
+	t.total = 1 + (2ul * t.per_thread + tally_unlisted(t.per_thread)) * t.workers;
 	if (crowd_run_watched(t.workers, tally_worker, tally_monitor, &t))
 		check_fail(c, "R5", "the harness could not start its threads");
 	got = site_cache_api_calls();
@@ -331,13 +451,65 @@ static void api_calls_counts_every_call(struct check *c, const struct scenario_e
 	else if (atomic_load(&t.bad_reads))
 		check_fail(c, "R5", "a monitor read site_cache_api_calls() = %lu after "
 			   "reading %lu (total calls: %lu); expected it never to go down "
-			   "or past the total", t.bad_value, t.bad_prev, t.total);
+			   "or past the total: every site_enrol() and site_enrolled() call "
+			   "counts once, and no other call counts", t.bad_value, t.bad_prev,
+			   t.total);
 	else if (got != t.total)
 		check_fail(c, "R5", "%u threads made %lu site_enrol() and site_enrolled() "
-			   "calls in all, and site_cache_api_calls() says %lu; expected "
-			   "%lu (%ld calls lost)", nthreads - 1, t.total, got, t.total,
-			   (long)(t.total - got));
+			   "calls in all (%lu of them site_enrol() calls that returned "
+			   "ENOENT), and %lu site_cache_sites() calls, and "
+			   "site_cache_api_calls() says %lu; expected %lu (%lu %s): every "
+			   "site_enrol() and site_enrolled() call counts once, whatever it "
+			   "returns, and no other call counts", nthreads - 1, t.total,
+			   tally_unlisted(t.per_thread) * t.workers,
+			   (unsigned long)t.per_thread * t.workers, got, t.total,
+			   got < t.total ? t.total - got : got - t.total,
+			   got < t.total ? "calls not counted" : "too many");
 	world_finish();
+}
+
+/*
+ * R8: a cache filled with DESTROY_SITES sites (some enrolled twice), then
+ * destroyed, must give back what it took. Measured with mallinfo2(), the
+ * C library's own count of the heap in use, in the plain build only (under
+ * the race tools and sanitizers the allocator is not glibc's, and the count
+ * shows nothing; those runs skip the check). Everything between the two
+ * readings runs on this thread.
+ */
+#define DESTROY_SITES 400
+
+static void destroy_frees_every_entry(struct check *c, const struct scenario_env *env)
+{
+	size_t before, filled, after, took, kept;
+	unsigned failed = 0;
+
+	if (service_init(&site_registry, "the site registry", 20 * US, SERVICE_NO_LIMIT,
+			 DESTROY_SITES))
+		return check_fail(c, "R8", "the harness could not set up the registry");
+	site_registry_gather(0, 0);
+	before = mallinfo2().uordblks;
+	if (site_cache_init()) {
+		check_fail(c, "R8", "site_cache_init() failed; expected 0");
+		service_destroy(&site_registry);
+		return;
+	}
+	for (unsigned s = 0; s < DESTROY_SITES; s++)
+		if (site_enrol(s) != 0 || (s % 4 == 0 && site_enrol(s) != 0))
+			failed++;
+	filled = mallinfo2().uordblks;
+	site_cache_destroy();
+	after = mallinfo2().uordblks;
+	took = filled > before ? filled - before : 0;
+	kept = after > before ? after - before : 0;
+	if (failed)
+		check_fail(c, "R8", "site_enrol() failed %u times for listed sites; expected 0",
+			   failed);
+	else if (!env->small && took >= DESTROY_SITES * 16 && kept * 2 > took)
+		check_fail(c, "R8", "a cache filled with %d sites took %zu bytes of heap, and "
+			   "after site_cache_destroy() %zu of them were still allocated; "
+			   "expected site_cache_destroy() to free every entry", DESTROY_SITES,
+			   took, kept);
+	service_destroy(&site_registry);
 }
 
 /* R6: the throughput workload in small, checked for correctness. */
@@ -516,8 +688,10 @@ CHAPTER_SCENARIOS(
 	SCENARIO(reads_return_the_count, "R3a"),
 	SCENARIO(reads_during_enrolments, "R3b"),
 	SCENARIO(unlisted_site_is_refused, "R4"),
+	SCENARIO(racing_enrolments_at_an_unlisted_site_fail, "R4"),
 	SCENARIO(api_calls_counts_every_call, "R5"),
 	SCENARIO(read_mostly_workload_is_right, "R6"),
 	SCENARIO(enrolment_does_not_wait_for_reads, "R7a"),
-	SCENARIO(read_does_not_wait_for_an_add, "R7b")
+	SCENARIO(read_does_not_wait_for_an_add, "R7b"),
+	SCENARIO(destroy_frees_every_entry, "R8")
 );

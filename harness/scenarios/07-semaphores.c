@@ -23,6 +23,7 @@
 #include "census.h"
 #include "clock.h"
 #include "permits.h"
+#include "perturb.h"
 #include "scenario.h"
 
 #define MS 1000000u
@@ -288,6 +289,49 @@ static void acquire_blocks_until_release(struct check *c, const struct scenario_
 		check_fail(c, "R2a", "semaphore_value() is %u after 3 releases taken by 3 "
 			   "waiters; expected 0", v);
 out:
+	acquirers_finish(a, k, sem, k - released);
+}
+
+/*
+ * R2a for as long as no permit comes, with the clocks moved on by hours: an
+ * acquire that gives up after a timeout (a "safety" deadline) returns
+ * without a permit. The wall clock is set an hour back just before the
+ * thread starts, so a deadline it computes from CLOCK_REALTIME is already
+ * past for the kernel (as when the clock jumps forwards between reading it
+ * and waiting); then, once it is blocked, the monotonic clock is stepped
+ * forwards by two hours (perturb.h's warp, as a machine that slept would
+ * show it), which ends any wait on a monotonic deadline.
+ */
+static void blocked_acquire_never_gives_up(struct check *c, const struct scenario_env *env)
+{
+	const int64_t hour = 3600 * 1000 * (int64_t)MS;
+	struct semaphore *sem;
+	struct acquirer *a;
+	size_t k = 2, released = 0, got;
+
+	(void)env;
+	a = acquirers_new(c, "R2a", 0, k, &sem);
+	if (!a)
+		return;
+	perturb_warp_arm();
+	perturb_wallclock_step(-hour);
+	if (!acquirers_start(c, "R2a", a, k, sem))
+		goto out;
+	acquirers_settle(a, k, 1.0);
+	world_sleep_ns(20 * MS);
+	perturb_monotonic_step(2 * hour);
+	world_sleep_ns(scenario_scaled_ns(0.3));
+	acquirers_settle(a, k, 1.0);
+	got = acquirers_returned(a, k);
+	if (got)
+		check_fail(c, "R2a", "%zu of 2 threads returned from semaphore_acquire() on a "
+			   "semaphore created with 0 permits and never released, once the clocks "
+			   "had moved on by 2 hours (semaphore_value() is %u); expected both "
+			   "still blocked: an acquire returns only with a permit, however long "
+			   "it waits (no timeout)", got, semaphore_value(sem));
+out:
+	perturb_warp_disarm();
+	perturb_wallclock_step(hour);
 	acquirers_finish(a, k, sem, k - released);
 }
 
@@ -668,6 +712,12 @@ static struct screening_report expected_report(const struct batch_run *run)
 	return want;
 }
 
+static bool report_is(const struct batch_run *run, struct screening_report want)
+{
+	return run->report.clear == want.clear && run->report.adverse == want.adverse &&
+	       run->report.unchecked == want.unchecked;
+}
+
 static void every_submission_screened_and_filed(struct check *c, const struct scenario_env *env)
 {
 	struct batch_run *run = batch_start(env->small ? 16 : 64, 8, 4, 1 * MS, 1 * MS, 0);
@@ -794,6 +844,57 @@ static void zero_threads_or_calls_is_einval(struct check *c, const struct scenar
 	}
 }
 
+/*
+ * R11 and R10 when a thread cannot be started: the (k+1)th pthread_create()
+ * of the batch fails with EAGAIN (as when the system is out of threads), for
+ * several k. screen_submissions() must return that error, and only once the
+ * k threads it did start have screened and filed every submission and
+ * ended (none screened when k is 0). Filing is slow (10 ms), so a thread
+ * left running is still at work when the call returns.
+ */
+static void a_failed_thread_start_is_reported(struct check *c, const struct scenario_env *env)
+{
+	static const int fail_at[] = { 2, 0, 5 };	/* threads started before the failure */
+	const size_t n = 12;
+	const unsigned nthreads = 6;
+
+	(void)env;
+	for (size_t k = 0; k < sizeof(fail_at) / sizeof(fail_at[0]) && !c->failed; k++) {
+		struct batch_run *run;
+		uint64_t calls, filed;
+		size_t want;
+
+		/* The harness's own runner thread is the first pthread_create(). */
+		perturb_fail_create_after(1 + fail_at[k]);
+		run = batch_start(n, nthreads, 3, 1 * MS, 10 * MS, 0);
+		perturb_fail_create_after(0);
+		if (!batch_returned(c, "R11", run))
+			return batch_finish(run);
+		calls = service_calls(&ai_model);
+		filed = service_calls(&safety_desk);
+		want = fail_at[k] ? n : 0;
+		if (run->ret != EAGAIN)
+			check_fail(c, "R11", "screen_submissions(n=%zu, nthreads=%u) returned %d "
+				   "when pthread_create() failed with EAGAIN after %d threads had "
+				   "started; expected that error (%d): a thread that cannot be "
+				   "started is reported", n, nthreads, run->ret, fail_at[k], EAGAIN);
+		else if (run->threads_after > run->threads_before)
+			check_fail(c, "R10", "screen_submissions() returned EAGAIN after %d threads "
+				   "had started and the next pthread_create() failed, and %d of them "
+				   "were still running; expected every started thread joined before "
+				   "it returns (they use the batch's memory)", fail_at[k],
+				   run->threads_after - run->threads_before);
+		else if (calls != want || filed != want)
+			check_fail(c, "R11", "screen_submissions(n=%zu) returned EAGAIN after %d "
+				   "threads had started and the next pthread_create() failed: by then "
+				   "%llu model calls and %llu filings had been made; expected %zu of "
+				   "each (the threads that started screen every submission; none "
+				   "when none started)", n, fail_at[k], (unsigned long long)calls,
+				   (unsigned long long)filed, want);
+		batch_finish(run);
+	}
+}
+
 static void small_batches_work(struct check *c, const struct scenario_env *env)
 {
 	static const struct { size_t n; unsigned nthreads, max_calls; } cases[] = {
@@ -819,6 +920,15 @@ static void small_batches_work(struct check *c, const struct scenario_env *env)
 				   "max_calls=%u): %llu model calls and %llu filings; expected %zu "
 				   "of each", run->n, run->nthreads, run->max_calls,
 				   (unsigned long long)calls, (unsigned long long)filed, run->n);
+		else if (!report_is(run, expected_report(run)))
+			check_fail(c, "R6", "screen_submissions(n=%zu, nthreads=%u, "
+				   "max_calls=%u) returned 0 with the report saying clear=%zu "
+				   "adverse=%zu unchecked=%zu (it held clear=12345 adverse=54321 "
+				   "unchecked=999 before the call); expected the outcomes filed, "
+				   "which add up to n=%zu: the report is written on every return "
+				   "of 0, an empty batch's too", run->n, run->nthreads,
+				   run->max_calls, run->report.clear, run->report.adverse,
+				   run->report.unchecked, run->n);
 		batch_finish(run);
 		if (c->failed)
 			return;
@@ -860,6 +970,7 @@ static void failed_calls_return_their_permits(struct check *c, const struct scen
 CHAPTER_SCENARIOS(
 	SCENARIO(permits_are_counted, "R1"),
 	SCENARIO(acquire_blocks_until_release, "R2a"),
+	SCENARIO(blocked_acquire_never_gives_up, "R2a"),
 	SCENARIO(blocked_acquire_sleeps, "R2b"),
 	SCENARIO(last_permit_goes_to_one_thread, "R3"),
 	SCENARIO(holders_never_exceed_count, "R3"),
@@ -870,6 +981,7 @@ CHAPTER_SCENARIOS(
 	SCENARIO(permit_is_returned_before_filing, "R9"),
 	SCENARIO(no_thread_outlives_the_batch, "R10"),
 	SCENARIO(zero_threads_or_calls_is_einval, "R11"),
-	SCENARIO(small_batches_work, "R11"),
-	SCENARIO(failed_calls_return_their_permits, "R8")
+	SCENARIO(small_batches_work, "R11 R6"),
+	SCENARIO(failed_calls_return_their_permits, "R8"),
+	SCENARIO(a_failed_thread_start_is_reported, "R11 R10")
 );

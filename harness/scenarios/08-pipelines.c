@@ -21,6 +21,7 @@
 
 #include "census.h"
 #include "clock.h"
+#include "perturb.h"
 #include "pipeline.h"
 #include "scenario.h"
 
@@ -690,6 +691,27 @@ static bool takes_sigterm_safely(pid_t tid)
 	return !found || (mask & (1ull << (SIGTERM - 1)));
 }
 
+/* Whether one of the threads is waiting in sigwait() (from /proc). */
+static bool any_in_sigwait(const struct census_tids *threads)
+{
+	for (int i = 0; i < threads->n; i++) {
+		char path[64];
+		long nr = -1;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", threads->tid[i]);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fscanf(f, "%ld", &nr) != 1)
+			nr = -1;
+		fclose(f);
+		if (nr == SYS_rt_sigtimedwait)
+			return true;
+	}
+	return false;
+}
+
 /*
  * The deployment system's SIGTERM, delivered to the pipeline. A kill() of
  * the whole process could land on a thread of the test framework, which
@@ -801,22 +823,177 @@ static void wait_restores_the_signal_mask(struct check *c, const struct scenario
 }
 
 
+/* Whether the calling thread blocks SIGTERM now. */
+static bool sigterm_blocked_here(void)
+{
+	sigset_t now;
+
+	pthread_sigmask(SIG_BLOCK, NULL, &now);
+	return sigismember(&now, SIGTERM) == 1;
+}
+
+static void *do_nothing(void *arg)
+{
+	return arg;
+}
+
+/*
+ * R9 and R8c when a thread cannot be started: the (k+1)th pthread_create()
+ * of pipeline_start() fails with EAGAIN (as when the system is out of
+ * threads), for several k (a pipeline of 2/2/2 workers starts at least 8
+ * threads: the signal waiter, the workers and the collector, in whatever
+ * order). pipeline_start() must return that error with every thread it did
+ * start ended, *out untouched, and the caller's signal mask as it was.
+ */
+static void a_failed_start_leaves_nothing(struct check *c, const struct scenario_env *env)
+{
+	static const int fail_at[] = { 3, 1, 7, 0 };	/* threads started before the failure */
+	struct run run;
+	sigset_t term, saved;
+
+	(void)env;
+	if (run_prepare(&run, 4, 2, 2, 2, 4))
+		return check_fail(c, "R9", "out of memory in the harness");
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	pthread_sigmask(SIG_UNBLOCK, &term, &saved);
+	for (size_t k = 0; k < sizeof(fail_at) / sizeof(fail_at[0]) && !c->failed; k++) {
+		struct pipeline *sentinel = (struct pipeline *)&run, *p = sentinel;
+		int err, left;
+		bool blocked;
+
+		if (fail_at[k] == 0) {
+			/* 0 would cancel: a thread of the harness takes the one success. */
+			pthread_t idle;
+
+			perturb_fail_create_after(1);
+			if (pthread_create(&idle, NULL, do_nothing, NULL) == 0)
+				pthread_join(idle, NULL);
+		} else {
+			perturb_fail_create_after(fail_at[k]);
+		}
+		err = pipeline_start(&p, &run.cfg);
+		perturb_fail_create_after(0);
+		blocked = sigterm_blocked_here();
+		if (err == 0) {
+			check_fail(c, "R9", "pipeline_start(validators=2, scorers=2, persisters=2) "
+				   "returned 0 although pthread_create() failed with EAGAIN after "
+				   "%d threads had started; expected that error (%d)", fail_at[k],
+				   EAGAIN);
+			run.p = p;
+			pipeline_shutdown(run.p);
+			run_wait(&run);
+			break;
+		}
+		left = census_settle(run.threads_before, 50) - run.threads_before;
+		pthread_sigmask(SIG_UNBLOCK, &term, NULL);
+		if (err != EAGAIN)
+			check_fail(c, "R9", "pipeline_start() returned %d when pthread_create() "
+				   "failed with EAGAIN after %d threads had started; expected that "
+				   "error (%d)", err, fail_at[k], EAGAIN);
+		else if (left > 0)
+			check_fail(c, "R9", "pipeline_start() returned EAGAIN after %d threads had "
+				   "started and the next pthread_create() failed, and %d threads were "
+				   "still running 50 ms later; expected every thread it started "
+				   "ended and joined first (they use the pipeline's channels)",
+				   fail_at[k], left);
+		else if (p != sentinel)
+			check_fail(c, "R9", "pipeline_start() returned EAGAIN and changed *out; "
+				   "expected it untouched when the start fails");
+		else if (blocked)
+			check_fail(c, "R8c", "pipeline_start() returned EAGAIN after %d threads had "
+				   "started and left SIGTERM blocked in the calling thread, which did "
+				   "not block it before; expected its signal mask as it was",
+				   fail_at[k]);
+	}
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	run_finish(&run);
+}
+
+/*
+ * R8b: a SIGTERM that arrives during the drain of a pipeline_shutdown()
+ * changes nothing. Submission 0 is held in the database, the shutdown is
+ * asked for, then every pipeline thread gets a SIGTERM; once the waiting
+ * thread has taken it, the write is let go. The report must still say the
+ * shutdown came from the call, and everything accepted is persisted.
+ */
+static void sigterm_during_a_drain_changes_nothing(struct check *c,
+						   const struct scenario_env *env)
+{
+	struct run run;
+	size_t n = env->small ? 8 : 16;
+	struct census_tids before, after, started = { 0 };
+	bool safe = true;
+
+	if (run_prepare(&run, n, 2, 2, 3, n))
+		return check_fail(c, "R8b", "out of memory in the harness");
+	epro_hold(&epro_store, 0);
+	census_tids_take(&before);
+	if (run_start(&run))
+		return check_fail(c, "R8b", "pipeline_start() returned %d", run.start_ret);
+	census_tids_take(&after);
+	for (int i = 0; i < after.n; i++) {
+		if (census_tids_has(&before, after.tid[i]))
+			continue;
+		started.tid[started.n++] = after.tid[i];
+		safe = safe && takes_sigterm_safely(after.tid[i]);
+	}
+	run_submit(&run, 0, n);
+	if (!safe || !takes_sigterm_safely((pid_t)syscall(SYS_gettid))) {
+		/* A SIGTERM now could end this process (R8a has its own scenario). */
+		epro_release();
+		pipeline_shutdown(run.p);
+		run_wait(&run);
+		return run_finish(&run);
+	}
+	WAIT_UNTIL(epro_hold_reached() && any_in_sigwait(&started), 1000);
+	pipeline_shutdown(run.p);
+	send_sigterm_to(&started);
+	/* The signal waiter takes it (it leaves sigwait, or ends). */
+	WAIT_UNTIL(!any_in_sigwait(&started), 1000);
+	world_sleep_ns(20 * MS);
+	epro_release();
+	run_wait(&run);
+	if (!each_accepted_processed_once(c, "R8b", &run, n))
+		;
+	else if (run.report.by_signal)
+		check_fail(c, "R8b", "report->by_signal is true after pipeline_shutdown() "
+			   "followed, during the drain, by a SIGTERM; expected false: the "
+			   "shutdown came from the call, and a later SIGTERM changes nothing");
+	else if (run.report.persisted != run.accepted)
+		check_fail(c, "R8b", "the collector received %zu results of %zu accepted "
+			   "submissions; expected all of them", run.report.persisted,
+			   run.accepted);
+	else if (run.threads_after > run.threads_before)
+		check_fail(c, "R8b", "%d threads were still running after pipeline_wait() "
+			   "returned", run.threads_after - run.threads_before);
+	run_finish(&run);
+}
+
 static void bad_arguments_are_einval(struct check *c, const struct scenario_env *env)
 {
 	static const struct pipeline_config bad[] = {
 		{ 0, 1, 1, 4 }, { 1, 0, 1, 4 }, { 1, 1, 0, 4 }, { 1, 1, 1, 0 },
 	};
 	struct run run;
+	sigset_t term, saved;
 	int err;
 
 	(void)env;
 	if (run_prepare(&run, 4, 1, 1, 1, 4))
 		return check_fail(c, "R9", "out of memory in the harness");
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	pthread_sigmask(SIG_UNBLOCK, &term, &saved);
 	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
 		struct pipeline *p = NULL;
+		bool blocked;
 
 		err = pipeline_start(&p, &bad[k]);
+		blocked = sigterm_blocked_here();
+		pthread_sigmask(SIG_UNBLOCK, &term, NULL);
 		if (err != EINVAL || census_threads() != run.threads_before) {
+			pthread_sigmask(SIG_SETMASK, &saved, NULL);
 			check_fail(c, "R9", "pipeline_start(validators=%u, scorers=%u, "
 				   "persisters=%u, capacity=%zu) returned %d with %d threads "
 				   "started; expected EINVAL (%d) and none", bad[k].validators,
@@ -824,7 +1001,19 @@ static void bad_arguments_are_einval(struct check *c, const struct scenario_env 
 				   census_threads() - run.threads_before, EINVAL);
 			return run_finish(&run);
 		}
+		if (blocked) {
+			pthread_sigmask(SIG_SETMASK, &saved, NULL);
+			check_fail(c, "R8c", "pipeline_start(validators=%u, scorers=%u, "
+				   "persisters=%u, capacity=%zu) returned EINVAL and left SIGTERM "
+				   "blocked in the calling thread, which did not block it before; "
+				   "expected its signal mask as it was (check the arguments before "
+				   "blocking, or restore the mask on every failure)",
+				   bad[k].validators, bad[k].scorers, bad[k].persisters,
+				   bad[k].capacity);
+			return run_finish(&run);
+		}
 	}
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
 	if (run_start(&run))
 		return check_fail(c, "R9", "pipeline_start() returned %d", run.start_ret);
 	err = pipeline_submit(run.p, NULL);
@@ -878,6 +1067,8 @@ CHAPTER_SCENARIOS(
 	SCENARIO(shutdown_drains_everything_accepted, "R7"),
 	SCENARIO(sigterm_shuts_down_and_drains, "R8a R8b"),
 	SCENARIO(wait_restores_the_signal_mask, "R8c"),
-	SCENARIO(bad_arguments_are_einval, "R9"),
+	SCENARIO(sigterm_during_a_drain_changes_nothing, "R8b"),
+	SCENARIO(bad_arguments_are_einval, "R9 R8c"),
+	SCENARIO(a_failed_start_leaves_nothing, "R9 R8c"),
 	SCENARIO(a_slow_write_does_not_stall_validation, "R10")
 );

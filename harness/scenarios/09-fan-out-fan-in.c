@@ -24,6 +24,7 @@
 #include "census.h"
 #include "clock.h"
 #include "fanout.h"
+#include "perturb.h"
 #include "scenario.h"
 
 #define MS 1000000u
@@ -654,6 +655,117 @@ static void close_wakes_every_sender(struct check *c, const struct scenario_env 
 	finish_channel(&ch, senders, SIDE);
 }
 
+/*
+ * R2a: a sender sleeps with its item on offer; the channel is closed and
+ * schan_recv() is called at once, while the woken sender may not have run
+ * yet. The receive must say EPIPE, and the item stays the sender's (its send
+ * returns EPIPE). Many rounds: the woken sender races the receive.
+ */
+static void recv_after_close_takes_nothing(struct check *c, const struct scenario_env *env)
+{
+	unsigned rounds = env->small ? 15 : 40;
+
+	for (unsigned r = 0; r < rounds && !c->failed; r++) {
+		size_t id = 1 + r;
+		struct schan ch;
+		struct actor sender;
+		void *item = NULL;
+		int err;
+
+		if (schan_init(&ch))
+			return check_fail(c, "R2a", "schan_init() failed");
+		if (actor_start(&sender, true, &ch, id, 1, 0)) {
+			schan_destroy(&ch);
+			return check_fail(c, "R2a", "harness set-up failed (pthread_create)");
+		}
+		scenario_wait_all_steady(1, asleep_at, &sender, 1.0);
+		schan_close(&ch);
+		err = schan_recv(&ch, &item);
+		if (err != EPIPE)
+			check_fail(c, "R2a", "schan_recv() called just after schan_close() had "
+				   "returned got %d with item %zu (the item of a sender blocked "
+				   "since before the close); expected EPIPE at once: once the "
+				   "channel is closed nothing more is delivered (round %u)", err,
+				   (size_t)(uintptr_t)item, r + 1);
+		if (!finish_channel(&ch, &sender, 1)) {
+			if (!c->failed)
+				check_fail(c, "R2c", "a sender blocked in schan_send() was still "
+					   "blocked after the channel was closed");
+			return;
+		}
+		/* Joined: its fields can be read without its (destroyed) lock. */
+		if (!c->failed && sender.err != EPIPE)
+			check_fail(c, "R2c", "a sender blocked in schan_send() with nobody "
+				   "receiving returned %d when the channel was closed; expected "
+				   "EPIPE (%d): nobody took its item", sender.err, EPIPE);
+	}
+}
+
+/* True when one of two actors has finished. */
+static bool either_finished(struct actor *pair)
+{
+	return actor_view(&pair[0]).finished || actor_view(&pair[1]).finished;
+}
+
+/*
+ * R2c, R1c: two senders block (items 1 and 2), one receive takes an item,
+ * then the channel is closed. The sender whose item was taken must get 0,
+ * the other EPIPE, whichever of the two gets the lock first after the
+ * receive (the other one may refill the slot before the first wakes up).
+ * Many rounds, each on a fresh channel.
+ */
+static void one_taken_of_two_then_close(struct check *c, const struct scenario_env *env)
+{
+	unsigned rounds = env->small ? 60 : 250;
+	uint64_t until = world_now_ns() + scenario_scaled_ns(2.5);
+
+	for (unsigned r = 0; r < rounds && !c->failed && world_now_ns() < until; r++) {
+		struct schan ch;
+		struct actor pair[2];
+		uint64_t give_up;
+		void *item = NULL;
+		size_t got, mine;
+		int err;
+
+		if (schan_init(&ch))
+			return check_fail(c, "R2c", "schan_init() failed");
+		if (actor_start(&pair[0], true, &ch, 1, 1, 0)) {
+			schan_destroy(&ch);
+			return check_fail(c, "R2c", "harness set-up failed (pthread_create)");
+		}
+		if (actor_start(&pair[1], true, &ch, 2, 1, 0)) {
+			finish_channel(&ch, pair, 1);
+			return check_fail(c, "R2c", "harness set-up failed (pthread_create)");
+		}
+		scenario_wait_all(2, asleep_at, pair, 1.0);
+		err = schan_recv(&ch, &item);
+		got = (size_t)(uintptr_t)item;
+		/* Give the sender of the taken item a moment to return. */
+		give_up = world_now_ns() + 20 * MS;
+		while (!either_finished(pair) && world_now_ns() < give_up)
+			world_sleep_ns(100000);
+		if (!finish_channel(&ch, pair, 2))
+			return check_fail(c, "R2c", "a sender blocked in schan_send() was still "
+					  "blocked after the channel was closed");
+		if (err || (got != 1 && got != 2)) {
+			check_fail(c, "R1b", "schan_recv() beside two blocked senders (items 1 "
+				   "and 2) returned %d with item %zu; expected 0 and one of them",
+				   err, got);
+			break;
+		}
+		/* Joined: their fields can be read without their (destroyed) locks. */
+		mine = got - 1;
+		if (pair[mine].err != 0 || pair[1 - mine].err != EPIPE)
+			check_fail(c, "R2c", "two senders blocked in schan_send() (items 1 and 2); "
+				   "one receive took item %zu, then the channel was closed: the "
+				   "sender of item %zu returned %d and the sender of item %zu "
+				   "returned %d; expected 0 for the item received and EPIPE (%d) "
+				   "for the other: an item is never both refused and delivered, "
+				   "nor neither (round %u)", got, got, pair[mine].err,
+				   3 - got, pair[1 - mine].err, EPIPE, r + 1);
+	}
+}
+
 /* CPU time of the whole process so far, in ms. */
 static double process_cpu_ms(void)
 {
@@ -938,6 +1050,131 @@ static void slowest_worker_result_is_collected(struct check *c, const struct sce
 	free(h);
 }
 
+/*
+ * Runs monthly_report() 32 KB further down the stack than its caller, and
+ * returns its result: when it returns with workers still running on its
+ * stack frame, the scenario's own calls that follow do not overwrite that
+ * frame under them (they fail the scenario instead of crashing it).
+ */
+static __attribute__((noinline)) int report_far_down(struct report_run *run)
+{
+	volatile char pad[32 * 1024];
+	int ret;
+
+	pad[0] = 0;
+	ret = monthly_report(run->patients, run->workers, &run->report);
+	pad[sizeof(pad) - 1] = (char)ret;
+	return ret;
+}
+
+/*
+ * R6 and the return values: the 2nd, 3rd or 4th worker cannot start
+ * (pthread_create() fails with EAGAIN). monthly_report() returns that error,
+ * and the workers it did start have ended by then, their queries too. Every
+ * patient withdrew (no history is written anywhere), so that a worker left
+ * running does not write into memory the call has freed: the scenario
+ * reports it rather than crashing on it.
+ */
+static void failed_start_leaves_nothing_running(struct check *c, const struct scenario_env *env)
+{
+	static const char *const nth[] = { "1st", "2nd", "3rd", "4th" };
+	size_t n = env->small ? 16 : 40;
+	unsigned workers = 4;
+
+	for (unsigned ok = 1; ok < workers && !c->failed; ok++) {
+		struct report_run run;
+
+		if (report_prepare(&run, n, workers, 1))
+			return check_fail(c, "R6", "out of memory in the harness");
+		perturb_fail_create_after((int)ok);
+		run.ret = report_far_down(&run);
+		perturb_fail_create_after(0);
+		run.queries_at_return = service_calls(&histories_db);
+		run.threads_at_return = census_settle(run.threads_before, 10);
+		if (run.ret != EAGAIN)
+			check_fail(c, "R6", "monthly_report(%zu patients, %u workers) returned %d "
+				   "when its %s pthread_create() failed with EAGAIN; expected that "
+				   "error (%d)", n, workers, run.ret, nth[ok], EAGAIN);
+		else if (run.threads_at_return > run.threads_before)
+			check_fail(c, "R6", "monthly_report() returned EAGAIN after its %s worker "
+				   "could not start, and %d of the %u workers it did start were "
+				   "still running; expected every thread it started ended (joined) "
+				   "before it returns", nth[ok],
+				   run.threads_at_return - run.threads_before, ok);
+		else if (service_calls(&histories_db) != run.queries_at_return)
+			check_fail(c, "R6", "monthly_report() returned EAGAIN after its %s worker "
+				   "could not start, and %llu queries were made after it returned; "
+				   "expected every worker it started ended before it returns",
+				   nth[ok], (unsigned long long)(service_calls(&histories_db) -
+								 run.queries_at_return));
+		report_finish(&run);
+	}
+}
+
+/*
+ * R5a: one worker's thread starts late: its start routine runs only once
+ * the other workers have ended (a schedule the system may choose). Its
+ * results must still be collected. Each worker in turn is the late one.
+ */
+static void late_starting_worker_is_collected(struct check *c, const struct scenario_env *env)
+{
+	static const char *const nth[] = { "1st", "2nd", "3rd" };
+	unsigned workers = 3;
+	size_t n = 9;
+
+	(void)env;
+	for (unsigned late = 0; late < workers && !c->failed; late++) {
+		struct held_report *h = calloc(1, sizeof(*h));
+		uint64_t deadline;
+		pthread_t tid;
+		int before, err;
+
+		if (!h)
+			return check_fail(c, "R5a", "out of memory in the harness");
+		if (report_prepare(&h->run, n, workers, 0)) {
+			free(h);
+			return check_fail(c, "R5a", "out of memory in the harness");
+		}
+		before = h->run.threads_before;
+		/* The harness's own thread is the first pthread_create(). */
+		perturb_hold_start_after((int)late + 1);
+		err = pthread_create(&tid, NULL, held_report_main, h);
+		if (err) {
+			perturb_release_start();
+			free(h);
+			return check_fail(c, "R5a", "harness set-up failed (pthread_create)");
+		}
+		/* Wait until only the caller's thread and the late worker are left. */
+		deadline = world_now_ns() + scenario_scaled_ns(2.0);
+		while (!atomic_load(&h->returned) && world_now_ns() < deadline &&
+		       !(perturb_start_held() && census_threads() <= before + 2))
+			world_sleep_ns(MS);
+		world_sleep_ns(20 * MS);
+		perturb_release_start();
+		deadline = world_now_ns() + scenario_scaled_ns(2.0);
+		while (!atomic_load(&h->returned) && world_now_ns() < deadline)
+			world_sleep_ns(MS);
+		if (!atomic_load(&h->returned)) {
+			pthread_detach(tid);
+			return check_fail(c, "R5a", "with the %s worker's start held back until the "
+					  "other workers had ended, monthly_report() had not "
+					  "returned 2 s after it was let go", nth[late]);
+		}
+		pthread_join(tid, NULL);
+		if (h->run.ret == 0 && h->run.report.included != expected_report(n).included)
+			check_fail(c, "R5a", "with the %s worker's thread starting late (its start "
+				   "routine ran only after the other workers had ended), the report "
+				   "included %zu of %zu patients; expected every result collected: "
+				   "the results channel must stay open until every worker started "
+				   "has sent its last result", nth[late], h->run.report.included,
+				   expected_report(n).included);
+		else
+			report_is_right(c, "R5a", &h->run);
+		report_finish(&h->run);
+		free(h);
+	}
+}
+
 static void collector_stops_with_no_results(struct check *c, const struct scenario_env *env)
 {
 	(void)env;
@@ -1020,13 +1257,17 @@ CHAPTER_SCENARIOS(
 	SCENARIO(close_wakes_every_receiver, "R2b"),
 	SCENARIO(close_wakes_every_sender, "R2c"),
 	SCENARIO_T(close_in_flight_never_drops_silently, "R2c", 5.0),
+	SCENARIO(recv_after_close_takes_nothing, "R2a R2c"),
+	SCENARIO_T(one_taken_of_two_then_close, "R1c R2c", 6.0),
 	SCENARIO(blocked_threads_sleep, "R3"),
 	SCENARIO(report_sums_every_patient_once, "R4a"),
 	SCENARIO(withdrawn_patients_count_apart, "R4b"),
 	SCENARIO_T(slowest_worker_result_is_collected, "R5a", 5.0),
+	SCENARIO_T(late_starting_worker_is_collected, "R5a", 8.0),
 	SCENARIO(collector_stops_with_no_results, "R5b"),
 	SCENARIO(queries_within_connection_budget, "R6"),
 	SCENARIO(threads_end_by_return, "R6"),
+	SCENARIO(failed_start_leaves_nothing_running, "R6"),
 	SCENARIO(zero_workers_is_einval, "R7"),
 	SCENARIO(small_batches_work, "R7")
 );

@@ -158,6 +158,118 @@ static void transfer_moves_one_patient(struct check *c, const struct scenario_en
 	world_close();
 }
 
+/* A harness thread that holds one site's lock until told to let go. */
+struct holder {
+	struct site *site;
+	atomic_bool holding;		/* set once it holds the lock */
+	atomic_bool let_go;
+};
+
+static int hold_site(void *arg)
+{
+	struct holder *h = arg;
+
+	pthread_mutex_lock(&h->site->lock);
+	atomic_store(&h->holding, true);
+	while (!atomic_load(&h->let_go))
+		world_sleep_ns(200000);
+	pthread_mutex_unlock(&h->site->lock);
+	return 0;
+}
+
+static int move_2_to_1(void *arg)
+{
+	(void)arg;
+	return transfer_patient(&sites[2], &sites[1]);
+}
+
+static int move_2_to_0(void *arg)
+{
+	(void)arg;
+	return transfer_patient(&sites[2], &sites[0]);
+}
+
+/*
+ * R1a, R1b: site 2 has one patient. A move 2 -> 1 waits for site 1's lock
+ * (a harness thread holds it, alone, as R4 allows) while a move 2 -> 0 takes
+ * that patient. When site 1's lock is let go, the first move must find site
+ * 2 empty: ENOENT, nothing changed. Whether `from` has a patient is only
+ * known while both locks are held.
+ */
+static void empty_site_is_seen_under_both_locks(struct check *c, const struct scenario_env *env)
+{
+	struct holder h = { .site = &sites[1] };
+	struct runner holder, mover, other;
+	uint64_t deadline, end_ns;
+	int err0 = -1, err1 = -1;
+	bool stuck;
+
+	(void)env;
+	if (!world_open(c, "R1a", 3, 5, 0))
+		return world_close();
+	sites[2].patients = 1;
+	if (runner_start(&holder, hold_site, &h)) {
+		check_fail(c, "R1a", "the harness could not start its threads");
+		return world_close();
+	}
+	deadline = world_now_ns() + scenario_scaled_ns(1.0);
+	while (!atomic_load(&h.holding) && world_now_ns() < deadline)
+		world_sleep_ns(100000);
+	if (runner_start(&mover, move_2_to_1, NULL)) {
+		atomic_store(&h.let_go, true);
+		runner_join(&holder);
+		check_fail(c, "R1a", "the harness could not start its threads");
+		return world_close();
+	}
+	/* The move 2 -> 1 is stuck behind site 1's lock (or done). */
+	deadline = world_now_ns() + scenario_scaled_ns(1.0);
+	while (lockgraph_waiters(&sites[1].lock) == 0 && !runner_finished(&mover, &err1, &end_ns) &&
+	       world_now_ns() < deadline)
+		world_sleep_ns(100000);
+	world_sleep_ns(2 * MS);
+	if (runner_start(&other, move_2_to_0, NULL)) {
+		atomic_store(&h.let_go, true);
+		runner_join(&holder);
+		runner_wait_until(&mover, world_now_ns() + scenario_scaled_ns(2.0));
+		check_fail(c, "R1a", "the harness could not start its threads");
+		return;
+	}
+	/* It needs sites 0 and 2 only: it must not wait for site 1's holder. */
+	stuck = !runner_wait_until(&other, world_now_ns() + scenario_scaled_ns(1.0));
+	atomic_store(&h.let_go, true);
+	runner_join(&holder);
+	if (!runner_wait_until(&other, world_now_ns() + scenario_scaled_ns(2.0)) ||
+	    !runner_wait_until(&mover, world_now_ns() + scenario_scaled_ns(2.0)))
+		return check_fail(c, "R1a", "transfer_patient(site 2 -> site 1) or (site 2 -> "
+				  "site 0) had not returned 2 s after site 1's lock was let go");
+	runner_finished(&other, &err0, &end_ns);
+	runner_join(&other);
+	runner_finished(&mover, &err1, &end_ns);
+	runner_join(&mover);
+	if (stuck)
+		check_fail(c, "R4c", "while another thread held site 1's lock (alone, as the "
+			   "lock order allows) and transfer_patient(site 2 -> site 1) waited "
+			   "for it, transfer_patient(site 2 -> site 0) did not return within "
+			   "%.1f s; it needs sites 0 and 2 only: the move 2 -> 1 held site 2's "
+			   "lock while it waited for site 1's (the order is by increasing id)",
+			   scenario_timeout_factor());
+	else if (err0 != 0)
+		check_fail(c, "R1a", "site 2 held one patient and a move 2 -> 1 waited for site "
+			   "1's lock (held by another thread); meanwhile transfer_patient(site 2 "
+			   "-> site 0) returned %d; expected 0: the waiting move had not taken "
+			   "the patient", err0);
+	else if (err1 != ENOENT || sites[2].patients != 0 || sites[1].patients != 5 ||
+		 sites[0].patients != 6)
+		check_fail(c, "R1a", "site 2 held one patient; transfer_patient(site 2 -> "
+			   "site 1) waited for site 1's lock (held by another thread) while "
+			   "transfer_patient(site 2 -> site 0) moved that patient; then the "
+			   "first move returned %d, and sites 0, 1 and 2 hold %u, %u and %u "
+			   "patients; expected ENOENT (%d), and 6, 5 and 0: a move finds out "
+			   "whether `from` has a patient while it holds both sites' locks",
+			   err1, sites[0].patients, sites[1].patients, sites[2].patients, ENOENT);
+	world_close();
+}
+
 struct moving {
 	unsigned rounds;		/* moves per mover */
 	unsigned long expected;		/* patients in all */
@@ -702,6 +814,55 @@ static void batch_survives_failed_moves(struct check *c, const struct scenario_e
 	world_close();
 }
 
+/* Runs one batch of n random moves over 8 sites of 40 patients; done may be NULL. */
+static void batch_case(struct check *c, size_t n, unsigned workers, bool with_done)
+{
+	struct move moves[16];
+	long expect[8] = { 0 };
+	size_t done = 99;
+	int err;
+
+	if (!world_open(c, "R5a", 8, 40, 100000))
+		return world_close();
+	make_moves(moves, n, 8, 1000 + n * 10 + workers);
+	for (size_t i = 0; i < n; i++) {
+		expect[moves[i].from]--;
+		expect[moves[i].to]++;
+	}
+	err = transfer_batch(sites, 8, moves, n, workers, with_done ? &done : NULL);
+	if (err || (with_done && done != n))
+		check_fail(c, "R5a", "transfer_batch() of %zu moves on %u workers returned %d "
+			   "with *done = %zu; expected 0 and %zu", n, workers, err, done, n);
+	for (unsigned i = 0; i < 8 && !c->failed; i++)
+		if ((long)sites[i].patients != 40 + expect[i] || site_roster_net(i) != expect[i])
+			check_fail(c, "R5a", "transfer_batch() of %zu moves on %u workers%s "
+				   "returned %d; site %u holds %u patients (the roster says "
+				   "%+ld); the moves make it %ld (%+ld): every move is made, "
+				   "however n divides among the workers", n, workers,
+				   with_done ? "" : " (done = NULL)", err, i, sites[i].patients,
+				   site_roster_net(i), 40 + expect[i], expect[i]);
+	world_close();
+}
+
+/* R5a: batch sizes that are no multiple of the workers, and fewer moves than workers. */
+static void batch_sizes_that_do_not_divide(struct check *c, const struct scenario_env *env)
+{
+	static const struct { size_t n; unsigned workers; } cases[] = {
+		{ 10, 4 }, { 7, 3 }, { 13, 2 }, { 5, 8 }, { 1, 3 }, { 11, 6 },
+	};
+
+	(void)env;
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]) && !c->failed; k++)
+		batch_case(c, cases[k].n, cases[k].workers, true);
+}
+
+/* R5a and transfer_batch()'s doc: *done may be NULL. */
+static void batch_without_a_done_count(struct check *c, const struct scenario_env *env)
+{
+	(void)env;
+	batch_case(c, 12, 3, false);
+}
+
 /* R5d: bad arguments are refused before any move. */
 static void batch_refuses_bad_arguments(struct check *c, const struct scenario_env *env)
 {
@@ -730,6 +891,7 @@ static void batch_refuses_bad_arguments(struct check *c, const struct scenario_e
 CHAPTER_SCENARIOS(
 	SCENARIO(transfer_moves_one_patient, "R1a"),
 	SCENARIO(census_never_sees_a_move_halfway, "R1b"),
+	SCENARIO(empty_site_is_seen_under_both_locks, "R1a R1b R4c"),
 	SCENARIO(roster_calls_hold_the_site, "R1c R2a"),
 	SCENARIO(enrolments_all_count, "R2a R2b"),
 	SCENARIO(report_is_one_instant, "R3a R3b"),
@@ -738,6 +900,8 @@ CHAPTER_SCENARIOS(
 	SCENARIO(locks_in_order_beside_a_census, "R4c"),
 	SCENARIO(lock_order_follows_site_ids, "R4d"),
 	SCENARIO(batch_makes_every_move, "R5a"),
+	SCENARIO(batch_sizes_that_do_not_divide, "R5a"),
+	SCENARIO(batch_without_a_done_count, "R5a"),
 	SCENARIO(batch_survives_failed_moves, "R5b R5c"),
 	SCENARIO(batch_refuses_bad_arguments, "R5d")
 );

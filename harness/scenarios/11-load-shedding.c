@@ -790,6 +790,179 @@ out:
 	breaker_destroy(&b);
 }
 
+/*
+ * R6b's reset, over two cycles: after a successful probe the count starts at
+ * zero (threshold - 1 failures leave the breaker closed), the threshold-th
+ * failure opens it again, and the next cool-down ends in a probe again.
+ */
+static void second_cycle_after_probe(struct check *c, const struct scenario_env *env)
+{
+	enum { THRESHOLD = 3 };
+	const uint64_t cooldown = short_cooldown_ns();
+	struct breaker b;
+	struct downstream d;
+	char when[160];
+
+	(void)env;
+	if (!open_breaker(c, &b, &d, THRESHOLD, cooldown, "R6b"))
+		return;
+	world_sleep_ns(cooldown + 5 * MS);
+	downstream_set(&d, 0);
+	if (!call_expect(c, &b, &d, 0, "R6a", "the first call once the cool-down has passed "
+			 "(the probe), fn succeeding"))
+		goto out;
+	downstream_set(&d, EIO);
+	for (int i = 0; i < THRESHOLD - 1; i++) {
+		snprintf(when, sizeof(when), "failure %d after a successful probe (threshold %d; "
+			 "the probe closed the breaker with its count at zero)", i + 1, THRESHOLD);
+		if (!call_expect(c, &b, &d, EIO, "R6b", when))
+			goto out;
+	}
+	downstream_set(&d, 0);
+	snprintf(when, sizeof(when), "after a successful probe and then %d failures (threshold "
+		 "%d: still closed)", THRESHOLD - 1, THRESHOLD);
+	if (!call_expect(c, &b, &d, 0, "R6b", when))
+		goto out;
+	downstream_set(&d, EIO);
+	for (int i = 0; i < THRESHOLD; i++) {
+		snprintf(when, sizeof(when), "failure %d in a row (threshold %d) after the breaker "
+			 "closed on a successful probe", i + 1, THRESHOLD);
+		if (!call_expect(c, &b, &d, EIO, "R4b", when))
+			goto out;
+	}
+	downstream_set(&d, 0);
+	if (!call_expect(c, &b, &d, EBUSY, "R4b", "right after the breaker opened a second time"))
+		goto out;
+	world_sleep_ns(cooldown + 5 * MS);
+	if (!call_expect(c, &b, &d, 0, "R6a", "the first call once the second cool-down has "
+			 "passed (the second probe), fn succeeding"))
+		goto out;
+	call_expect(c, &b, &d, 0, "R6b", "after the second successful probe");
+out:
+	breaker_destroy(&b);
+}
+
+/*
+ * A straggler: one call let through while b was closed, held inside fn (its
+ * own downstream s, answering `answer`) until the scenario releases it.
+ * True once it is inside fn; false, with the check failed, when it could
+ * not be started or did not get there (then it has been released and
+ * joined).
+ */
+static bool straggler_start(struct check *c, struct caller *k, pthread_barrier_t *start,
+			    struct breaker *b, struct downstream *s, int answer)
+{
+	uint64_t deadline;
+
+	downstream_init(s, answer, 0);
+	atomic_exchange_explicit(&s->hold, 1, RELAXED);
+	pthread_barrier_init(start, NULL, 1);
+	if (callers_start(k, 1, b, s, start, 1) < 1) {
+		pthread_barrier_destroy(start);
+		check_fail(c, "R5", "harness set-up failed (pthread_create)");
+		return false;
+	}
+	deadline = world_now_ns() + scenario_scaled_ns(1.0);
+	while (atomic_load_explicit(&s->inside, RELAXED) < 1 && world_now_ns() < deadline &&
+	       atomic_load_explicit(&k->result, RELAXED) == NOT_YET)
+		world_sleep_ns(MS);
+	if (atomic_load_explicit(&s->inside, RELAXED) == 1)
+		return true;
+	check_fail(c, "R4a", "a call to a closed breaker (no failure yet) had not reached fn "
+		   "%.1f s later (it returned %d); expected fn called",
+		   1.0 * scenario_timeout_factor(), atomic_load_explicit(&k->result, RELAXED));
+	atomic_exchange_explicit(&s->hold, 0, RELAXED);
+	pthread_join(k->thread, NULL);
+	pthread_barrier_destroy(start);
+	return false;
+}
+
+/* Lets the straggler return, and joins it. */
+static void straggler_end(struct caller *k, pthread_barrier_t *start, struct downstream *s)
+{
+	atomic_exchange_explicit(&s->hold, 0, RELAXED);
+	pthread_join(k->thread, NULL);
+	pthread_barrier_destroy(start);
+}
+
+/*
+ * R5's stragglers: a call let through while the breaker was closed that
+ * returns after it opened changes nothing. Its success does not close the
+ * breaker (the next call is still EBUSY, R4b); its failure does not open it
+ * again (the cool-down still ends `cooldown` after the breaker opened, and
+ * the next call then is the probe, R6a).
+ */
+static void stragglers_change_nothing(struct check *c, const struct scenario_env *env)
+{
+	const uint64_t cooldown = 300 * MS;
+	pthread_barrier_t start;
+	struct caller k[1];
+	struct breaker b;
+	struct downstream d, s;
+	uint64_t opened, back, now;
+	int err;
+
+	(void)env;
+	/* A late success, on a breaker with a 10 s cool-down. */
+	downstream_init(&d, EIO, 0);
+	err = breaker_init(&b, 2, 10 * BILLION);
+	if (err)
+		return check_fail(c, "R5", "breaker_init() returned %d; expected 0", err);
+	if (!straggler_start(c, k, &start, &b, &s, 0))
+		goto out;
+	for (int i = 0; i < 2 && !c->failed; i++)
+		call_expect(c, &b, &d, EIO, "R4b", "a failure in a row (threshold 2) while another "
+			    "call was still in fn");
+	if (!c->failed)
+		call_expect(c, &b, &d, EBUSY, "R4b", "right after the second failure in a row "
+			    "(threshold 2, cool-down 10 s)");
+	straggler_end(k, &start, &s);
+	if (c->failed)
+		goto out;
+	downstream_set(&d, 0);
+	if (!call_expect(c, &b, &d, EBUSY, "R5", "the breaker opened (cool-down 10 s) while "
+			 "a call let through before was in fn; that call then returned 0, and "
+			 "its success must not close the breaker"))
+		goto out;
+	breaker_destroy(&b);
+
+	/* A late failure, threshold 1, cool-down 0.3 s. */
+	downstream_init(&d, EIO, 0);
+	err = breaker_init(&b, 1, cooldown);
+	if (err)
+		return check_fail(c, "R5", "breaker_init() returned %d; expected 0", err);
+	if (!straggler_start(c, k, &start, &b, &s, EIO))
+		goto out;
+	call_expect(c, &b, &d, EIO, "R4b", "a failure (threshold 1) while another call was "
+		    "still in fn");
+	opened = world_now_ns();
+	if (!c->failed)
+		call_expect(c, &b, &d, EBUSY, "R4b", "right after the breaker opened "
+			    "(threshold 1, cool-down 0.3 s)");
+	if (!c->failed)
+		world_sleep_ns(cooldown / 2);
+	straggler_end(k, &start, &s);
+	back = world_now_ns();
+	if (c->failed)
+		goto out;
+	now = world_now_ns();
+	if (now < opened + cooldown + 10 * MS)
+		world_sleep_ns(opened + cooldown + 10 * MS - now);
+	now = world_now_ns();
+	downstream_set(&d, 0);
+	{
+		char when[240];
+
+		snprintf(when, sizeof(when), "%.0f ms after the breaker opened (cool-down 300 ms), "
+			 "a call let through before it opened having failed %.0f ms after it "
+			 "opened (its failure must not open it again): the probe, fn succeeding",
+			 ms_of(now - opened), ms_of(back - opened));
+		call_expect(c, &b, &d, 0, "R5", when);
+	}
+out:
+	breaker_destroy(&b);
+}
+
 /* ---- R7: the cool-down and the wall clock ---- */
 
 static void cooldown_ignores_the_wall_clock(struct check *c, const struct scenario_env *env)
@@ -853,6 +1026,8 @@ static void long_cooldown_then_probe(struct check *c, const struct scenario_env 
 
 /* ---- R8: arguments, and a worker that cannot start ---- */
 
+static bool failed_start_stops_workers(struct check *c, int started);
+
 static void bad_arguments_start_nothing(struct check *c, const struct scenario_env *env)
 {
 	static const struct { unsigned workers; size_t capacity; unsigned threshold; } cases[] = {
@@ -891,27 +1066,67 @@ static void bad_arguments_start_nothing(struct check *c, const struct scenario_e
 					  cases[k].workers, cases[k].capacity, cases[k].threshold,
 					  census_threads() - before);
 	}
-	/* The third worker cannot start: EAGAIN, as when the system is out of threads. */
-	{
-		struct intake in;
-		struct intake_report rep;
-
-		perturb_fail_create_after(2);
-		err = intake_start(&in, 4, 4, 3, BILLION);
-		perturb_fail_create_after(0);
-		if (err != EAGAIN) {
-			check_fail(c, "R8", "intake_start(workers=4) returned %d when its third "
-				   "pthread_create() failed with EAGAIN; expected that error (%d)", err,
-				   EAGAIN);
-			if (err == 0)
-				intake_stop(&in, &rep);
-		} else if (census_settle(before, 10) > before) {
-			check_fail(c, "R8", "intake_start() returned EAGAIN after its third worker "
-				   "could not start, and %d of the workers it did start were still "
-				   "running; expected them stopped and joined first",
-				   census_threads() - before);
-		}
+	/*
+	 * The first, second, third or fourth worker cannot start: EAGAIN, as
+	 * when the system is out of threads. The workers that did start linger 100 ms
+	 * after they return, so that one detached, or never joined, is still
+	 * running when intake_start() returns.
+	 */
+	for (int started = 0; started <= 3; started++) {
+		if (!failed_start_stops_workers(c, started))
+			return;
 	}
+}
+
+/*
+ * One intake_start(workers=4) whose pthread_create() fails after `started`
+ * calls succeeded: EAGAIN back, and no thread running at its return. The
+ * intake lives on the heap and is left allocated when threads outlived the
+ * call (they may still use it). False when the check failed.
+ */
+static bool failed_start_stops_workers(struct check *c, int started)
+{
+	static const char *const nth[] = { "first", "second", "third", "fourth", "fifth" };
+	struct intake *in = calloc(1, sizeof(*in));
+	struct intake_report rep;
+	struct census_span span;
+	int err;
+
+	if (!in) {
+		check_fail(c, "R8", "harness set-up failed (memory)");
+		return false;
+	}
+	perturb_linger_threads(100 * MS);
+	census_span_start(&span);
+	if (started)
+		perturb_fail_create_after(started);
+	else
+		perturb_fail_create_next();
+	err = intake_start(in, 4, 4, 3, BILLION);
+	perturb_fail_create_after(0);
+	census_span_end(&span);
+	perturb_linger_threads(0);
+	if (err != EAGAIN) {
+		check_fail(c, "R8", "intake_start(workers=4) returned %d when its %s "
+			   "pthread_create() failed with EAGAIN; expected that error (%d)", err,
+			   nth[started], EAGAIN);
+		if (err == 0) {
+			intake_stop(in, &rep);
+			free(in);
+		}
+		return false;
+	}
+	if (span.at_return > span.before) {
+		check_fail(c, "R8", "intake_start() returned EAGAIN after its %s worker could "
+			   "not start, and %d of the %d workers it did start were still running "
+			   "when it returned; expected them stopped and joined first",
+			   nth[started], span.at_return - span.before, started);
+		if (!census_span_outlived(&span))
+			free(in);
+		return false;
+	}
+	free(in);
+	return true;
 }
 
 CHAPTER_SCENARIOS(
@@ -924,6 +1139,8 @@ CHAPTER_SCENARIOS(
 	SCENARIO(half_open_lets_one_probe, "R6a R6b"),
 	SCENARIO(failed_probe_reopens, "R6a R6b"),
 	SCENARIO(long_cooldown_then_probe, "R6a R6b"),
+	SCENARIO(second_cycle_after_probe, "R4b R6a R6b"),
+	SCENARIO(stragglers_change_nothing, "R5 R4b R6a"),
 	SCENARIO(cooldown_ignores_the_wall_clock, "R7"),
 	SCENARIO(bad_arguments_start_nothing, "R8")
 );

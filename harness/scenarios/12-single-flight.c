@@ -43,6 +43,27 @@ static uint64_t scaled_ns(double seconds)
 	return (uint64_t)(seconds * scenario_timeout_factor() * 1e9);
 }
 
+/*
+ * What *out holds before a get: a pattern no answer has, so that a get that
+ * returns ENOENT or an error can be seen to have left *out untouched.
+ */
+#define OUT_PATTERN 0xa5
+
+static void fill_out(struct site_info *info)
+{
+	memset(info, OUT_PATTERN, sizeof(*info));
+}
+
+static bool out_untouched(const struct site_info *info)
+{
+	const unsigned char *b = (const unsigned char *)info;
+
+	for (size_t i = 0; i < sizeof(*info); i++)
+		if (b[i] != OUT_PATTERN)
+			return false;
+	return true;
+}
+
 /* ---- callers: threads that ask the cache, as the dashboards do ---- */
 
 struct caller {
@@ -59,7 +80,7 @@ static void *caller_main(void *arg)
 	struct site_info info;
 	int err;
 
-	memset(&info, 0, sizeof(info));
+	fill_out(&info);
 	err = site_cache_get(k->cache, k->site, &info);
 	k->info = info;
 	atomic_exchange_explicit(&k->result, err, RELAXED);
@@ -72,7 +93,7 @@ static size_t callers_start(struct caller *k, size_t n, struct site_cache *cache
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		memset(&k[i].info, 0, sizeof(k[i].info));
+		fill_out(&k[i].info);
 		k[i].cache = cache;
 		k[i].site = site;
 		atomic_init(&k[i].result, NOT_YET);
@@ -161,7 +182,7 @@ static int get_counting(struct site_cache *cache, unsigned site, struct site_inf
 	unsigned before = site_directory_calls(site);
 	int err;
 
-	memset(info, 0, sizeof(*info));
+	fill_out(info);
 	err = site_cache_get(cache, site, info);
 	*looked = site_directory_calls(site) - before;
 	return err;
@@ -216,7 +237,7 @@ static bool cache_keeping(struct check *c, struct site_cache *cache, uint64_t tt
 static bool one_flight(struct check *c, struct site_cache *cache, size_t n, unsigned site,
 		       int answer)
 {
-	const char *clause = answer ? "R2a" : "R1a";
+	const char *clause = answer == ENOENT ? "R4" : answer ? "R2a" : "R1a";
 	struct caller *k = calloc(n, sizeof(*k));
 	size_t started, returned;
 	unsigned arrived, lookups;
@@ -226,7 +247,7 @@ static bool one_flight(struct check *c, struct site_cache *cache, size_t n, unsi
 		check_fail(c, clause, "harness set-up failed (memory)");
 		return false;
 	}
-	site_directory_set_failing(answer != 0);
+	site_directory_set_failing(answer != 0 && answer != ENOENT);
 	site_directory_hold(site, true);
 	started = callers_start(k, n, cache, site);
 	if (started < n) {
@@ -264,9 +285,18 @@ static bool one_flight(struct check *c, struct site_cache *cache, size_t n, unsi
 		int err = atomic_load_explicit(&k[i].result, RELAXED);
 
 		if (err != answer) {
-			check_fail(c, answer ? "R2a" : "R1b", "caller %zu of %zu of site %u got %d from "
+			check_fail(c, answer == ENOENT ? "R4" : answer ? "R2a" : "R1b", "caller %zu of %zu of site %u got %d from "
 				   "site_cache_get(); the one lookup answered %d, which every caller that "
 				   "waited for it must get", i + 1, n, site, err, answer);
+			goto fail;
+		}
+		if (answer && !out_untouched(&k[i].info)) {
+			check_fail(c, answer == ENOENT ? "R4" : "R2a", "caller %zu of %zu of site %u "
+				   "got %d from site_cache_get(), and its *out was written (site %u, "
+				   "answer serial %llu); expected *out untouched when the answer is %s",
+				   i + 1, n, site, err, k[i].info.site,
+				   (unsigned long long)k[i].info.answer,
+				   answer == ENOENT ? "ENOENT" : "an error");
 			goto fail;
 		}
 		if (answer)
@@ -346,6 +376,38 @@ static void error_reaches_every_waiter(struct check *c, const struct scenario_en
 	site_cache_destroy(&cache);
 }
 
+/*
+ * *out untouched on ENOENT: for the callers of a flight that finds the
+ * site missing (the maker and its waiters), and for a later get that finds
+ * "site not found" kept (R4). Errors are checked by one_flight() as well
+ * (error_reaches_every_waiter).
+ */
+static void not_found_leaves_out_untouched(struct check *c, const struct scenario_env *env)
+{
+	enum { MISSING = 6 };
+	struct site_cache cache;
+	struct site_info info;
+	unsigned looked;
+	int err;
+
+	if (!cache_start(c, &cache, 8, 10 * BILLION, 10 * BILLION, "R4"))
+		return;
+	site_directory_unlist(MISSING);
+	if (!one_flight(c, &cache, env->small ? 4 : 8, MISSING, ENOENT))
+		return;
+	err = get_counting(&cache, MISSING, &info, &looked);
+	if (err != ENOENT || looked)
+		check_fail(c, "R4", "right after a lookup found site %d missing, site_cache_get() "
+			   "returned %d after %u lookups; expected ENOENT (%d) from the kept \"site "
+			   "not found\", no lookup", MISSING, err, looked, ENOENT);
+	else if (!out_untouched(&info))
+		check_fail(c, "R4", "site_cache_get() of site %d returned ENOENT from the kept "
+			   "\"site not found\", and its *out was written (site %u, answer serial "
+			   "%llu); expected *out untouched", MISSING, info.site,
+			   (unsigned long long)info.answer);
+	site_cache_destroy(&cache);
+}
+
 /* ---- R3: answers kept for ttl ---- */
 
 /*
@@ -410,6 +472,78 @@ static void answers_kept_for_ttl(struct check *c, const struct scenario_env *env
 			   "its answer: a hit does not make an answer younger",
 			   (world_now_ns() - returned) / 1e6, ttl / 1e6, 0.85 * ttl / 1e6, err,
 			   (unsigned long long)info.answer, (unsigned long long)first.answer, looked);
+out:
+	site_cache_destroy(&cache);
+}
+
+/*
+ * Kept for ttl from the moment the lookup *returned*: a lookup that takes
+ * most of the ttl (the directory holds it) still leaves an answer that
+ * hits for ttl after its return.
+ */
+static void ttl_counts_from_the_lookups_return(struct check *c, const struct scenario_env *env)
+{
+	enum { SITE = 4 };
+	const uint64_t ttl = scaled_ns(0.2);
+	static const double at[] = { 0.3, 0.6 };	/* of the ttl, after the return */
+	struct site_cache cache;
+	struct caller maker;
+	struct site_info info;
+	uint64_t released, deadline;
+	unsigned looked;
+	int err;
+
+	(void)env;
+	if (!cache_start(c, &cache, 8, ttl, ttl / 2, "R3"))
+		return;
+	site_directory_hold(SITE, true);
+	if (callers_start(&maker, 1, &cache, SITE) < 1) {
+		site_directory_hold(SITE, false);
+		check_fail(c, "R3", "harness set-up failed (pthread_create)");
+		goto out;
+	}
+	deadline = world_now_ns() + scaled_ns(1.0);
+	while (site_directory_held_calls(SITE) < 1 && world_now_ns() < deadline &&
+	       atomic_load_explicit(&maker.result, RELAXED) == NOT_YET)
+		world_sleep_ns(MS / 2);
+	/* The lookup has been in flight for 0.8 of the ttl when it returns. */
+	world_sleep_ns((uint64_t)(0.8 * (double)ttl));
+	released = world_now_ns();
+	site_directory_hold(SITE, false);
+	if (callers_wait(&maker, 1, 1.0) < 1) {
+		/* Asleep in the cache: leave it, and the caller, as they are. */
+		return check_fail(c, "R1b", "the caller of site %d was still waiting %.1f s after "
+				  "its lookup returned; expected it to return", SITE,
+				  scenario_timeout_factor());
+	}
+	pthread_join(maker.thread, NULL);
+	err = atomic_load_explicit(&maker.result, RELAXED);
+	if (err || site_directory_calls(SITE) != 1) {
+		check_fail(c, "R3", "the first site_cache_get() of site %d returned %d after %u "
+			   "lookups; expected 0 after one", SITE, err, site_directory_calls(SITE));
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		uint64_t when = released + (uint64_t)(at[i] * (double)ttl), now = world_now_ns();
+
+		if (when > now)
+			world_sleep_ns(when - now);
+		err = get_counting(&cache, SITE, &info, &looked);
+		/* Judged only when the get ended within ttl of the lookup's return. */
+		if (world_now_ns() >= released + ttl)
+			break;
+		if (err || looked || info.answer != maker.info.answer) {
+			check_fail(c, "R3", "a get of site %d %.0f ms after its lookup returned (ttl "
+				   "%.0f ms; the lookup took %.0f ms) returned %d, answer serial %llu, "
+				   "after %u lookups; expected 0 and the kept answer (serial %llu) "
+				   "without a lookup: the ttl runs from the lookup's return, not from "
+				   "the get that started it", SITE,
+				   (world_now_ns() - released) / 1e6, ttl / 1e6, 0.8 * ttl / 1e6, err,
+				   (unsigned long long)info.answer, looked,
+				   (unsigned long long)maker.info.answer);
+			goto out;
+		}
+	}
 out:
 	site_cache_destroy(&cache);
 }
@@ -851,6 +985,8 @@ CHAPTER_SCENARIOS(
 	SCENARIO(error_reaches_every_waiter, "R2a R2b"),
 	SCENARIO(answers_kept_for_ttl, "R3"),
 	SCENARIO(long_ttl_kept_then_renewed, "R3"),
+	SCENARIO(ttl_counts_from_the_lookups_return, "R3"),
+	SCENARIO(not_found_leaves_out_untouched, "R4 R2a"),
 	SCENARIO(not_found_kept_briefly, "R4"),
 	SCENARIO(other_sites_never_wait, "R5a R5b"),
 	SCENARIO(ttl_ignores_the_wall_clock, "R6"),

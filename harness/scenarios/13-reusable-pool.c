@@ -56,6 +56,7 @@ static double scaled_s(double seconds)
 enum job_kind {
 	JOB_EXPORT,		/* one call to the gateway, then `answer` */
 	JOB_UNTIL_CANCELLED,	/* waits for the token (or a long give-up), then ECANCELED */
+	JOB_SPIN_UNTIL_CANCELLED, /* the same, looking at the token without a pause */
 };
 
 struct job {
@@ -84,11 +85,12 @@ static int job_fn(void *arg, const struct cancel_token *token)
 	int answer = j->answer;
 
 	atomic_fetch_add_explicit(&j->ran, 1, RELAXED);
-	if (j->kind == JOB_UNTIL_CANCELLED) {
+	if (j->kind == JOB_UNTIL_CANCELLED || j->kind == JOB_SPIN_UNTIL_CANCELLED) {
 		uint64_t until = world_now_ns() + give_up_ns();
 
 		while (!token_cancelled(token) && world_now_ns() < until)
-			world_sleep_ns(200 * US);
+			if (j->kind == JOB_UNTIL_CANCELLED)
+				world_sleep_ns(200 * US);
 		answer = ECANCELED;
 	} else {
 		sponsor_export_send(j->id);
@@ -969,34 +971,322 @@ static void cancel_drops_the_queue(struct check *c, const struct scenario_env *e
 	free(jobs);
 }
 
-/* ---- R7 (and R3): a pool that cannot start ---- */
+/*
+ * What a done callback sees of the pool's lock, for the scenario below (one
+ * at a time): `pool` is set before the first submit; the rest are atomics.
+ */
+static struct {
+	struct pool *pool;
+	atomic_int lock_held;		/* 1: trylock from done failed for 0.2 s */
+	atomic_int resubmit;		/* what pool_submit() from done returned; NOT_YET */
+	atomic_uint cancelled_calls;	/* done(.., ECANCELED) calls */
+} done_probe;
 
-static void failed_start_leaves_nothing(struct check *c, const struct scenario_env *env)
+/*
+ * A done that does what Safety allows: it takes p->lock (with trylock, so
+ * that a caller holding it is found out instead of deadlocked) and, when it
+ * could, calls pool_submit() (ESHUTDOWN expected during a shutdown).
+ */
+static void lock_probing_done(void *arg, int result)
 {
-	struct pool *p = calloc(1, sizeof(*p));
-	int before = census_threads(), err;
+	uint64_t deadline = world_now_ns() + scaled_ns(0.2);
+	int err;
+
+	job_done(arg, result);
+	if (result != ECANCELED)
+		return;
+	atomic_fetch_add_explicit(&done_probe.cancelled_calls, 1, RELAXED);
+	if (atomic_load_explicit(&done_probe.lock_held, RELAXED))
+		return;
+	while ((err = pthread_mutex_trylock(&done_probe.pool->lock)) != 0 &&
+	       world_now_ns() < deadline)
+		world_sleep_ns(MS);
+	if (err) {
+		atomic_exchange_explicit(&done_probe.lock_held, 1, RELAXED);
+		return;
+	}
+	pthread_mutex_unlock(&done_probe.pool->lock);
+	err = pool_submit(done_probe.pool, job_fn, NULL, arg);
+	atomic_exchange_explicit(&done_probe.resubmit, err, RELAXED);
+}
+
+/*
+ * A POOL_CANCEL shutdown calls done(arg, ECANCELED) for the dropped tasks
+ * without p->lock held (Safety): a done that takes the lock gets it, and
+ * one that calls pool_submit() gets ESHUTDOWN (R3) instead of a deadlock.
+ */
+static void cancel_settles_outside_the_lock(struct check *c, const struct scenario_env *env)
+{
+	enum { WORKERS = 1, QUEUED = 20, N = WORKERS + QUEUED };
+	struct job *jobs = make_jobs(N);
+	struct stopping *s = calloc(1, sizeof(*s));
+	struct pool *p;
+	int resubmit;
 
 	(void)env;
+	p = pool_setup(c, "R5", 1 * MS, WORKERS, N, (void *[]){ jobs, s }, 2);
 	if (!p)
-		return check_fail(c, "R7", "harness set-up failed (memory)");
-	perturb_fail_create_after(2);
+		return;
+	done_probe.pool = p;
+	atomic_exchange_explicit(&done_probe.lock_held, 0, RELAXED);
+	atomic_exchange_explicit(&done_probe.resubmit, NOT_YET, RELAXED);
+	atomic_exchange_explicit(&done_probe.cancelled_calls, 0, RELAXED);
+	jobs[0].kind = JOB_UNTIL_CANCELLED;
+	for (size_t i = 0; i < N && !c->failed; i++) {
+		int err = pool_submit(p, job_fn, lock_probing_done, &jobs[i]);
+
+		atomic_exchange_explicit(&jobs[i].submit, err, RELAXED);
+		if (err)
+			check_fail(c, "R1", "pool_submit() returned %d on a running pool; expected 0",
+				   err);
+	}
+	if (!c->failed && !wait_started(jobs, WORKERS, WORKERS, 2.0))
+		check_fail(c, "R1", "the first task had not started 2 s after it was submitted to "
+			   "an idle worker");
+	if (!shutdown_begin(c, s, p, POOL_CANCEL, "R5"))
+		return;
+	if (!shutdown_end(c, s, 8.0, "R5", "while the done callbacks of the dropped tasks "
+			  "called pool_submit()"))
+		return;
+	resubmit = atomic_load_explicit(&done_probe.resubmit, RELAXED);
+	if (!c->failed && atomic_load_explicit(&done_probe.lock_held, RELAXED))
+		check_fail(c, "R5", "pool_shutdown(POOL_CANCEL) called done(arg, ECANCELED) for a "
+			   "dropped task while p->lock was held: pthread_mutex_trylock(&p->lock) "
+			   "from inside done failed for %.1f s; expected done called without the "
+			   "pool's lock (it may call pool_submit())", scaled_s(0.2));
+	else if (!c->failed && atomic_load_explicit(&done_probe.cancelled_calls, RELAXED) &&
+		 resubmit != ESHUTDOWN)
+		check_fail(c, "R3", "pool_submit() called from a dropped task's done during "
+			   "pool_shutdown(POOL_CANCEL) returned %d; expected ESHUTDOWN (%d)",
+			   resubmit, ESHUTDOWN);
+	if (!c->failed)
+		check_settled(c, jobs, N, true);
+	finish_pool(p);
+	free(s);
+	free(jobs);
+}
+
+/*
+ * done may be NULL (nobody is told): a POOL_CANCEL shutdown still drops
+ * such queued tasks unrun, and counts them cancelled.
+ */
+static void cancel_drops_tasks_without_done(struct check *c, const struct scenario_env *env)
+{
+	enum { WORKERS = 2, QUEUED = 30, N = WORKERS + QUEUED };
+	struct job *jobs = make_jobs(N);
+	struct stopping *s = calloc(1, sizeof(*s));
+	struct pool *p;
+	size_t late = 0;
+
+	(void)env;
+	p = pool_setup(c, "R5", 1 * MS, WORKERS, N, (void *[]){ jobs, s }, 2);
+	if (!p)
+		return;
+	for (size_t i = 0; i < N && !c->failed; i++) {
+		int err;
+
+		if (i < WORKERS)
+			jobs[i].kind = JOB_UNTIL_CANCELLED;
+		err = pool_submit(p, job_fn, i < WORKERS || i % 2 ? job_done : NULL, &jobs[i]);
+		atomic_exchange_explicit(&jobs[i].submit, err, RELAXED);
+		if (err)
+			check_fail(c, "R1", "pool_submit() returned %d on a running pool; expected 0",
+				   err);
+	}
+	if (!c->failed && !wait_started(jobs, WORKERS, WORKERS, 2.0))
+		check_fail(c, "R1", "the first %d tasks had not both started 2 s after they were "
+			   "submitted to %d idle workers", WORKERS, WORKERS);
+	if (!shutdown_begin(c, s, p, POOL_CANCEL, "R5"))
+		return;
+	if (!shutdown_end(c, s, 8.0, "R5", "with queued tasks whose done is NULL"))
+		return;
+	for (size_t i = WORKERS; i < N; i++)
+		late += ran(&jobs[i]) > 0;
+	if (!c->failed && late)
+		check_fail(c, "R5", "%zu of the %d tasks queued behind the running ones (half of "
+			   "them submitted with done NULL) ran after pool_shutdown(POOL_CANCEL) was "
+			   "called; expected none started", late, QUEUED);
+	for (size_t i = WORKERS + 1; i < N && !c->failed; i += 2)
+		if (atomic_load_explicit(&jobs[i].reported, RELAXED) != 1 ||
+		    atomic_load_explicit(&jobs[i].result, RELAXED) != ECANCELED)
+			check_fail(c, "R1", "queued task %zu was not reported cancelled once by "
+				   "pool_shutdown(POOL_CANCEL) (done called %u times, last with "
+				   "%d); expected done(arg, ECANCELED) once", i,
+				   atomic_load_explicit(&jobs[i].reported, RELAXED),
+				   atomic_load_explicit(&jobs[i].result, RELAXED));
+	if (!c->failed)
+		check_final_metrics(c, p, 0, WORKERS, QUEUED);
+	finish_pool(p);
+	free(s);
+	free(jobs);
+}
+
+/*
+ * Workers outlast idle spells: one task at a time on a pool of 2, each
+ * submitted once both workers are idle again, so that every worker waits
+ * (and wakes: the perturbation adds spurious and stolen wake-ups) again and
+ * again. Every task still runs, and a drain settles them all.
+ */
+static void workers_outlast_idle_spells(struct check *c, const struct scenario_env *env)
+{
+	enum { WORKERS = 2 };
+	size_t n = env->small ? 40 : 60, submitted = 0;
+	struct job *jobs = make_jobs(n);
+	struct stopping *s = calloc(1, sizeof(*s));
+	struct pool *p;
+
+	p = pool_setup(c, "R1", 1 * MS, WORKERS, n, (void *[]){ jobs, s }, 2);
+	if (!p)
+		return;
+	for (size_t i = 0; i < n && !c->failed; i++) {
+		uint64_t deadline;
+		int err = pool_submit(p, job_fn, job_done, &jobs[i]);
+
+		atomic_exchange_explicit(&jobs[i].submit, err, RELAXED);
+		if (err) {
+			check_fail(c, "R1", "pool_submit() returned %d on a running pool; expected 0",
+				   err);
+			break;
+		}
+		submitted++;
+		deadline = world_now_ns() + scaled_ns(1.0);
+		while (atomic_load_explicit(&jobs[i].reported, RELAXED) == 0 &&
+		       world_now_ns() < deadline)
+			world_sleep_ns(200 * US);
+		if (atomic_load_explicit(&jobs[i].reported, RELAXED) == 0)
+			check_fail(c, "R1", "task %zu, submitted to a pool of %d workers after %zu "
+				   "tasks each run while the other worker idled, had not run %.1f s "
+				   "later; expected an idle worker to take it (a worker must wait "
+				   "again after a wake-up that finds nothing to do)", i, WORKERS, i,
+				   scaled_s(1.0));
+		world_sleep_ns(2 * MS);
+	}
+	if (!shutdown_begin(c, s, p, POOL_DRAIN, "R4"))
+		return;
+	if (!shutdown_end(c, s, 5.0, "R4", "after a series of single tasks"))
+		return;
+	if (!c->failed)
+		check_settled(c, jobs, submitted, false);
+	finish_pool(p);
+	free(s);
+	free(jobs);
+}
+
+/*
+ * R5's "no queued task starts after that moment", over many rounds: two
+ * running tasks that look at the token without a pause end the moment it
+ * is cancelled, and their workers go straight back to the queue; a shutdown
+ * that cancels the token before the queue is dropped lets them start a
+ * queued task in between.
+ */
+static void cancel_starts_nothing_queued(struct check *c, const struct scenario_env *env)
+{
+	enum { WORKERS = 2, QUEUED = 4, N = WORKERS + QUEUED };
+	unsigned rounds = env->small ? 10 : 40;
+
+	for (unsigned round = 0; round < rounds && !c->failed; round++) {
+		struct job *jobs = make_jobs(N);
+		struct stopping *s = calloc(1, sizeof(*s));
+		struct pool *p;
+		size_t late = 0;
+
+		p = pool_setup(c, "R5", 1 * MS, WORKERS, N, (void *[]){ jobs, s }, 2);
+		if (!p)
+			return;
+		for (size_t i = 0; i < N && !c->failed; i++) {
+			int err;
+
+			if (i < WORKERS)
+				jobs[i].kind = JOB_SPIN_UNTIL_CANCELLED;
+			err = pool_submit(p, job_fn, job_done, &jobs[i]);
+			atomic_exchange_explicit(&jobs[i].submit, err, RELAXED);
+			if (err)
+				check_fail(c, "R1", "pool_submit() returned %d on a running pool; "
+					   "expected 0", err);
+		}
+		if (!c->failed && !wait_started(jobs, WORKERS, WORKERS, 2.0))
+			check_fail(c, "R1", "the first %d tasks had not both started 2 s after they "
+				   "were submitted to %d idle workers", WORKERS, WORKERS);
+		if (!shutdown_begin(c, s, p, POOL_CANCEL, "R5"))
+			return;
+		if (!shutdown_end(c, s, 5.0, "R5", "with two tasks waiting for the token"))
+			return;
+		for (size_t i = WORKERS; i < N; i++)
+			late += ran(&jobs[i]) > 0;
+		if (!c->failed && late)
+			check_fail(c, "R5", "round %u: %zu of the %d tasks queued behind two running "
+				   "ones ran after pool_shutdown(POOL_CANCEL) was called (the running "
+				   "ones end as soon as the token is cancelled); expected none started, "
+				   "each reported cancelled", round + 1, late, QUEUED);
+		if (!c->failed)
+			check_settled(c, jobs, N, true);
+		finish_pool(p);
+		free(s);
+		free(jobs);
+	}
+}
+
+/* ---- R7 (and R3): a pool that cannot start ---- */
+
+/*
+ * One pool_init(workers=4) whose pthread_create() fails after `started`
+ * calls succeeded: EAGAIN back, and no thread running at its return. The
+ * workers it did start linger 100 ms after they return (perturb.h), so that
+ * one detached, or never joined, is still running when pool_init()
+ * returns. The pool is left allocated when threads outlived the call (they
+ * may still use it). False when the check failed.
+ */
+static bool failed_start_at(struct check *c, int started)
+{
+	static const char *const nth[] = { "first", "second", "third", "fourth", "fifth" };
+	struct pool *p = calloc(1, sizeof(*p));
+	struct census_span span;
+	int err;
+
+	if (!p) {
+		check_fail(c, "R7", "harness set-up failed (memory)");
+		return false;
+	}
+	perturb_linger_threads(100 * MS);
+	census_span_start(&span);
+	if (started)
+		perturb_fail_create_after(started);
+	else
+		perturb_fail_create_next();
 	err = pool_init(p, 4);
 	perturb_fail_create_after(0);
+	census_span_end(&span);
+	perturb_linger_threads(0);
 	if (err != EAGAIN) {
-		check_fail(c, "R7", "pool_init(workers=4) returned %d when its third "
+		check_fail(c, "R7", "pool_init(workers=4) returned %d when its %s "
 			   "pthread_create() failed with EAGAIN; expected that error (%d)", err,
-			   EAGAIN);
+			   nth[started], EAGAIN);
 		if (err == 0)
 			shutdown_and_free(c, p, POOL_DRAIN, 3.0, "R4", "on an idle pool");
 		else
 			free(p);
-		return;
+		return false;
 	}
-	if (census_settle(before, 50) > before)
-		check_fail(c, "R7", "pool_init() returned EAGAIN after its third worker could not "
-			   "start, and %d of the workers it did start were still running; expected "
-			   "them stopped and joined first", census_threads() - before);
+	if (span.at_return > span.before) {
+		check_fail(c, "R7", "pool_init() returned EAGAIN after its %s worker could not "
+			   "start, and %d of the %d workers it did start were still running when "
+			   "it returned; expected them stopped and joined first", nth[started],
+			   span.at_return - span.before, started);
+		if (!census_span_outlived(&span))
+			free(p);
+		return false;
+	}
 	free(p);
+	return true;
+}
+
+/* The first, second, third or fourth worker cannot start. */
+static void failed_start_leaves_nothing(struct check *c, const struct scenario_env *env)
+{
+	(void)env;
+	for (int started = 0; started <= 3; started++)
+		if (!failed_start_at(c, started))
+			return;
 }
 
 CHAPTER_SCENARIOS(
@@ -1009,5 +1299,9 @@ CHAPTER_SCENARIOS(
 	SCENARIO_T(drain_runs_the_queue, "R4", 5.0),
 	SCENARIO_T(idle_pool_shuts_down_at_once, "R4 R7", 5.0),
 	SCENARIO_T(cancel_drops_the_queue, "R5", 12.0),
+	SCENARIO_T(cancel_starts_nothing_queued, "R5", 12.0),
+	SCENARIO_T(cancel_settles_outside_the_lock, "R5 R3", 12.0),
+	SCENARIO_T(cancel_drops_tasks_without_done, "R5 R1", 12.0),
+	SCENARIO_T(workers_outlast_idle_spells, "R1 R4", 8.0),
 	SCENARIO_T(failed_start_leaves_nothing, "R7", 5.0)
 );

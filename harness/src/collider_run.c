@@ -83,6 +83,7 @@ void collider_run(const struct workspace *w, const struct scenario_list *list,
 			s.e.collider[len - 1] = '\0';
 		g->tool_passed = false;
 		g->fraction = 0;
+		g->race_at_full_speed = true;
 		gate_set_summary(g, "a race seen at full speed: two threads touched the same "
 				 "memory at the same moment: %s", first);
 		gate_add_detail(g, "at full speed (the %s; a race tool's slowness hid it):\n"
@@ -104,6 +105,19 @@ void collider_run(const struct workspace *w, const struct scenario_list *list,
 		g->fraction = 0;
 		gate_set_summary(g, "could not run: the %s did not catch the harness's own race "
 				 "(its canary)", TOOL);
+	} else if (s.e.collider_peak < 0) {
+		g->tool_passed = false;
+		g->fraction = 0;
+		gate_set_summary(g, "could not run: the %s did not say how many threads ran "
+				 "your code", TOOL);
+	} else if (s.e.collider_peak < 2) {
+		g->tool_passed = false;
+		g->fraction = 0;
+		g->never_concurrent = true;
+		gate_set_summary(g, "not earned: your code never ran in two threads at once in "
+				 "the tests; code that runs on one thread is race-free by "
+				 "construction, so the race gates count once your code runs "
+				 "concurrently");
 	}
 	/* Otherwise the gate has passed and its summary stays. */
 out:

@@ -57,6 +57,12 @@ static void take(struct evidence *e, const char *kind, size_t index, const char 
 		keep(&e->collider, text, len, true);
 	else if (!strcmp(kind, "collidercanary"))
 		e->collider_canary = true;
+	else if (!strcmp(kind, "colliderpeak")) {
+		char number[16];
+
+		snprintf(number, sizeof(number), "%.*s", (int)(len < 15 ? len : 15), text);
+		e->collider_peak = atoi(number);
+	}
 	else if (!strcmp(kind, "done")) {
 		e->done = true;
 		e->done_count = strtoul(text, NULL, 10);
@@ -74,6 +80,7 @@ void evidence_parse(const char *data, size_t len, size_t dropped, const char *to
 	const char *p = data, *end = data + len;
 
 	memset(e, 0, sizeof(*e));
+	e->collider_peak = -1;
 	e->overflowed = dropped > 0;
 	if (!data || tlen < 16)
 		return;

@@ -31,6 +31,8 @@ struct evidence {
 	char *seccomp;		/* "on", or "off<TAB>reason" */
 	char *collider;		/* races the collider saw, a line each (lib/collider.h) */
 	bool collider_canary;	/* the collider caught its canary's race */
+	int collider_peak;	/* threads that ran the learner's code at once, at
+				   most (tc_collider_peak_reset); -1: not said */
 	bool canary;		/* the driver ran its canaries */
 	bool done;		/* the driver reached its end */
 	size_t done_count;	/* scenarios it says it ran */

@@ -311,6 +311,9 @@ struct tally {
  * printed in it (under failures; under every test with all_output); fills
  * t and sets *first (malloc'd, one line) to the first failure, or NULL.
  */
+/* What Criterion prints when a test's process died of a signal. */
+#define CRITERION_SIGNAL_LINE "Unexpected signal caught below this line!"
+
 static void tally(const struct workspace *w, const struct scenario_list *list,
 		  const struct scenario_run *s, struct gate_result *g, struct tally *t,
 		  char **first)
@@ -321,6 +324,16 @@ static void tally(const struct workspace *w, const struct scenario_list *list,
 		char *why;
 		enum outcome out = scenario_outcome(w, &s->e, list->index[i], &why);
 
+		if (out == OUT_EARLY && learner_output_has(s->r.output, list->index[i],
+							   CRITERION_SIGNAL_LINE)) {
+			/* Killed before the harness's handler ran: its stack was gone. */
+			free(why);
+			why = xstrdup("crashed: the test's process was killed by a signal "
+				      "before the harness could report it; most often a stack "
+				      "overflow (recursion without end, or a large array on a "
+				      "thread's stack)");
+			out = OUT_CRASH;
+		}
 		t->counted += !list->free_pass[i];
 		if (out == OUT_PASS) {
 			t->passed++;

@@ -319,6 +319,32 @@ static bool run_correctness(struct grading *g)
  * grading slow. Returns false when a later build failed (every gate
  * failed with it).
  */
+/*
+ * A race the tsan gate's full-speed run saw is a race, whichever tool saw
+ * it: a clean Helgrind run of the same code then shows only that the code
+ * behaved differently while Valgrind watched (a race that needs full speed,
+ * or code that tells the tools apart), so the helgrind gate fails too. And
+ * when that run saw the learner's code on one thread at a time only, there
+ * was nothing to race: neither race gate is earned.
+ */
+static void race_seen_elsewhere(struct chapter_result *out)
+{
+	struct gate_result *h = &out->gates[GATE_HELGRIND];
+	const struct gate_result *t = &out->gates[GATE_TSAN];
+
+	if (!h->applies || !h->tool_passed || !(t->race_at_full_speed || t->never_concurrent))
+		return;
+	h->tool_passed = false;
+	h->fraction = 0;
+	if (t->never_concurrent)
+		gate_set_summary(h, "not earned: your code never ran in two threads at once in "
+				 "the tests (see tsan)");
+	else
+		gate_set_summary(h, "a race seen at full speed by the tsan gate's full-speed "
+				 "run, though Helgrind saw none: a race that needs full speed, or "
+				 "code that behaves differently while a tool watches (see tsan)");
+}
+
 static bool run_phase_one(struct grading *g)
 {
 	struct chapter_result *out = &g->result;
@@ -355,6 +381,8 @@ static bool run_phase_one(struct grading *g)
 		} else {
 			run_gate_in(g, &g->w, (enum gate)i);
 		}
+		if (i == GATE_HELGRIND)
+			race_seen_elsewhere(out);
 		settled(g, (enum gate)i);
 	}
 	return true;

@@ -166,6 +166,26 @@ static bool atomic_word(const char *word)
 	       !strncmp(word, "__sync_", 7) || !strncmp(word, "__c11_atomic", 12);
 }
 
+/*
+ * Processor-specific builtins (__builtin_ia32_rdtsc, the ARM and PowerPC
+ * families) and the cycle counters: no exercise needs them, and a cycle
+ * counter times a loop past every clock the harness can discount, which
+ * tells a run under a race tool from a run at full speed.
+ */
+static bool machine_word(const char *word)
+{
+	static const char *const prefixes[] = {
+		"__builtin_ia32_", "__builtin_arm_", "__builtin_aarch64_", "__builtin_ppc_",
+		"__builtin_riscv_", "__builtin_s390_", "__builtin_readcyclecounter",
+		"__builtin_readsteadycounter", "__rdtsc", "_rdtsc", "__rdpmc", "_rdpmc", NULL,
+	};
+
+	for (const char *const *p = prefixes; *p; p++)
+		if (!strncmp(word, *p, strlen(*p)))
+			return true;
+	return false;
+}
+
 static size_t check_word(const char *p, const char *shown, long line, int depth,
 			 int *attr_depth, bool atomics, char **message)
 {
@@ -190,6 +210,10 @@ static size_t check_word(const char *p, const char *shown, long line, int depth,
 				     "__sync builtins (a check and an act made of two atomic steps "
 				     "can interleave where neither the race tools nor the tests can "
 				     "see it); take the lock", shown, line, word);
+	else if (machine_word(word))
+		*message = xasprintf("%s:%ld: uses %s, a processor-specific builtin, which "
+				     "exercises may not use (a cycle counter can time the grader's "
+				     "runs apart; use clock_gettime() for time)", shown, line, word);
 	else if (in_list(banned_identifiers, word))
 		*message = xasprintf("%s:%ld: uses %s, which exercises may not use (inline "
 				     "assembly and frame tricks reach past the harness)",

@@ -69,6 +69,14 @@ static bool find_share(const char *output, size_t index, const char **from, cons
 	return true;
 }
 
+bool learner_output_has(const char *output, size_t index, const char *text)
+{
+	const char *from, *to;
+
+	return output && find_share(output, index, &from, &to) &&
+	       memmem(from, (size_t)(to - from), text, strlen(text)) != NULL;
+}
+
 char *learner_output_of(const char *output, size_t index, size_t max_lines,
 			size_t max_bytes, size_t *more)
 {

@@ -24,6 +24,12 @@
 #define LEARNER_OUTPUT_BYTES 4096
 
 /*
+ * True when scenario index's share of output (as learner_output_of() finds
+ * it) contains text. Does not allocate.
+ */
+bool learner_output_has(const char *output, size_t index, const char *text);
+
+/*
  * Scenario `index`'s printed text in output, cleaned, one "| "-prefixed
  * line each, at most max_lines lines and max_bytes bytes of text (0: no
  * limit); *more gets how many lines were left out. NULL when it printed

@@ -36,6 +36,8 @@ struct gate_result {
 	json_t *figures;	/* extra fields for the report, or NULL */
 	double seconds;		/* time the gate took */
 	bool halted;		/* the run hung, stopped itself or ended early */
+	bool race_at_full_speed;	/* tsan: the full-speed race driver saw a race */
+	bool never_concurrent;	/* tsan: no two threads ran the learner's code at once */
 };
 
 struct chapter_result {

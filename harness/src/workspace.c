@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -195,6 +196,28 @@ static bool learner_dir_linked(const char *base, const char *dir, char *why, siz
 	return true;
 }
 
+/*
+ * Takes <build_root>/<id>.lock (flock, exclusive), waiting for another
+ * grader process that holds it; returns the descriptor, or -1 when the file
+ * cannot be had (the grading goes on unguarded, as before the lock).
+ */
+static int lock_workspace(const char *build_root, const char *id)
+{
+	char *path = xasprintf("%s/%s.lock", build_root, id);
+	int fd;
+
+	make_dirs(build_root);
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		fprintf(stderr, "grade: another grading of %s is using %s; waiting for it to "
+			"end\n", id, build_root);
+		while (flock(fd, LOCK_EX) != 0 && errno == EINTR)
+			;
+	}
+	free(path);
+	return fd;
+}
+
 bool workspace_open(struct workspace *w, const struct grade_job *job,
 		    const struct chapter *chapter, char *why, size_t size)
 {
@@ -211,6 +234,7 @@ bool workspace_open(struct workspace *w, const struct grade_job *job,
 		w->hidden_tests = NULL;
 	}
 	w->dir = xasprintf("%s/%s", job->build_root, chapter->id);
+	w->lock_fd = lock_workspace(job->build_root, chapter->id);
 	w->src_dir = xasprintf("%s/src", w->dir);
 	w->bin_dir = xasprintf("%s/bin", w->dir);
 	w->out_dir = xasprintf("%s/out", w->dir);
@@ -271,6 +295,8 @@ void workspace_close(struct workspace *w)
 	for (size_t i = 0; i < sizeof(w->owned_paths) / sizeof(w->owned_paths[0]); i++)
 		free(w->owned_paths[i]);
 	free(w->hidden_tests);
+	if (w->lock_fd > 0)
+		close(w->lock_fd);	/* ends the flock */
 	free(w->dir);
 	free(w->src_dir);
 	free(w->bin_dir);

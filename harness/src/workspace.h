@@ -61,6 +61,7 @@ struct workspace {
 	const char *cache_root;		/* the harness's compiled objects */
 	const struct chapter *chapter;
 	char *dir;			/* <build>/<id> */
+	int lock_fd;			/* <build>/<id>.lock, held while open; -1 if none */
 	char *src_dir;			/* <dir>/src: the learner's copies */
 	char *bin_dir;			/* <dir>/bin: the grader's binaries */
 	char *out_dir;			/* <dir>/out: where the compiler writes */
@@ -93,6 +94,11 @@ struct workspace {
  * code. w keeps pointers into job and chapter: both must outlive it. On
  * failure returns false and writes the reason (for the learner) into why;
  * workspace_close() is still needed.
+ * Blocks while another grader process has the same chapter's workspace in
+ * the same build folder open (an flock on <build>/<id>.lock, held until
+ * workspace_close()): two gradings of one chapter in one build folder, say
+ * make watch and make grade in two terminals, would otherwise remove and
+ * replace each other's files.
  */
 bool workspace_open(struct workspace *w, const struct grade_job *job,
 		    const struct chapter *chapter, char *why, size_t size);

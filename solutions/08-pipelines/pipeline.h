@@ -65,6 +65,8 @@
  *      before pipeline_start().
  *  R9. pipeline_start() returns EINVAL, and starts no thread, when a worker
  *      count or the capacity is 0; pipeline_submit(p, NULL) returns EINVAL.
+ *      If a thread cannot be started, pipeline_start() returns that error
+ *      once every thread it did start has ended.
  *  R10. (throughput) n submissions take close to
  *      n * max over the stages of (latency / workers): the slowest stage,
  *      with all its workers busy, sets the pace.

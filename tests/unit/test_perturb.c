@@ -1,11 +1,13 @@
 /*
  * test_perturb.c - the perturbation layer (harness/lib/perturb.h) injects
- * spurious condition-variable wake-ups under a seed, and nothing without one
+ * spurious condition-variable wake-ups under a seed, and nothing without one;
+ * lingering threads and a failed first pthread_create() (linger_creator.c)
  *
  * Runs build/bin/perturb_probe (tests/probes/if_waiter.c: a waiter that
  * checks with `if` instead of `while`) with and without TC_SEED.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 
 #include "proc.h"
@@ -83,5 +85,35 @@ Test(perturb, monotonic_warp_ends_waits_and_sleeps_it_passes)
 	cr_expect(after_ms >= 45 && after_ms < 5000, "a 50 ms wait after the warp took %.1f ms",
 		  after_ms);
 	cr_expect(jump_s >= 62, "the monotonic clock moved %.1f s over two 31 s steps", jump_s);
+	proc_result_free(&r);
+}
+
+/*
+ * perturb_linger_threads(): a joined thread's join waits the linger and
+ * still gives back the routine's result; a detached one is still listed
+ * after its routine returned. perturb_fail_create_next() fails the next
+ * create with EAGAIN. With the linger back at 0, a join is quick again.
+ */
+Test(perturb, lingering_threads_and_a_failed_first_create)
+{
+	const char *argv[] = { "build/bin/linger_probe", NULL };
+	struct proc_opts o = { .timeout_s = 60 };
+	struct proc_result r;
+	double join_ms, plain_ms;
+	int result, alive, next_rc;
+
+	proc_run(argv, &o, &r);
+	cr_assert_eq(r.end, PROC_EXITED, "the linger probe did not exit (built?)");
+	cr_assert_eq(r.code, 0, "the linger probe failed: %s", r.output ? r.output : "");
+	cr_assert_eq(sscanf(r.output, "join_ms %lf result %d detached_alive %d next_rc %d "
+			    "plain_ms %lf", &join_ms, &result, &alive, &next_rc, &plain_ms), 5,
+		     "unexpected probe output: %s", r.output);
+	cr_expect(join_ms >= 95, "a join with a 100 ms linger took %.1f ms", join_ms);
+	cr_expect_eq(result, 42, "the join gave back %d; expected the routine's 42", result);
+	cr_expect_eq(alive, 1, "a detached thread was gone 50 ms after its routine returned, "
+		     "with a 100 ms linger");
+	cr_expect_eq(next_rc, EAGAIN, "pthread_create() after perturb_fail_create_next() "
+		     "returned %d; expected EAGAIN", next_rc);
+	cr_expect(plain_ms < 95, "a join without the linger took %.1f ms", plain_ms);
 	proc_result_free(&r);
 }

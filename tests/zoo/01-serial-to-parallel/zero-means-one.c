@@ -6,8 +6,8 @@
  *
  * clean.c - the record-cleaning batch, made parallel
  *
- * The serial version took n * 50 ms of network round trips: 500 s for the
- * nightly 10,000 records. This version splits the batch into `parallelism`
+ * The serial version made about 18,750 calls of 50 ms: about 940 s for
+ * the nightly 10,000 records. This version splits the batch into `parallelism`
  * slices, one thread each, and waits for all of them.
  */
 #include "clean.h"
