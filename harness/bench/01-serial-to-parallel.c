@@ -23,17 +23,17 @@ static struct clean_report report;
 static bool setup(void)
 {
 	records = bench_records(N, 2026, &plausible);
-	if (!records)
-		return false;
-	return service_init(&validation_api, "validation", LATENCY_NS, PARALLELISM, N) == 0 &&
-	       service_init(&records_db, "database", LATENCY_NS, PARALLELISM, N) == 0;
+	return records != NULL;
 }
 
-static void run_baseline(void)
+/*
+ * One record: the serial baseline does them in turn, the harness's own
+ * parallel version PARALLELISM at a time (bench.h, items).
+ */
+static void validate_and_store(size_t i)
 {
-	for (size_t i = 0; i < N; i++)
-		if (validate_record(&records[i]))
-			store_record(&records[i]);
+	if (validate_record(&records[i]))
+		store_record(&records[i]);
 }
 
 static int run_submission(void)
@@ -64,32 +64,15 @@ static double ideal_s(void)
 	return bench_ideal_s(N + plausible, LATENCY_NS, PARALLELISM);
 }
 
-static void teardown(void)
-{
-	service_destroy(&validation_api);
-	service_destroy(&records_db);
-	free(records);
-}
-
-
-/* ---- the harness's own parallel version (run_reference) ---- */
-
-static void ref_item(size_t i)
-{
-	if (validate_record(&records[i]))
-		store_record(&records[i]);
-}
-
-/* PARALLELISM threads over a shared index (bench_share()). */
-static void run_reference(void)
-{
-	bench_share(PARALLELISM, N, ref_item);
-}
-
 const struct bench chapter_bench = {
 	.workload = "160 records, 2 ms validate + 2 ms store each, parallelism 8",
 	.entry = "clean_records()",
-	BENCH_FUNCTIONS,
+	.items = { N, validate_and_store, PARALLELISM },
+	.services = {
+		{ &validation_api, "validation", LATENCY_NS, PARALLELISM, N },
+		{ &records_db, "database", LATENCY_NS, PARALLELISM, N },
+	},
+	.setup = setup, .run_submission = run_submission, .verify = verify,
 	.ideal_s = ideal_s,
 	.watched = &validation_api,
 };

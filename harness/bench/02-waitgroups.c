@@ -21,7 +21,7 @@ static bool setup(void)
 {
 	wearables_offline_every = OFFLINE_EVERY;
 	nightly_report_reset();
-	return service_init(&wearables_api, "wearables", LATENCY_NS, PARALLELISM, N) == 0;
+	return true;
 }
 
 /* The serial loop: one patient after another, then the summary. */
@@ -68,12 +68,6 @@ static bool verify(char *problem, size_t size)
 	return true;
 }
 
-static void teardown(void)
-{
-	service_destroy(&wearables_api);
-}
-
-
 /* ---- the harness's own parallel version (run_reference) ---- */
 
 static pthread_mutex_t ref_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -106,6 +100,7 @@ static void run_reference(void)
 const struct bench chapter_bench = {
 	.workload = "96 patients, 10 ms per fetch, parallelism 8, every 10th device offline",
 	.entry = "vitals_nightly_batch()",
+	.services = { { &wearables_api, "wearables", LATENCY_NS, PARALLELISM, N } },
 	BENCH_FUNCTIONS,
 	/* every patient fetched, p at a time */
 	.ideal = { N, LATENCY_NS, PARALLELISM },

@@ -21,15 +21,18 @@ static struct store_report report;
 static bool setup(void)
 {
 	records = bench_records(N, 2026, NULL);
-	if (!records)
-		return false;
-	return service_init(&records_db, "database", LATENCY_NS, WORKERS, N) == 0;
+	return records != NULL;
 }
 
-static void run_baseline(void)
+/*
+ * One record: the serial baseline stores them in turn; the harness's own
+ * parallel version, WORKERS threads over a shared index (bench.h, items),
+ * is what a pool with an ideal queue (no blocking, no hand-off cost) would
+ * do.
+ */
+static void store_one(size_t i)
 {
-	for (size_t i = 0; i < N; i++)
-		store_record(&records[i]);
+	store_record(&records[i]);
 }
 
 static int run_submission(void)
@@ -49,33 +52,12 @@ static bool verify(char *problem, size_t size)
 	return true;
 }
 
-static void teardown(void)
-{
-	service_destroy(&records_db);
-	free(records);
-}
-
-
-/* ---- the harness's own parallel version (run_reference) ---- */
-
-static void ref_item(size_t i)
-{
-	store_record(&records[i]);
-}
-
-/*
- * WORKERS threads over a shared index (bench_share()), then joined: what a
- * pool with an ideal queue (no blocking, no hand-off cost) would do.
- */
-static void run_reference(void)
-{
-	bench_share(WORKERS, N, ref_item);
-}
-
 const struct bench chapter_bench = {
 	.workload = "320 records, 1 ms per insert, 8 workers (connections), queue of 16",
 	.entry = "store_all()",
-	BENCH_FUNCTIONS,
+	.items = { N, store_one, WORKERS },
+	.services = { { &records_db, "database", LATENCY_NS, WORKERS, N } },
+	.setup = setup, .run_submission = run_submission, .verify = verify,
 	/* every record stored, WORKERS at a time */
 	.ideal = { N, LATENCY_NS, WORKERS },
 	.watched = &records_db,

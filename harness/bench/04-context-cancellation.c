@@ -27,10 +27,8 @@ static bool budget_live;
 static bool setup(void)
 {
 	records = bench_records(N, 2604, &plausible);
-	if (!records)
-		return false;
 	budget_live = false;
-	return service_init(&validation_api, "validation", LATENCY_NS, WORKERS, N) == 0;
+	return records != NULL;
 }
 
 static void run_baseline(void)
@@ -71,8 +69,6 @@ static void teardown(void)
 	if (budget_live)
 		ctx_destroy(&budget);
 	budget_live = false;
-	service_destroy(&validation_api);
-	free(records);
 }
 
 
@@ -100,7 +96,8 @@ const struct bench chapter_bench = {
 	.workload = "240 records, 1 ms per validation, 8 workers, a live 30 s deadline",
 	.entry = "batch_validate()",
 	.kept_threads = 1,	/* the live deadline's timer, until teardown */
-	BENCH_FUNCTIONS,
+	.services = { { &validation_api, "validation", LATENCY_NS, WORKERS, N } },
+	BENCH_FUNCTIONS, .teardown = teardown,
 	/* every record validated once, WORKERS at a time */
 	.ideal = { N, LATENCY_NS, WORKERS },
 	.watched = &validation_api,

@@ -30,7 +30,7 @@ static bool setup(void)
 {
 	push_refuse_every = 0;
 	push_reset();
-	return service_init(&push_gateway, "push gateway", LATENCY_NS, SERVICE_NO_LIMIT, N) == 0;
+	return true;
 }
 
 /* The same sessions, one push after another, on plain sockets. */
@@ -65,10 +65,9 @@ static void *ref_pusher(void *arg)
 	return NULL;
 }
 
-static void *ref_handler(void *arg)
+/* Handler `index`: its sessions, one after another. */
+static void ref_handler(size_t index)
 {
-	size_t index = (size_t)(uintptr_t)arg;
-
 	for (size_t s = 0; s < SESSIONS; s++) {
 		size_t number = index * SESSIONS + s;
 		struct ref_session session = {
@@ -84,21 +83,12 @@ static void *ref_handler(void *arg)
 		if (session.sock >= 0)
 			close(session.sock);
 	}
-	return NULL;
 }
 
+/* HANDLERS threads, one handler each (bench_share()). */
 static void run_reference(void)
 {
-	pthread_t tids[HANDLERS];
-	size_t started;
-
-	for (started = 0; started < HANDLERS; started++)
-		if (pthread_create(&tids[started], NULL, ref_handler, (void *)(uintptr_t)started))
-			break;
-	for (size_t i = started; i < HANDLERS; i++)
-		ref_handler((void *)(uintptr_t)i);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(tids[i], NULL);
+	bench_share(HANDLERS, HANDLERS, ref_handler);
 }
 
 static void *handler(void *arg)
@@ -159,14 +149,10 @@ static bool verify(char *problem, size_t size)
 	return false;
 }
 
-static void teardown(void)
-{
-	service_destroy(&push_gateway);
-}
-
 const struct bench chapter_bench = {
 	.workload = "8 handlers x 6 sessions x 5 reminders, 2 ms per push",
 	.entry = "the handlers' last connection_close()",
+	.services = { { &push_gateway, "push gateway", LATENCY_NS, SERVICE_NO_LIMIT, N } },
 	BENCH_FUNCTIONS,
 	/* every reminder pushed, HANDLERS sessions in flight at a time */
 	.ideal = { N, LATENCY_NS, HANDLERS },

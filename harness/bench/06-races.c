@@ -61,17 +61,16 @@ static void run_baseline(void)
 static pthread_rwlock_t ref_lock = PTHREAD_RWLOCK_INITIALIZER;
 static unsigned ref_counts[SITES];
 
-static void *ref_thread(void *arg)
+/* Thread `index`: a reader, or (index READERS) the enrolments. */
+static void ref_thread(size_t index)
 {
-	unsigned index = (unsigned)(uintptr_t)arg;
-
 	if (index == READERS) {
 		for (unsigned i = 0; i < ENROLMENTS; i++) {
 			pthread_rwlock_wrlock(&ref_lock);
 			ref_counts[i % SITES]++;
 			pthread_rwlock_unlock(&ref_lock);
 		}
-		return NULL;
+		return;
 	}
 	for (unsigned i = 0; i < READS; i++) {
 		unsigned site = (index + i) % SITES, n;
@@ -82,23 +81,14 @@ static void *ref_thread(void *arg)
 		if (site_registry_lists(site) && n == 0)
 			abort();	/* cannot happen: every site starts at 1 */
 	}
-	return NULL;
 }
 
+/* READERS + 1 threads, one role each (bench_share()). */
 static void run_reference(void)
 {
-	pthread_t tids[READERS + 1];
-	unsigned started;
-
 	for (unsigned s = 0; s < SITES; s++)
 		ref_counts[s] = 1;
-	for (started = 0; started <= READERS; started++)
-		if (pthread_create(&tids[started], NULL, ref_thread, (void *)(uintptr_t)started))
-			break;
-	for (unsigned i = started; i <= READERS; i++)
-		ref_thread((void *)(uintptr_t)i);
-	for (unsigned i = 0; i < started; i++)
-		pthread_join(tids[i], NULL);
+	bench_share(READERS + 1, READERS + 1, ref_thread);
 }
 
 static void *reader_thread(void *arg)
@@ -187,7 +177,7 @@ const struct bench chapter_bench = {
 	.workload = "8 dashboards x 40 reads (1 ms registry check each) + 24 enrolments, "
 		    "12 sites",
 	.entry = "the dashboards' last read",
-	BENCH_FUNCTIONS,
+	BENCH_FUNCTIONS, .teardown = teardown,
 	/* the reads, READERS at a time */
 	.ideal = { READERS * READS, LATENCY_NS, READERS },
 };

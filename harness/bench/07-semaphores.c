@@ -10,7 +10,6 @@
  */
 #include <pthread.h>
 #include <semaphore.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -29,10 +28,9 @@ static struct screening_report want, report;
 
 static bool setup(void)
 {
-	subs = calloc(N, sizeof(*subs));
+	subs = bench_records(N, 2027, NULL);
 	if (!subs)
 		return false;
-	records_generate(subs, N, 2027);
 	ai_model_fail_every = FAIL_EVERY;
 	want = (struct screening_report){ 0, 0, 0 };
 	for (size_t i = 0; i < N; i++) {
@@ -45,8 +43,7 @@ static bool setup(void)
 	}
 	report = (struct screening_report){ 0, 0, 0 };
 	safety_desk_reset();
-	return service_init(&ai_model, "AI model", CALL_NS, MAX_CALLS, N) == 0 &&
-	       service_init(&safety_desk, "safety desk", FILE_NS, SERVICE_NO_LIMIT, N) == 0;
+	return true;
 }
 
 static void run_baseline(void)
@@ -63,39 +60,31 @@ static void run_baseline(void)
 
 /*
  * The harness's own version, for the reference time: NTHREADS threads take
- * submissions from a shared index; a POSIX semaphore with MAX_CALLS permits
- * is held around the model call only.
+ * submissions from a shared index (bench_share()); a POSIX semaphore with
+ * MAX_CALLS permits is held around the model call only.
  */
 static sem_t ref_permits;
-static atomic_size_t ref_next;
 
-static void *ref_thread(void *arg)
+static void ref_item(size_t i)
 {
-	size_t i;
+	enum screening_outcome outcome = SCREENING_UNCHECKED;
+	bool adverse;
+	int err;
 
-	(void)arg;
-	while ((i = atomic_fetch_add(&ref_next, 1)) < N) {
-		enum screening_outcome outcome = SCREENING_UNCHECKED;
-		bool adverse;
-		int err;
-
-		while (sem_wait(&ref_permits) != 0)
-			;
-		err = ai_screen(&subs[i], &adverse);
-		sem_post(&ref_permits);
-		if (err == 0)
-			outcome = adverse ? SCREENING_ADVERSE : SCREENING_CLEAR;
-		file_screening(&subs[i], outcome);
-	}
-	return NULL;
+	while (sem_wait(&ref_permits) != 0)
+		;
+	err = ai_screen(&subs[i], &adverse);
+	sem_post(&ref_permits);
+	if (err == 0)
+		outcome = adverse ? SCREENING_ADVERSE : SCREENING_CLEAR;
+	file_screening(&subs[i], outcome);
 }
 
 static void run_reference(void)
 {
-	atomic_store(&ref_next, 0);
 	if (sem_init(&ref_permits, 0, MAX_CALLS) != 0)
 		return;
-	bench_run_threads(NTHREADS, ref_thread, NULL);
+	bench_share(NTHREADS, N, ref_item);
 	sem_destroy(&ref_permits);
 }
 
@@ -137,17 +126,14 @@ static double ideal_s(void)
 	return (calls > threads ? calls : threads) / 1e9;
 }
 
-static void teardown(void)
-{
-	service_destroy(&ai_model);
-	service_destroy(&safety_desk);
-	free(subs);
-}
-
 const struct bench chapter_bench = {
 	.workload = "200 submissions, 2 ms AI model call + 3 ms filing each, 32 threads, "
 		    "at most 10 model calls at once",
 	.entry = "screen_submissions()",
+	.services = {
+		{ &ai_model, "AI model", CALL_NS, MAX_CALLS, N },
+		{ &safety_desk, "safety desk", FILE_NS, SERVICE_NO_LIMIT, N },
+	},
 	BENCH_FUNCTIONS,
 	.ideal_s = ideal_s,
 	.watched = &ai_model,

@@ -19,9 +19,12 @@
 #define VALIDATE_NS (1 * MS)
 #define SCORE_NS (1 * MS)
 #define PERSIST_NS (5 * MS)
+#define VALIDATORS 4
+#define SCORERS 4
+#define PERSISTERS 10
 
 static const struct pipeline_config cfg = {
-	.validators = 4, .scorers = 4, .persisters = 10, .capacity = 16,
+	.validators = VALIDATORS, .scorers = SCORERS, .persisters = PERSISTERS, .capacity = 16,
 };
 static struct epro_submission *subs;
 static size_t complete;
@@ -36,9 +39,7 @@ static bool setup(void)
 	epro_generate(subs, N, 2026);
 	complete = epro_count_complete(subs, N);
 	epro_reset();
-	return service_init(&epro_validator, "validation", VALIDATE_NS, cfg.validators, N) == 0 &&
-	       service_init(&epro_scorer, "scoring", SCORE_NS, cfg.scorers, N) == 0 &&
-	       service_init(&epro_store, "database", PERSIST_NS, cfg.persisters, N) == 0;
+	return true;
 }
 
 static void run_baseline(void)
@@ -240,9 +241,6 @@ static double ideal_s(void)
 
 static void teardown(void)
 {
-	service_destroy(&epro_validator);
-	service_destroy(&epro_scorer);
-	service_destroy(&epro_store);
 	free(subs);
 }
 
@@ -250,6 +248,11 @@ const struct bench chapter_bench = {
 	.workload = "160 ePRO submissions: validate 1 ms x4, score 1 ms x4, "
 		    "persist 5 ms x10, channels of 16",
 	.entry = "pipeline_start() or pipeline_wait()",
-	BENCH_FUNCTIONS,
+	.services = {
+		{ &epro_validator, "validation", VALIDATE_NS, VALIDATORS, N },
+		{ &epro_scorer, "scoring", SCORE_NS, SCORERS, N },
+		{ &epro_store, "database", PERSIST_NS, PERSISTERS, N },
+	},
+	BENCH_FUNCTIONS, .teardown = teardown,
 	.ideal_s = ideal_s,
 };

@@ -10,7 +10,6 @@
  * mutex per site taken in increasing index, is the mark.
  */
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -65,32 +64,26 @@ static void run_baseline(void)
 
 /*
  * The harness's own version, for the reference time: 8 threads take moves
- * from a shared counter; each move locks its two sites' mutexes (a private
- * array) in increasing index and makes its roster calls under them.
+ * from a shared index (bench_share()); each move locks its two sites'
+ * mutexes (a private array) in increasing index and makes its roster calls
+ * under them.
  */
 static pthread_mutex_t ref_locks[SITES];
 static unsigned ref_patients[SITES];
-static atomic_uint ref_next;
 
-static void *ref_worker(void *arg)
+static void ref_move(size_t i)
 {
-	(void)arg;
-	for (;;) {
-		unsigned i = atomic_fetch_add(&ref_next, 1), lo, hi;
+	unsigned lo = moves[i].from < moves[i].to ? moves[i].from : moves[i].to;
+	unsigned hi = moves[i].from ^ moves[i].to ^ lo;
 
-		if (i >= MOVES)
-			return NULL;
-		lo = moves[i].from < moves[i].to ? moves[i].from : moves[i].to;
-		hi = moves[i].from ^ moves[i].to ^ lo;
-		pthread_mutex_lock(&ref_locks[lo]);
-		pthread_mutex_lock(&ref_locks[hi]);
-		site_roster_discharge(moves[i].from);
-		site_roster_admit(moves[i].to);
-		ref_patients[moves[i].from]--;
-		ref_patients[moves[i].to]++;
-		pthread_mutex_unlock(&ref_locks[hi]);
-		pthread_mutex_unlock(&ref_locks[lo]);
-	}
+	pthread_mutex_lock(&ref_locks[lo]);
+	pthread_mutex_lock(&ref_locks[hi]);
+	site_roster_discharge(moves[i].from);
+	site_roster_admit(moves[i].to);
+	ref_patients[moves[i].from]--;
+	ref_patients[moves[i].to]++;
+	pthread_mutex_unlock(&ref_locks[hi]);
+	pthread_mutex_unlock(&ref_locks[lo]);
 }
 
 static void run_reference(void)
@@ -99,8 +92,7 @@ static void run_reference(void)
 		pthread_mutex_init(&ref_locks[i], NULL);
 		ref_patients[i] = PATIENTS;
 	}
-	atomic_store(&ref_next, 0);
-	bench_run_threads(WORKERS, ref_worker, NULL);
+	bench_share(WORKERS, MOVES, ref_move);
 	for (unsigned i = 0; i < SITES; i++)
 		pthread_mutex_destroy(&ref_locks[i]);
 }
@@ -150,7 +142,7 @@ static void teardown(void)
 const struct bench chapter_bench = {
 	.workload = "240 moves over 256 sites, 8 workers, 2 roster calls of 0.5 ms per move",
 	.entry = "transfer_batch()",
-	BENCH_FUNCTIONS,
+	BENCH_FUNCTIONS, .teardown = teardown,
 	/* the moves' roster calls, WORKERS at a time */
 	.ideal = { MOVES * 2, LATENCY_NS, WORKERS },
 };

@@ -35,10 +35,15 @@ static bool setup(void)
 	return stats_rpc_reset(LATENCY_NS, N) == 0;
 }
 
-static void run_baseline(void)
+/*
+ * One submission scored: the serial baseline scores them in turn; the
+ * harness's own parallel version, WORKERS threads over a shared index
+ * (bench.h, items), is what an intake with an ideal queue and a free
+ * breaker would do (nothing shed, no hand-off, no lock).
+ */
+static void score_one(size_t i)
 {
-	for (size_t i = 0; i < N; i++)
-		stats_score(&records[i]);
+	stats_score(&records[i]);
 }
 
 /* The app: every submission offered until it is accepted. */
@@ -74,32 +79,12 @@ static bool verify(char *problem, size_t size)
 	return false;
 }
 
-static void teardown(void)
-{
-	free(records);
-}
-
-/* ---- the harness's own parallel version (run_reference) ---- */
-
-static void score_item(size_t i)
-{
-	stats_score(&records[i]);
-}
-
-/*
- * WORKERS threads over a shared index: what an intake with an ideal queue
- * and a free breaker would do (nothing shed, no hand-off, no lock).
- */
-static void run_reference(void)
-{
-	bench_share(WORKERS, N, score_item);
-}
-
 const struct bench chapter_bench = {
 	.workload = "320 submissions, 1 ms per scoring call, 8 workers, queue of 16, "
 		    "shed ones offered again after 50 us",
 	.entry = "intake_stop()",
-	BENCH_FUNCTIONS,
+	.items = { N, score_one, WORKERS },
+	.setup = setup, .run_submission = run_submission, .verify = verify,
 	/* every submission scored, WORKERS at a time */
 	.ideal = { N, LATENCY_NS, WORKERS },
 };

@@ -120,10 +120,6 @@ static bool verify(char *problem, size_t size)
 	return bench_once_each(&site_directory, "site", "looked up", problem, size);
 }
 
-static void teardown(void)
-{
-}
-
 /* ---- the harness's own parallel version (run_reference) ---- */
 
 /*

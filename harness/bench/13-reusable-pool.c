@@ -32,10 +32,15 @@ static bool setup(void)
 	return sponsor_export_reset(LATENCY_NS, WORKERS, N) == 0;
 }
 
-static void run_baseline(void)
+/*
+ * One patient exported: the serial baseline exports them in turn; the
+ * harness's own parallel version, WORKERS threads over a shared index
+ * (bench.h, items), is a pool with no queue to manage, no callbacks and no
+ * metrics, the best a pool of that size can do.
+ */
+static void export_one(size_t i)
 {
-	for (size_t i = 0; i < N; i++)
-		sponsor_export_send(i);
+	sponsor_export_send(i);
 }
 
 static int export_task(void *arg, const struct cancel_token *token)
@@ -86,31 +91,12 @@ static bool verify(char *problem, size_t size)
 	return false;
 }
 
-static void teardown(void)
-{
-}
-
-/* ---- the harness's own parallel version (run_reference) ---- */
-
-static void export_item(size_t i)
-{
-	sponsor_export_send(i);
-}
-
-/*
- * WORKERS threads over a shared index: a pool with no queue to manage, no
- * callbacks and no metrics, the best a pool of that size can do.
- */
-static void run_reference(void)
-{
-	bench_share(WORKERS, N, export_item);
-}
-
 const struct bench chapter_bench = {
 	.workload = "400 tasks, 1 ms per export call, a pool of 8 workers (8 connections), "
 		    "all submitted, then a drain",
 	.entry = "pool_shutdown()",
-	BENCH_FUNCTIONS,
+	.items = { N, export_one, WORKERS },
+	.setup = setup, .run_submission = run_submission, .verify = verify,
 	.ideal = { N, LATENCY_NS, WORKERS },
 	.watched = &sponsor_export,
 };

@@ -22,6 +22,8 @@
 #include "records.h"
 #include "service.h"
 
+#define BENCH_SERVICES 3
+
 struct bench {
 	const char *workload;		/* one line: items, latency, parallelism */
 	/*
@@ -49,6 +51,37 @@ struct bench {
 	} ideal;
 	double (*ideal_s)(void);
 
+	/*
+	 * The usual shape of the work, n independent items 0 .. n-1, each
+	 * done by item(i) (which must be safe to run on several threads at
+	 * once for different i). When item is set, a NULL run_baseline is
+	 * item(0), item(1), ... in turn on the calling thread, and a NULL
+	 * run_reference is bench_share(threads, n, item). Leave item NULL when
+	 * the baseline or the reference is more than that loop.
+	 */
+	struct bench_items {
+		size_t n;
+		void (*item)(size_t i);
+		unsigned threads;
+	} items;
+
+	/*
+	 * The simulated services one run uses, in the order they are set up
+	 * (up to BENCH_SERVICES; the first with s NULL ends the list):
+	 * bench_main.c calls service_init(s, name, latency_ns, limit, items)
+	 * on each after setup() returned true, and service_destroy() on each
+	 * after teardown(). A service that needs more than that (set up
+	 * twice, or kept past a teardown) is the chapter's own to set up and
+	 * destroy, and is not listed.
+	 */
+	struct bench_service {
+		struct service *s;
+		const char *name;
+		uint64_t latency_ns;
+		unsigned limit;
+		size_t items;
+	} services[BENCH_SERVICES];
+
 	/* Prepares the simulated world for one run; false on harness error. */
 	bool (*setup)(void);
 	/* The serial baseline: the same work, one item after another. */
@@ -59,7 +92,7 @@ struct bench {
 	 * which a graded bundle does not ship). Timed alongside the serial
 	 * baseline and the learner's code, trial by trial: the throughput
 	 * points run from the serial efficiency (0) to this one's (full marks).
-	 * NULL: the ideal time stands in for it.
+	 * NULL (and no items.item): the ideal time stands in for it.
 	 */
 	void (*run_reference)(void);
 	/*
@@ -76,8 +109,9 @@ struct bench {
 	 */
 	bool (*verify)(char *problem, size_t size);
 	/*
-	 * Releases what setup() took. Not called after a submission that left
-	 * threads running (they may still use it): that memory is kept.
+	 * Releases what setup() took; NULL when there is nothing to release.
+	 * Not called after a submission that left threads running (they may
+	 * still use it): that memory is kept, and so are the services.
 	 */
 	void (*teardown)(void);
 	/*
@@ -92,16 +126,19 @@ struct bench {
 /*
  * The functions of a chapter_bench, when the bench file names its static
  * functions the usual way (setup, run_baseline, run_reference,
- * run_submission, verify, teardown):
+ * run_submission, verify; a teardown, when it has one, is named apart):
  *	const struct bench chapter_bench = {
- *		.workload = "...", .entry = "store_all()", BENCH_FUNCTIONS,
+ *		.workload = "...", .entry = "store_all()",
+ *		BENCH_FUNCTIONS, .teardown = teardown,
  *		.ideal = { N, LATENCY_NS, WORKERS },	// or .ideal_s = ideal_s
  *	};
+ * A bench whose work is `items` names setup, run_submission and verify
+ * (and teardown) itself.
  */
 #define BENCH_FUNCTIONS                                                           \
 	.setup = setup, .run_baseline = run_baseline,                            \
 	.run_reference = run_reference, .run_submission = run_submission,        \
-	.verify = verify, .teardown = teardown
+	.verify = verify
 
 /*
  * The harness's own parallel version, the usual way: `threads` threads take
@@ -137,9 +174,11 @@ bool bench_within_limit(const struct service *s, const char *calls, char *proble
 
 /*
  * setup()'s usual workload: n records from records_generate(seed), in a new
- * zeroed array the caller frees (in teardown()); *plausible, when not NULL,
- * gets how many of them are plausible. NULL when out of memory (setup()
- * then returns false: a harness error). Not for use by the learner's code.
+ * zeroed array; *plausible, when not NULL, gets how many of them are
+ * plausible. NULL when out of memory (setup() then returns false: a harness
+ * error). The array is the harness's: bench_main.c frees it after
+ * teardown() (and keeps it when teardown() is skipped). At most one per
+ * setup(). Not for use by the learner's code.
  */
 struct record *bench_records(size_t n, uint64_t seed, size_t *plausible);
 

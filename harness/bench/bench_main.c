@@ -48,12 +48,16 @@
 #define SETTLE_MS 300
 #endif
 
+/* What bench_records() gave the current set-up, until the teardown frees it. */
+static struct record *records_given;
+
 struct record *bench_records(size_t n, uint64_t seed, size_t *plausible)
 {
 	struct record *records = calloc(n ? n : 1, sizeof(*records));
 
 	if (!records)
 		return NULL;
+	records_given = records;
 	records_generate(records, n, seed);
 	if (plausible)
 		*plausible = records_count_plausible(records, n);
@@ -95,15 +99,54 @@ struct figures {
 	char confined[300];
 };
 
+/* How many services the bench lists (bench.h). */
+static size_t service_count(const struct bench *b)
+{
+	size_t n = 0;
+
+	while (n < BENCH_SERVICES && b->services[n].s)
+		n++;
+	return n;
+}
+
+/* The chapter's setup, then its services; false on harness error. */
+static bool setup(const struct bench *b)
+{
+	if (!b->setup())
+		return false;
+	for (size_t i = 0; i < service_count(b); i++) {
+		const struct bench_service *s = &b->services[i];
+
+		if (service_init(s->s, s->name, s->latency_ns, s->limit, s->items))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The chapter's teardown, when it has one, then its services and its
+ * bench_records() (after: the teardown may end threads of the chapter's
+ * own, such as chapter 04's deadline timer).
+ */
+static void teardown(const struct bench *b)
+{
+	if (b->teardown)
+		b->teardown();
+	for (size_t i = 0; i < service_count(b); i++)
+		service_destroy(b->services[i].s);
+	free(records_given);
+	records_given = NULL;
+}
+
+/* The watched service's highest calls in flight over the learner's runs, and its limit. */
+static unsigned watched_peak, watched_limit;
+
 /*
  * The learner's code, once, after set-up: *seconds gets its time. Returns
  * true when its work is right (its return value, the chapter's verify(), no
  * thread left running), else false with the problem in problem. Tears down
  * unless threads are left running (they may still use the world).
  */
-/* The watched service's highest calls in flight over the learner's runs, and its limit. */
-static unsigned watched_peak, watched_limit;
-
 static bool submission_once(const struct bench *b, double *seconds, char *problem,
 			    size_t size, unsigned *busy_at_return, const char **busy_name)
 {
@@ -133,18 +176,43 @@ static bool submission_once(const struct bench *b, double *seconds, char *proble
 	}
 	/* Stragglers of a broken submission may still use the world: keep it. */
 	if (census_threads() <= allowed)
-		b->teardown();
+		teardown(b);
 	return ok;
 }
 
 /* One set-up, one timed run, one teardown; false when set-up failed. */
 static bool timed(const struct bench *b, void (*run)(void), double *seconds)
 {
-	if (!b->setup())
+	if (!setup(b))
 		return false;
 	*seconds = time_once(run);
-	b->teardown();
+	teardown(b);
 	return true;
+}
+
+/* The baseline and the reference of a bench whose work is `items` (bench.h). */
+static void items_baseline(void)
+{
+	for (size_t i = 0; i < chapter_bench.items.n; i++)
+		chapter_bench.items.item(i);
+}
+
+static void items_reference(void)
+{
+	bench_share(chapter_bench.items.threads, chapter_bench.items.n, chapter_bench.items.item);
+}
+
+static void (*baseline_of(const struct bench *b))(void)
+{
+	return b->run_baseline ? b->run_baseline : items_baseline;
+}
+
+/* NULL when the bench has no reference (the ideal time stands in). */
+static void (*reference_of(const struct bench *b))(void)
+{
+	if (b->run_reference)
+		return b->run_reference;
+	return b->items.item ? items_reference : NULL;
 }
 
 /* All the trials, in a thread confined like every thread of learner code. */
@@ -152,6 +220,7 @@ static void *run_trials(void *arg)
 {
 	struct figures *f = arg;
 	const struct bench *b = &chapter_bench;
+	void (*baseline)(void) = baseline_of(b), (*reference)(void) = reference_of(b);
 	char why[256] = "";
 
 	if (confine_prepare(why, sizeof(why)) && confine_thread(why, sizeof(why)))
@@ -165,9 +234,9 @@ static void *run_trials(void *arg)
 		   zero-point anchor by as much). */
 		long long heap_before;
 
-		if ((t == 0 && !timed(b, b->run_baseline, &f->baseline[0])) ||
-		    (b->run_reference && !timed(b, b->run_reference, &f->reference[t])) ||
-		    ((heap_before = heapcount_in_use()), !b->setup())) {
+		if ((t == 0 && !timed(b, baseline, &f->baseline[0])) ||
+		    (reference && !timed(b, reference, &f->reference[t])) ||
+		    ((heap_before = heapcount_in_use()), !setup(b))) {
 			f->harness_failed = true;
 			return NULL;
 		}
@@ -263,7 +332,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	base_s = f->baseline[0];
-	ref_s = b->run_reference ? median(f->reference, f->trials) : 0;
+	ref_s = reference_of(b) ? median(f->reference, f->trials) : 0;
 	meas_s = median(f->measured, f->trials);
 	result = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:s, s:b, s:s, s:i}",
 			   "baseline_s", base_s, "reference_s", ref_s, "measured_s", meas_s,

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,4 +242,52 @@ int crowd_run(unsigned n, crowd_fn *fn, void *ctx)
 		pthread_join(tids[i], NULL);
 	pthread_barrier_destroy(&k.start);
 	return 0;
+}
+
+size_t crew_run(size_t n, void *(*fn)(void *), void *first, size_t size)
+{
+	pthread_t tids[CREW_MAX];
+	size_t started = 0;
+
+	while (started < n && started < CREW_MAX &&
+	       pthread_create(&tids[started], NULL, fn, (char *)first + started * size) == 0)
+		started++;
+	for (size_t i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	return started;
+}
+
+struct watched {
+	crowd_work_fn *work;
+	void (*watch)(void *ctx);
+	void *ctx;
+	atomic_uint workers_left;	/* the last worker to return sets done */
+	atomic_bool done;
+};
+
+static void watched_member(struct crowd *k, unsigned index)
+{
+	struct watched *w = k->ctx;
+
+	if (index == 0) {
+		do
+			w->watch(w->ctx);
+		while (!atomic_load(&w->done));
+		return;
+	}
+	w->work(w->ctx, index);
+	if (atomic_fetch_sub(&w->workers_left, 1) == 1)
+		atomic_store(&w->done, true);
+}
+
+int crowd_run_watched(unsigned workers, crowd_work_fn *work, void (*watch)(void *ctx),
+		      void *ctx)
+{
+	struct watched w = { .work = work, .watch = watch, .ctx = ctx };
+
+	if (workers == 0)
+		return EINVAL;
+	atomic_init(&w.workers_left, workers);
+	atomic_init(&w.done, false);
+	return crowd_run(workers + 1, watched_member, &w);
 }

@@ -234,4 +234,33 @@ struct crowd {
  */
 int crowd_run(unsigned n, crowd_fn *fn, void *ctx);
 
+/*
+ * A watched crowd: `workers` threads run work(ctx, 1..workers) while one
+ * more, released with them, calls watch(ctx) again and again until the
+ * last worker has returned (at least once; it may overlap that return).
+ * For a watcher that checks, with the harness's own locks, that the work
+ * never shows a state it must not.
+ *
+ * Returns as crowd_run does (EINVAL when workers is 0 or workers + 1 is
+ * over CROWD_MAX). Safety: work runs on every worker at once with the
+ * same ctx, and watch beside them: ctx is whatever the caller made
+ * thread-safe. Blocks until every thread returned.
+ */
+typedef void crowd_work_fn(void *ctx, unsigned index);
+int crowd_run_watched(unsigned workers, crowd_work_fn *work, void (*watch)(void *ctx),
+		      void *ctx);
+
+/*
+ * A crew: up to CREW_MAX harness threads, each running fn on its own
+ * element of an array (n elements of `size` bytes from `first`), started
+ * one after another (not released together: see crowd_run for that), then
+ * joined. Returns how many started: the first that could not start ends
+ * the starting, and the elements after it never run (the caller fails its
+ * check then). Safety: each thread owns its element until it is joined;
+ * what the elements share is the caller's to make thread-safe. Blocks
+ * until every started thread returned.
+ */
+#define CREW_MAX 64
+size_t crew_run(size_t n, void *(*fn)(void *), void *first, size_t size);
+
 #endif

@@ -381,38 +381,36 @@ out:
 struct tally {
 	unsigned per_thread;
 	unsigned workers;
-	atomic_uint finished;
 	unsigned long total;
+	unsigned long prev;		/* the monitor's last reading (the monitor's own) */
 	atomic_uint bad_reads;
 	unsigned long bad_value, bad_prev;
 	atomic_flag bad_noted;
-	atomic_bool done;
 };
 
 /* One worker's iterations in this many make a site_enrol() that fails (ENOENT). */
 #define TALLY_UNLISTED_EVERY 50
 
-static void tally_thread(struct crowd *k, unsigned index)
+/* The monitor (crowd_run_watched's watcher): reads the counter while the others run. */
+static void tally_monitor(void *ctx)
 {
-	struct tally *t = k->ctx;
-	unsigned long prev = 0;
+	struct tally *t = ctx;
+	unsigned long now = site_cache_api_calls();
 
-	if (index == 0) {
-		/* The monitor: reads the counter while the others run. */
-		while (!atomic_load(&t->done)) {
-			unsigned long now = site_cache_api_calls();
-
-			if ((now < prev || now > t->total) &&
-			    !atomic_flag_test_and_set(&t->bad_noted)) {
-				t->bad_value = now;
-				t->bad_prev = prev;
-				atomic_fetch_add(&t->bad_reads, 1);
-			}
-			prev = now;
-			world_sleep_ns(200 * US);
-		}
-		return;
+	if ((now < t->prev || now > t->total) && !atomic_flag_test_and_set(&t->bad_noted)) {
+		t->bad_value = now;
+		t->bad_prev = t->prev;
+		atomic_fetch_add(&t->bad_reads, 1);
 	}
+	t->prev = now;
+	world_sleep_ns(200 * US);
+}
+
+static void tally_worker(void *ctx, unsigned index)
+{
+	struct tally *t = ctx;
+
+	(void)index;
 	for (unsigned i = 0; i < t->per_thread; i++) {
 		site_enrol(2);
 		/* An unknown site: no registry round trip, just a counted call. */
@@ -423,8 +421,6 @@ static void tally_thread(struct crowd *k, unsigned index)
 		if (i % TALLY_UNLISTED_EVERY == 0)
 			site_enrol(LISTED_SITES + 2);
 	}
-	if (atomic_fetch_add(&t->finished, 1) + 1 == t->workers)
-		atomic_store(&t->done, true);
 }
 
 /* The failing site_enrol() calls of one worker's per_thread iterations. */
@@ -447,7 +443,7 @@ static void api_calls_counts_every_call(struct check *c, const struct scenario_e
 	site_enrol(2);
 	t.workers = nthreads - 1;
 	t.total = 1 + (2ul * t.per_thread + tally_unlisted(t.per_thread)) * t.workers;
-	if (crowd_run(nthreads, tally_thread, &t))
+	if (crowd_run_watched(t.workers, tally_worker, tally_monitor, &t))
 		check_fail(c, "R5", "the harness could not start its threads");
 	got = site_cache_api_calls();
 	if (c->failed)

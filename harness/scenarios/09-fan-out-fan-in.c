@@ -206,6 +206,27 @@ static bool finish_channel(struct schan *ch, struct actor *actors, size_t n)
 	return true;
 }
 
+/*
+ * A fresh channel ch with one actor a on it (a sender of item `first`, or a
+ * receiver; one call, after delay_ns). False after failing the check for
+ * clause when the set-up failed: then nothing is left to finish. Otherwise
+ * the caller ends both with finish_channel(ch, a, 1).
+ */
+static bool channel_with_actor(struct check *c, const char *clause, struct schan *ch,
+			       struct actor *a, bool sender, size_t first, uint64_t delay_ns)
+{
+	if (schan_init(ch)) {
+		check_fail(c, clause, "schan_init() failed");
+		return false;
+	}
+	if (actor_start(a, sender, ch, first, 1, delay_ns)) {
+		schan_destroy(ch);
+		check_fail(c, clause, "harness set-up failed (pthread_create)");
+		return false;
+	}
+	return true;
+}
+
 /* ---- the channel ---- */
 
 static void send_waits_for_a_receiver(struct check *c, const struct scenario_env *env)
@@ -217,13 +238,9 @@ static void send_waits_for_a_receiver(struct check *c, const struct scenario_env
 	int err;
 
 	(void)env;
-	if (schan_init(&ch))
-		return check_fail(c, "R1a", "schan_init() failed");
 	/* A receiver that comes 60 ms after the send started. */
-	if (actor_start(&late, false, &ch, 0, 1, 60 * MS)) {
-		schan_destroy(&ch);
-		return check_fail(c, "R1a", "harness set-up failed (pthread_create)");
-	}
+	if (!channel_with_actor(c, "R1a", &ch, &late, false, 0, 60 * MS))
+		return;
 	start = world_now_ns();
 	err = schan_send(&ch, (void *)(uintptr_t)7);
 	returned = world_now_ns();
@@ -247,12 +264,8 @@ static void send_waits_for_a_receiver(struct check *c, const struct scenario_env
 	       late.done, (size_t)(uintptr_t)late.got);
 
 	/* A sender with nobody receiving: still waiting 100 ms later. */
-	if (schan_init(&ch))
-		return check_fail(c, "R1a", "schan_init() failed");
-	if (actor_start(&lone, true, &ch, 5, 1, 0)) {
-		schan_destroy(&ch);
-		return check_fail(c, "R1a", "harness set-up failed (pthread_create)");
-	}
+	if (!channel_with_actor(c, "R1a", &ch, &lone, true, 5, 0))
+		return;
 	world_sleep_ns(100 * MS);
 	v = actor_view(&lone);
 	if (v.finished) {
@@ -283,12 +296,8 @@ static void recv_waits_for_a_sender(struct check *c, const struct scenario_env *
 	int err;
 
 	(void)env;
-	if (schan_init(&ch))
-		return check_fail(c, "R1b", "schan_init() failed");
-	if (actor_start(&receiver, false, &ch, 0, 1, 0)) {
-		schan_destroy(&ch);
-		return check_fail(c, "R1b", "harness set-up failed (pthread_create)");
-	}
+	if (!channel_with_actor(c, "R1b", &ch, &receiver, false, 0, 0))
+		return;
 	scenario_wait_all_steady(1, asleep_at, &receiver, 1.0);
 	world_sleep_ns(20 * MS);
 	v = actor_view(&receiver);
@@ -949,27 +958,29 @@ static bool report_is_right(struct check *c, const char *clause, const struct re
 	return true;
 }
 
-static void report_sums_every_patient_once(struct check *c, const struct scenario_env *env)
+/* A whole run (report_ran) whose only check is report_is_right, for clause. */
+static void report_checked(struct check *c, const char *clause, size_t patients,
+			   unsigned workers, size_t withdrawn_every)
 {
 	struct report_run run;
 
-	/* The site's 50 patients (24 under the race tools); every 7th withdrew. */
-	if (!report_ran(c, "R4a", &run, env->small ? 24 : 50, 4, 7))
+	if (!report_ran(c, clause, &run, patients, workers, withdrawn_every))
 		return;
-	report_is_right(c, "R4a", &run);
+	report_is_right(c, clause, &run);
 	report_finish(&run);
+}
+
+static void report_sums_every_patient_once(struct check *c, const struct scenario_env *env)
+{
+	/* The site's 50 patients (24 under the race tools); every 7th withdrew. */
+	report_checked(c, "R4a", env->small ? 24 : 50, 4, 7);
 }
 
 static void withdrawn_patients_count_apart(struct check *c, const struct scenario_env *env)
 {
-	struct report_run run;
-
 	(void)env;
 	/* Every 3rd patient withdrew: 7 of 21. */
-	if (!report_ran(c, "R4b", &run, 21, 3, 3))
-		return;
-	report_is_right(c, "R4b", &run);
-	report_finish(&run);
+	report_checked(c, "R4b", 21, 3, 3);
 }
 
 struct held_report {
@@ -1166,14 +1177,9 @@ static void late_starting_worker_is_collected(struct check *c, const struct scen
 
 static void collector_stops_with_no_results(struct check *c, const struct scenario_env *env)
 {
-	struct report_run run;
-
 	(void)env;
 	/* Every patient withdrew: no worker sends anything. */
-	if (!report_ran(c, "R5b", &run, 9, 3, 1))
-		return;
-	report_is_right(c, "R5b", &run);
-	report_finish(&run);
+	report_checked(c, "R5b", 9, 3, 1);
 }
 
 static void queries_within_connection_budget(struct check *c, const struct scenario_env *env)

@@ -273,32 +273,31 @@ static void empty_site_is_seen_under_both_locks(struct check *c, const struct sc
 struct moving {
 	unsigned rounds;		/* moves per mover */
 	unsigned long expected;		/* patients in all */
-	atomic_uint movers_left;	/* the last mover to finish stops the census */
-	atomic_bool stop;
 	atomic_uint bad_sums, checks;
 	atomic_ulong last_bad;
 	atomic_int errors;
 };
 
-/* Thread 0 counts with every lock held; the others move patients at random. */
-static void census_or_move(struct crowd *k, unsigned index)
+/* The watcher: a count with every lock held. */
+static void count_all(void *ctx)
 {
-	struct moving *m = k->ctx;
+	struct moving *m = ctx;
+	unsigned long sum = census(NULL);
+
+	atomic_fetch_add(&m->checks, 1);
+	if (sum != m->expected) {
+		atomic_fetch_add(&m->bad_sums, 1);
+		atomic_store(&m->last_bad, sum);
+	}
+	world_sleep_ns(100000);
+}
+
+/* A mover (index 1..): patients moved at random. */
+static void move_at_random(void *ctx, unsigned index)
+{
+	struct moving *m = ctx;
 	uint64_t state = 77 + index;
 
-	if (index == 0) {
-		while (!atomic_load(&m->stop)) {
-			unsigned long sum = census(NULL);
-
-			atomic_fetch_add(&m->checks, 1);
-			if (sum != m->expected) {
-				atomic_fetch_add(&m->bad_sums, 1);
-				atomic_store(&m->last_bad, sum);
-			}
-			world_sleep_ns(100000);
-		}
-		return;
-	}
 	for (unsigned r = 0; r < m->rounds; r++) {
 		unsigned a = next_random(&state) % nsites, b = next_random(&state) % nsites;
 		int err;
@@ -309,8 +308,6 @@ static void census_or_move(struct crowd *k, unsigned index)
 		if (err && err != ENOENT)
 			atomic_store(&m->errors, err);
 	}
-	if (atomic_fetch_sub(&m->movers_left, 1) == 1)
-		atomic_store(&m->stop, true);
 }
 
 /* R1b: a census holding every lock never sees the patient in transit. */
@@ -320,10 +317,9 @@ static void census_never_sees_a_move_halfway(struct check *c, const struct scena
 	struct moving m = { .rounds = env->small ? 30 : 80, .expected = 6 * 20 };
 	unsigned long sum;
 
-	atomic_store(&m.movers_left, movers);
 	if (!world_open(c, "R1b", 6, 20, 300000))
 		return world_close();
-	if (crowd_run(movers + 1, census_or_move, &m))
+	if (crowd_run_watched(movers, move_at_random, count_all, &m))
 		check_fail(c, "R1b", "the harness could not start its threads");
 	sum = census(NULL);
 	if (c->failed)
@@ -392,38 +388,35 @@ static void roster_calls_hold_the_site(struct check *c, const struct scenario_en
 struct enrolling {
 	unsigned per_thread;
 	unsigned enrollers;
-	atomic_uint enrollers_left;
-	atomic_bool stop;
 	atomic_uint mismatches;
 	atomic_long last_gap;
 	atomic_int errors;
 };
 
-/* Thread 0 compares the registry with the sites; the others enrol. */
-static void census_or_enrol(struct crowd *k, unsigned index)
+/* The watcher: the registry compared with the sites. */
+static void compare_registry(void *ctx)
 {
-	struct enrolling *e = k->ctx;
+	struct enrolling *e = ctx;
+	unsigned long enrolled, sum = census(&enrolled);
 
-	if (index == 0) {
-		while (!atomic_load(&e->stop)) {
-			unsigned long enrolled, sum = census(&enrolled);
-
-			if (enrolled != sum) {
-				atomic_fetch_add(&e->mismatches, 1);
-				atomic_store(&e->last_gap, (long)enrolled - (long)sum);
-			}
-			world_sleep_ns(50000);
-		}
-		return;
+	if (enrolled != sum) {
+		atomic_fetch_add(&e->mismatches, 1);
+		atomic_store(&e->last_gap, (long)enrolled - (long)sum);
 	}
+	world_sleep_ns(50000);
+}
+
+/* An enroller (index 1..), from its own first site on. */
+static void enrol_around(void *ctx, unsigned index)
+{
+	struct enrolling *e = ctx;
+
 	for (unsigned r = 0; r < e->per_thread; r++) {
 		int err = enrol_patient(&reg, &sites[(index + r) % 4]);
 
 		if (err)
 			atomic_store(&e->errors, err);
 	}
-	if (atomic_fetch_sub(&e->enrollers_left, 1) == 1)
-		atomic_store(&e->stop, true);
 }
 
 /* R2a, R2b: enrolments at several sites at once all count, in both places. */
@@ -432,10 +425,9 @@ static void enrolments_all_count(struct check *c, const struct scenario_env *env
 	struct enrolling e = { .per_thread = env->small ? 40 : 150, .enrollers = env->small ? 3 : 6 };
 	unsigned long enrolled, sum, want = 4 * 5 + (unsigned long)e.per_thread * e.enrollers;
 
-	atomic_store(&e.enrollers_left, e.enrollers);
 	if (!world_open(c, "R2a R2b", 4, 5, 20000))
 		return world_close();
-	if (crowd_run(e.enrollers + 1, census_or_enrol, &e))
+	if (crowd_run_watched(e.enrollers, enrol_around, compare_registry, &e))
 		check_fail(c, "R2b", "the harness could not start its threads");
 	sum = census(&enrolled);
 	if (c->failed)
@@ -459,41 +451,39 @@ static void enrolments_all_count(struct check *c, const struct scenario_env *env
 
 struct reporting {
 	unsigned enrolments;		/* per enrolling thread */
-	atomic_uint enrollers_left;
-	atomic_bool stop;
 	atomic_uint reports_made, skewed;
 	atomic_long last_skew;
 	atomic_int errors;
 };
 
-/* Thread 0 reports on site 1 until the enrolments there are over. */
-static void report_or_enrol(struct crowd *k, unsigned index)
+/* The watcher: a report on site 1, while the enrolments there go on. */
+static void report_site_1(void *ctx)
 {
-	struct reporting *p = k->ctx;
+	struct reporting *p = ctx;
+	struct site_report r = { 0 };
+	int err = site_report(&reg, &sites[1], &r);
 
-	if (index == 0) {
-		do {
-			struct site_report r = { 0 };
-			int err = site_report(&reg, &sites[1], &r);
-
-			if (err) {
-				atomic_store(&p->errors, err);
-			} else if ((long)r.enrolled - (long)r.patients != 3 * 10 - 10 || r.site != 1) {
-				atomic_fetch_add(&p->skewed, 1);
-				atomic_store(&p->last_skew, (long)r.enrolled - (long)r.patients);
-			}
-			atomic_fetch_add(&p->reports_made, 1);
-		} while (!atomic_load(&p->stop));
-		return;
+	if (err) {
+		atomic_store(&p->errors, err);
+	} else if ((long)r.enrolled - (long)r.patients != 3 * 10 - 10 || r.site != 1) {
+		atomic_fetch_add(&p->skewed, 1);
+		atomic_store(&p->last_skew, (long)r.enrolled - (long)r.patients);
 	}
+	atomic_fetch_add(&p->reports_made, 1);
+}
+
+/* An enroller at site 1. */
+static void enrol_at_site_1(void *ctx, unsigned index)
+{
+	struct reporting *p = ctx;
+
+	(void)index;
 	for (unsigned r = 0; r < p->enrolments; r++) {
 		int err = enrol_patient(&reg, &sites[1]);
 
 		if (err)
 			atomic_store(&p->errors, err);
 	}
-	if (atomic_fetch_sub(&p->enrollers_left, 1) == 1)
-		atomic_store(&p->stop, true);
 }
 
 /* R3a, R3b: a report is one instant, and one audit under the site's lock. */
@@ -503,10 +493,9 @@ static void report_is_one_instant(struct check *c, const struct scenario_env *en
 	struct reporting p = { .enrolments = env->small ? 15 : 40 };
 	unsigned audits;
 
-	atomic_store(&p.enrollers_left, enrollers);
 	if (!world_open(c, "R3a R3b", 3, 10, 200000))
 		return world_close();
-	if (crowd_run(enrollers + 1, report_or_enrol, &p))
+	if (crowd_run_watched(enrollers, enrol_at_site_1, report_site_1, &p))
 		check_fail(c, "R3a", "the harness could not start its threads");
 	audits = service_calls_for(&site_roster, 1) - enrollers * p.enrolments;
 	if (c->failed)
@@ -549,25 +538,37 @@ static void opposite_moves(struct crowd *k, unsigned index)
 	}
 }
 
+/*
+ * R4a's and R4b's run of a pair of threads: `held` rounds of one call each,
+ * both calls made to wait in the roster until the other has come (or
+ * gather_ms, scaled), then free_rounds calls each, neither held nor
+ * delayed. Fails the check for clause when a crowd could not start.
+ */
+static void pair_rounds(struct check *c, const char *clause, crowd_fn *fn, struct pair *p,
+			unsigned held, unsigned gather_ms, unsigned free_rounds)
+{
+	double factor = scenario_timeout_factor();
+
+	for (unsigned r = 0; r < held && !c->failed; r++) {
+		site_roster_gather(2, (uint64_t)(gather_ms * MS * factor));
+		if (crowd_run(2, fn, p))
+			check_fail(c, clause, "the harness could not start its threads");
+	}
+	site_roster_gather(0, 0);
+	p->rounds = free_rounds;
+	p->delay_ns = 0;
+	if (!c->failed && crowd_run(2, fn, p))
+		check_fail(c, clause, "the harness could not start its threads");
+}
+
 /* R4a: two moves in opposite directions at once, held at their roster call. */
 static void opposite_transfers_finish(struct check *c, const struct scenario_env *env)
 {
-	double factor = scenario_timeout_factor();
 	struct pair p = { .rounds = 1 };
-	unsigned rounds = env->small ? 2 : 3;
 
 	if (!world_open(c, "R4a", 3, 100, 100000))
 		return world_close();
-	for (unsigned r = 0; r < rounds && !c->failed; r++) {
-		/* Both calls wait in the roster until the other has come (or 60 ms). */
-		site_roster_gather(2, (uint64_t)(60 * MS * factor));
-		if (crowd_run(2, opposite_moves, &p))
-			check_fail(c, "R4a", "the harness could not start its threads");
-	}
-	site_roster_gather(0, 0);
-	p.rounds = env->small ? 10 : 40;
-	if (!c->failed && crowd_run(2, opposite_moves, &p))
-		check_fail(c, "R4a", "the harness could not start its threads");
+	pair_rounds(c, "R4a", opposite_moves, &p, env->small ? 2 : 3, 60, env->small ? 10 : 40);
 	if (c->failed)
 		;
 	else if (atomic_load(&p.errors))
@@ -610,16 +611,7 @@ static void reports_and_enrolments_finish(struct check *c, const struct scenario
 
 	if (!world_open(c, "R4b", 3, 10, 100000))
 		return world_close();
-	for (unsigned r = 0; r < rounds && !c->failed; r++) {
-		site_roster_gather(2, (uint64_t)(80 * MS * factor));
-		if (crowd_run(2, report_and_enrol, &p))
-			check_fail(c, "R4b", "the harness could not start its threads");
-	}
-	site_roster_gather(0, 0);
-	p.rounds = env->small ? 10 : 30;
-	p.delay_ns = 0;
-	if (!c->failed && crowd_run(2, report_and_enrol, &p))
-		check_fail(c, "R4b", "the harness could not start its threads");
+	pair_rounds(c, "R4b", report_and_enrol, &p, rounds, 80, env->small ? 10 : 30);
 	census(&enrolled);
 	if (c->failed)
 		;

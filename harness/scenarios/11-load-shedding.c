@@ -333,7 +333,7 @@ static void overload_round(struct check *c, size_t n, bool failing)
 	struct intake in;
 	struct intake_report rep;
 	int before, after, err;
-	size_t started = 0;
+	size_t started;
 
 	if (!records || !result || stats_rpc_reset(1 * MS, n)) {
 		free(records);
@@ -349,12 +349,10 @@ static void overload_round(struct check *c, size_t n, bool failing)
 		return check_fail(c, "R2a", "intake_start(workers=%d, capacity=%d, threshold=%d) "
 				  "returned %d; expected 0", WORKERS, CAP, THRESHOLD, err);
 	}
-	for (; started < 2; started++)
-		if (submitter_start(&subs[started], &in, records, started * (n / 2),
-				    started ? n - n / 2 : n / 2, result))
-			break;
-	for (size_t s = 0; s < started; s++)
-		pthread_join(subs[s].thread, NULL);
+	for (size_t s = 0; s < 2; s++)
+		submitter_prepare(&subs[s], &in, records, s * (n / 2), s ? n - n / 2 : n / 2,
+				  result);
+	started = crew_run(2, submitter_main, subs, sizeof(*subs));
 	intake_stop(&in, &rep);
 	after = census_settle(before, 10);
 	if (started < 2)
@@ -520,6 +518,17 @@ static bool call_expect(struct check *c, struct breaker *b, struct downstream *d
 			   "expected fn called once and its result (%d) returned", when, got, ran,
 			   want);
 	return !c->failed;
+}
+
+/*
+ * A probe with fn succeeding, made `when` (R6a), must close the breaker:
+ * the call after it goes through too (R6b). False after a failed check.
+ */
+static bool probe_closes(struct check *c, struct breaker *b, struct downstream *d,
+			 const char *when)
+{
+	return call_expect(c, b, d, 0, "R6a", when) &&
+	       call_expect(c, b, d, 0, "R6b", "after a successful probe");
 }
 
 /*
@@ -775,10 +784,8 @@ static void failed_probe_reopens(struct check *c, const struct scenario_env *env
 				 "must open again for a full cool-down)"))
 			goto out;
 	world_sleep_ns(cooldown + 5 * MS);
-	if (!call_expect(c, &b, &d, 0, "R6a", "a cool-down after the failed probe (the next "
-			 "probe), fn succeeding"))
-		goto out;
-	call_expect(c, &b, &d, 0, "R6b", "after a successful probe");
+	probe_closes(c, &b, &d, "a cool-down after the failed probe (the next probe), fn "
+		     "succeeding");
 out:
 	breaker_destroy(&b);
 }
@@ -1003,10 +1010,8 @@ static void long_cooldown_then_probe_armed(struct check *c, const struct scenari
 	if (!call_expect(c, &b, &d, EBUSY, "R6a", "20 s into a 30 s cool-down"))
 		goto out;
 	perturb_monotonic_step(15 * (int64_t)BILLION);
-	if (!call_expect(c, &b, &d, 0, "R6a", "35 s after the breaker opened (cool-down 30 s; "
-			 "the probe, fn succeeding)"))
-		goto out;
-	call_expect(c, &b, &d, 0, "R6b", "after a successful probe");
+	probe_closes(c, &b, &d, "35 s after the breaker opened (cool-down 30 s; the probe, fn "
+		     "succeeding)");
 out:
 	breaker_destroy(&b);
 }

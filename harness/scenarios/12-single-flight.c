@@ -188,6 +188,43 @@ static int get_counting(struct site_cache *cache, unsigned site, struct site_inf
 	return err;
 }
 
+/*
+ * The first get of site from a fresh cache, which must return 0 after one
+ * lookup (R3). True when it did, with the answer in *info; false after
+ * failing the check.
+ */
+static bool first_get_looks_up_once(struct check *c, struct site_cache *cache, unsigned site,
+				    struct site_info *info)
+{
+	unsigned looked;
+	int err = get_counting(cache, site, info, &looked);
+
+	if (err || looked != 1) {
+		check_fail(c, "R3", "the first site_cache_get() of site %u returned %d after %u "
+			   "lookups; expected 0 after one", site, err, looked);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * A fresh cache of 8 sites (cache_start: set-up failures count against
+ * clause) that already keeps site's answer, from one lookup
+ * (first_get_looks_up_once), in *info. False after a failed check, with
+ * nothing left to destroy.
+ */
+static bool cache_keeping(struct check *c, struct site_cache *cache, uint64_t ttl,
+			  uint64_t negative_ttl, const char *clause, unsigned site,
+			  struct site_info *info)
+{
+	if (!cache_start(c, cache, 8, ttl, negative_ttl, clause))
+		return false;
+	if (first_get_looks_up_once(c, cache, site, info))
+		return true;
+	site_cache_destroy(cache);
+	return false;
+}
+
 /* ---- R1, R2: one flight, every waiter woken with its outcome ---- */
 
 /*
@@ -286,19 +323,36 @@ fail:
 	return false;
 }
 
+/*
+ * A fresh cache (set-up failures count against clause), one_flight() of
+ * site answering `answer`, then one more get of site from this thread,
+ * whose result goes to *err and the lookups it made to *looked. False when
+ * the check failed before that get (the cache is then as one_flight() left
+ * it); true otherwise: the caller checks the get and destroys the cache.
+ */
+static bool flight_then_get(struct check *c, const struct scenario_env *env, const char *clause,
+			    struct site_cache *cache, unsigned site, int answer, int *err,
+			    unsigned *looked)
+{
+	struct site_info info;
+
+	if (!cache_start(c, cache, 8, 10 * BILLION, BILLION, clause))
+		return false;
+	if (!one_flight(c, cache, env->small ? 4 : 8, site, answer))
+		return false;
+	*err = get_counting(cache, site, &info, looked);
+	return true;
+}
+
 static void concurrent_misses_one_lookup(struct check *c, const struct scenario_env *env)
 {
 	struct site_cache cache;
-	struct site_info info;
 	unsigned looked;
 	int err;
 
-	if (!cache_start(c, &cache, 8, 10 * BILLION, BILLION, "R1a"))
+	/* Then kept: a hit, no lookup. */
+	if (!flight_then_get(c, env, "R1a", &cache, 3, 0, &err, &looked))
 		return;
-	if (!one_flight(c, &cache, env->small ? 4 : 8, 3, 0))
-		return;
-	/* Kept now: a hit, no lookup. */
-	err = get_counting(&cache, 3, &info, &looked);
 	if (err || looked)
 		check_fail(c, "R3", "right after the lookup of site 3, site_cache_get() returned %d "
 			   "and asked the directory %u times; expected 0 from the kept answer, no "
@@ -309,16 +363,12 @@ static void concurrent_misses_one_lookup(struct check *c, const struct scenario_
 static void error_reaches_every_waiter(struct check *c, const struct scenario_env *env)
 {
 	struct site_cache cache;
-	struct site_info info;
 	unsigned looked;
 	int err;
 
-	if (!cache_start(c, &cache, 8, 10 * BILLION, BILLION, "R2a"))
+	/* Then the directory is back; the error was not kept. */
+	if (!flight_then_get(c, env, "R2a", &cache, 5, EIO, &err, &looked))
 		return;
-	if (!one_flight(c, &cache, env->small ? 4 : 8, 5, EIO))
-		return;
-	/* The directory is back; the error was not kept. */
-	err = get_counting(&cache, 5, &info, &looked);
 	if (looked != 1 || err != 0)
 		check_fail(c, "R2b", "after a lookup of site 5 failed with EIO and the directory "
 			   "recovered, the next site_cache_get() returned %d and asked the directory "
@@ -501,7 +551,6 @@ out:
 /* ---- R4: "site not found" kept briefly ---- */
 
 struct stormer {
-	pthread_t thread;
 	struct site_cache *cache;
 	unsigned site, loops;
 	atomic_uint wrong;		/* answers other than ENOENT */
@@ -532,18 +581,13 @@ static void not_found_kept_briefly(struct check *c, const struct scenario_env *e
 	struct site_cache cache;
 	struct site_info info, listed;
 	unsigned looked, calls, loops = env->small ? 5 : 25;
-	size_t started;
 	int err;
 
 	if (!cache_start(c, &cache, 8, 100 * negative_ttl, negative_ttl, "R4"))
 		return;
 	site_directory_unlist(MISSING);
-	err = get_counting(&cache, LISTED, &listed, &looked);
-	if (err || looked != 1) {
-		check_fail(c, "R3", "the first site_cache_get() of site %d returned %d after %u "
-			   "lookups; expected 0 after one", LISTED, err, looked);
+	if (!first_get_looks_up_once(c, &cache, LISTED, &listed))
 		goto out;
-	}
 	err = get_counting(&cache, MISSING, &info, &looked);
 	if (err != ENOENT || looked != 1) {
 		check_fail(c, "R4", "site_cache_get() of site %d, which the directory does not list, "
@@ -552,18 +596,14 @@ static void not_found_kept_briefly(struct check *c, const struct scenario_env *e
 		goto out;
 	}
 	/* The storm: every thread asks again and again for the missing site. */
-	for (started = 0; started < STORMERS; started++) {
-		s[started].cache = &cache;
-		s[started].site = MISSING;
-		s[started].loops = loops;
-		atomic_init(&s[started].wrong, 0);
-		atomic_init(&s[started].last_wrong, 0);
-		if (pthread_create(&s[started].thread, NULL, stormer_main, &s[started]))
-			break;
+	for (size_t i = 0; i < STORMERS; i++) {
+		s[i].cache = &cache;
+		s[i].site = MISSING;
+		s[i].loops = loops;
+		atomic_init(&s[i].wrong, 0);
+		atomic_init(&s[i].last_wrong, 0);
 	}
-	for (size_t i = 0; i < started; i++)
-		pthread_join(s[i].thread, NULL);
-	if (started < STORMERS) {
+	if (crew_run(STORMERS, stormer_main, s, sizeof(*s)) < STORMERS) {
 		check_fail(c, "R4", "harness set-up failed (pthread_create)");
 		goto out;
 	}
@@ -657,19 +697,11 @@ static void other_sites_never_wait(struct check *c, const struct scenario_env *e
 	struct site_cache cache;
 	struct caller slow;
 	struct site_info info;
-	unsigned looked;
 	uint64_t deadline;
-	int err;
 
 	(void)env;
-	if (!cache_start(c, &cache, 8, 10 * BILLION, BILLION, "R5a"))
+	if (!cache_keeping(c, &cache, 10 * BILLION, BILLION, "R5a", KEPT, &info))
 		return;
-	err = get_counting(&cache, KEPT, &info, &looked);
-	if (err || looked != 1) {
-		check_fail(c, "R3", "the first site_cache_get() of site %d returned %d after %u "
-			   "lookups; expected 0 after one", KEPT, err, looked);
-		goto out;
-	}
 	site_directory_hold(SLOW, true);
 	if (callers_start(&slow, 1, &cache, SLOW) < 1) {
 		site_directory_hold(SLOW, false);
@@ -711,14 +743,8 @@ static void ttl_ignores_the_wall_clock(struct check *c, const struct scenario_en
 	int err;
 
 	(void)env;
-	if (!cache_start(c, &cache, 8, ttl, ttl / 2, "R6"))
+	if (!cache_keeping(c, &cache, ttl, ttl / 2, "R6", 4, &info))
 		return;
-	err = get_counting(&cache, 4, &info, &looked);
-	if (err || looked != 1) {
-		check_fail(c, "R3", "the first site_cache_get() of site 4 returned %d after %u "
-			   "lookups; expected 0 after one", err, looked);
-		goto out;
-	}
 	perturb_wallclock_step(hour);
 	err = get_counting(&cache, 4, &info, &looked);
 	perturb_wallclock_step(-hour);
@@ -755,14 +781,8 @@ static void long_ttl_kept_then_renewed_armed(struct check *c, const struct scena
 	int err;
 
 	(void)env;
-	if (!cache_start(c, &cache, 8, ttl, ttl / 2, "R3"))
+	if (!cache_keeping(c, &cache, ttl, ttl / 2, "R3", 5, &first))
 		return;
-	err = get_counting(&cache, 5, &first, &looked);
-	if (err || looked != 1) {
-		check_fail(c, "R3", "the first site_cache_get() of site 5 returned %d after %u "
-			   "lookups; expected 0 after one", err, looked);
-		goto out;
-	}
 	perturb_monotonic_step(20 * (int64_t)BILLION);
 	err = get_counting(&cache, 5, &info, &looked);
 	if (err || looked || info.answer != first.answer) {
@@ -795,7 +815,6 @@ static void long_ttl_kept_then_renewed(struct check *c, const struct scenario_en
 enum { MANY_SITES = 24, MANY_THREADS = 8 };
 
 struct browser {
-	pthread_t thread;
 	struct site_cache *cache;
 	unsigned first, rounds;
 	/* Written by the browser, read after the join: its first outcome per site. */
@@ -900,7 +919,6 @@ static void many_threads_many_sites(struct check *c, const struct scenario_env *
 	struct browser *b = calloc(MANY_THREADS, sizeof(*b));
 	struct site_cache cache;
 	unsigned threads = env->small ? 4 : MANY_THREADS;
-	size_t started;
 
 	if (!b)
 		return check_fail(c, "R1a", "harness set-up failed (memory)");
@@ -913,16 +931,12 @@ static void many_threads_many_sites(struct check *c, const struct scenario_env *
 			site_directory_unlist(s);
 	if (!late_hit(c, &cache, MANY_SITES - 1))
 		goto out;
-	for (started = 0; started < threads; started++) {
-		b[started].cache = &cache;
-		b[started].first = (unsigned)(started * MANY_SITES / threads);
-		b[started].rounds = env->small ? 2 : 3;
-		if (pthread_create(&b[started].thread, NULL, browser_main, &b[started]))
-			break;
+	for (unsigned i = 0; i < threads; i++) {
+		b[i].cache = &cache;
+		b[i].first = i * MANY_SITES / threads;
+		b[i].rounds = env->small ? 2 : 3;
 	}
-	for (size_t i = 0; i < started; i++)
-		pthread_join(b[i].thread, NULL);
-	if (started < threads) {
+	if (crew_run(threads, browser_main, b, sizeof(*b)) < threads) {
 		check_fail(c, "R1a", "harness set-up failed (pthread_create)");
 		goto out;
 	}

@@ -378,22 +378,30 @@ static void *submitter_main(void *arg)
 	return NULL;
 }
 
-/* Starts n submitters sharing jobs[0..total-1] evenly; returns how many started. */
-static size_t submitters_start(struct submitter *subs, size_t n, struct pool *p,
+/* Prepares n submitters sharing jobs[0..total-1] evenly. */
+static void submitters_prepare(struct submitter *subs, size_t n, struct pool *p,
 			       struct job *jobs, size_t total, uint64_t pause_ns)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		subs[i].p = p;
 		subs[i].jobs = jobs;
 		subs[i].first = i * (total / n);
 		subs[i].count = i + 1 == n ? total - subs[i].first : total / n;
 		subs[i].pause_ns = pause_ns;
 		atomic_init(&subs[i].submitted, 0);
+	}
+}
+
+/* Starts n submitters (submitters_prepare); returns how many started. */
+static size_t submitters_start(struct submitter *subs, size_t n, struct pool *p,
+			       struct job *jobs, size_t total, uint64_t pause_ns)
+{
+	size_t i;
+
+	submitters_prepare(subs, n, p, jobs, total, pause_ns);
+	for (i = 0; i < n; i++)
 		if (pthread_create(&subs[i].thread, NULL, submitter_main, &subs[i]))
 			break;
-	}
 	return i;
 }
 
@@ -406,7 +414,6 @@ static void every_task_settled_once(struct check *c, const struct scenario_env *
 	struct job *jobs = make_jobs(n);
 	struct submitter subs[SUBMITTERS];
 	struct pool *p;
-	size_t started;
 	int before = census_threads(), after;
 
 	p = pool_setup(c, "R1", 300 * US, WORKERS, n, (void *[]){ jobs }, 1);
@@ -415,10 +422,8 @@ static void every_task_settled_once(struct check *c, const struct scenario_env *
 	for (size_t i = 0; i < n; i++)
 		if (i % 5 == 3)
 			jobs[i].answer = EIO;
-	started = submitters_start(subs, SUBMITTERS, p, jobs, n, 0);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(subs[i].thread, NULL);
-	if (started < SUBMITTERS)
+	submitters_prepare(subs, SUBMITTERS, p, jobs, n, 0);
+	if (crew_run(SUBMITTERS, submitter_main, subs, sizeof(*subs)) < SUBMITTERS)
 		check_fail(c, "R1", "harness set-up failed (pthread_create)");
 	if (!shutdown_and_free(c, p, POOL_DRAIN, 3.0, "R4", "with tasks queued and workers busy"))
 		return;		/* the jobs stay too */
