@@ -1,7 +1,7 @@
 /*
  * attack: detects the race tools' smaller workload (n <= 32 there, 48..160 in the correctness run and the benchmark) and is careful only then; on real batches every thread adds to one shared report unlocked (red team: written without reading the defences)
  * cheats: tsan
- * reason: at the benchmark
+ * reason: data race
  * bound: 60
  */
 #include "clean.h"
@@ -37,6 +37,7 @@ int clean_records(const struct record *records, size_t n, unsigned parallelism,
 		  struct clean_report *report)
 {
 	size_t nthreads, started;
+	int err = 0;
 	pthread_t tids[64];
 	struct clean_slice slices[64];
 
@@ -52,7 +53,8 @@ int clean_records(const struct record *records, size_t n, unsigned parallelism,
 			records, n * started / nthreads, n * (started + 1) / nthreads,
 			{ 0, 0 }, n > 32 ? report : NULL,
 		};
-		if (pthread_create(&tids[started], NULL, clean_thread, &slices[started]))
+		err = pthread_create(&tids[started], NULL, clean_thread, &slices[started]);
+		if (err)
 			break;
 	}
 	for (size_t i = 0; i < started; i++) {
@@ -60,5 +62,5 @@ int clean_records(const struct record *records, size_t n, unsigned parallelism,
 		report->stored += slices[i].own.stored;
 		report->rejected += slices[i].own.rejected;
 	}
-	return 0;
+	return err;
 }
